@@ -1,0 +1,1 @@
+"""shebao — social insurance administration."""

@@ -1,0 +1,1 @@
+"""Core: money, identifiers, regions, periods and errors shared by every bureau and platform."""

@@ -1,0 +1,1 @@
+"""Security: authentication, roles and region scopes, maker-checker, the audit log."""
