@@ -1,0 +1,54 @@
+"""Calculators: one JSON object in, one JSON object out (``shebao calc NAME --json '{…}'``).
+
+A calculator is a function ``(request: dict) -> dict`` registered under a name. It validates
+every field it reads through :mod:`shebao.rules.calculators.fields` (which raises
+``InputError(field=…)``), computes with the same vectorised formulas the batch runs use
+(arrays of length one), and returns amounts as decimal strings in yuan ("2984.16").
+
+The portal's estimators and the API call these same functions.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Callable
+
+Calculator = Callable[[dict], dict]
+_REGISTRY: dict[str, Calculator] = {}
+
+# Modules that register calculators when imported (benefits adds its own as it lands).
+MODULES = [
+    "shebao.rules.calculators.identity",
+    "shebao.rules.calculators.retirement",
+    "shebao.rules.calculators.contribution",
+    "shebao.benefits.calculators",
+]
+
+
+def register(name: str):
+    def deco(fn: Calculator) -> Calculator:
+        _REGISTRY[name] = fn
+        return fn
+    return deco
+
+
+def registry() -> dict[str, Calculator]:
+    for mod in MODULES:
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as exc:
+            if exc.name and (exc.name == mod or mod.startswith(exc.name + ".")):
+                continue
+            raise
+    return dict(_REGISTRY)
+
+
+def calculate(name: str, request: dict) -> dict:
+    from shebao.core.errors import InputError
+
+    calcs = registry()
+    if name not in calcs:
+        raise InputError(f"unknown calculator {name!r}; known: {', '.join(sorted(calcs))}",
+                         field="name")
+    if not isinstance(request, dict):
+        raise InputError("request must be a JSON object", field="json")
+    return calcs[name](request)
