@@ -55,9 +55,8 @@ def _mapping(loader, node, deep=False):
         if key in seen:
             raise RuleError(f"line {key_node.start_mark.line + 1}: duplicate key {key!r}")
         seen[key] = key_node.start_mark.line + 1
-    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
-    mapping.__class__ = _LinedDict
-    mapping._lines = seen  # type: ignore[attr-defined]
+    mapping = _LinedDict(yaml.SafeLoader.construct_mapping(loader, node, deep=True))
+    mapping._lines = seen
     return mapping
 
 
