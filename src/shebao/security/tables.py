@@ -18,3 +18,90 @@ audit_log = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False, unique=True),
 )
+
+
+# --- authentication, sessions, maker-checker, API idempotency (migration 0006) -------------
+from sqlalchemy import Boolean, Integer, ForeignKey, Index, UniqueConstraint  # noqa: E402
+
+users = Table(
+    "users", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),   # argon2id, PHC string
+    Column("role", String(32), nullable=False),
+    Column("scope", String(16), nullable=False),            # region subtree root (staff)
+    Column("person_id", BigId, nullable=True),              # citizens: themselves
+    Column("employer_id", BigId, nullable=True),            # employers: their own firm
+    Column("display_name", String(100), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("failed_logins", Integer, nullable=False),
+    Column("locked_until", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("password_changed_at", DateTime(timezone=True), nullable=False),
+)
+
+sessions = Table(
+    "sessions", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True),   # sha256 of the secret token
+    Column("user_id", BigId, ForeignKey("users.id"), nullable=False),
+    Column("kind", String(8), nullable=False),                         # web | api
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("ip", String(64), nullable=True),
+)
+
+login_attempts = Table(
+    "login_attempts", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False),
+    Column("ip", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Index("ix_login_attempts_ip_at", "ip", "at"),
+    Index("ix_login_attempts_username_at", "username", "at"),
+)
+
+approvals = Table(
+    "approvals", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("kind", String(48), nullable=False),          # pension.determination | payroll.release
+    Column("subject_type", String(32), nullable=False),
+    Column("subject_id", String(64), nullable=False),
+    Column("region", String(16), nullable=False),
+    Column("status", String(16), nullable=False),        # pending | approved | rejected
+    Column("maker", String(64), nullable=False),
+    Column("maker_role", String(32), nullable=False),
+    Column("made_at", DateTime(timezone=True), nullable=False),
+    Column("checker", String(64), nullable=True),
+    Column("checker_role", String(32), nullable=True),
+    Column("checked_at", DateTime(timezone=True), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("detail", Text, nullable=True),
+    Index("ix_approvals_subject", "kind", "subject_type", "subject_id"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("principal", String(64), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("method", String(8), nullable=False),
+    Column("path", String(300), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("response_body", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("principal", "key", name="uq_idempotency_keys_principal_key"),
+)
+
+notification_prefs = Table(
+    "notification_prefs", metadata,
+    Column("person_id", BigId, primary_key=True, autoincrement=False),
+    Column("sms", Boolean, nullable=False),
+    Column("email", Boolean, nullable=False),
+    Column("post", Boolean, nullable=False),
+    Column("email_address", String(200), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,113 @@
+"""Who may do what, where: roles × permissions, and the region-subtree scope rule.
+
+Staff (collection_clerk, benefits_clerk, inspector, administrator) act inside the region
+subtree of their account (``Actor.scope``): a clerk of 310101 neither sees nor changes a
+person of 310104. Citizens see only themselves (``Actor.person_id``); employers only their
+own firm and its employees (``Actor.employer_id``). Every check raises ``PermissionDenied``
+with a reason that names the missing right — never the data the actor may not see.
+"""
+from __future__ import annotations
+
+from shebao.core.actor import Actor
+from shebao.core.errors import PermissionDenied
+from shebao.core import regions
+
+STAFF_ROLES = ("collection_clerk", "benefits_clerk", "inspector", "administrator")
+PUBLIC_ROLES = ("citizen", "employer")
+ACCOUNT_ROLES = PUBLIC_ROLES + STAFF_ROLES
+
+# permission → roles holding it. Scope (region, self, own firm) is checked separately.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    # registry
+    "person.read": frozenset({"collection_clerk", "benefits_clerk", "inspector", "administrator",
+                              "citizen", "employer"}),
+    "person.write": frozenset({"collection_clerk", "administrator"}),
+    "person.contact.write": frozenset({"collection_clerk", "administrator", "citizen"}),
+    "employer.read": frozenset({"collection_clerk", "benefits_clerk", "inspector",
+                                "administrator", "employer"}),
+    "employer.write": frozenset({"collection_clerk", "administrator"}),
+    "employment.write": frozenset({"collection_clerk", "employer"}),
+    "registry.import": frozenset({"collection_clerk", "administrator"}),
+    # collection
+    "collection.read": frozenset({"collection_clerk", "inspector", "administrator", "employer"}),
+    "declaration.write": frozenset({"collection_clerk", "employer"}),
+    # ledger
+    "account.read": frozenset({"collection_clerk", "benefits_clerk", "inspector",
+                               "administrator", "citizen"}),
+    # benefits
+    "pension.read": frozenset({"benefits_clerk", "inspector", "administrator", "citizen"}),
+    "pension.compute": frozenset({"benefits_clerk"}),
+    "pension.approve": frozenset({"benefits_clerk"}),
+    "payroll.read": frozenset({"benefits_clerk", "inspector", "administrator"}),
+    "payroll.prepare": frozenset({"benefits_clerk"}),
+    "payroll.approve": frozenset({"benefits_clerk"}),
+    # security
+    "audit.read": frozenset({"inspector", "administrator"}),
+    "user.manage": frozenset({"administrator"}),
+    "calc.use": frozenset(ACCOUNT_ROLES),
+}
+
+
+def is_staff(actor: Actor) -> bool:
+    return actor.role in STAFF_ROLES or actor.role == "system"
+
+
+def has(actor: Actor, permission: str) -> bool:
+    if actor.role == "system":
+        return True
+    return actor.role in PERMISSIONS.get(permission, frozenset())
+
+
+def require(actor: Actor, permission: str) -> None:
+    if permission not in PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}")
+    if not has(actor, permission):
+        raise PermissionDenied(f"role {actor.role} may not {permission}")
+
+
+def in_region(actor: Actor, region_code: str | None) -> bool:
+    """Staff: the region lies in the actor's subtree. Public roles never pass on region alone."""
+    if actor.role == "system":
+        return True
+    if not is_staff(actor) or not region_code:
+        return False
+    try:
+        return regions.within(str(region_code), actor.scope)
+    except ValueError:
+        return False
+
+
+def require_region(actor: Actor, region_code: str | None) -> None:
+    if not in_region(actor, region_code):
+        raise PermissionDenied(f"outside the scope {actor.scope} of {actor.id}")
+
+
+def can_see_person(actor: Actor, person_id: int, region_code: str | None,
+                   employer_ids: set[int] | frozenset[int] = frozenset()) -> bool:
+    """Staff in scope; the citizen themself; an employer that employs(ed) the person."""
+    if not has(actor, "person.read"):
+        return False
+    if actor.role == "citizen":
+        return actor.person_id is not None and int(actor.person_id) == int(person_id)
+    if actor.role == "employer":
+        return actor.employer_id is not None and int(actor.employer_id) in set(employer_ids)
+    return in_region(actor, region_code)
+
+
+def require_person(actor: Actor, person_id: int, region_code: str | None,
+                   employer_ids=frozenset()) -> None:
+    if not can_see_person(actor, person_id, region_code, employer_ids):
+        raise PermissionDenied(f"{actor.id} may not see person {person_id}")
+
+
+def can_see_employer(actor: Actor, employer_id: int, region_code: str | None) -> bool:
+    if not has(actor, "employer.read"):
+        return False
+    if actor.role == "employer":
+        return actor.employer_id is not None and int(actor.employer_id) == int(employer_id)
+    return in_region(actor, region_code)
+
+
+def require_employer(actor: Actor, employer_id: int, region_code: str | None) -> None:
+    if not can_see_employer(actor, employer_id, region_code):
+        raise PermissionDenied(f"{actor.id} may not see employer {employer_id}")
