@@ -1,0 +1,119 @@
+"""Registry domain: vocabularies and invariants, free of SQLAlchemy.
+
+Invariants (checked here, enforced by the services, and by the database where it can):
+
+* one open enrolment per person × scheme (also a unique partial index);
+* a person's enrolments in one scheme do not overlap; a person's spells with one employer do
+  not overlap;
+* nothing starts after a person's death date (spells and enrolments end on it at the latest).
+
+Dates are inclusive; ``end_date = None`` means open.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from shebao.core import regions
+from shebao.core.errors import InputError, InvariantError
+from shebao.core.ids import parse_citizen_id
+
+SCHEMES = ("pension", "medical", "unemployment", "injury", "maternity", "resident_pension",
+           "resident_medical")
+EMPLOYEE_SCHEMES = ("pension", "medical", "unemployment", "injury", "maternity")
+FLEXIBLE_SCHEMES = ("pension", "medical")
+KINDS = ("employee", "flexible", "resident", "student")
+PERSON_STATUSES = ("active", "deceased", "emigrated", "merged")
+EMPLOYER_STATUSES = ("active", "closed")
+ENROLMENT_STATUSES = ("active", "suspended", "ended")
+LEAVE_REASONS = {
+    # reason → involuntary (unemployment insurance: 非因本人意愿中断就业)
+    "resignation": False, "dismissal": True, "contract_end": True, "bankruptcy": True,
+    "mutual_agreement": True, "retirement": False, "death": False, "transfer": False,
+    "other": False,
+}
+NOTIFY_CHANNELS = ("sms", "app", "mail", "post", "wechat")
+
+_PHONE = re.compile(r"^1[3-9]\d{9}$")
+_BANK = re.compile(r"^\d{12,30}$")
+_REGION = re.compile(r"^\d{6}$")
+
+
+@dataclass(frozen=True)
+class Interval:
+    start: dt.date
+    end: dt.date | None  # inclusive; None = open
+
+    def overlaps(self, other: "Interval") -> bool:
+        a_end = self.end or dt.date.max
+        b_end = other.end or dt.date.max
+        return self.start <= b_end and other.start <= a_end
+
+
+def check_interval(start: dt.date, end: dt.date | None, what: str) -> None:
+    if end is not None and end < start:
+        raise InvariantError(f"{what}: end date {end} is before start date {start}")
+
+
+def check_no_overlap(new: Interval, existing: list[tuple[int, Interval]], what: str) -> None:
+    """``existing``: (id, interval) already stored for the same person × scheme/employer."""
+    for oid, iv in existing:
+        if new.overlaps(iv):
+            raise InvariantError(
+                f"{what} {new.start}–{new.end or 'open'} overlaps #{oid} "
+                f"{iv.start}–{iv.end or 'open'}")
+
+
+def check_alive(start: dt.date, death_date: dt.date | None, what: str) -> None:
+    if death_date is not None and start > death_date:
+        raise InvariantError(f"{what} starts {start}, after the person's death on {death_date}")
+
+
+def normalize_phone(raw) -> str | None:
+    s = re.sub(r"[\s\-]", "", str(raw or ""))
+    if s.startswith("+86"):
+        s = s[3:]
+    return s or None
+
+
+def valid_phone(s: str | None) -> bool:
+    return s is None or bool(_PHONE.match(s))
+
+
+def valid_bank_account(s: str | None) -> bool:
+    return s is None or bool(_BANK.match(s))
+
+
+def valid_region(s: str | None) -> bool:
+    return s is None or bool(_REGION.match(s))
+
+
+def check_region(value, field: str) -> str:
+    s = str(value or "").strip()
+    if not _REGION.match(s):
+        raise InputError(f"{s!r} is not a six-digit GB/T 2260 region code", field=field, value=s)
+    return s
+
+
+def check_citizen_id(value, field: str = "citizen_id") -> str:
+    cid = parse_citizen_id(value)
+    if not cid.valid:
+        raise InputError(f"invalid citizen ID: {cid.error}", field=field, value=value)
+    return cid.normalized
+
+
+@lru_cache(maxsize=200_000)
+def pinyin_key(name: str | None) -> str | None:
+    """Toneless pinyin without spaces, lower case: 张伟, 章伟 and "Zhang Wei" → ``zhangwei``."""
+    if not name:
+        return None
+    from pypinyin import Style, lazy_pinyin
+
+    s = "".join(lazy_pinyin(name.strip(), style=Style.NORMAL, errors="default"))
+    return re.sub(r"[^a-z]", "", s.lower()) or None
+
+
+def within_region(code: str, root: str) -> bool:
+    return regions.within(code, root)
