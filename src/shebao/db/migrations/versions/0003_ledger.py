@@ -1,10 +1,34 @@
-"""ledger: tables of the ledger package (filled in by that package's work)
+"""ledger: chart of accounts, idempotent requests, journal entries, append-only postings
 
 Revision ID: 0003
 Revises: 0002
+
+What the database itself guarantees (not only the Python service):
+
+* ``ledger_posting``, ``ledger_entry`` and ``ledger_request`` are append-only: UPDATE and
+  DELETE are refused by triggers (and TRUNCATE on PostgreSQL).
+* Every entry's postings sum to zero, there are ``n_postings`` (>= 2) of them, and they carry
+  the entry's effective date.
+
+  - PostgreSQL: a deferred constraint trigger on ``ledger_entry`` checks this at COMMIT, once
+    per entry (so a batch entry with 100,000 postings is summed once, not once per row); a
+    statement-level trigger on ``ledger_posting`` (transition table, so it also fires for
+    ``COPY``) refuses postings to an entry created by another transaction — an entry cannot
+    be reopened once committed.
+  - SQLite has neither deferred nor statement triggers, so the order is inverted: postings
+    are written first (their foreign key to the entry is DEFERRABLE INITIALLY DEFERRED), then
+    the entry row "seals" them: a BEFORE INSERT trigger on ``ledger_entry`` refuses it unless
+    its postings sum to zero and number ``n_postings``; a BEFORE INSERT trigger on
+    ``ledger_posting`` refuses postings to an already sealed entry; and the deferred foreign
+    key refuses, at COMMIT, any posting whose entry was never sealed.
+
+* ``ledger_account.balance`` (debit-positive sum of the account's postings, kept by the
+  service) may not go below zero on the account's normal side when ``no_negative`` is set
+  (CHECK constraint): individual accounts and the fund bank account.
+* An entry reverses at most one entry, which must exist; an entry is reversed at most once.
 """
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0003"
 down_revision = "0002"
@@ -13,10 +37,187 @@ depends_on = None
 
 BigId = sa.BigInteger().with_variant(sa.Integer, "sqlite")
 
+APPEND_ONLY = ("ledger_request", "ledger_entry", "ledger_posting")
+
 
 def upgrade() -> None:
-    pass
+    bind = op.get_bind()
+    pg = bind.dialect.name == "postgresql"
+
+    op.create_table(
+        "ledger_account",
+        sa.Column("id", BigId, primary_key=True, autoincrement=True),
+        sa.Column("code", sa.String(80), nullable=False),
+        sa.Column("region", sa.String(6), nullable=False),
+        sa.Column("scheme", sa.String(24), nullable=False),
+        sa.Column("kind", sa.String(32), nullable=False),
+        sa.Column("person_id", sa.BigInteger, nullable=True),   # no FK: registry is separate
+        sa.Column("normal_sign", sa.SmallInteger, nullable=False),
+        sa.Column("no_negative", sa.Boolean, nullable=False),
+        sa.Column("balance", sa.BigInteger, nullable=False, server_default="0"),
+        sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+        sa.UniqueConstraint("code", name="uq_ledger_account_code"),
+        sa.CheckConstraint("normal_sign IN (1, -1)", name="ck_ledger_account_normal_sign"),
+        sa.CheckConstraint("(kind = 'individual') = (person_id IS NOT NULL)",
+                           name="ck_ledger_account_person_only_individual"),
+        sa.CheckConstraint("(NOT no_negative) OR balance * normal_sign >= 0",
+                           name="ck_ledger_account_no_negative"),
+    )
+    op.create_index("ix_ledger_account_rsk", "ledger_account", ["region", "scheme", "kind"])
+    op.create_index("ix_ledger_account_person", "ledger_account", ["person_id", "scheme"])
+
+    op.create_table(
+        "ledger_request",
+        sa.Column("id", BigId, primary_key=True, autoincrement=True),
+        sa.Column("key", sa.String(200), nullable=False),
+        sa.Column("content_hash", sa.String(64), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("actor", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.UniqueConstraint("key", name="uq_ledger_request_key"),
+    )
+
+    entry_cols = [
+        sa.Column("id", BigId, primary_key=True, autoincrement=True),
+        sa.Column("request_id", sa.BigInteger, sa.ForeignKey("ledger_request.id"), nullable=False),
+        sa.Column("effective_date", sa.Date, nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("region", sa.String(6), nullable=True),
+        sa.Column("scheme", sa.String(24), nullable=True),
+        sa.Column("source", sa.String(64), nullable=False),
+        sa.Column("memo", sa.Text, nullable=True),
+        sa.Column("reverses_id", sa.BigInteger, sa.ForeignKey("ledger_entry.id"), nullable=True),
+        sa.Column("n_postings", sa.Integer, nullable=False),
+        sa.UniqueConstraint("reverses_id", name="uq_ledger_entry_reverses_id"),
+        sa.CheckConstraint("n_postings >= 2", name="ck_ledger_entry_two_postings"),
+        sa.CheckConstraint("reverses_id IS NULL OR reverses_id <> id",
+                           name="ck_ledger_entry_not_self_reversal"),
+    ]
+    if pg:
+        # the transaction that created the entry: only it may add postings to it
+        entry_cols.append(sa.Column("pg_xact", sa.BigInteger, nullable=False,
+                                    server_default=sa.text("txid_current()")))
+    else:
+        entry_cols.append(sa.Column("pg_xact", sa.BigInteger, nullable=True))
+    op.create_table("ledger_entry", *entry_cols)
+    op.create_index("ix_ledger_entry_request", "ledger_entry", ["request_id"])
+    op.create_index("ix_ledger_entry_effective", "ledger_entry", ["effective_date"])
+
+    op.create_table(
+        "ledger_posting",
+        sa.Column("id", BigId, primary_key=True, autoincrement=True),
+        sa.Column("entry_id", sa.BigInteger,
+                  sa.ForeignKey("ledger_entry.id", deferrable=True, initially="DEFERRED"),
+                  nullable=False),
+        sa.Column("account_id", sa.BigInteger, sa.ForeignKey("ledger_account.id"),
+                  nullable=False),
+        sa.Column("amount", sa.BigInteger, nullable=False),
+        sa.Column("effective_date", sa.Date, nullable=False),
+        sa.CheckConstraint("amount <> 0", name="ck_ledger_posting_nonzero"),
+    )
+    op.create_index("ix_ledger_posting_entry", "ledger_posting", ["entry_id"])
+    op.create_index("ix_ledger_posting_account_date", "ledger_posting",
+                    ["account_id", "effective_date"])
+
+    if pg:
+        _pg_triggers()
+    else:
+        _sqlite_triggers()
+
+
+def _pg_triggers() -> None:
+    op.execute("""
+        CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger AS $$
+        BEGIN
+          RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
+            USING ERRCODE = 'integrity_constraint_violation';
+        END $$ LANGUAGE plpgsql""")
+    for table in APPEND_ONLY:
+        op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                   f"FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()")
+        op.execute(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                   f"FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change()")
+    op.execute("""
+        CREATE OR REPLACE FUNCTION ledger_check_entry() RETURNS trigger AS $$
+        DECLARE n bigint; total numeric; bad_dates bigint;
+        BEGIN
+          SELECT count(*), coalesce(sum(amount), 0),
+                 count(*) FILTER (WHERE effective_date <> NEW.effective_date)
+            INTO n, total, bad_dates
+            FROM ledger_posting WHERE entry_id = NEW.id;
+          IF total <> 0 THEN
+            RAISE EXCEPTION 'ledger entry % is unbalanced: its postings sum to % fen, not 0',
+              NEW.id, total USING ERRCODE = 'integrity_constraint_violation';
+          END IF;
+          IF n <> NEW.n_postings THEN
+            RAISE EXCEPTION 'ledger entry % declares % postings but has %',
+              NEW.id, NEW.n_postings, n USING ERRCODE = 'integrity_constraint_violation';
+          END IF;
+          IF bad_dates <> 0 THEN
+            RAISE EXCEPTION 'ledger entry %: % postings carry another effective date',
+              NEW.id, bad_dates USING ERRCODE = 'integrity_constraint_violation';
+          END IF;
+          RETURN NULL;
+        END $$ LANGUAGE plpgsql""")
+    op.execute("""
+        CREATE CONSTRAINT TRIGGER ledger_entry_balanced AFTER INSERT ON ledger_entry
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_entry()""")
+    op.execute("""
+        CREATE OR REPLACE FUNCTION ledger_check_posting_batch() RETURNS trigger AS $$
+        DECLARE bad bigint;
+        BEGIN
+          SELECT n.entry_id INTO bad
+            FROM (SELECT DISTINCT entry_id FROM new_rows) n
+            LEFT JOIN ledger_entry e ON e.id = n.entry_id
+           WHERE e.id IS NULL OR e.pg_xact <> txid_current()
+           LIMIT 1;
+          IF FOUND THEN
+            RAISE EXCEPTION 'ledger_posting: entry % is closed or missing; postings are written with their entry, in its transaction', bad
+              USING ERRCODE = 'integrity_constraint_violation';
+          END IF;
+          RETURN NULL;
+        END $$ LANGUAGE plpgsql""")
+    op.execute("""
+        CREATE TRIGGER ledger_posting_open_entry AFTER INSERT ON ledger_posting
+        REFERENCING NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION ledger_check_posting_batch()""")
+
+
+def _sqlite_triggers() -> None:
+    for table in APPEND_ONLY:
+        for verb in ("UPDATE", "DELETE"):
+            op.execute(f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+                       f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {verb} refused'); "
+                       f"END")
+    # Postings first, then the entry row seals them (see the module docstring).
+    op.execute("""
+        CREATE TRIGGER ledger_posting_entry_sealed BEFORE INSERT ON ledger_posting
+        WHEN EXISTS (SELECT 1 FROM ledger_entry WHERE id = NEW.entry_id)
+        BEGIN SELECT RAISE(ABORT, 'ledger_posting: entry already sealed; postings precede their entry in one transaction'); END""")
+    op.execute("""
+        CREATE TRIGGER ledger_entry_balanced BEFORE INSERT ON ledger_entry
+        WHEN NEW.id IS NULL
+          OR (SELECT coalesce(sum(amount), 0) FROM ledger_posting WHERE entry_id = NEW.id) <> 0
+        BEGIN SELECT RAISE(ABORT, 'ledger entry is unbalanced: its postings do not sum to 0'); END""")
+    op.execute("""
+        CREATE TRIGGER ledger_entry_count BEFORE INSERT ON ledger_entry
+        WHEN (SELECT count(*) FROM ledger_posting WHERE entry_id = NEW.id) <> NEW.n_postings
+        BEGIN SELECT RAISE(ABORT, 'ledger entry: number of postings differs from n_postings'); END""")
+    op.execute("""
+        CREATE TRIGGER ledger_entry_dates BEFORE INSERT ON ledger_entry
+        WHEN EXISTS (SELECT 1 FROM ledger_posting WHERE entry_id = NEW.id
+                     AND effective_date <> NEW.effective_date)
+        BEGIN SELECT RAISE(ABORT, 'ledger entry: postings carry another effective date'); END""")
 
 
 def downgrade() -> None:
-    pass
+    bind = op.get_bind()
+    pg = bind.dialect.name == "postgresql"
+    for table in ("ledger_posting", "ledger_entry", "ledger_request", "ledger_account"):
+        if pg:
+            op.execute(f"DROP TABLE IF EXISTS {table} CASCADE")
+        else:
+            op.execute(f"DROP TABLE IF EXISTS {table}")
+    if pg:
+        for fn in ("ledger_refuse_change", "ledger_check_entry", "ledger_check_posting_batch"):
+            op.execute(f"DROP FUNCTION IF EXISTS {fn}()")
