@@ -1,0 +1,254 @@
+"""API: sign-in, the signed-in user, who read my data, notifications, calculators, audit
+log, accounts, maker-checker queue."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import and_, select
+
+from shebao.core.actor import Actor
+from shebao.core.errors import InputError, PermissionDenied
+from shebao.rules.calculators import calculate, registry
+from shebao.security import policy
+from shebao.security import service as sec
+from shebao.security.tables import approvals, audit_log, users
+from shebao.channels import notifications
+
+from .. import pagination
+from ..deps import current_actor, current_user, engine, needs, bearer
+from ..pagination import Page
+
+router = APIRouter()
+Limit = Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)]
+Cursor = Annotated[str | None, Query(max_length=200)]
+
+
+class Credentials(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class TokenOut(BaseModel):
+    token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+    username: str
+    role: str
+
+
+class Me(BaseModel):
+    username: str
+    role: str
+    scope: str
+    display_name: str
+    person_id: int | None
+    employer_id: int | None
+
+
+class AuditEntry(BaseModel):
+    id: int
+    at: dt.datetime
+    actor: str
+    role: str
+    action: str
+    subject_type: str
+    subject_id: str | None
+    fields: list[str]
+    purpose: str | None
+
+
+class NotificationPrefs(BaseModel):
+    sms: bool
+    email: bool
+    post: bool
+    email_address: str | None = Field(None, max_length=200)
+
+
+class UserIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+    role: Literal["citizen", "employer", "collection_clerk", "benefits_clerk", "inspector",
+                  "administrator"]
+    scope: str = Field("national", max_length=16)
+    display_name: str | None = Field(None, max_length=100)
+    person_id: int | None = Field(None, ge=1, le=2 ** 62)
+    employer_id: int | None = Field(None, ge=1, le=2 ** 62)
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    role: str
+    scope: str
+    display_name: str
+    active: bool
+
+
+class ApprovalOut(BaseModel):
+    id: int
+    kind: str
+    subject_type: str
+    subject_id: str
+    region: str
+    status: str
+    maker: str
+    checker: str | None
+    made_at: dt.datetime
+    checked_at: dt.datetime | None
+    reason: str | None
+
+
+def _entry(r) -> AuditEntry:
+    return AuditEntry(id=r.id, at=sec.utc(r.at), actor=r.actor, role=r.role, action=r.action,
+                      subject_type=r.subject_type, subject_id=r.subject_id,
+                      fields=[f for f in (r.fields or "").split(",") if f], purpose=r.purpose)
+
+
+@router.post("/auth/token", response_model=TokenOut, tags=["auth"],
+             summary="Sign in; returns a bearer token")
+def token(request: Request, creds: Credentials, eng=Depends(engine)):
+    ip = request.client.host if request.client else "unknown"
+    tok, user = sec.login(eng, creds.username, creds.password, ip=ip, kind="api",
+                          rate_limit=request.app.state.settings.login_rate_limit)
+    return TokenOut(token=tok, expires_in=int(sec.SESSION_TTL["api"].total_seconds()),
+                    username=user.username, role=user.role)
+
+
+@router.delete("/auth/token", status_code=204, tags=["auth"], summary="Sign out (revoke token)")
+def revoke(creds=Depends(bearer), user=Depends(current_user), eng=Depends(engine)):
+    sec.logout(eng, creds.credentials if creds else None)
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=Me, tags=["me"])
+def me(user=Depends(current_user)):
+    return Me(username=user.username, role=user.role, scope=user.scope,
+              display_name=user.display_name, person_id=user.person_id,
+              employer_id=user.employer_id)
+
+
+def reads_of_person(eng, person_id: int, limit: int, cursor) -> tuple[list, str | None]:
+    after = pagination.decode(cursor)
+    q = select(audit_log).where(and_(audit_log.c.subject_type == "person",
+                                     audit_log.c.subject_id == str(person_id)))
+    if after is not None:
+        q = q.where(audit_log.c.id < after)
+    with eng.connect() as conn:
+        rows = conn.execute(q.order_by(audit_log.c.id.desc()).limit(limit + 1)).all()
+    return pagination.page(rows, limit, lambda r: r.id)
+
+
+@router.get("/me/reads", response_model=Page[AuditEntry], tags=["me"],
+            summary="Who has read or changed my data, and why (newest first)")
+def my_reads(limit: Limit = 50, cursor: Cursor = None, actor: Actor = Depends(current_actor),
+             eng=Depends(engine)):
+    if actor.role != "citizen" or actor.person_id is None:
+        raise PermissionDenied("only citizens have a personal access record")
+    rows, nxt = reads_of_person(eng, actor.person_id, limit, cursor)
+    return Page[AuditEntry](items=[_entry(r) for r in rows], next_cursor=nxt)
+
+
+@router.get("/me/notifications", response_model=NotificationPrefs, tags=["me"])
+def get_notifications(actor: Actor = Depends(current_actor), eng=Depends(engine)):
+    p = notifications.get_prefs(eng, actor, actor.person_id or 0)
+    return NotificationPrefs(sms=p.sms, email=p.email, post=p.post, email_address=p.email_address)
+
+
+@router.put("/me/notifications", response_model=NotificationPrefs, tags=["me"])
+def put_notifications(body: NotificationPrefs, actor: Actor = Depends(current_actor),
+                      eng=Depends(engine)):
+    p = notifications.set_prefs(eng, actor, actor.person_id or 0, sms=body.sms, email=body.email,
+                                post=body.post, email_address=body.email_address)
+    return NotificationPrefs(sms=p.sms, email=p.email, post=p.post, email_address=p.email_address)
+
+
+CalcName = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_-]{0,40}$")]
+
+
+@router.post("/calc/{name}", tags=["calculators"],
+             summary="Run a calculator (the same functions as `shebao calc`)",
+             response_model=dict)
+def calc(name: CalcName, request_body: Annotated[dict, Body()],
+         actor: Actor = Depends(needs("calc.use"))):
+    if name not in registry():
+        raise InputError(f"unknown calculator {name!r}; known: {', '.join(sorted(registry()))}",
+                         field="name")
+    return calculate(name, request_body)
+
+
+@router.get("/calc", tags=["calculators"], response_model=list[str],
+            summary="Names of the calculators")
+def calc_names(actor: Actor = Depends(needs("calc.use"))):
+    return sorted(registry())
+
+
+@router.get("/audit", response_model=Page[AuditEntry], tags=["audit"],
+            summary="The audit log, newest first (inspectors and administrators)")
+def audit_list(limit: Limit = 50, cursor: Cursor = None,
+               subject_type: Annotated[str | None, Query(max_length=32)] = None,
+               subject_id: Annotated[str | None, Query(max_length=64)] = None,
+               actor: Actor = Depends(needs("audit.read")), eng=Depends(engine)):
+    after = pagination.decode(cursor)
+    q = select(audit_log)
+    if subject_type:
+        q = q.where(audit_log.c.subject_type == subject_type)
+    if subject_id:
+        q = q.where(audit_log.c.subject_id == subject_id)
+    if after is not None:
+        q = q.where(audit_log.c.id < after)
+    with eng.connect() as conn:
+        rows = conn.execute(q.order_by(audit_log.c.id.desc()).limit(limit + 1)).all()
+    rows, nxt = pagination.page(rows, limit, lambda r: r.id)
+    return Page[AuditEntry](items=[_entry(r) for r in rows], next_cursor=nxt)
+
+
+@router.get("/users", response_model=Page[UserOut], tags=["accounts"])
+def users_list(limit: Limit = 50, cursor: Cursor = None,
+               actor: Actor = Depends(needs("user.manage")), eng=Depends(engine)):
+    after = pagination.decode(cursor)
+    q = select(users).order_by(users.c.id)
+    if after is not None:
+        q = q.where(users.c.id > after)
+    from shebao.core import regions
+    with eng.connect() as conn:
+        rows = [r for r in conn.execute(q) if regions.within(r.scope, actor.scope)]
+    rows = rows[:limit + 1]
+    rows, nxt = pagination.page(rows, limit, lambda r: r.id)
+    return Page[UserOut](items=[UserOut(id=r.id, username=r.username, role=r.role, scope=r.scope,
+                                        display_name=r.display_name, active=r.active)
+                                for r in rows], next_cursor=nxt)
+
+
+@router.post("/users", response_model=UserOut, status_code=201, tags=["accounts"])
+def users_create(body: UserIn, actor: Actor = Depends(needs("user.manage")),
+                 eng=Depends(engine)):
+    u = sec.create_user(eng, actor, username=body.username, password=body.password,
+                        role=body.role, scope=body.scope, display_name=body.display_name,
+                        person_id=body.person_id, employer_id=body.employer_id)
+    return UserOut(id=u.id, username=u.username, role=u.role, scope=u.scope,
+                   display_name=u.display_name, active=u.active)
+
+
+@router.get("/approvals", response_model=Page[ApprovalOut], tags=["maker-checker"],
+            summary="Maker-checker queue in my region scope")
+def approvals_list(limit: Limit = 50, cursor: Cursor = None,
+                   status: Literal["pending", "approved", "rejected"] = "pending",
+                   actor: Actor = Depends(current_actor), eng=Depends(engine)):
+    if not (policy.has(actor, "pension.read") and policy.is_staff(actor)) and not \
+            policy.has(actor, "payroll.read"):
+        raise PermissionDenied(f"role {actor.role} has no maker-checker queue")
+    after = pagination.decode(cursor)
+    q = select(approvals).where(approvals.c.status == status).order_by(approvals.c.id)
+    if after is not None:
+        q = q.where(approvals.c.id > after)
+    with eng.connect() as conn:
+        rows = [r for r in conn.execute(q) if policy.in_region(actor, r.region)]
+    rows, nxt = pagination.page(rows[:limit + 1], limit, lambda r: r.id)
+    return Page[ApprovalOut](items=[ApprovalOut(
+        id=r.id, kind=r.kind, subject_type=r.subject_type, subject_id=r.subject_id,
+        region=r.region, status=r.status, maker=r.maker, checker=r.checker,
+        made_at=sec.utc(r.made_at), checked_at=sec.utc(r.checked_at), reason=r.reason)
+        for r in rows], next_cursor=nxt)

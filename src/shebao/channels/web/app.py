@@ -1,0 +1,103 @@
+"""The web app factory: ``create_app(engine_url=None, ...)``.
+
+One composition root: settings (secret, cookie flags), the database engine, CSRF middleware,
+problem+json error handlers, the REST API under ``/api/v1`` and the server-rendered pages
+(staff back office ``/staff``, citizen portal ``/me``, employer portal ``/employer``).
+"""
+from __future__ import annotations
+
+from importlib import resources
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.staticfiles import StaticFiles
+
+from shebao.db.engine import make_engine
+
+from . import problems
+from .config import Settings, load_settings
+from .csrf import CSRFMiddleware
+from .deps import SESSION_COOKIE
+from .render import render_error
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(engine_url: str | None = None, *, mode: str | None = None,
+               secret_key: str | None = None, cookie_secure: bool | None = None,
+               login_rate_limit: int | None = None, engine=None) -> FastAPI:
+    """Build the app. Raises ``ConfigError`` in production mode without a secret key."""
+    settings: Settings = load_settings(engine_url, mode=mode, secret_key=secret_key,
+                                       cookie_secure=cookie_secure,
+                                       login_rate_limit=login_rate_limit)
+    app = FastAPI(title="shebao 社保 API", version="1", openapi_url=f"{API_PREFIX}/openapi.json",
+                  docs_url=f"{API_PREFIX}/docs", redoc_url=None,
+                  description="Social insurance administration. Errors are "
+                              "application/problem+json naming the field; lists are "
+                              "cursor-paginated; money-moving POSTs take Idempotency-Key.")
+    app.state.settings = settings
+    app.state.engine = engine if engine is not None else make_engine(engine_url)
+    app.add_middleware(CSRFMiddleware, secret=settings.secret_key, session_cookie=SESSION_COOKIE,
+                       secure=settings.cookie_secure)
+
+    @app.middleware("http")
+    async def security_headers(request, call_next):
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if not request.url.path.startswith(f"{API_PREFIX}/docs"):
+            response.headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                "script-src 'self'; frame-ancestors 'none'")
+        if not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    problems.install(app, render_error)
+    static = resources.files("shebao.channels.web") / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+
+    from .api import routers as api_routers
+    from .pages import routers as page_routers
+    for r in api_routers():
+        app.include_router(r, prefix=API_PREFIX)
+    for r in page_routers():
+        app.include_router(r)
+
+    def openapi():
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                             routes=app.routes)  # pages are include_in_schema=False
+        _problems_in_schema(schema)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi
+    return app
+
+
+_ERRORS = {"401": "Not authenticated", "403": "Forbidden (role or region scope)",
+           "404": "Not found", "409": "Conflict", "422": "Invalid input (the field is named)",
+           "423": "Account locked", "429": "Too many requests"}
+
+
+def _problems_in_schema(schema: dict) -> None:
+    """Every operation documents its problem+json answers (and no FastAPI default 422)."""
+    comps = schema.setdefault("components", {}).setdefault("schemas", {})
+    comps["Problem"] = problems.Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    fp = comps["Problem"].pop("$defs", {})
+    comps.update(fp)
+    comps.pop("HTTPValidationError", None)
+    comps.pop("ValidationError", None)
+    ref = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path, ops in schema.get("paths", {}).items():
+        for method, op in ops.items():
+            if not isinstance(op, dict) or "responses" not in op:
+                continue
+            for code, title in _ERRORS.items():
+                if code in ("423",) and not path.endswith("/auth/token"):
+                    continue
+                op["responses"][code] = {"description": title, "content": ref}

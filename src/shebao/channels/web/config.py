@@ -1,0 +1,59 @@
+"""Settings of the web app, from arguments or the environment.
+
+- ``SHEBAO_ENV``: ``production`` (default) or ``dev``.
+- ``SHEBAO_SECRET_KEY``: signs session and CSRF cookies. Production refuses to start without
+  one (at least 32 characters); dev mode generates an ephemeral key per process (sessions end
+  when the server stops). There is no default key anywhere in the repository.
+- ``SHEBAO_COOKIE_SECURE``: ``1``/``0``; default on in production, off in dev (local http).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+
+
+class ConfigError(RuntimeError):
+    """The app refuses to start: the message says what to set."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None
+    mode: str
+    secret_key: str
+    cookie_secure: bool
+    login_rate_limit: int
+    ephemeral_secret: bool = False
+
+
+def _flag(value: str | None) -> bool | None:
+    if value is None or value == "":
+        return None
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def load_settings(database_url: str | None = None, *, mode: str | None = None,
+                  secret_key: str | None = None, cookie_secure: bool | None = None,
+                  login_rate_limit: int | None = None) -> Settings:
+    mode = (mode or os.environ.get("SHEBAO_ENV") or "production").strip().lower()
+    if mode not in ("production", "dev"):
+        raise ConfigError(f"SHEBAO_ENV must be production or dev, not {mode!r}")
+    key = secret_key or os.environ.get("SHEBAO_SECRET_KEY") or ""
+    ephemeral = False
+    if not key:
+        if mode == "production":
+            raise ConfigError("refusing to start in production mode without SHEBAO_SECRET_KEY "
+                              "(set a random value of at least 32 characters, e.g. "
+                              "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`), "
+                              "or run with SHEBAO_ENV=dev for a local, ephemeral key")
+        key, ephemeral = secrets.token_urlsafe(48), True
+    if mode == "production" and len(key) < 32:
+        raise ConfigError("SHEBAO_SECRET_KEY must have at least 32 characters in production")
+    if cookie_secure is None:
+        cookie_secure = _flag(os.environ.get("SHEBAO_COOKIE_SECURE"))
+    if cookie_secure is None:
+        cookie_secure = mode == "production"
+    if login_rate_limit is None:
+        login_rate_limit = int(os.environ.get("SHEBAO_LOGIN_RATE_LIMIT") or 30)
+    return Settings(database_url, mode, key, bool(cookie_secure), login_rate_limit, ephemeral)

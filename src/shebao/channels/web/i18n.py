@@ -1,0 +1,66 @@
+"""Chinese by default, English on request: Babel catalogues kept as ``.po`` and compiled in
+memory at start-up (no build step, nothing generated in the repository).
+
+Message ids are English; ``locale/zh_CN/LC_MESSAGES/messages.po`` translates them. The
+language comes from the ``lang`` cookie (set by ``/lang/{code}``), default ``zh_CN``.
+"""
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from functools import lru_cache
+from importlib import resources
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal
+from babel.dates import format_date, format_datetime
+from babel.support import NullTranslations, Translations
+
+LANGS = ("zh_CN", "en")
+DEFAULT = "zh_CN"
+
+
+@lru_cache(maxsize=None)
+def translations(lang: str) -> NullTranslations:
+    if lang == "en":
+        return NullTranslations()
+    path = resources.files("shebao.channels.web") / "locale" / lang / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as f:
+        catalog = read_po(f, locale=lang)
+    buf = io.BytesIO()
+    write_mo(buf, catalog)
+    buf.seek(0)
+    return Translations(buf)
+
+
+def catalog_ids(lang: str = "zh_CN") -> set[str]:
+    path = resources.files("shebao.channels.web") / "locale" / lang / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as f:
+        return {m.id for m in read_po(f, locale=lang) if m.id and m.string}
+
+
+def pick(lang_cookie: str | None) -> str:
+    return lang_cookie if lang_cookie in LANGS else DEFAULT
+
+
+class Fmt:
+    """Formatting helpers bound to a locale, for templates."""
+
+    def __init__(self, lang: str):
+        self.locale = "zh_CN" if lang == "zh_CN" else "en_US"
+
+    def money(self, amount) -> str:
+        """Amount in yuan (Decimal/str) or fen (int) → ``¥1,234.50``."""
+        if isinstance(amount, int):
+            amount = Decimal(amount) / 100
+        return format_currency(Decimal(str(amount)), "CNY", locale=self.locale)
+
+    def number(self, n) -> str:
+        return format_decimal(n, locale=self.locale)
+
+    def date(self, d) -> str:
+        return format_date(d, "long", locale=self.locale) if d else ""
+
+    def datetime(self, d) -> str:
+        return format_datetime(d, "yyyy-MM-dd HH:mm:ss", locale=self.locale) if d else ""

@@ -1,0 +1,91 @@
+"""Sign-in, sign-out, language switch and the start page (which sends each role home)."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import RedirectResponse
+
+from shebao.security import policy
+from shebao.security import service as sec
+from shebao.security.service import AccountLocked, LoginRefused, RateLimited, User
+
+from .. import i18n
+from ..deps import SESSION_COOKIE, cookie_token, engine, optional_user, sign_session
+from ..render import render
+from .common import form, safe_next
+
+router = APIRouter(include_in_schema=False)
+
+HOME = {"citizen": "/me", "employer": "/employer"}
+
+
+def home_of(user: User) -> str:
+    return HOME.get(user.role, "/staff")
+
+
+@router.get("/")
+def start(user: User | None = Depends(optional_user)):
+    return RedirectResponse(home_of(user) if user else "/login", status_code=303)
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "", user: User | None = Depends(optional_user)):
+    if user:
+        return RedirectResponse(home_of(user), status_code=303)
+    return render(request, "login.html", {"values": {"next": safe_next(next, "")}})
+
+
+@router.post("/login")
+async def login(request: Request, eng=Depends(engine)):
+    f = await form(request)
+    username, password = f.get("username", ""), f.get("password", "")
+    values = {"username": username, "next": f.get("next", "")}
+    errors = {}
+    if not username:
+        errors["username"] = i18n_msg(request, "Enter your username")
+    if not password:
+        errors["password"] = i18n_msg(request, "Enter your password")
+    status = 422
+    if not errors:
+        ip = request.client.host if request.client else "unknown"
+        try:
+            token, user = sec.login(eng, username, password, ip=ip, kind="web",
+                                    rate_limit=request.app.state.settings.login_rate_limit)
+        except LoginRefused:
+            errors["password"] = i18n_msg(request, "Wrong username or password")
+            status = 401
+        except AccountLocked:
+            errors["_form"] = i18n_msg(request, "This account is locked for 15 minutes")
+            status = 423
+        except RateLimited:
+            errors["_form"] = i18n_msg(request, "Too many sign-in attempts; wait a few minutes")
+            status = 429
+        else:
+            resp = RedirectResponse(safe_next(f.get("next"), home_of(user)), status_code=303)
+            resp.set_cookie(SESSION_COOKIE, sign_session(request, token), httponly=True,
+                            secure=request.app.state.settings.cookie_secure, samesite="lax",
+                            max_age=int(sec.SESSION_TTL["web"].total_seconds()), path="/")
+            return resp
+    return render(request, "login.html", {"errors": errors, "values": values}, status=status)
+
+
+def i18n_msg(request: Request, msg: str) -> str:
+    return i18n.translations(i18n.pick(request.cookies.get("lang"))).gettext(msg)
+
+
+@router.post("/logout")
+def logout(request: Request, eng=Depends(engine)):
+    sec.logout(eng, cookie_token(request))
+    resp = RedirectResponse("/login", status_code=303)
+    resp.delete_cookie(SESSION_COOKIE, path="/")
+    return resp
+
+
+@router.get("/lang/{code}")
+def set_lang(code: str, next: str = "/"):
+    resp = RedirectResponse(safe_next(next, "/"), status_code=303)
+    if code in i18n.LANGS:
+        resp.set_cookie("lang", code, max_age=365 * 86400, samesite="lax", path="/")
+    return resp
+
+
+__all__ = ["router", "home_of", "policy"]

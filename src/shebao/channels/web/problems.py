@@ -1,0 +1,118 @@
+"""Errors as ``application/problem+json`` (RFC 9457) naming the field, for the API; pages get
+the same facts rendered in HTML (forms render their own field errors next to the field)."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from shebao.core.errors import (ConflictError, InputError, InvariantError, PermissionDenied,
+                                RuleError, ShebaoError)
+from shebao.security.service import AccountLocked, LoginRefused, RateLimited
+
+PROBLEM = "application/problem+json"
+
+
+class FieldProblem(BaseModel):
+    field: str | None = None
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; ``field`` names the offending input when there is one."""
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    field: str | None = None
+    errors: list[FieldProblem] = []
+
+
+class NotAuthenticated(Exception):
+    """No (valid) session: the API answers 401, pages redirect to the login form."""
+
+
+def problem(status: int, title: str, detail: str | None = None, field: str | None = None,
+            errors: list[dict] | None = None, headers: dict | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status,
+                            "detail": detail, "field": field,
+                            "errors": errors or ([{"field": field, "message": detail or title}]
+                                                 if field else [])}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _loc_field(loc) -> str | None:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or (str(loc[-1]) if loc else None)
+
+
+def _status_title(exc: ShebaoError) -> tuple[int, str]:
+    if isinstance(exc, InputError):
+        return 422, "Invalid input"
+    if isinstance(exc, PermissionDenied):
+        return 403, "Forbidden"
+    if isinstance(exc, ConflictError):
+        return 409, "Conflict"
+    if isinstance(exc, InvariantError):
+        return 422, "Rule of the domain broken"
+    if isinstance(exc, RuleError):
+        return 422, "No rule for this case"
+    if isinstance(exc, RateLimited):
+        return 429, "Too many requests"
+    if isinstance(exc, AccountLocked):
+        return 423, "Account locked"
+    if isinstance(exc, LoginRefused):
+        return 401, "Login refused"
+    return 400, "Bad request"
+
+
+def install(app, render_error) -> None:
+    """Register the handlers. ``render_error(request, status, title, detail)`` renders pages."""
+
+    @app.exception_handler(ShebaoError)
+    async def shebao_error(request: Request, exc: ShebaoError) -> Response:
+        status, title = _status_title(exc)
+        field = getattr(exc, "field", None)
+        detail = getattr(exc, "reason", None) or str(exc)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+        if _is_api(request):
+            return problem(status, title, detail, field, headers=headers)
+        return render_error(request, status, title, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = [{"field": _loc_field(e.get("loc", ())), "message": e.get("msg", "invalid")}
+                  for e in exc.errors()]
+        first = errors[0] if errors else {"field": None, "message": "invalid input"}
+        if _is_api(request):
+            return problem(422, "Invalid input", f"{first['field']}: {first['message']}",
+                           first["field"], errors)
+        return render_error(request, 422, "Invalid input",
+                            "; ".join(f"{e['field']}: {e['message']}" for e in errors))
+
+    @app.exception_handler(NotAuthenticated)
+    async def not_authenticated(request: Request, exc: NotAuthenticated) -> Response:
+        if _is_api(request):
+            return problem(401, "Not authenticated", "sign in: POST /api/v1/auth/token, then "
+                           "send Authorization: Bearer <token>",
+                           headers={"WWW-Authenticate": "Bearer"})
+        nxt = request.url.path
+        if request.headers.get("hx-request"):
+            return Response(status_code=204, headers={"HX-Redirect": f"/login?next={nxt}"})
+        return RedirectResponse(f"/login?next={nxt}", status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        if _is_api(request):
+            return problem(exc.status_code, title, detail, headers=getattr(exc, "headers", None))
+        return render_error(request, exc.status_code, title, detail or title)
