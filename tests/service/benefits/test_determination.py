@@ -1,0 +1,124 @@
+"""Pension determination on a real database (SQLite and PostgreSQL)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from sqlalchemy import select
+
+from shebao.benefits import determination as det
+from shebao.benefits.tables import pension_award, pension_case
+from shebao.core.errors import ConflictError, InputError, PermissionDenied
+from shebao.security import audit
+
+from .conftest import CHECKER, MAKER, fund_account, make_person
+
+
+def test_worked_case_computes_records_and_needs_a_second_clerk(engine):
+    # born 1965-08-15, man: k = months(1965-01 → 1965-08) = 7 → delay 7//4 + 1 = 2 months
+    # → retires 2025-10-15 at 60y2m; divisor at whole age 60 = 139
+    pid = make_person(engine, dt.date(1965, 8, 15))
+    # 15 years (180 months) of paid history, each at exactly the Shanghai average wage in force
+    # in July of the year (index 1.0 every year), plus 12 deemed months
+    from shebao.rules import load_rules
+    from shebao.core.money import to_fen
+    rules = load_rules()
+    rows = []
+    for y in range(2010, 2025):
+        w = to_fen(rules.value("wage.average_monthly", "310000", dt.date(y, 7, 1)))
+        rows.append(dict(region="310000", period_start=dt.date(y, 7, 1), months=12,
+                         base_total_fen=w * 12))          # index 1.0 each year
+    rows.append(dict(region="310000", period_start=dt.date(1992, 1, 1), months=12,
+                     kind="deemed"))                       # one deemed year before the system
+    det.record_history(engine, MAKER, pid, rows)
+    fund_account(engine, "310000", pid, 30000000, dt.date(2024, 12, 31))   # 300000.00 by 2024
+    cid = det.open_case(engine, MAKER, pid, region="310000")
+    case = det.get_case(engine, MAKER, cid)
+    assert case["status"] == "computed", case["missing"]
+    d = case["decision"]
+    assert d["inputs"]["retirement_date"] == "2025-10-15"
+    assert d["inputs"]["avg_index"] == "1"
+    assert d["inputs"]["contribution_months"] == 180 + 12
+    # account: 300000.00 opening; interest 2025 for 9 months at 1.5%:
+    #   300000 × 9 × 0.015 / 12 = 3375.00 → balance 303375.00 ; / 139 = 2182.55
+    assert d["inputs"]["account_interest_this_year_fen"] == 337500
+    assert case["account"] == "2182.55"
+    # basic = 12434 × (1 + 1) / 2 × 192 / 12 × 1% = 12434 × 0.16 = 1989.44
+    assert case["basic"] == "1989.44"
+    # transitional = 12434 × 1 × 12/12 × 1.2% = 149.208 → 149.21
+    assert case["transitional"] == "149.21"
+    assert case["total"] == "4321.20"
+    names = {p["name"] for p in d["parameters"]}
+    assert {"pension.calc_base", "pension.divisor", "wage.average_monthly",
+            "retirement.schedule", "pension.transitional_coefficient",
+            "pension.account_interest_rate"} <= names
+    assert all(p["reference"] for p in d["parameters"])
+    assert "basic" in d["arithmetic"] and "1989.44" in d["arithmetic"]["basic"]
+
+    det.submit_case(engine, MAKER, cid)
+    with pytest.raises(PermissionDenied, match="never approve their own"):
+        det.approve_case(engine, MAKER, cid)
+    award_id = det.approve_case(engine, CHECKER, cid)
+    with engine.connect() as c:
+        aw = c.execute(select(pension_award).where(pension_award.c.id == award_id)).first()
+        assert aw.monthly_fen == 432120 and aw.account_part_fen == 218255
+        assert str(aw.start_month)[:10] == "2025-11-01"
+        assert audit.verify(c).ok
+
+
+def test_short_of_minimum_gets_the_legal_options(engine):
+    pid = make_person(engine, dt.date(1965, 8, 15), seq=2)
+    det.record_history(engine, MAKER, pid, [dict(region="310000", period_start=dt.date(2015, 7, 1),
+                                                 months=12, base_total_fen=100000 * 12)])
+    cid = det.open_case(engine, MAKER, pid, region="310000")
+    case = det.get_case(engine, MAKER, cid)
+    assert case["status"] == "ineligible"
+    assert [o["option"] for o in case["options"]] == ["continue_contributing",
+                                                      "transfer_to_resident_scheme"]
+    assert "168 more month" in case["options"][0]["detail"]
+    assert case["total"] is None
+    with pytest.raises(ConflictError):
+        det.submit_case(engine, MAKER, cid)
+
+
+def test_missing_history_and_account_say_what_is_missing(engine):
+    pid = make_person(engine, dt.date(1965, 8, 15), seq=3)
+    cid = det.open_case(engine, MAKER, pid, region="310000")
+    case = det.get_case(engine, MAKER, cid)
+    assert case["status"] == "incomplete" and case["total"] is None
+    assert "no paid or deemed period" in case["missing"][0]
+    # history before Shanghai's first published average wage, and no individual account
+    pid2 = make_person(engine, dt.date(1965, 8, 15), seq=4)
+    det.record_history(engine, MAKER, pid2, [
+        dict(region="310000", period_start=dt.date(1995 + i, 1, 1), months=12,
+             base_total_fen=50000 * 12) for i in range(16)])
+    case2 = det.get_case(engine, MAKER, det.open_case(engine, MAKER, pid2, region="310000"))
+    assert case2["status"] == "incomplete"
+    assert any("1995-01-01" in m and "wage.average_monthly" in m for m in case2["missing"])
+
+
+def test_woman_needs_category_and_early_retirement_limits(engine):
+    pid = make_person(engine, dt.date(1975, 3, 10), male=False, seq=5)
+    cid = det.open_case(engine, MAKER, pid, region="310000")
+    assert "category of a woman" in det.get_case(engine, MAKER, cid)["missing"][0]
+    # female worker born 1975-03: k = 2 → 2//2+1 = 2 months → statutory 2025-05-10 at 50y2m;
+    # early retirement may not go below the original age 50 (2025-03-10)
+    with pytest.raises(InputError) as info:
+        det.open_case(engine, MAKER, make_person(engine, dt.date(1975, 3, 10), male=False,
+                                                 seq=6),
+                      region="310000", category="female_worker", claim="early",
+                      requested_date=dt.date(2025, 2, 1))
+    assert info.value.field == "requested_date"
+
+
+def test_one_live_case_per_person_and_clerk_scope(engine):
+    pid = make_person(engine, dt.date(1965, 8, 15), seq=7)
+    det.open_case(engine, MAKER, pid, region="310000")
+    with pytest.raises(ConflictError):
+        det.open_case(engine, MAKER, pid, region="310000")
+    from shebao.core.actor import Actor
+    outsider = Actor(id="bj", role="benefits_clerk", scope="110000")
+    with pytest.raises(PermissionDenied):
+        det.open_case(engine, outsider, make_person(engine, dt.date(1965, 8, 15), seq=8),
+                      region="310000")
