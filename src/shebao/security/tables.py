@@ -95,13 +95,3 @@ idempotency_keys = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("principal", "key", name="uq_idempotency_keys_principal_key"),
 )
-
-notification_prefs = Table(
-    "notification_prefs", metadata,
-    Column("person_id", BigId, primary_key=True, autoincrement=False),
-    Column("sms", Boolean, nullable=False),
-    Column("email", Boolean, nullable=False),
-    Column("post", Boolean, nullable=False),
-    Column("email_address", String(200), nullable=True),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-)

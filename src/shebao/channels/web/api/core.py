@@ -15,7 +15,6 @@ from shebao.rules.calculators import calculate, registry
 from shebao.security import policy
 from shebao.security import service as sec
 from shebao.security.tables import approvals, audit_log, users
-from shebao.channels import notifications
 
 from .. import pagination
 from ..deps import current_actor, current_user, engine, needs, bearer
@@ -58,13 +57,6 @@ class AuditEntry(BaseModel):
     subject_id: str | None
     fields: list[str]
     purpose: str | None
-
-
-class NotificationPrefs(BaseModel):
-    sms: bool
-    email: bool
-    post: bool
-    email_address: str | None = Field(None, max_length=200)
 
 
 class UserIn(BaseModel):
@@ -149,20 +141,6 @@ def my_reads(limit: Limit = 50, cursor: Cursor = None, actor: Actor = Depends(cu
         raise PermissionDenied("only citizens have a personal access record")
     rows, nxt = reads_of_person(eng, actor.person_id, limit, cursor)
     return Page[AuditEntry](items=[_entry(r) for r in rows], next_cursor=nxt)
-
-
-@router.get("/me/notifications", response_model=NotificationPrefs, tags=["me"])
-def get_notifications(actor: Actor = Depends(current_actor), eng=Depends(engine)):
-    p = notifications.get_prefs(eng, actor, actor.person_id or 0)
-    return NotificationPrefs(sms=p.sms, email=p.email, post=p.post, email_address=p.email_address)
-
-
-@router.put("/me/notifications", response_model=NotificationPrefs, tags=["me"])
-def put_notifications(body: NotificationPrefs, actor: Actor = Depends(current_actor),
-                      eng=Depends(engine)):
-    p = notifications.set_prefs(eng, actor, actor.person_id or 0, sms=body.sms, email=body.email,
-                                post=body.post, email_address=body.email_address)
-    return NotificationPrefs(sms=p.sms, email=p.email, post=p.post, email_address=p.email_address)
 
 
 CalcName = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_-]{0,40}$")]

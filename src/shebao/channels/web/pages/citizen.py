@@ -1,12 +1,11 @@
-"""Citizen portal: start page, who has read my data and why, notification preferences,
-pension estimator (the ``pension`` calculator)."""
+"""Citizen portal: start page (my record), who has read my data and why, pension estimator
+(the ``pension`` calculator). Contact details live with the registry pages."""
 from __future__ import annotations
 
 import datetime as dt
 
 from fastapi import APIRouter, Depends, Request
 
-from shebao.channels import notifications
 from shebao.core.errors import InputError
 from shebao.rules.calculators import calculate, registry
 from shebao.security.service import User
@@ -18,8 +17,7 @@ from .common import citizen_user, form
 
 router = APIRouter(include_in_schema=False)
 NAV = {"citizen": [("/me", "My record", 0, None), ("/me/estimate", "Pension estimate", 40, None),
-                   ("/me/reads", "Who read my data", 60, None),
-                   ("/me/settings", "Notifications", 70, None)]}
+                   ("/me/reads", "Who read my data", 60, None)]}
 
 ESTIMATE_FIELDS = ("region", "retirement_date", "age_years", "avg_index", "contribution_months",
                    "account_balance")
@@ -46,28 +44,6 @@ def reads(request: Request, cursor: str | None = None, user: User = Depends(citi
     rows, nxt = reads_of_person(eng, user.person_id, 50, cursor)
     return render(request, "citizen/reads.html", {
         "user": user, "rows": rows, "next_url": f"/me/reads?cursor={nxt}" if nxt else None})
-
-
-@router.get("/me/settings")
-def settings(request: Request, user: User = Depends(citizen_user), eng=Depends(engine)):
-    p = notifications.get_prefs(eng, user.actor(), user.person_id)
-    return render(request, "citizen/settings.html", {"user": user, "values": p.__dict__})
-
-
-@router.post("/me/settings")
-async def settings_save(request: Request, user: User = Depends(citizen_user),
-                        eng=Depends(engine)):
-    f = await form(request)
-    values = {"sms": "sms" in f, "email": "email" in f, "post": "post" in f,
-              "email_address": f.get("email_address", "")}
-    try:
-        notifications.set_prefs(eng, user.actor(), user.person_id, **values)
-    except InputError as exc:
-        return render(request, "citizen/settings.html", {
-            "user": user, "values": values, "errors": {exc.field or "_form": exc.reason}},
-            status=422)
-    return render(request, "citizen/settings.html", {"user": user, "values": values,
-                                                     "saved": True})
 
 
 def estimate_defaults(eng, user: User) -> dict:

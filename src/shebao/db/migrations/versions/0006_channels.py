@@ -1,5 +1,5 @@
 """channels and security: users, sessions, login attempts, maker-checker approvals,
-API idempotency keys, citizens' notification preferences
+API idempotency keys
 
 Revision ID: 0006
 Revises: 0005
@@ -92,18 +92,9 @@ def upgrade() -> None:
         sa.Column("created_at", TS, nullable=False),
         sa.UniqueConstraint("principal", "key", name="uq_idempotency_keys_principal_key"),
     )
-    op.create_table(
-        "notification_prefs",
-        sa.Column("person_id", BigId, primary_key=True, autoincrement=False),
-        sa.Column("sms", sa.Boolean, nullable=False),
-        sa.Column("email", sa.Boolean, nullable=False),
-        sa.Column("post", sa.Boolean, nullable=False),
-        sa.Column("email_address", sa.String(200)),
-        sa.Column("updated_at", TS, nullable=False),
-    )
 
 
 def downgrade() -> None:
-    for t in ("notification_prefs", "idempotency_keys", "approvals", "login_attempts",
+    for t in ("idempotency_keys", "approvals", "login_attempts",
               "sessions", "users"):
         op.drop_table(t)

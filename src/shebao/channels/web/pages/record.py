@@ -1,0 +1,56 @@
+"""A citizen's own record and an employer's firm, assembled from the bureaus that exist."""
+from __future__ import annotations
+
+import datetime as dt
+
+from shebao.channels import views
+from shebao.core.money import fen_to_yuan_str
+from shebao.core.periods import months_between
+from shebao.rules.calculators import calculate
+from shebao.security.service import User
+
+
+def pension_months(enrolments: list[dict], today: dt.date | None = None) -> int:
+    """Months covered by pension enrolments (an estimate until contributions are posted)."""
+    today = today or dt.date.today()
+    total = 0
+    for e in enrolments:
+        if e["scheme"] not in ("pension",):
+            continue
+        end = min(e["end_date"] or today, today)
+        if end >= e["start_date"]:
+            total += months_between(e["start_date"], end) + 1
+    return total
+
+
+def citizen_summary(eng, user: User) -> dict | None:
+    if user.person_id is None:
+        return None
+    actor = user.actor()
+    d = views.person_detail(eng, actor, user.person_id, purpose="citizen portal: my record")
+    p = d["person"]
+    sts = views.statements(eng, actor, user.person_id, purpose="citizen portal: my statement")
+    balances = {s: st.closing_balance for s, st in sts.items()}
+    est = {"region": p.get("pension_region") or p.get("residence_region") or "",
+           "contribution_months": str(pension_months(d["enrolments"])),
+           "account_balance": fen_to_yuan_str(balances.get("pension", 0))}
+    if p.get("birth_date") and p.get("sex"):
+        try:
+            r = calculate("retirement-age", {"birth_date": p["birth_date"].isoformat(),
+                                             "category": "male" if p["sex"] == "M"
+                                             else "female_worker"})
+            est.update(retirement_date=r["retirement_date"], age_years=str(r["age_years"]))
+        except Exception:  # noqa: BLE001 - a pre-fill is a convenience, never a failure
+            pass
+    return {"person": p, "enrolments": d["enrolments"], "employment": d["employment"],
+            "statements": sts, "balances": balances, "estimate": est}
+
+
+def employer_summary(eng, user: User) -> dict | None:
+    if user.employer_id is None:
+        return None
+    actor = user.actor()
+    firm = views.employer_detail(eng, actor, user.employer_id)
+    staff, nxt = views.employees(eng, actor, user.employer_id, limit=200, after=None,
+                                 purpose="employer portal: employee list")
+    return {"employer": firm, "employees": staff, "more": nxt is not None}
