@@ -196,7 +196,7 @@ def synth_people(n: int, region: str, *, seed: int = 1, duplicate_share: float =
     residence = rng.choice(counties, n)
     hukou = np.where(rng.random(n) < 0.9, area, residence)
     address = make_addresses(residence, rng)
-    bank = np.where((age >= 18) & (rng.random(n) < 0.75),
+    bank = np.where((age >= 55) | ((age >= 18) & (rng.random(n) < 0.75)),
                     np.char.add("6222", np.char.zfill(rng.integers(0, 10**15, n).astype("U15"),
                                                       15)), "")
     people = People(cid.astype(object), name.astype(object), np.where(male, "M", "F"),
