@@ -54,12 +54,16 @@ def scheme_columns(scheme: str) -> list[int]:
 
 
 def e2e_id(region: str, month: dt.date, payer_type: str, payer_id: int) -> str:
-    """End-to-end id of a bill: what the bank echoes back on the receipt (≤ 35 characters)."""
-    return f"SB{region}{month.year:04d}{month.month:02d}{payer_type}{int(payer_id)}"
+    """End-to-end id of a bill: what the bank echoes back on the receipt (25 characters:
+    ``SB`` + region + YYYYMM + payer type + payer id on 10 digits)."""
+    return f"SB{region}{month.year:04d}{month.month:02d}{payer_type}{int(payer_id):010d}"
+
+
+E2E_LEN = 25
 
 
 def parse_e2e(e2e: str) -> tuple[str, dt.date, str, int] | None:
-    if not (isinstance(e2e, str) and e2e.startswith("SB") and len(e2e) >= 16):
+    if not (isinstance(e2e, str) and e2e.startswith("SB") and len(e2e) == E2E_LEN):
         return None
     region, y, m, t, rest = e2e[2:8], e2e[8:12], e2e[12:14], e2e[14], e2e[15:]
     if not (region.isdigit() and y.isdigit() and m.isdigit() and t in PAYER_TYPES
