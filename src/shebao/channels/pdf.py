@@ -27,17 +27,17 @@ def text_pdf(title: str, header: list[str], rows: list[list[str]], footer: str) 
     with PdfPages(buf, metadata={"Title": title, "Creator": "shebao"}) as pdf:
         for n, chunk in enumerate(pages, 1):
             fig = Figure(figsize=(8.27, 11.69))  # A4
-            fig.text(0.07, 0.95, title, fontsize=14, family=fam, weight="bold")
+            fig.text(0.07, 0.95, title, fontsize=14, family=fam)
             widths = [0.07, 0.22, 0.34, 0.56, 0.78]
             y = 0.91
             for x, h in zip(widths, header):
-                fig.text(x, y, h, fontsize=9, family=fam, weight="bold")
+                fig.text(x, y, h, fontsize=9, family=fam)
             for row in chunk:
                 y -= 0.02
                 for x, cell in zip(widths, row):
                     fig.text(x, y, cell, fontsize=8.5, family=fam)
             if n == len(pages):
-                fig.text(0.07, y - 0.04, footer, fontsize=10, family=fam, weight="bold")
+                fig.text(0.07, y - 0.04, footer, fontsize=10, family=fam)
             fig.text(0.5, 0.03, f"{n}/{len(pages)}", fontsize=8, family=fam, ha="center")
             pdf.savefig(fig)
     return buf.getvalue()

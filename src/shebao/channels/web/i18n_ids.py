@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from importlib import resources
 
-_T = re.compile(r"""_\(\s*"((?:[^"\\]|\\.)+)"\s*\)""")
+_T = re.compile(r"""_\(\s*(?:"((?:[^"\\]|\\.)+)"|'((?:[^'\\]|\\.)+)')\s*\)""")
 _PY = re.compile(r"""i18n_msg\(\s*request\s*,\s*"((?:[^"\\]|\\.)+)"\s*\)|_\(\s*"((?:[^"\\]|\\.)+)"\s*\)""")
 _NAV = re.compile(r"""\(\s*"/[^"]*"\s*,\s*"([^"]+)"\s*,""")
 
@@ -14,14 +14,21 @@ EXTRA = ["citizen", "employer", "collection_clerk", "benefits_clerk", "inspector
          "pension.determination", "payroll.release", "Invalid input", "Forbidden", "Conflict",
          "Not found", "Error", "Bad request", "Rule of the domain broken",
          "No rule for this case", "Too many requests", "Account locked", "Login refused",
-         "Not authenticated", "Method not allowed"]
+         "Not authenticated", "Method not allowed",
+         # registry vocabularies shown in pages
+         "pension", "medical", "unemployment", "injury", "maternity", "resident_pension",
+         "resident_medical", "employee", "flexible", "resident", "student", "active",
+         "suspended", "ended", "deceased", "emigrated", "merged", "closed", "sms", "app",
+         "mail", "post", "wechat", "resignation", "dismissal", "contract_end", "bankruptcy",
+         "mutual_agreement", "retirement", "death", "transfer", "other", "persons",
+         "employers", "employment"]
 
 
 def used_ids() -> set[str]:
     root = resources.files("shebao.channels.web")
     ids: set[str] = set(EXTRA)
     for path in _walk(root / "templates"):
-        ids.update(m.group(1) for m in _T.finditer(path.read_text(encoding="utf-8")))
+        ids.update(m.group(1) or m.group(2) for m in _T.finditer(path.read_text(encoding="utf-8")))
     for path in _walk(root / "pages"):
         if path.name.endswith(".py"):
             text = path.read_text(encoding="utf-8")

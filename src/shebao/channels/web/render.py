@@ -15,7 +15,7 @@ from . import i18n
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(resources.files("shebao.channels.web") / "templates")),
-    autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.StrictUndefined,
+    autoescape=jinja2.select_autoescape(["html"]),
     trim_blocks=True, lstrip_blocks=True)
 _env.filters.update(mask_id=mask_id, mask_name=mask_name, mask_phone=mask_phone)
 

@@ -1,0 +1,34 @@
+from shebao.security import passwords
+
+
+def test_hash_is_argon2id_and_salted():
+    a, b = passwords.hash_password("correct horse 1"), passwords.hash_password("correct horse 1")
+    assert a.startswith("$argon2id$") and b.startswith("$argon2id$")
+    assert a != b                                   # random salt
+    assert "correct horse" not in a
+
+
+def test_verify_accepts_right_and_refuses_wrong_or_garbage():
+    h = passwords.hash_password("correct horse 1")
+    assert passwords.verify_password(h, "correct horse 1")
+    assert not passwords.verify_password(h, "correct horse 2")
+    assert not passwords.verify_password("not-a-hash", "x")
+
+
+def test_password_rules():
+    assert passwords.password_problem("short1") == "must have at least 10 characters"
+    assert passwords.password_problem("abcdefghijk") is not None   # letters only
+    assert passwords.password_problem("12345678901") is not None   # digits only
+    assert passwords.password_problem("x" * 201 + "1") is not None
+    assert passwords.password_problem("good-pass-2026") is None
+
+
+def test_default_cost_is_not_the_fast_test_profile(monkeypatch):
+    monkeypatch.delenv("SHEBAO_ARGON2_FAST", raising=False)
+    h = passwords.hash_password("correct horse 1")
+    assert "m=65536,t=3" in h                       # RFC 9106 low-memory profile
+    monkeypatch.setenv("SHEBAO_ARGON2_FAST", "1")
+    assert passwords.needs_rehash(h) is True        # cheaper profile differs …
+    monkeypatch.delenv("SHEBAO_ARGON2_FAST")
+    fast = passwords._FAST.hash("correct horse 1")
+    assert passwords.needs_rehash(fast) is True     # … and a fast hash is upgraded at login
