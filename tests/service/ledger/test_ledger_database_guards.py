@@ -1,0 +1,164 @@
+"""The database itself refuses what would break the ledger — tested with raw SQL that
+bypasses the Python service entirely, on SQLite and PostgreSQL."""
+import datetime as dt
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from shebao.ledger import check, service
+
+from .conftest import CLERK, code, contribution
+
+
+def _ids(conn, *codes):
+    return [conn.execute(text("SELECT id FROM ledger_account WHERE code = :c"),
+                         {"c": c}).scalar_one() for c in codes]
+
+
+def _d(conn, day=dt.date(2025, 1, 1)):
+    return day.isoformat() if conn.dialect.name == "sqlite" else day
+
+
+def raw_entry(conn, entry_id, postings, n=None, key=None):
+    """Write an entry and its postings by hand, in the order each backend's guard expects."""
+    rid = conn.execute(text(
+        "INSERT INTO ledger_request (key, content_hash, kind, actor, created_at) "
+        "VALUES (:k, 'x', 'entry', 'raw', CURRENT_TIMESTAMP) RETURNING id"),
+        {"k": key or f"raw-{entry_id}"}).scalar_one()
+    entry = lambda: conn.execute(text(  # noqa: E731
+        "INSERT INTO ledger_entry (id, request_id, effective_date, recorded_at, source, "
+        "n_postings) VALUES (:id, :rid, :d, CURRENT_TIMESTAMP, 'raw', :n)"),
+        {"id": entry_id, "rid": rid, "d": _d(conn), "n": n if n is not None else len(postings)})
+    post = lambda: [conn.execute(text(  # noqa: E731
+        "INSERT INTO ledger_posting (entry_id, account_id, amount, effective_date) "
+        "VALUES (:e, :a, :m, :d)"), {"e": entry_id, "a": a, "m": m, "d": _d(conn)})
+        for a, m in postings]
+    if conn.dialect.name == "sqlite":
+        post()
+        entry()
+    else:
+        entry()
+        post()
+
+
+def _count(engine, table):
+    with engine.connect() as c:
+        return c.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+
+
+def test_raw_balanced_entry_is_accepted(ledger):
+    with ledger.begin() as conn:
+        bank, pool = _ids(conn, code("fund_bank"), code("pooled_fund"))
+        raw_entry(conn, 9001, [(bank, 500), (pool, -500)])
+    assert _count(ledger, "ledger_entry") == 1 and _count(ledger, "ledger_posting") == 2
+
+
+def test_raw_unbalanced_entry_is_refused_by_the_database(ledger):
+    with pytest.raises(DBAPIError, match="unbalanced"):
+        with ledger.begin() as conn:
+            bank, pool = _ids(conn, code("fund_bank"), code("pooled_fund"))
+            raw_entry(conn, 9002, [(bank, 500), (pool, -499)])
+    assert _count(ledger, "ledger_entry") == 0 and _count(ledger, "ledger_posting") == 0
+
+
+def test_raw_entry_with_wrong_posting_count_is_refused(ledger):
+    with pytest.raises(DBAPIError, match="postings"):
+        with ledger.begin() as conn:
+            bank, pool = _ids(conn, code("fund_bank"), code("pooled_fund"))
+            raw_entry(conn, 9003, [(bank, 500), (pool, -500)], n=3)
+    assert _count(ledger, "ledger_entry") == 0
+
+
+def test_postings_cannot_be_added_to_a_committed_entry(ledger):
+    with ledger.begin() as conn:
+        bank, pool = _ids(conn, code("fund_bank"), code("pooled_fund"))
+        raw_entry(conn, 9004, [(bank, 500), (pool, -500)])
+    with pytest.raises(DBAPIError, match="(sealed|closed)"):
+        with ledger.begin() as conn:
+            conn.execute(text("INSERT INTO ledger_posting (entry_id, account_id, amount, "
+                              "effective_date) VALUES (9004, :a, 7, :d)"),
+                         {"a": bank, "d": _d(conn)})
+    assert _count(ledger, "ledger_posting") == 2
+
+
+def test_orphan_postings_without_their_entry_cannot_commit(ledger):
+    with pytest.raises(DBAPIError):
+        with ledger.begin() as conn:
+            bank, pool = _ids(conn, code("fund_bank"), code("pooled_fund"))
+            for a, m in ((bank, 10), (pool, -3)):
+                conn.execute(text("INSERT INTO ledger_posting (entry_id, account_id, amount, "
+                                  "effective_date) VALUES (777, :a, :m, :d)"),
+                             {"a": a, "m": m, "d": _d(conn)})
+    assert _count(ledger, "ledger_posting") == 0
+
+
+@pytest.mark.parametrize("stmt", [
+    "UPDATE ledger_posting SET amount = amount + 1",
+    "DELETE FROM ledger_posting",
+    "UPDATE ledger_entry SET effective_date = effective_date",
+    "DELETE FROM ledger_entry",
+    "UPDATE ledger_request SET content_hash = 'y'",
+    "DELETE FROM ledger_request",
+])
+def test_journal_is_append_only(ledger, stmt):
+    service.post_entry(ledger, CLERK, "k-append", contribution())
+    before = (_count(ledger, "ledger_posting"), _count(ledger, "ledger_entry"))
+    with pytest.raises(DBAPIError, match="append-only"):
+        with ledger.begin() as conn:
+            conn.execute(text(stmt))
+    assert (_count(ledger, "ledger_posting"), _count(ledger, "ledger_entry")) == before
+    with ledger.connect() as c:
+        assert c.execute(text("SELECT sum(amount) FROM ledger_posting")).scalar_one() == 0
+
+
+def test_truncate_refused_on_postgresql(ledger):
+    if ledger.dialect.name != "postgresql":
+        # SQLite has no TRUNCATE; its DELETE is refused (above)
+        assert ledger.dialect.name == "sqlite"
+        return
+    service.post_entry(ledger, CLERK, "k-trunc", contribution())
+    with pytest.raises(DBAPIError, match="append-only"):
+        with ledger.begin() as conn:
+            conn.execute(text("TRUNCATE ledger_posting CASCADE"))
+    assert _count(ledger, "ledger_posting") == 3
+
+
+def test_database_refuses_a_negative_individual_balance(ledger):
+    with pytest.raises(DBAPIError, match="(?i)check"):
+        with ledger.begin() as conn:
+            # an individual account is credit-normal: a debit balance is negative
+            conn.execute(text("UPDATE ledger_account SET balance = 5 WHERE code = :c"),
+                         {"c": code("individual", 1)})
+    with ledger.begin() as conn:   # a pooled fund may go either way
+        conn.execute(text("UPDATE ledger_account SET balance = 5 WHERE code = :c"),
+                     {"c": code("pooled_fund")})
+    rep = check.run_check(ledger)
+    assert [v["invariant"] for v in rep.violations] == ["balance_mismatch"]
+    assert rep.violations[0]["account"] == code("pooled_fund")
+
+
+def test_reversal_must_name_an_existing_entry(ledger):
+    with pytest.raises(DBAPIError):
+        with ledger.begin() as conn:
+            bank, pool = _ids(conn, code("fund_bank"), code("pooled_fund"))
+            raw_entry(conn, 9010, [(bank, 5), (pool, -5)])
+            conn.execute(text("INSERT INTO ledger_request (key, content_hash, kind, actor, "
+                              "created_at) VALUES ('r2', 'x', 'reversal', 'raw', "
+                              "CURRENT_TIMESTAMP)"))
+            # reverses_id 424242 does not exist: the foreign key refuses it
+            if conn.dialect.name == "sqlite":
+                for a, m in ((bank, -5), (pool, 5)):
+                    conn.execute(text("INSERT INTO ledger_posting (entry_id, account_id, amount,"
+                                      " effective_date) VALUES (9011, :a, :m, :d)"),
+                                 {"a": a, "m": m, "d": _d(conn)})
+            conn.execute(text(
+                "INSERT INTO ledger_entry (id, request_id, effective_date, recorded_at, source, "
+                "n_postings, reverses_id) SELECT 9011, id, :d, CURRENT_TIMESTAMP, 'raw', 2, "
+                "424242 FROM ledger_request WHERE key = 'r2'"), {"d": _d(conn)})
+            if conn.dialect.name != "sqlite":
+                for a, m in ((bank, -5), (pool, 5)):
+                    conn.execute(text("INSERT INTO ledger_posting (entry_id, account_id, amount,"
+                                      " effective_date) VALUES (9011, :a, :m, :d)"),
+                                 {"a": a, "m": m, "d": _d(conn)})
+    assert _count(ledger, "ledger_entry") == 0
