@@ -41,3 +41,33 @@ def fund_account(engine, region: str, person_id: int, fen: int, on: dt.date,
     ledger.post_batch(engine, SYSTEM, key or f"test-fund:{region}:{person_id}:{on}",
                       Batch([be]), open_missing=True)
 
+
+
+def fund_pool(engine, region: str, fen: int, on: dt.date, key: str) -> None:
+    """Money in the fund's bank account (as collection would have brought it)."""
+    from shebao.ledger.model import EntryRequest, Line, account_code
+    ledger.open_chart(engine, SYSTEM, region, schemes=("pension",))
+    ledger.post_entry(engine, SYSTEM, key, EntryRequest(on, (
+        Line.debit(account_code(region, "pension", "fund_bank"), fen),
+        Line.credit(account_code(region, "pension", "pooled_fund"), fen)), source="test"))
+
+
+def make_award(engine, person_id: int, monthly_fen: int, account_part_fen: int, *,
+               region: str = "310000", start: dt.date = dt.date(2025, 1, 1)) -> int:
+    """An approved case and its award, as approve_case leaves them (fixture shortcut)."""
+    from sqlalchemy import insert
+    from shebao.benefits.tables import pension_award, pension_award_amount, pension_case
+    t = dt.datetime.now(dt.timezone.utc)
+    with engine.begin() as c:
+        cid = c.execute(insert(pension_case).values(
+            person_id=person_id, region=region, category="male", claim="statutory",
+            retirement_date=start, status="approved", opened_by="clerk-a", opened_at=t,
+            total_fen=monthly_fen, account_fen=account_part_fen)).inserted_primary_key[0]
+        aid = c.execute(insert(pension_award).values(
+            person_id=person_id, case_id=cid, region=region, start_month=start,
+            monthly_fen=monthly_fen, account_part_fen=account_part_fen, amount_from=start,
+            status="active", created_at=t)).inserted_primary_key[0]
+        c.execute(insert(pension_award_amount).values(
+            award_id=aid, effective_from=start, monthly_fen=monthly_fen,
+            account_part_fen=account_part_fen, source="determination", recorded_at=t))
+    return aid

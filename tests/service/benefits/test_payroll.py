@@ -1,0 +1,163 @@
+"""Payroll on a real database: idempotent, resumable runs; maker-checker release; pain.001;
+bank returns; re-issue of confirmed failures only; death, living certification, overpayment."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from lxml import etree
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from shebao.benefits import camt053, payroll
+from shebao.benefits.tables import overpayment, payment, payroll_run, pension_award
+from shebao.channels.bankfiles import pain001, validate
+from shebao.core.errors import PermissionDenied
+from shebao.ledger import service as ledger
+from shebao.registry import service as registry
+from shebao.security import audit
+
+from .conftest import ADMIN, CHECKER, MAKER, fund_account, fund_pool, make_award, make_person
+
+NOV, DEC = dt.date(2025, 11, 1), dt.date(2025, 12, 1)
+DEBTOR = pain001.Debtor("上海市社会保险基金 支出户", "31050161393600000001", "中国建设银行上海分行")
+
+
+def _bal(engine, code):
+    return ledger.balance(engine, code)
+
+
+def _setup(engine):
+    a = make_person(engine, dt.date(1960, 3, 1), seq=11)
+    b = make_person(engine, dt.date(1960, 3, 1), seq=12, bank_account=None)
+    c = make_person(engine, dt.date(1960, 3, 1), seq=13, bank_account="6228480000000013")
+    fund_account(engine, "310000", a, 100000, dt.date(2024, 12, 31))   # 1000.00 left
+    fund_account(engine, "310000", c, 5000000, dt.date(2024, 12, 31))  # 50000.00
+    fund_pool(engine, "310000", 10_000_000_00, dt.date(2025, 1, 1), "seed-pool")
+    make_award(engine, a, 432120, 218255)
+    make_award(engine, b, 300000, 100000)
+    make_award(engine, c, 500000, 150000)
+    return a, b, c
+
+
+def test_run_release_returns_reissue(engine, tmp_path):
+    a, b, c = _setup(engine)
+    r = payroll.run(engine, MAKER, "310000", NOV)
+    assert (r.status, r.n_payments, r.held) == ("computed", 2, 1)
+    # A's account holds 1000.00 < 2182.55: the account pays 1000.00, the pool the rest
+    assert r.total_fen == 432120 + 500000 and r.account_part_fen == 100000 + 150000
+    assert _bal(engine, "310000.pension.individual.%d" % a) == 0
+    assert _bal(engine, "310000.pension.benefits_payable") == 932120
+    again = payroll.run(engine, MAKER, "310000", NOV)            # idempotent per region × month
+    assert again.run_id == r.run_id and again.n_payments == 2
+    with engine.connect() as conn:
+        assert conn.execute(select(payment)).all().__len__() == 2
+
+    with pytest.raises(PermissionDenied):
+        payroll.release(engine, MAKER, r.run_id, tmp_path, DEBTOR, dt.date(2025, 11, 5))
+    payroll.submit(engine, MAKER, r.run_id)
+    with pytest.raises(PermissionDenied, match="never approve their own"):
+        payroll.approve(engine, MAKER, r.run_id)
+    payroll.approve(engine, CHECKER, r.run_id)
+    rel = payroll.release(engine, MAKER, r.run_id, tmp_path, DEBTOR, dt.date(2025, 11, 5))
+    xml = [f for f in rel.files if f["format"] == "xml"][0]
+    data = open(xml["path"], "rb").read()
+    validate(data, "pain.001.001.09")
+    doc = etree.fromstring(data)
+    ns = {"p": pain001.NS}
+    assert doc.findtext(".//p:GrpHdr/p:NbOfTxs", namespaces=ns) == "2"
+    assert doc.findtext(".//p:GrpHdr/p:CtrlSum", namespaces=ns) == "9321.20"
+    assert {e.get("Ccy") for e in doc.iterfind(".//p:InstdAmt", ns)} == {"CNY"}
+    assert doc.findtext(".//p:CdtrAcct/p:Id/p:Othr/p:Id", namespaces=ns) == "6222000011112222"
+    csv_text = open([f for f in rel.files if f["format"] == "csv"][0]["path"],
+                    encoding="utf-8").read().splitlines()
+    assert csv_text[0].startswith("end_to_end_id,creditor_name") and len(csv_text) == 3
+    assert _bal(engine, "310000.pension.benefits_payable") == 0
+    assert payroll.release(engine, MAKER, r.run_id, tmp_path, DEBTOR,
+                           dt.date(2025, 11, 5)).replayed
+
+    # bank return: A booked, C returned (closed account)
+    e2e_a, e2e_c = payroll.e2e_id(r.run_id, a, 1), payroll.e2e_id(r.run_id, c, 1)
+    stmt = tmp_path / "stmt.xml"
+    stmt.write_bytes(camt053.build("ST1", DEBTOR.account, dt.date(2025, 11, 6),
+                                   [(e2e_a, 432120, None), (e2e_c, 500000, "AC04")]))
+    fund_before = _bal(engine, "310000.pension.fund_bank")
+    res = payroll.import_returns(engine, MAKER, stmt)
+    assert (res.paid, res.failed, res.unknown) == (1, 1, 0)
+    assert _bal(engine, "310000.pension.fund_bank") == fund_before + 500000
+    assert payroll.import_returns(engine, MAKER, stmt).replayed       # a file counts once
+    # not confirmed yet: nothing is re-issued
+    assert payroll.reissue(engine, MAKER, r.run_id, tmp_path, DEBTOR,
+                           dt.date(2025, 11, 8)).n_payments == 0
+    with engine.connect() as conn:
+        pc = conn.execute(select(payment).where(payment.c.end_to_end_id == e2e_c)).first()
+        pa = conn.execute(select(payment).where(payment.c.end_to_end_id == e2e_a)).first()
+    assert (pc.status, pa.status) == ("returned", "paid")
+    registry.change_person(engine, ADMIN, c, {"bank_account": "6228480000000099"},
+                           reason="account closed, new account given")
+    payroll.confirm_failures(engine, MAKER, [pc.id], reason="account closed; corrected")
+    ri = payroll.reissue(engine, MAKER, r.run_id, tmp_path, DEBTOR, dt.date(2025, 11, 8))
+    assert (ri.n_payments, ri.total_fen) == (1, 500000)
+    with engine.connect() as conn:
+        live = conn.execute(select(payment.c.attempt, payment.c.status, payment.c.bank_account)
+                            .where(payment.c.person_id == c)).all()
+    assert sorted(live) == [(1, "reissued", "6228480000000013"), (2, "sent", "6228480000000099")]
+    # nobody is paid twice for a month: the database refuses a second live payment
+    with pytest.raises(IntegrityError):
+        with engine.begin() as conn:
+            conn.execute(insert(payment).values(
+                run_id=r.run_id, person_id=a, award_id=1, region="310000", month=NOV,
+                attempt=9, amount_fen=1, account_part_fen=0, end_to_end_id="X", status="sent"))
+    with engine.connect() as conn:
+        assert audit.verify(conn).ok
+
+
+def test_resumable_after_interruption(engine):
+    pids = [make_person(engine, dt.date(1960, 3, 1), seq=20 + i) for i in range(5)]
+    for p in pids:
+        make_award(engine, p, 200000, 0)
+    part = payroll.run(engine, MAKER, "310000", NOV, chunk=2, max_chunks=1)   # "crash"
+    assert (part.status, part.n_payments) == ("computing", 2)
+    done = payroll.run(engine, MAKER, "310000", NOV, chunk=2)
+    assert (done.status, done.n_payments, done.total_fen) == ("computed", 5, 1_000_000)
+    assert done.resumed and done.run_id == part.run_id
+    assert _bal(engine, "310000.pension.benefits_payable") == 1_000_000
+    with engine.connect() as conn:
+        assert len(conn.execute(select(payment.c.person_id)).all()) == 5
+
+
+def test_death_and_living_certification_stop_payment_and_overpayment(engine, tmp_path):
+    a = make_person(engine, dt.date(1960, 3, 1), seq=31)
+    b = make_person(engine, dt.date(1960, 3, 1), seq=32)
+    fund_account(engine, "310000", a, 1_000_000, dt.date(2024, 12, 31))
+    fund_pool(engine, "310000", 1_000_000_00, dt.date(2025, 1, 1), "seed-pool-2")
+    make_award(engine, a, 400000, 100000)
+    make_award(engine, b, 300000, 0)
+    payroll.record_living_certification(engine, MAKER, b, 2025, False, dt.date(2025, 11, 10))
+    nov = payroll.run(engine, MAKER, "310000", NOV)
+    assert nov.n_payments == 2                       # B failed in November: paid for November
+    dec = payroll.run(engine, MAKER, "310000", DEC)
+    assert dec.n_payments == 1                       # … but not from December
+    payroll.submit(engine, MAKER, dec.run_id)
+    payroll.approve(engine, CHECKER, dec.run_id)
+    payroll.release(engine, MAKER, dec.run_id, tmp_path, DEBTOR, dt.date(2025, 12, 5))
+    # the household-registration feed reports A died on 2025-11-20, after December was paid
+    registry.record_death(engine, ADMIN, a, dt.date(2025, 11, 20), source="hukou feed")
+    acct_before = _bal(engine, f"310000.pension.individual.{a}")
+    res = payroll.detect_overpayments(engine, MAKER, "310000")
+    assert (res.n, res.total_fen, res.awards_stopped) == (1, 400000, 1)
+    assert _bal(engine, "310000.pension.receivable_individual") == 400000
+    assert _bal(engine, f"310000.pension.individual.{a}") == acct_before + 100000
+    assert payroll.detect_overpayments(engine, MAKER, "310000").n == 0   # recorded once
+    with engine.connect() as conn:
+        o = conn.execute(select(overpayment)).first()
+        aw = conn.execute(select(pension_award).where(pension_award.c.person_id == a)).first()
+    assert (o.month, o.amount_fen, o.status) in ((DEC, 400000, "open"),
+                                                 (str(DEC), 400000, "open"))
+    assert aw.status == "stopped" and str(aw.stop_month)[:10] == "2025-12-01"
+    assert payroll.record_recovery(engine, MAKER, o.id, 150000) == "open"
+    assert payroll.record_recovery(engine, MAKER, o.id, 250000) == "recovered"
+    assert _bal(engine, "310000.pension.receivable_individual") == 0
+    # January: neither A (dead) nor B (failed certification) is paid
+    jan = payroll.run(engine, MAKER, "310000", dt.date(2026, 1, 1))
+    assert jan.n_payments == 0
