@@ -161,3 +161,23 @@ def test_death_and_living_certification_stop_payment_and_overpayment(engine, tmp
     # January: neither A (dead) nor B (failed certification) is paid
     jan = payroll.run(engine, MAKER, "310000", dt.date(2026, 1, 1))
     assert jan.n_payments == 0
+
+
+def test_indexation_is_its_own_run_and_payroll_uses_the_amount_in_force(engine):
+    from shebao.benefits.indexation import run_indexation
+    a = make_person(engine, dt.date(1958, 3, 1), seq=41)
+    late = make_person(engine, dt.date(1958, 3, 1), seq=42)
+    make_award(engine, a, 123457, 0, start=dt.date(2024, 6, 1))
+    make_award(engine, late, 300000, 0, start=dt.date(2025, 3, 1))   # retired after 2025-01-01
+    res = run_indexation(engine, MAKER, "310000", dt.date(2025, 1, 1))
+    # 1234.57 × 1.02 = 1259.2614 → 1259.26 ; the award starting in March is not indexed
+    assert (res.rate, res.n_awards, res.increase_fen) == ("0.02", 1, 125926 - 123457)
+    assert run_indexation(engine, MAKER, "310000", dt.date(2025, 1, 1)).replayed
+    with pytest.raises(Exception) as info:
+        run_indexation(engine, MAKER, "310000", dt.date(2025, 2, 1))
+    assert getattr(info.value, "field", None) == "effective_from"
+    # a payroll month before the new amount still pays the old one
+    dec24 = payroll.run(engine, MAKER, "310000", dt.date(2024, 12, 1))
+    assert dec24.total_fen == 123457
+    jan = payroll.run(engine, MAKER, "310000", dt.date(2025, 3, 1))
+    assert jan.total_fen == 125926 + 300000
