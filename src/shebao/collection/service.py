@@ -1,0 +1,636 @@
+"""Collection use cases: base declarations, flexible base choice, resident tiers, bills.
+
+One function per action: one transaction, one audit record. ``bind`` is an Engine (own
+transaction) or a Connection (joins the caller's). Money is integer fen.
+
+Declarations take effect on the region's adjustment date
+(``collection.base_adjustment_month``): a wage declared for year Y applies from the first day
+of that month of Y. The base is the wage clamped to the floor/ceiling in force on that date;
+the declaration row keeps the wage, the base, the limits and the reason in words, so the payer
+sees why a base differs from the wage. A new declaration for the same person × payer × year
+supersedes the previous one (kept, with ``superseded_by``).
+"""
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import and_, func, select, text, update
+from sqlalchemy.engine import Engine
+
+from shebao.core.actor import Actor
+from shebao.core.errors import InputError, PermissionDenied
+from shebao.core.money import fen_to_yuan_str, to_fen
+from shebao.core.periods import month_str
+from shebao.rules.formulas.contribution import clamp_base
+from shebao.rules.loader import load_rules
+from shebao.security import audit
+
+from . import model
+from .bulk import insert_columns
+from .tables import (base_declaration, bill, bill_line, contribution, declaration_upload,
+                     receipt, receipt_alloc)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@contextlib.contextmanager
+def transaction(bind):
+    if isinstance(bind, Engine):
+        with bind.begin() as conn:
+            yield conn
+    elif bind.in_transaction():
+        yield bind
+    else:
+        with bind.begin():
+            yield bind
+
+
+def _limits(region: str, on: dt.date) -> tuple[int, int]:
+    rules = load_rules()
+    return (to_fen(rules.value("contribution.base.floor", region, on)),
+            to_fen(rules.value("contribution.base.ceiling", region, on)))
+
+
+def effective_date(region: str, year: int) -> dt.date:
+    m = int(load_rules().value("collection.base_adjustment_month", region, dt.date(year, 1, 1)))
+    return model.declaration_effective(year, m)
+
+
+def parse_yuan(value, *, field: str, file: str | None = None, row: int | None = None) -> int:
+    """A decimal amount in yuan (at most 2 decimals, not negative) → fen; refuses anything else."""
+    s = str(value if value is not None else "").strip().replace(",", "")
+    try:
+        d = Decimal(s)
+    except InvalidOperation:
+        raise InputError(f"amount {value!r} does not parse as a decimal number of yuan",
+                         field=field, file=file, row=row, value=value) from None
+    if not d.is_finite() or d < 0 or d.as_tuple().exponent < -2:
+        raise InputError(f"amount {value!r} must be a non-negative number of yuan with at most "
+                         f"2 decimals", field=field, file=file, row=row, value=value)
+    return to_fen(d)
+
+
+def _check_employer_actor(actor: Actor, employer_id: int) -> None:
+    if actor.role == "employer" and actor.employer_id != employer_id:
+        raise PermissionDenied("an employer may declare and view only its own employees")
+    if actor.role == "citizen":
+        raise PermissionDenied("citizens cannot declare wages for an employer")
+
+
+def _employee_of(conn, person_id: int, employer_id: int, on: dt.date) -> str:
+    """The employer's region if the person has an employee enrolment with it around ``on``."""
+    r = conn.execute(text(
+        "SELECT e.region FROM enrolment en JOIN employer e ON e.id = en.employer_id "
+        "WHERE en.person_id = :p AND en.employer_id = :e AND en.kind = 'employee' "
+        "AND (en.end_date IS NULL OR en.end_date >= :on) LIMIT 1"),
+        {"p": person_id, "e": employer_id, "on": on}).first()
+    if r is None:
+        raise InputError(f"person {person_id} is not an insured employee of employer "
+                         f"{employer_id} on {on}", field="person_id", value=person_id)
+    return r[0]
+
+
+def _supersede(conn, kind: str, new_ids_sql: str, params: dict) -> None:
+    """Mark older current declarations of the same person × kind × payer × year superseded."""
+    conn.execute(text(f"""
+UPDATE base_declaration SET superseded_by = (
+  SELECT MAX(n.id) FROM base_declaration n
+  WHERE n.person_id = base_declaration.person_id AND n.kind = base_declaration.kind
+    AND COALESCE(n.employer_id, 0) = COALESCE(base_declaration.employer_id, 0)
+    AND n.year = base_declaration.year AND n.id > base_declaration.id)
+WHERE superseded_by IS NULL AND kind = :kind AND person_id IN ({new_ids_sql})
+  AND EXISTS (SELECT 1 FROM base_declaration n
+    WHERE n.person_id = base_declaration.person_id AND n.kind = base_declaration.kind
+      AND COALESCE(n.employer_id, 0) = COALESCE(base_declaration.employer_id, 0)
+      AND n.year = base_declaration.year AND n.id > base_declaration.id)"""),
+                 {"kind": kind, **params})
+
+
+@dataclass
+class Declared:
+    id: int
+    person_id: int
+    effective_from: dt.date
+    wage_fen: int
+    base_fen: int
+    clamp: int
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "person_id": self.person_id,
+                "effective_from": self.effective_from.isoformat(),
+                "wage": fen_to_yuan_str(self.wage_fen), "base": fen_to_yuan_str(self.base_fen),
+                "clamp": model.CLAMP[self.clamp], "reason": self.reason}
+
+
+def declare_wage(bind, actor: Actor, *, person_id: int, employer_id: int, year: int,
+                 wage_fen: int, source: str = "form") -> Declared:
+    """An employer declares one employee's previous-year average monthly wage (the form)."""
+    _check_employer_actor(actor, employer_id)
+    if isinstance(wage_fen, bool) or not isinstance(wage_fen, int) or wage_fen < 0:
+        raise InputError("wage must be a non-negative integer number of fen", field="wage",
+                         value=wage_fen)
+    if not 1990 <= int(year) <= 2100:
+        raise InputError("year out of range", field="year", value=year)
+    with transaction(bind) as conn:
+        region = _employee_of(conn, person_id, employer_id, dt.date(year, 1, 1))
+        eff = effective_date(region, year)
+        floor, ceiling = _limits(region, eff)
+        base, how = clamp_base(np.array([wage_fen]), floor, ceiling)
+        base, how = int(base[0]), int(how[0])
+        reason = model.clamp_reason(wage_fen, base, floor, ceiling, how) + f" (from {eff})"
+        did = conn.execute(base_declaration.insert().values(
+            region=region, kind="employee", person_id=person_id, employer_id=employer_id,
+            year=year, effective_from=eff, wage_fen=wage_fen, base_fen=base, floor_fen=floor,
+            ceiling_fen=ceiling, clamp=how, reason=reason, source=source,
+            declared_by=actor.id, declared_at=now())).inserted_primary_key[0]
+        _supersede(conn, "employee", ":pid", {"pid": person_id})
+        audit.record(conn, actor, "collection.declare_wage", "person", person_id,
+                     fields=["wage"], detail={"employer_id": employer_id, "year": year,
+                                              "effective_from": eff, "base_fen": base,
+                                              "clamp": how})
+        return Declared(did, person_id, eff, wage_fen, base, how, reason)
+
+
+def choose_flexible_base(bind, actor: Actor, *, person_id: int, month: dt.date,
+                         base_fen: int) -> Declared:
+    """A flexible worker chooses a base between the floor and ceiling in force (from ``month``)."""
+    if actor.role == "citizen" and actor.person_id != person_id:
+        raise PermissionDenied("a citizen may choose only their own base")
+    month = month.replace(day=1)
+    if isinstance(base_fen, bool) or not isinstance(base_fen, int):
+        raise InputError("base must be an integer number of fen", field="base", value=base_fen)
+    with transaction(bind) as conn:
+        r = conn.execute(text(
+            "SELECT region FROM enrolment WHERE person_id = :p AND kind = 'flexible' "
+            "AND scheme = 'pension' AND (end_date IS NULL OR end_date >= :m) LIMIT 1"),
+            {"p": person_id, "m": month}).first()
+        if r is None:
+            raise InputError(f"person {person_id} is not enrolled as a flexible worker",
+                             field="person_id", value=person_id)
+        region = r[0]
+        floor, ceiling = _limits(region, month)
+        if not floor <= base_fen <= ceiling:
+            raise InputError(f"base {fen_to_yuan_str(base_fen)} is outside the limits in force "
+                             f"on {month}: choose between {fen_to_yuan_str(floor)} and "
+                             f"{fen_to_yuan_str(ceiling)}", field="base", value=base_fen)
+        reason = (f"chosen base {fen_to_yuan_str(base_fen)} within [{fen_to_yuan_str(floor)}, "
+                  f"{fen_to_yuan_str(ceiling)}] (from {month})")
+        did = conn.execute(base_declaration.insert().values(
+            region=region, kind="flexible", person_id=person_id, year=month.year,
+            effective_from=month, chosen_fen=base_fen, base_fen=base_fen, floor_fen=floor,
+            ceiling_fen=ceiling, clamp=0, reason=reason, source="form",
+            declared_by=actor.id, declared_at=now())).inserted_primary_key[0]
+        audit.record(conn, actor, "collection.choose_flexible_base", "person", person_id,
+                     detail={"month": month_str(month), "base_fen": base_fen})
+        return Declared(did, person_id, month, base_fen, base_fen, 0, reason)
+
+
+def choose_resident_tier(bind, actor: Actor, *, person_id: int, year: int,
+                         tier_yuan: int) -> Declared:
+    """A resident chooses the year's contribution tier from ``resident.pension_tiers``."""
+    if actor.role == "citizen" and actor.person_id != person_id:
+        raise PermissionDenied("a citizen may choose only their own tier")
+    with transaction(bind) as conn:
+        r = conn.execute(text(
+            "SELECT region FROM enrolment WHERE person_id = :p AND kind = 'resident' "
+            "AND scheme = 'resident_pension' AND (end_date IS NULL OR end_date >= :d) LIMIT 1"),
+            {"p": person_id, "d": dt.date(year, 1, 1)}).first()
+        if r is None:
+            raise InputError(f"person {person_id} is not enrolled in the resident pension",
+                             field="person_id", value=person_id)
+        region = r[0]
+        eff = dt.date(year, 1, 1)
+        tiers = [int(t) for t in load_rules().value("resident.pension_tiers", region, eff)["tiers"]]
+        if int(tier_yuan) not in tiers:
+            raise InputError(f"tier {tier_yuan} is not one of the tiers in force: {tiers}",
+                             field="tier", value=tier_yuan)
+        fen = int(tier_yuan) * 100
+        reason = f"tier {tier_yuan} yuan per year chosen for {year}"
+        did = conn.execute(base_declaration.insert().values(
+            region=region, kind="resident", person_id=person_id, year=year, effective_from=eff,
+            chosen_fen=fen, base_fen=fen, clamp=0, reason=reason, source="form",
+            declared_by=actor.id, declared_at=now())).inserted_primary_key[0]
+        _supersede(conn, "resident", ":pid", {"pid": person_id})
+        audit.record(conn, actor, "collection.choose_resident_tier", "person", person_id,
+                     detail={"year": year, "tier_yuan": int(tier_yuan)})
+        return Declared(did, person_id, eff, fen, fen, 0, reason)
+
+
+# --------------------------------------------------------------------------- file upload
+
+DECLARATION_COLUMNS = ("citizen_id", "uscc", "wage")
+
+
+@dataclass
+class UploadReport:
+    file: str
+    rows: int
+    accepted: int
+    problems: list[dict] = field(default_factory=list)
+    dry_run: bool = True
+    error_file: str | None = None
+    clamped: int = 0
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "rows": self.rows, "accepted": self.accepted,
+                "rejected": len({p["row"] for p in self.problems}), "clamped": self.clamped,
+                "dry_run": self.dry_run, "error_file": self.error_file,
+                "problems": self.problems[:200]}
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
+    raw = path.read_bytes()
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            txt = raw.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise InputError("file is neither UTF-8 nor GB18030", file=str(path))
+    rows = list(csv.reader(io.StringIO(txt)))
+    if not rows:
+        raise InputError("file is empty", file=str(path))
+    return [h.strip() for h in rows[0]], rows[1:]
+
+
+def upload_declarations(bind, actor: Actor, path, *, year: int,
+                        dry_run: bool = False) -> UploadReport:
+    """Wage declarations from a CSV file: ``citizen_id,uscc,wage`` (wage in yuan).
+
+    Every row is checked (known person, known employer, an employee of it, the wage parses);
+    a dry run reports every problem and writes nothing; a real run writes the valid rows in
+    bulk and the rejected rows with their reasons to ``<file>.errors.csv`` beside the input.
+    """
+    path = Path(path)
+    fname = str(path)
+    header, rows = _read_csv(path)
+    missing = [c for c in DECLARATION_COLUMNS if c not in header]
+    unknown = [c for c in header if c not in DECLARATION_COLUMNS + ("name", "note")]
+    if missing or unknown:
+        raise InputError(f"columns must be {', '.join(DECLARATION_COLUMNS)} (optional name, "
+                         f"note); missing {missing}, unknown {unknown}", file=fname, row=1,
+                         field=(missing or unknown)[0])
+    ix = {c: header.index(c) for c in DECLARATION_COLUMNS}
+    problems: list[dict] = []
+
+    def bad(rowno, fld, value, reason):
+        problems.append({"row": rowno, "field": fld, "value": value, "reason": reason})
+
+    parsed = []
+    nrows = 0
+    for i, r in enumerate(rows, start=2):
+        if not any(c.strip() for c in r):
+            continue
+        nrows += 1
+        if len(r) != len(header):
+            bad(i, "*", None, f"{len(r)} fields, expected {len(header)}")
+            continue
+        cid, uscc, wage = (r[ix[c]].strip() for c in DECLARATION_COLUMNS)
+        try:
+            w = parse_yuan(wage, field="wage", file=fname, row=i)
+        except InputError as exc:
+            bad(i, "wage", wage, exc.reason)
+            continue
+        parsed.append((i, cid.upper(), uscc.upper(), w))
+    with transaction(bind) as conn:
+        cids = sorted({p[1] for p in parsed})
+        usccs = sorted({p[2] for p in parsed})
+        persons = _lookup(conn, "person", "citizen_id", cids)
+        employers = _lookup(conn, "employer", "uscc", usccs)
+        pairs = _employee_pairs(conn, [persons.get(p[1]) for p in parsed if p[1] in persons],
+                                dt.date(year, 1, 1))
+        good = []
+        seen = {}
+        for i, cid, uscc, w in parsed:
+            pid, eid = persons.get(cid), employers.get(uscc)
+            if pid is None:
+                bad(i, "citizen_id", cid, "unknown person (not in the registry)")
+            elif eid is None:
+                bad(i, "uscc", uscc, "unknown employer (not in the registry)")
+            elif (pid, eid) not in pairs:
+                bad(i, "citizen_id", cid, f"not an insured employee of {uscc} in {year}")
+            elif (pid, eid) in seen:
+                bad(i, "citizen_id", cid, f"declared twice in this file (also row {seen[(pid, eid)]})")
+            else:
+                if actor.role == "employer" and actor.employer_id != eid:
+                    bad(i, "uscc", uscc, "an employer may declare only its own employees")
+                    continue
+                seen[(pid, eid)] = i
+                good.append((pid, eid, w, pairs[(pid, eid)]))
+        rep = UploadReport(fname, nrows, len(good), sorted(problems, key=lambda p: p["row"]),
+                           dry_run)
+        if good:
+            arr = np.array([(g[0], g[1], g[2]) for g in good], dtype=np.int64)
+            regions = np.array([g[3] for g in good])
+        else:
+            arr, regions = np.zeros((0, 3), np.int64), np.array([], dtype=str)
+        clamped = 0
+        groups = {}
+        for reg in sorted(set(regions.tolist())):
+            sel = regions == reg
+            eff = effective_date(reg, year)
+            floor, ceiling = _limits(reg, eff)
+            base, how = clamp_base(arr[sel, 2], floor, ceiling)
+            clamped += int(np.count_nonzero(how))
+            groups[reg] = (sel, base, how, eff, floor, ceiling)
+        rep.clamped = clamped
+        if not dry_run and problems:
+            err = path.with_name(path.name + ".errors.csv")
+            with err.open("w", newline="", encoding="utf-8") as fh:
+                w = csv.writer(fh)
+                w.writerow(["row", "field", "value", "reason"])
+                for p in rep.problems:
+                    w.writerow([p["row"], p["field"], p["value"], p["reason"]])
+            rep.error_file = str(err)
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        if dry_run:
+            audit.record(conn, actor, "collection.upload_declarations.dry_run",
+                         "declaration_upload", None, detail={"file": path.name, "sha256": sha,
+                                                             **{k: v for k, v in rep.as_dict().items() if k != "problems"}})
+            return rep
+        uid = conn.execute(declaration_upload.insert().values(
+            file_name=path.name, file_sha256=sha, region=str(regions[0]) if len(regions) else "",
+            year=year, dry_run=0, rows=rep.rows, accepted=rep.accepted,
+            rejected=len({p["row"] for p in problems}), error_file=rep.error_file,
+            actor=actor.id, at=now())).inserted_primary_key[0]
+        t = now()
+        for reg, (sel, base, how, eff, floor, ceiling) in groups.items():
+            wages = arr[sel, 2]
+            reasons = [model.clamp_reason(int(w), int(b), floor, ceiling, int(h)) + f" (from {eff})"
+                       for w, b, h in zip(wages.tolist(), base.tolist(), how.tolist())]
+            conn.execute(base_declaration.insert(), [
+                {"region": reg, "kind": "employee", "person_id": int(p), "employer_id": int(e),
+                 "year": year, "effective_from": eff, "wage_fen": int(w), "base_fen": int(b),
+                 "floor_fen": floor, "ceiling_fen": ceiling, "clamp": int(h), "reason": rs,
+                 "source": f"file:{path.name}", "upload_id": uid, "declared_by": actor.id,
+                 "declared_at": t}
+                for p, e, w, b, h, rs in zip(arr[sel, 0].tolist(), arr[sel, 1].tolist(),
+                                             wages.tolist(), base.tolist(), how.tolist(),
+                                             reasons)])
+        _supersede(conn, "employee", "SELECT person_id FROM base_declaration WHERE upload_id = :u",
+                   {"u": uid})
+        audit.record(conn, actor, "collection.upload_declarations", "declaration_upload", uid,
+                     detail={"file": path.name, "sha256": sha, "year": year,
+                             "accepted": rep.accepted, "rejected": len(problems),
+                             "clamped": clamped})
+        return rep
+
+
+def _lookup(conn, table: str, col: str, values: list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for i in range(0, len(values), 900):
+        part = values[i:i + 900]
+        marks = ", ".join(f":v{j}" for j in range(len(part)))
+        for k, v in conn.execute(text(f"SELECT {col}, id FROM {table} WHERE {col} IN ({marks})"),
+                                 {f"v{j}": x for j, x in enumerate(part)}):
+            out[k] = v
+    return out
+
+
+def _employee_pairs(conn, person_ids, on: dt.date) -> dict[tuple[int, int], str]:
+    out = {}
+    ids = sorted(set(person_ids))
+    for i in range(0, len(ids), 900):
+        part = ids[i:i + 900]
+        marks = ", ".join(f":v{j}" for j in range(len(part)))
+        for p, e, r in conn.execute(text(
+                f"SELECT en.person_id, en.employer_id, em.region FROM enrolment en "
+                f"JOIN employer em ON em.id = en.employer_id WHERE en.kind = 'employee' "
+                f"AND (en.end_date IS NULL OR en.end_date >= :on) AND en.person_id IN ({marks})"),
+                {"on": on, **{f"v{j}": x for j, x in enumerate(part)}}):
+            out[(p, e)] = r
+    return out
+
+
+def declarations(bind, actor: Actor, person_id: int) -> list[dict]:
+    """A person's declarations, newest first, with the reason for each base (audited read)."""
+    with transaction(bind) as conn:
+        rows = conn.execute(select(base_declaration).where(
+            base_declaration.c.person_id == person_id).order_by(
+            base_declaration.c.effective_from.desc(), base_declaration.c.id.desc())).mappings().all()
+        if actor.role == "employer":
+            rows = [r for r in rows if r["employer_id"] == actor.employer_id]
+        if actor.role == "citizen" and actor.person_id != person_id:
+            raise PermissionDenied("a citizen may see only their own declarations")
+        audit.record(conn, actor, "collection.declarations.read", "person", person_id,
+                     purpose="view declared bases")
+        return [{"id": r["id"], "kind": r["kind"], "year": r["year"],
+                 "employer_id": r["employer_id"],
+                 "effective_from": r["effective_from"].isoformat() if hasattr(
+                     r["effective_from"], "isoformat") else str(r["effective_from"]),
+                 "wage": fen_to_yuan_str(r["wage_fen"] if r["wage_fen"] is not None
+                                         else r["chosen_fen"]),
+                 "base": fen_to_yuan_str(r["base_fen"]), "clamp": model.CLAMP[r["clamp"]],
+                 "reason": r["reason"], "current": r["superseded_by"] is None,
+                 "source": r["source"]} for r in rows]
+
+
+# --------------------------------------------------------------------------- bills
+
+_BILL_AGG = ("SELECT CASE payer_type WHEN 'E' THEN 0 WHEN 'F' THEN 1 ELSE 2 END, payer_id, "
+             + ", ".join(f"SUM({c})" for c in model.AMOUNT_COLUMNS)
+             + " FROM contribution WHERE region = :r AND month = :m "
+               "GROUP BY payer_type, payer_id ORDER BY 1, 2")
+
+
+@dataclass
+class BillsResult:
+    region: str
+    month: dt.date
+    bills: int
+    new: int
+    changed: int
+    total_fen: int
+
+    def as_dict(self) -> dict:
+        return {"region": self.region, "month": month_str(self.month), "bills": self.bills,
+                "new": self.new, "changed": self.changed, "total": fen_to_yuan_str(self.total_fen)}
+
+
+def make_bills(bind, actor: Actor, region: str, month: dt.date) -> BillsResult:
+    """(Re)build the bills of a region × month from the assessment, set-based and idempotent:
+    one bill per payer, lines per scheme (employer/employee split); what was paid is kept."""
+    month = month.replace(day=1)
+    due_day = int(load_rules().value("collection.payment_due_day", region, month))
+    due = model.due_date(month, due_day)
+    with transaction(bind) as conn:
+        agg = np.array(conn.execute(text(_BILL_AGG), {"r": region, "m": month}).all(),
+                       dtype=np.int64).reshape(-1, 2 + len(model.AMOUNT_COLUMNS))
+        ptype, payer, amt = agg[:, 0], agg[:, 1], agg[:, 2:]
+        er = {s: amt[:, [model.COLUMN_INDEX[c] for c in model.AMOUNT_COLUMNS
+                         if c.startswith(s + "_er")]].sum(axis=1) for s in model.SCHEMES}
+        ee = {s: amt[:, [model.COLUMN_INDEX[c] for c in model.AMOUNT_COLUMNS
+                         if c.startswith(s + "_ee")]].sum(axis=1) for s in model.SCHEMES}
+        totals = amt.sum(axis=1)
+        old = np.array(conn.execute(text(
+            "SELECT CASE payer_type WHEN 'E' THEN 0 WHEN 'F' THEN 1 ELSE 2 END, payer_id, id, "
+            "total_fen FROM bill WHERE region = :r AND month = :m ORDER BY 1, 2"),
+            {"r": region, "m": month}).all(), dtype=np.int64).reshape(-1, 4)
+        from .assess import _match
+        k_new = np.column_stack([ptype, payer, np.zeros(len(ptype), np.int64)])
+        k_old = np.column_stack([old[:, 0], old[:, 1], np.zeros(len(old), np.int64)])
+        pos = _match(k_new, k_old)
+        is_new = pos < 0
+        changed = (~is_new) & (old[np.maximum(pos, 0), 3] != totals) if len(old) else is_new & False
+        t = now()
+        if is_new.any():
+            codes = model_payer_codes(ptype[is_new])
+            e2e = np.char.add(np.char.add(f"SB{region}{month.year:04d}{month.month:02d}", codes),
+                              np.char.zfill(payer[is_new].astype(str), 10))
+            insert_columns(conn, "bill", [
+                ("region", "S"), ("month", "date"), ("payer_type", "S"), ("payer_id", "i8"),
+                ("e2e_id", "S"), ("total_fen", "i8"), ("paid_fen", "i8"), ("status", "S"),
+                ("due_date", "date"), ("created_at", "ts"), ("updated_at", "ts")], {
+                "region": region, "month": month, "payer_type": codes, "payer_id": payer[is_new],
+                "e2e_id": e2e, "total_fen": totals[is_new], "paid_fen": 0, "status": "open",
+                "due_date": due, "created_at": t, "updated_at": t})
+        redo = is_new | changed
+        if redo.any():
+            ids = np.array(conn.execute(text(
+                "SELECT CASE payer_type WHEN 'E' THEN 0 WHEN 'F' THEN 1 ELSE 2 END, payer_id, id "
+                "FROM bill WHERE region = :r AND month = :m ORDER BY 1, 2"),
+                {"r": region, "m": month}).all(), dtype=np.int64).reshape(-1, 3)
+            bid = ids[_match(k_new, np.column_stack([ids[:, 0], ids[:, 1],
+                                                     np.zeros(len(ids), np.int64)])), 2]
+            if changed.any():
+                ch = bid[changed]
+                conn.execute(text("DELETE FROM bill_line WHERE bill_id IN "
+                                  "(SELECT id FROM bill WHERE region = :r AND month = :m) "
+                                  f"AND bill_id IN ({','.join(str(int(x)) for x in ch)})"),
+                             {"r": region, "m": month})
+                for b, tot in zip(ch.tolist(), totals[changed].tolist()):
+                    conn.execute(update(bill).where(bill.c.id == b).values(
+                        total_fen=tot, updated_at=t))
+            cols = {"bill_id": [], "scheme": [], "employer_fen": [], "employee_fen": []}
+            for s in model.SCHEMES:
+                m_ = redo & ((er[s] != 0) | (ee[s] != 0))
+                if m_.any():
+                    _line_insert(conn, bid[m_], s, er[s][m_], ee[s][m_])
+            if changed.any():
+                _refresh_paid(conn, bid[changed])
+        total = int(totals.sum())
+        audit.record(conn, actor, "collection.bills", "region", region,
+                     detail={"month": month_str(month), "bills": int(len(totals)),
+                             "new": int(is_new.sum()), "changed": int(changed.sum()),
+                             "total_fen": total})
+        return BillsResult(region, month, int(len(totals)), int(is_new.sum()),
+                           int(changed.sum()), total)
+
+
+def model_payer_codes(ptype: np.ndarray) -> np.ndarray:
+    return np.array(["E", "F", "R"])[ptype]
+
+
+def _line_insert(conn, bill_ids, scheme, er, ee):
+    insert_columns(conn, "bill_line", [
+        ("bill_id", "i8"), ("scheme", "S"), ("employer_fen", "i8"), ("employee_fen", "i8"),
+        ("amount_fen", "i8"), ("paid_fen", "i8")], {
+        "bill_id": bill_ids, "scheme": scheme, "employer_fen": er, "employee_fen": ee,
+        "amount_fen": er + ee, "paid_fen": 0})
+
+
+def _refresh_paid(conn, bill_ids) -> None:
+    """Re-derive paid amounts of bills and lines from the receipts (the source of truth)."""
+    ids = ",".join(str(int(x)) for x in bill_ids)
+    conn.execute(text(f"""UPDATE bill_line SET paid_fen = COALESCE((SELECT SUM(a.amount_fen)
+        FROM receipt_alloc a WHERE a.bill_id = bill_line.bill_id AND a.scheme = bill_line.scheme),
+        0) WHERE bill_id IN ({ids})"""))
+    conn.execute(text(f"""UPDATE bill SET paid_fen = COALESCE((SELECT SUM(r.applied_fen)
+        FROM receipt r WHERE r.bill_id = bill.id), 0) WHERE id IN ({ids})"""))
+    conn.execute(text(f"""UPDATE bill SET status = CASE
+        WHEN paid_fen = 0 THEN 'open' WHEN paid_fen < total_fen THEN 'partial'
+        WHEN EXISTS (SELECT 1 FROM receipt r WHERE r.bill_id = bill.id AND r.excess_fen > 0)
+        THEN 'overpaid' ELSE 'paid' END WHERE id IN ({ids})"""))
+
+
+def get_bill(bind, actor: Actor, *, bill_id: int | None = None, e2e_id: str | None = None,
+             with_persons: bool = True) -> dict:
+    """A payer's bill: header, lines per scheme, and the persons with their base and why."""
+    with transaction(bind) as conn:
+        q = select(bill)
+        q = q.where(bill.c.id == bill_id) if bill_id is not None else q.where(
+            bill.c.e2e_id == e2e_id)
+        b = conn.execute(q).mappings().first()
+        if b is None:
+            raise InputError(f"no bill {bill_id or e2e_id}", field="bill")
+        if actor.role == "employer" and not (b["payer_type"] == "E"
+                                             and b["payer_id"] == actor.employer_id):
+            raise PermissionDenied("an employer may see only its own bills")
+        if actor.role == "citizen" and not (b["payer_type"] != "E"
+                                            and b["payer_id"] == actor.person_id):
+            raise PermissionDenied("a citizen may see only their own bills")
+        lines = conn.execute(select(bill_line).where(bill_line.c.bill_id == b["id"])
+                             .order_by(bill_line.c.id)).mappings().all()
+        order = {s: i for i, s in enumerate(model.SCHEMES)}
+        lines = sorted(lines, key=lambda r: order.get(r["scheme"], 99))
+        persons = []
+        if with_persons:
+            rows = conn.execute(text(
+                "SELECT c.person_id, p.citizen_id, p.name, c.wage_fen, c.base_fen, c.clamp, "
+                "c.basis FROM contribution c JOIN person p ON p.id = c.person_id "
+                "WHERE c.id IN (SELECT MAX(id) FROM contribution WHERE region = :r AND "
+                "month = :m AND payer_type = :t AND payer_id = :p GROUP BY person_id) "
+                "ORDER BY c.person_id"),
+                {"r": b["region"], "m": b["month"], "t": b["payer_type"],
+                 "p": b["payer_id"]}).all()
+            latest = dict(conn.execute(text(
+                "SELECT person_id, SUM(total_fen) FROM contribution WHERE region = :r AND "
+                "month = :m AND payer_type = :t AND payer_id = :p GROUP BY person_id"),
+                {"r": b["region"], "m": b["month"], "t": b["payer_type"],
+                 "p": b["payer_id"]}).all())
+            from shebao.core.ids import mask_id
+            for pid, cid, name, wage, base, clamp, basis in rows:
+                persons.append({"person_id": pid, "citizen_id": mask_id(cid), "name": name,
+                                "wage": fen_to_yuan_str(wage), "base": fen_to_yuan_str(base),
+                                "why": f"{model.BASIS[basis]}; {model.CLAMP[clamp]}",
+                                "amount": fen_to_yuan_str(latest.get(pid, 0))})
+        audit.record(conn, actor, "collection.bill.read", "bill", b["id"],
+                     purpose="view bill", detail={"persons": len(persons)})
+        return {
+            "bill_id": b["id"], "e2e_id": b["e2e_id"], "region": b["region"],
+            "month": month_str(b["month"]) if isinstance(b["month"], dt.date) else str(b["month"])[:7],
+            "payer_type": model.PAYER_TYPES[b["payer_type"]], "payer_id": b["payer_id"],
+            "total": fen_to_yuan_str(b["total_fen"]), "paid": fen_to_yuan_str(b["paid_fen"]),
+            "outstanding": fen_to_yuan_str(max(b["total_fen"] - b["paid_fen"], 0)),
+            "status": b["status"], "due_date": str(b["due_date"]),
+            "lines": [{"scheme": r["scheme"], "employer": fen_to_yuan_str(r["employer_fen"]),
+                       "employee": fen_to_yuan_str(r["employee_fen"]),
+                       "amount": fen_to_yuan_str(r["amount_fen"]),
+                       "paid": fen_to_yuan_str(r["paid_fen"])} for r in lines],
+            "persons": persons}
+
+
+def export_bill(bind, actor: Actor, path, *, bill_id: int | None = None,
+                e2e_id: str | None = None) -> Path:
+    """Write a bill to ``path``: ``.json`` (everything) or ``.csv`` (lines, then persons)."""
+    b = get_bill(bind, actor, bill_id=bill_id, e2e_id=e2e_id)
+    path = Path(path)
+    if path.suffix == ".json":
+        path.write_text(json.dumps(b, ensure_ascii=False, indent=2), encoding="utf-8")
+        return path
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["bill", b["e2e_id"], b["region"], b["month"], b["payer_type"],
+                    b["payer_id"], "total", b["total"], "paid", b["paid"], "due", b["due_date"]])
+        w.writerow(["scheme", "employer", "employee", "amount", "paid"])
+        for ln in b["lines"]:
+            w.writerow([ln["scheme"], ln["employer"], ln["employee"], ln["amount"], ln["paid"]])
+        w.writerow([])
+        w.writerow(["person_id", "citizen_id", "name", "wage", "base", "why", "amount"])
+        for p in b["persons"]:
+            w.writerow([p["person_id"], p["citizen_id"], p["name"], p["wage"], p["base"],
+                        p["why"], p["amount"]])
+    return path
