@@ -1,0 +1,169 @@
+"""``shebao payroll …``: the monthly pension payroll of a region.
+
+    shebao payroll run --region 310000 --month 2025-11 [--chunk 50000] [--actor clerk-a]
+    shebao payroll submit --run 7 --actor clerk-a          # maker
+    shebao payroll approve --run 7 --actor clerk-b         # checker (never the maker)
+    shebao payroll release --run 7 --out var/bank --execution-date 2025-11-05 \
+        --debtor-name … --debtor-account … --debtor-bank … [--format xml --format csv]
+    shebao payroll returns statement.xml|returns.csv       # camt.053.001.08 or CSV
+    shebao payroll confirm-failure --payment 12 --payment 13 --reason "…"
+    shebao payroll reissue --run 7 --out var/bank --execution-date 2025-11-08 …
+    shebao payroll living-cert --person 42 --year 2025 --failed --date 2025-11-10
+    shebao payroll overpayments --region 310000
+    shebao payroll recover --overpayment 3 --amount 1500.00
+
+The database is ``SHEBAO_DATABASE_URL``. ``--actor`` names a benefits clerk (staff id); the
+default ``system`` may compute but never submit or approve. Output is JSON on stdout; bad
+input exits 2 with the field named.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from typing import List, Optional
+
+import typer
+
+from shebao.channels.bankfiles.pain001 import Debtor
+from shebao.core.actor import Actor
+from shebao.core.errors import InputError
+from shebao.core.money import to_fen
+from shebao.core.periods import parse_month
+from shebao.db.engine import make_engine
+
+from . import payroll
+
+app = typer.Typer(no_args_is_help=True, help="Pension payroll: run, approve, release, returns.")
+
+
+def actor_of(actor_id: str, scope: str = "national") -> Actor:
+    if actor_id == "system":
+        return Actor(id="system", role="system")
+    return Actor(id=actor_id, role="benefits_clerk", scope=scope)
+
+
+def _out(obj) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+
+
+def _month(text: str) -> dt.date:
+    try:
+        return parse_month(text)
+    except ValueError as exc:
+        raise InputError(str(exc), field="month") from None
+
+
+def _day(text: str, field: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{text!r} is not a date YYYY-MM-DD", field=field) from None
+
+
+DEBTOR_NAME = typer.Option("社会保险基金支出户", "--debtor-name", help="payer name on the file")
+DEBTOR_ACCOUNT = typer.Option(..., "--debtor-account", help="the fund's payout account")
+DEBTOR_BANK = typer.Option(..., "--debtor-bank", help="the commissioned bank's name")
+
+
+@app.command("run")
+def run_cmd(region: str = typer.Option(...), month: str = typer.Option(..., help="YYYY-MM"),
+            chunk: int = typer.Option(payroll.CHUNK), actor: str = typer.Option("system")):
+    """Compute (or resume) the payroll of a region and month; idempotent."""
+    engine = make_engine()
+    done = [0]
+
+    def progress(n):
+        done[0] += n
+        typer.echo(f"  … {done[0]} pensioners", err=True)
+
+    res = payroll.run(engine, actor_of(actor), region, _month(month), chunk=chunk,
+                      progress=progress)
+    _out(res.as_json())
+
+
+@app.command("submit")
+def submit_cmd(run: int = typer.Option(..., "--run"), actor: str = typer.Option(...)):
+    """Maker: put a computed run up for approval."""
+    _out({"approval_id": payroll.submit(make_engine(), actor_of(actor), run)})
+
+
+@app.command("approve")
+def approve_cmd(run: int = typer.Option(..., "--run"), actor: str = typer.Option(...)):
+    """Checker: approve a submitted run (a different clerk from the maker)."""
+    payroll.approve(make_engine(), actor_of(actor), run)
+    _out({"run_id": run, "status": "approved"})
+
+
+@app.command("release")
+def release_cmd(run: int = typer.Option(..., "--run"), out: str = typer.Option("var/bank"),
+                execution_date: str = typer.Option(..., "--execution-date"),
+                debtor_name: str = DEBTOR_NAME, debtor_account: str = DEBTOR_ACCOUNT,
+                debtor_bank: str = DEBTOR_BANK,
+                fmt: Optional[List[str]] = typer.Option(None, "--format", help="xml and/or csv"),
+                actor: str = typer.Option("system")):
+    """Write pain.001.001.09 (validated) and/or CSV for an approved run; mark payments sent."""
+    rel = payroll.release(make_engine(), actor_of(actor), run, out,
+                          Debtor(debtor_name, debtor_account, debtor_bank),
+                          _day(execution_date, "execution_date"), tuple(fmt or ("xml", "csv")))
+    _out({"run_id": rel.run_id, "payments": rel.n_payments, "files": rel.files,
+          "replayed": rel.replayed})
+
+
+@app.command("returns")
+def returns_cmd(path: str = typer.Argument(..., help="camt.053.001.08 XML or CSV"),
+                actor: str = typer.Option("system")):
+    """Record a bank return file once: booked → paid, returned → awaiting confirmation."""
+    r = payroll.import_returns(make_engine(), actor_of(actor), path)
+    _out({"paid": r.paid, "failed": r.failed, "unknown": r.unknown,
+          "unknown_refs": r.unknown_refs[:50], "replayed": r.replayed})
+
+
+@app.command("confirm-failure")
+def confirm_cmd(payment_id: List[int] = typer.Option(..., "--payment"),
+                reason: str = typer.Option(...), actor: str = typer.Option(...)):
+    """Confirm returned payments as failed (only confirmed failures are re-issued)."""
+    _out({"confirmed": payroll.confirm_failures(make_engine(), actor_of(actor), payment_id,
+                                                reason=reason)})
+
+
+@app.command("reissue")
+def reissue_cmd(run: int = typer.Option(..., "--run"), out: str = typer.Option("var/bank"),
+                execution_date: str = typer.Option(..., "--execution-date"),
+                debtor_name: str = DEBTOR_NAME, debtor_account: str = DEBTOR_ACCOUNT,
+                debtor_bank: str = DEBTOR_BANK, actor: str = typer.Option(...)):
+    """Re-issue the confirmed failures of a run as new attempts."""
+    r = payroll.reissue(make_engine(), actor_of(actor), run, out,
+                        Debtor(debtor_name, debtor_account, debtor_bank),
+                        _day(execution_date, "execution_date"))
+    _out({"run_id": r.run_id, "payments": r.n_payments, "files": r.files})
+
+
+@app.command("living-cert")
+def living_cmd(person: int = typer.Option(...), year: int = typer.Option(...),
+               failed: bool = typer.Option(False, "--failed/--passed"),
+               date: str = typer.Option(..., "--date"), method: str = typer.Option("counter"),
+               actor: str = typer.Option("system")):
+    """Record an annual living certification (a failure stops payment from the next month)."""
+    lid = payroll.record_living_certification(make_engine(), actor_of(actor), person, year,
+                                              not failed, _day(date, "date"), method)
+    _out({"id": lid})
+
+
+@app.command("overpayments")
+def overpayments_cmd(region: str = typer.Option(...), actor: str = typer.Option("system")):
+    """Find payments made after a recorded death; record them for recovery (ledger)."""
+    r = payroll.detect_overpayments(make_engine(), actor_of(actor), region)
+    _out({"region": r.region, "overpayments": r.n, "total_fen": r.total_fen,
+          "awards_stopped": r.awards_stopped})
+
+
+@app.command("recover")
+def recover_cmd(overpayment: int = typer.Option(...), amount: str = typer.Option(...),
+                actor: str = typer.Option("system")):
+    """Record money recovered against an overpayment."""
+    try:
+        fen = to_fen(amount)
+    except (ValueError, TypeError) as exc:
+        raise InputError(str(exc), field="amount") from None
+    _out({"status": payroll.record_recovery(make_engine(), actor_of(actor), overpayment, fen)})
