@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 COMMON_VALUE_LIMIT = 25          # phones/addresses shared by more records are blanked
 EXPECTED_DUPLICATE_SHARE = 0.01  # prior: about 1 record in 100 duplicates another
+MIN_PRIOR_POPULATION = 100_000   # below this size the prior is that of a 100k-person region,
+                                 # so a pair means the same on a small test set as in a county
 
 _W = np.array([2 ** (17 - i) % 11 for i in range(17)], dtype=np.int64)
 _CHECK = np.frombuffer(b"10X98765432", dtype=np.uint8)
@@ -220,8 +222,8 @@ def find_pairs(table: pa.Table, threshold: float, *, con=None) -> list[Pair]:
     con.register("src_in", table)
     con.execute(_PREP_SQL.format(out="recs", src="src_in", lim=COMMON_VALUE_LIMIT, extra=""))
     con.unregister("src_in")
-    n = max(table.num_rows, 2)
-    prior = min(0.5, 2 * EXPECTED_DUPLICATE_SHARE / n)
+    n = max(table.num_rows, MIN_PRIOR_POPULATION)
+    prior = 2 * EXPECTED_DUPLICATE_SHARE / n
     pairs = _collect(con, _linker(con, ["recs"], prior, "dedupe_only"), threshold)
     con.execute("DROP TABLE recs")
     return pairs
@@ -236,7 +238,7 @@ def find_links(new: pa.Table, existing: pa.Table, threshold: float, *, con=None)
                                  extra=""))
     con.execute(_PREP_SQL.format(out="recs_old", src="old_in", lim=COMMON_VALUE_LIMIT,
                                  extra=""))
-    prior = min(0.5, EXPECTED_DUPLICATE_SHARE / max(existing.num_rows, 1))
+    prior = EXPECTED_DUPLICATE_SHARE / max(existing.num_rows, MIN_PRIOR_POPULATION)
     pairs = _collect(con, _linker(con, ["recs_new", "recs_old"], prior, "link_only"),
                      threshold)
     new_ids = set(new.column("unique_id").to_pylist())
@@ -416,6 +418,15 @@ def run(engine, actor, *, auto_merge: bool = True) -> RunResult:
         pop = load_population(conn)
     pairs = find_pairs(pop, lower) if pop.num_rows > 1 else []
     valid = dict(zip(pop.column("unique_id").to_pylist(), pop.column("cid_valid").to_pylist()))
+    from sqlalchemy import select
+
+    from .tables import dedup_candidate
+
+    with engine.connect() as conn:  # pairs a clerk (or an undone merge) declared distinct
+        distinct = {tuple(r) for r in conn.execute(
+            select(dedup_candidate.c.person_a, dedup_candidate.c.person_b)
+            .where(dedup_candidate.c.status == "distinct"))}
+    pairs = [p for p in pairs if (min(p.id_l, p.id_r), max(p.id_l, p.id_r)) not in distinct]
     strong = [p for p in pairs if p.probability >= upper] if auto_merge else []
     weak = [p for p in pairs if p.probability < upper or not auto_merge]
     # union-find over strong pairs → one survivor per cluster
@@ -456,9 +467,12 @@ def run(engine, actor, *, auto_merge: bool = True) -> RunResult:
             pr = p or Pair(root, member, upper, 0.0, "{}")
             refused_pairs.append((root, member, pr.probability, pr.weight,
                                   json.dumps({"refused": str(exc)[:150]})))
+    # doubtful pairs are queued between cluster survivors, once per pair
+    weak_pairs = [(find(p.id_l), find(p.id_r), p.probability, p.weight, p.detail)
+                  for p in weak]
+    weak_pairs = [w for w in weak_pairs if w[0] != w[1]]
     with engine.begin() as conn:
-        queued = queue_pairs(conn, [(p.id_l, p.id_r, p.probability, p.weight, p.detail)
-                                    for p in weak] + refused_pairs, found_by="dedup run")
+        queued = queue_pairs(conn, weak_pairs + refused_pairs, found_by="dedup run")
         res = RunResult(pop.num_rows, len(pairs), merged, queued, refused,
                         round(time.perf_counter() - t0, 2))
         audit.record(conn, actor, "registry.dedup.run", "registry", None,

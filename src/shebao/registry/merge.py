@@ -90,6 +90,12 @@ def merge_persons(bind, actor: Actor, survivor_id: int, merged_id: int, *, reaso
         conn.execute(update(dedup_candidate).where(and_(
             dedup_candidate.c.person_a == a, dedup_candidate.c.person_b == b)).values(
             status="merged", decided_at=now(), decided_by=actor.id))
+        # other pending pairs of the merged record: the next run re-scores them on the survivor
+        conn.execute(update(dedup_candidate).where(and_(
+            dedup_candidate.c.status == "pending",
+            (dedup_candidate.c.person_a == merged_id) | (dedup_candidate.c.person_b == merged_id)
+        )).values(status="superseded", decided_at=now(), decided_by=actor.id,
+                  note=f"person {merged_id} merged into {survivor_id}"))
         audit.record(conn, actor, "registry.person.merge", "person", survivor_id,
                      purpose=reason,
                      detail={"merge_id": mid, "merged_id": merged_id,
@@ -145,10 +151,16 @@ def undo_merge(bind, actor: Actor, merge_id: int, *, reason: str) -> None:
         conn.execute(update(person_merge).where(person_merge.c.id == merge_id).values(
             undone_at=now(), undone_by=actor.id, undo_reason=reason))
         a, b = sorted((m["survivor_id"], m["merged_id"]))
-        conn.execute(update(dedup_candidate).where(and_(
+        # remember the decision, so that the next dedup run does not merge them again
+        n = conn.execute(update(dedup_candidate).where(and_(
             dedup_candidate.c.person_a == a, dedup_candidate.c.person_b == b)).values(
             status="distinct", decided_at=now(), decided_by=actor.id,
-            note=f"merge undone: {reason}"[:200]))
+            note=f"merge undone: {reason}"[:200])).rowcount
+        if not n:
+            conn.execute(dedup_candidate.insert().values(
+                person_a=a, person_b=b, match_probability=0.0, match_weight=0.0,
+                status="distinct", found_by=f"merge {merge_id} undone", created_at=now(),
+                decided_at=now(), decided_by=actor.id, note=f"merge undone: {reason}"[:200]))
         audit.record(conn, actor, "registry.person.merge_undo", "person", m["survivor_id"],
                      purpose=reason, detail={"merge_id": merge_id,
                                              "merged_id": m["merged_id"]})

@@ -232,7 +232,7 @@ dedup_candidate = Table(
     Column("person_b", BigInteger, ForeignKey("person.id"), nullable=False),
     Column("match_probability", Float, nullable=False),   # a score, not money
     Column("match_weight", Float, nullable=False),
-    Column("status", String(12), nullable=False),  # pending | merged | distinct
+    Column("status", String(12), nullable=False),  # pending|merged|distinct|superseded
     Column("found_by", String(64), nullable=False),
     Column("detail", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
