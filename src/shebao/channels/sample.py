@@ -102,11 +102,12 @@ def _post_contributions(engine, w: World) -> None:
 
 # ------------------------------------------------------------------ clients for tests
 
-def web_client(app, username: str | None = None, password: str | None = None):
+def web_client(app, username: str | None = None, password: str | None = None, *,
+               base_url: str = "http://testserver"):
     """A TestClient that signed in through the login form (CSRF header set for later POSTs)."""
     from fastapi.testclient import TestClient
 
-    c = TestClient(app, follow_redirects=False)
+    c = TestClient(app, follow_redirects=False, base_url=base_url)
     c.get("/login")
     c.headers["X-CSRF-Token"] = c.cookies.get("csrftoken")
     if username:

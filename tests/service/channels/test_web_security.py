@@ -1,0 +1,135 @@
+"""Cookies, CSRF, sign-in throttling, sign-out, headers, production refusal — over HTTP."""
+import pytest
+from sqlalchemy import select
+
+from shebao.channels.sample import web_client
+from shebao.channels.web import create_app
+from shebao.channels.web.config import ConfigError
+from shebao.security.tables import audit_log
+
+
+def test_session_cookie_flags(app, world):
+    c = web_client(app)
+    r = c.post("/login", data={"username": "citizen-310101",
+                               "password": world.passwords["citizen-310101"]})
+    assert r.status_code == 303 and r.headers["location"] == "/me"
+    cookie = [h for h in r.headers.get_list("set-cookie") if h.startswith("shebao_session=")][0]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie
+
+
+def test_secure_flag_in_production(engine, world):
+    app = create_app(mode="production", secret_key="s" * 48, engine=engine)
+    c = web_client(app, base_url="https://testserver")
+    r = c.post("/login", data={"username": "citizen-310101",
+                               "password": world.passwords["citizen-310101"]})
+    cookies = r.headers.get_list("set-cookie")
+    assert any(h.startswith("shebao_session=") and "Secure" in h for h in cookies)
+
+
+def test_production_app_refuses_to_start_without_secret(engine, monkeypatch):
+    monkeypatch.delenv("SHEBAO_SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError):
+        create_app(mode="production", engine=engine)
+
+
+def test_state_changing_form_without_csrf_token_is_refused(app, login, engine):
+    c = login("administrator-310101")
+    del c.headers["X-CSRF-Token"]
+    r = c.post("/staff/users", data={"username": "x1", "password": "Long-enough-1",
+                                     "role": "inspector", "scope": "310101"})
+    assert r.status_code == 403 and r.json()["field"] == "X-CSRF-Token"
+    c.headers["X-CSRF-Token"] = "forged" + c.cookies.get("csrftoken")[6:]
+    assert c.post("/staff/users", data={"username": "x1"}).status_code == 403
+    with engine.connect() as conn:
+        assert not conn.execute(select(audit_log).where(
+            audit_log.c.action == "user.create", audit_log.c.detail.like('%"x1"%'))).first()
+
+
+def test_login_form_itself_needs_the_csrf_token(app, world):
+    c = web_client(app)
+    del c.headers["X-CSRF-Token"]
+    r = c.post("/login", data={"username": "citizen-310101",
+                               "password": world.passwords["citizen-310101"]})
+    assert r.status_code == 403
+
+
+def test_bearer_api_calls_need_no_csrf_but_cookie_calls_do(app, world, engine):
+    from shebao.channels.sample import api_headers
+    from fastapi.testclient import TestClient
+    admin = world.users[("administrator-310101", "")]
+    api = TestClient(app)
+    r = api.post("/api/v1/users", headers=api_headers(engine, admin),
+                 json={"username": "viaapi", "password": "Long-enough-1", "role": "inspector",
+                       "scope": "310101"})
+    assert r.status_code == 201
+    # a browser with a session cookie cannot use the API without the CSRF header
+    c = web_client(app, "administrator-310101", world.passwords["administrator-310101"])
+    del c.headers["X-CSRF-Token"]
+    r = c.post("/api/v1/users", json={"username": "viacookie", "password": "Long-enough-1",
+                                      "role": "inspector", "scope": "310101"})
+    assert r.status_code == 403
+
+
+def test_wrong_password_message_next_to_the_field_then_lockout(app, world):
+    c = web_client(app)
+    for i in range(5):
+        r = c.post("/login", data={"username": "citizen-310101", "password": "wrong-pass-1"})
+        assert r.status_code == 401
+        assert 'data-field="password"' in r.text and "用户名或密码错误" in r.text
+    r = c.post("/login", data={"username": "citizen-310101",
+                               "password": world.passwords["citizen-310101"]})
+    assert r.status_code == 423 and "锁定" in r.text
+
+
+def test_empty_login_names_both_fields(app):
+    r = web_client(app).post("/login", data={"username": "", "password": ""})
+    assert r.status_code == 422
+    assert 'data-field="username"' in r.text and 'data-field="password"' in r.text
+
+
+def test_login_rate_limit_per_address(engine, world):
+    app = create_app(mode="dev", engine=engine, login_rate_limit=3)
+    c = web_client(app)
+    for _ in range(3):
+        c.post("/login", data={"username": "nobody", "password": "whatever-1"})
+    r = c.post("/login", data={"username": "citizen-310101",
+                               "password": world.passwords["citizen-310101"]})
+    assert r.status_code == 429
+
+
+def test_logout_revokes_the_session(login):
+    c = login("citizen-310101")
+    assert c.get("/me").status_code == 200
+    stolen = c.cookies.get("shebao_session")
+    assert c.post("/logout").status_code == 303
+    c.cookies.set("shebao_session", stolen)
+    r = c.get("/me")
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+
+
+def test_tampered_session_cookie_is_ignored(login):
+    c = login("citizen-310101")
+    good = c.cookies.get("shebao_session")
+    c.cookies.delete("shebao_session")
+    c.cookies.set("shebao_session", good[:-3] + ("abc" if good[-3:] != "abc" else "xyz"))
+    assert c.get("/me").status_code == 303
+
+
+def test_open_redirect_after_login_is_refused(app, world):
+    c = web_client(app)
+    r = c.post("/login", data={"username": "citizen-310101", "next": "//evil.example/",
+                               "password": world.passwords["citizen-310101"]})
+    assert r.headers["location"] == "/me"
+
+
+def test_security_headers(app):
+    r = web_client(app).get("/login")
+    assert r.headers["x-frame-options"] == "DENY"
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+    assert r.headers["cache-control"] == "no-store"
+
+
+def test_wrong_portal_is_refused(login):
+    assert login("citizen-310101").get("/staff").status_code == 403
+    assert login("employer-310101").get("/me").status_code == 403
+    assert login("collection_clerk-310101").get("/employer").status_code == 403
