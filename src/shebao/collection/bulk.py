@@ -4,7 +4,8 @@ from fixed-width fields; SQLite: one ``executemany``.
 
 Column kinds: ``i8``/``i4``/``i2`` integers, ``date`` (numpy int days since 1970-01-01, or a
 ``datetime.date`` broadcast), ``ts`` (a ``datetime`` broadcast), ``S`` ASCII/UTF-8 text whose
-values all have the same byte length (region codes, e2e ids, or one constant). A nullable
+values all have the same byte length (region codes, e2e ids, or one constant), ``T`` any text
+(PostgreSQL then uses a text-format COPY). A nullable
 column is given with a boolean mask under ``data[name + "?"]`` (True = NULL).
 """
 from __future__ import annotations
@@ -32,6 +33,10 @@ def _as_array(kind: str, v, n: int) -> np.ndarray:
         if isinstance(v, dt.date):
             return np.full(n, day_number(v), dtype=np.int64)
         return np.asarray(v, dtype=np.int64)
+    if kind == "T":
+        if isinstance(v, str):
+            return np.full(n, v, dtype=object)
+        return np.asarray(v, dtype=object)
     if kind == "S":
         if isinstance(v, (str, bytes)):
             b = v.encode() if isinstance(v, str) else v
@@ -56,7 +61,7 @@ def insert_columns(conn, table: str, columns: list[tuple[str, str]], data: dict)
     cols = {name: _as_array(kind, data[name], n) for name, kind in columns}
     names = ", ".join(name for name, _ in columns)
     if conn.dialect.name == "postgresql":
-        if any(name + "?" in data for name, _ in columns):
+        if any(name + "?" in data or kind == "T" for name, kind in columns):
             return _pg_text_copy(conn, table, columns, cols, data, n)
         fields = [("nf", ">i2")]
         for name, kind in columns:
@@ -89,6 +94,8 @@ def _py_column(kind, a, null_mask):
         vals = [(PG_TS_EPOCH + dt.timedelta(microseconds=int(a[0]))).isoformat()] * len(a)
     elif kind == "S":
         vals = np.char.decode(a, "utf-8").tolist()
+    elif kind == "T":
+        vals = [None if v is None else str(v) for v in a.tolist()]
     else:
         vals = a.tolist()
     if null_mask is not None:
@@ -100,7 +107,11 @@ def _pg_text_copy(conn, table, columns, cols, data, n):
     """COPY in text format, for the rare bulk insert with NULLs (fixture generation)."""
     parts = []
     for name, kind in columns:
-        vals = np.array(_py_column(kind, cols[name], None), dtype=object).astype(str)
+        py = _py_column(kind, cols[name], None)
+        if kind == "T":
+            py = [v.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+                  .replace("\r", "\\r") for v in py]
+        vals = np.array(py, dtype=object).astype(str)
         mask = data.get(name + "?")
         if mask is not None:
             vals = np.where(np.asarray(mask), "\\N", vals)

@@ -1,0 +1,488 @@
+"""Collection through commissioned banks: direct-debit files out, receipts in, ledger postings.
+
+``export_bank``   every bill of a region × month with something outstanding becomes one
+                  direct-debit instruction (pain.008.001.08, XSD-validated before it is
+                  written, or the documented CSV); bills whose payer has no bank account are
+                  counted as skipped (paid at the counter).
+``import_bank``   a camt.053.001.08 statement or a CSV receipt file (format detected from the
+                  content). The whole file is checked first; a malformed file, a file with the
+                  same bank reference twice, or a receipt that conflicts with one already
+                  posted (same reference, other content) is refused with file, row and field,
+                  and a copy is kept for review with the reason beside it; nothing is posted.
+                  Otherwise, in ONE transaction: receipts already known (same reference and
+                  content — an overlapping or repeated file) are skipped; new ones are matched
+                  to bills by end-to-end id and applied to the bill's lines in scheme order
+                  (partial payments fill pension first, then medical, …); what exceeds the bill
+                  (over-payment) or matches no bill goes to suspense for a clerk. Ledger, per
+                  bill region × scheme × month: Dr bank_transit / Cr receivable_employer or
+                  receivable_individual, then the transfer Dr fund_bank / Cr bank_transit;
+                  suspense: Dr bank_transit / Cr suspense (then to fund_bank).
+``simulate_bank`` the bank's side for the demo and the benchmark: a statement answering an
+                  export (most bills paid, some partly, some over, some not, one stranger).
+
+The pooled fund and the individual accounts were credited when the month was assessed (the
+receivable side); collection settles the receivables. See ``reconcile`` for the checks.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import select, text, update
+
+from shebao.core.actor import Actor
+from shebao.core.errors import ConflictError, InputError
+from shebao.core.money import fen_to_yuan_str
+from shebao.core.periods import month_str
+from shebao.rules.loader import load_rules
+from shebao.security import audit
+
+from . import model
+from .bulk import day_number, insert_columns
+from .tables import bank_export, bank_import, bill, receipt
+
+PRIORITY = {s: i for i, s in enumerate(model.SCHEMES)}
+
+
+def _now():
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _default_dir(sub: str) -> Path:
+    return Path(os.environ.get("SHEBAO_VAR", "var")) / "collection" / sub
+
+
+def _creditor(region: str, on: dt.date):
+    from shebao.channels.bankfiles.pain008 import Creditor
+
+    acc = load_rules().value("collection.collection_account", region, on)
+    return Creditor(acc["creditor_name"], acc["account"], acc["agent"]), acc
+
+
+# --------------------------------------------------------------------------- export
+
+@dataclass
+class ExportResult:
+    export_id: int
+    path: Path
+    format: str
+    transactions: int
+    total_fen: int
+    skipped: int
+
+    def as_dict(self):
+        return {"export_id": self.export_id, "file": str(self.path), "format": self.format,
+                "transactions": self.transactions, "total": fen_to_yuan_str(self.total_fen),
+                "skipped_no_account": self.skipped}
+
+
+_OUTSTANDING = """
+SELECT b.e2e_id, COALESCE(p.name, e.name) AS name, COALESCE(p.bank_name, e.bank_name),
+       COALESCE(p.bank_account, e.bank_account), b.total_fen - b.paid_fen, b.due_date
+FROM bill b
+LEFT JOIN employer e ON b.payer_type = 'E' AND e.id = b.payer_id
+LEFT JOIN person p ON b.payer_type <> 'E' AND p.id = b.payer_id
+WHERE b.region = :r AND b.month = :m AND b.total_fen > b.paid_fen
+ORDER BY b.id"""
+
+
+def export_bank(engine, actor: Actor, region: str, month: dt.date, *, out_dir=None,
+                fmt: str = "pain008", collection_date: dt.date | None = None) -> ExportResult:
+    from shebao.channels.bankfiles import pain008
+
+    if fmt not in ("pain008", "csv"):
+        raise InputError("format must be pain008 or csv", field="format", value=fmt)
+    month = month.replace(day=1)
+    out_dir = Path(out_dir or _default_dir("out"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with engine.begin() as conn:
+        rows = conn.execute(text(_OUTSTANDING), {"r": region, "m": month}).all()
+        has_acct = [bool(r[3]) for r in rows]
+        sel = [r for r, ok in zip(rows, has_acct) if ok]
+        skipped = len(rows) - len(sel)
+        when = collection_date or (rows[0][5] if rows else model.due_date(month, 15))
+        if isinstance(when, str):
+            when = dt.date.fromisoformat(when)
+        creditor, _ = _creditor(region, month)
+        n = conn.execute(text("SELECT COUNT(*) FROM bank_export")).scalar_one() + 1
+        msg_id = f"SBDD{region}{month.year:04d}{month.month:02d}N{n}"
+        cols = list(zip(*sel)) if sel else [[]] * 6
+        if fmt == "pain008":
+            if not sel:
+                raise InputError(f"nothing to collect for {region} {month_str(month)}",
+                                 field="month")
+            data = pain008.build(msg_id, creditor, when, cols[0], cols[1], cols[2], cols[3],
+                                 cols[4])
+            path = out_dir / f"{msg_id}.pain008.xml"
+        else:
+            data = pain008.build_csv(creditor, when, cols[0], cols[1], cols[2], cols[3],
+                                     cols[4])
+            path = out_dir / f"{msg_id}.dd.csv"
+        total = int(sum(int(a) for a in cols[4])) if sel else 0
+        path.write_bytes(data)
+        eid = conn.execute(bank_export.insert().values(
+            region=region, month=month, format=fmt, file_name=str(path),
+            file_sha256=hashlib.sha256(data).hexdigest(), msg_id=msg_id, n_tx=len(sel),
+            total_fen=total, skipped=skipped, actor=actor.id, at=_now())).inserted_primary_key[0]
+        audit.record(conn, actor, "collection.export_bank", "bank_export", eid,
+                     detail={"region": region, "month": month_str(month), "format": fmt,
+                             "transactions": len(sel), "total_fen": total, "skipped": skipped})
+    return ExportResult(eid, path, fmt, len(sel), total, skipped)
+
+
+# --------------------------------------------------------------------------- import
+
+@dataclass
+class ImportResult:
+    import_id: int
+    file: str
+    format: str
+    rows: int
+    new: int
+    duplicates: int
+    applied_fen: int
+    suspense_fen: int
+    unmatched: int
+    partial: int
+    overpaid: int
+
+    def as_dict(self):
+        return {"import_id": self.import_id, "file": self.file, "format": self.format,
+                "receipts": self.rows, "new": self.new, "already_posted": self.duplicates,
+                "applied": fen_to_yuan_str(self.applied_fen),
+                "suspense": fen_to_yuan_str(self.suspense_fen), "unmatched": self.unmatched,
+                "partial": self.partial, "overpaid": self.overpaid}
+
+
+def _detect(data: bytes) -> str:
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:5]
+    return "camt053" if head.startswith(b"<") else "csv"
+
+
+def _reject(engine, actor, path: Path, data: bytes, fmt: str, region: str, exc: Exception,
+            kept_dir) -> None:
+    kept_dir = Path(kept_dir or _default_dir("rejected"))
+    kept_dir.mkdir(parents=True, exist_ok=True)
+    stamp = _now().strftime("%Y%m%dT%H%M%S%f")
+    kept = kept_dir / f"{stamp}_{path.name}"
+    kept.write_bytes(data)
+    kept.with_name(kept.name + ".reason.txt").write_text(str(exc) + "\n", encoding="utf-8")
+    with engine.begin() as conn:
+        iid = conn.execute(bank_import.insert().values(
+            file_name=str(path), file_sha256=hashlib.sha256(data).hexdigest(), format=fmt,
+            region=region, status="rejected", rows=0, new_receipts=0, duplicates=0,
+            applied_fen=0, suspense_fen=0, error=str(exc), kept_path=str(kept), actor=actor.id,
+            at=_now())).inserted_primary_key[0]
+        audit.record(conn, actor, "collection.import_bank.rejected", "bank_import", iid,
+                     detail={"file": path.name, "reason": str(exc), "kept": str(kept)})
+
+
+def _in_chunks(conn, sql_head: str, values: list, params=None, size=5000):
+    out = []
+    for i in range(0, len(values), size):
+        part = values[i:i + size]
+        marks = ", ".join(f":v{j}" for j in range(len(part)))
+        out += conn.execute(text(sql_head.format(marks=marks)),
+                            {**(params or {}), **{f"v{j}": v for j, v in enumerate(part)}}).all()
+    return out
+
+
+def import_bank(engine, actor: Actor, path, *, region: str, kept_dir=None) -> ImportResult:
+    """Read, check, match, apply and post a bank receipt file (see the module docstring)."""
+    from shebao.channels.bankfiles import camt053, receipts_csv
+
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror}", file=str(path)) from None
+    fmt = _detect(data)
+    try:
+        recs = (camt053.read(data, str(path)) if fmt == "camt053"
+                else receipts_csv.read(data, str(path)))
+        _check_unique(recs, str(path))
+        with engine.connect() as conn:
+            known = _known(conn, recs, str(path))
+    except InputError as exc:
+        _reject(engine, actor, path, data, fmt, region, exc, kept_dir)
+        raise
+    new = [r for r in recs if r.bank_ref not in known]
+    with engine.begin() as conn:
+        iid = conn.execute(bank_import.insert().values(
+            file_name=str(path), file_sha256=hashlib.sha256(data).hexdigest(), format=fmt,
+            region=region, status="posted", rows=len(recs), new_receipts=len(new),
+            duplicates=len(recs) - len(new), applied_fen=0, suspense_fen=0, actor=actor.id,
+            at=_now())).inserted_primary_key[0]
+        res = _apply(conn, actor, iid, region, new) if new else None
+        applied = res["applied"] if res else 0
+        suspense = res["suspense"] if res else 0
+        conn.execute(update(bank_import).where(bank_import.c.id == iid).values(
+            applied_fen=applied, suspense_fen=suspense,
+            ledger_key=res["key"] if res else None))
+        audit.record(conn, actor, "collection.import_bank", "bank_import", iid,
+                     detail={"file": path.name, "format": fmt, "receipts": len(recs),
+                             "new": len(new), "applied_fen": applied, "suspense_fen": suspense})
+    return ImportResult(iid, str(path), fmt, len(recs), len(new), len(recs) - len(new), applied,
+                        suspense, res["unmatched"] if res else 0, res["partial"] if res else 0,
+                        res["overpaid"] if res else 0)
+
+
+def _check_unique(recs, file: str) -> None:
+    first: dict[str, object] = {}
+    for r in recs:
+        prev = first.get(r.bank_ref)
+        if prev is None:
+            first[r.bank_ref] = r
+        elif prev.key() == r.key():
+            raise InputError(f"duplicate receipt: bank reference {r.bank_ref} appears twice "
+                             f"(also row {prev.row})", file=file, row=r.row, field="bank_ref",
+                             value=r.bank_ref)
+        else:
+            raise InputError(f"conflicting receipts: bank reference {r.bank_ref} appears with "
+                             f"different content (row {prev.row}: {prev.e2e_id} "
+                             f"{fen_to_yuan_str(prev.amount_fen)})", file=file, row=r.row,
+                             field="bank_ref", value=r.bank_ref)
+
+
+def _known(conn, recs, file: str) -> set[str]:
+    """References already posted; refuses a receipt that conflicts with a posted one."""
+    refs = [r.bank_ref for r in recs]
+    rows = _in_chunks(conn, "SELECT bank_ref, e2e_id, amount_fen, booked_on FROM receipt "
+                            "WHERE bank_ref IN ({marks})", refs)
+    stored = {r[0]: (r[1], int(r[2]), r[3] if isinstance(r[3], dt.date)
+                     else dt.date.fromisoformat(str(r[3]))) for r in rows}
+    for r in recs:
+        s = stored.get(r.bank_ref)
+        if s is not None and s != r.key():
+            raise InputError(f"conflicting receipt: bank reference {r.bank_ref} was already "
+                             f"posted as {s[0]} {fen_to_yuan_str(s[1])} on {s[2]}, this file "
+                             f"says {r.e2e_id} {fen_to_yuan_str(r.amount_fen)} on "
+                             f"{r.booked_on}", file=file, row=r.row, field="bank_ref",
+                             value=r.bank_ref)
+    return set(stored)
+
+
+def _apply(conn, actor: Actor, iid: int, region: str, recs) -> dict:
+    from shebao.ledger import service as ledger
+    from shebao.ledger.model import Batch, BatchEntry, Line, account_code
+
+    n = len(recs)
+    e2e = [r.e2e_id for r in recs]
+    bills = _in_chunks(conn, "SELECT e2e_id, id, region, month, payer_type, total_fen, paid_fen "
+                             "FROM bill WHERE e2e_id IN ({marks})", sorted(set(e2e) - {""}))
+    bmap = {b[0]: b for b in bills}
+    amount = np.array([r.amount_fen for r in recs], dtype=np.int64)
+    bill_id = np.array([bmap[e][1] if e in bmap else 0 for e in e2e], dtype=np.int64)
+    matched = bill_id > 0
+    applied = np.zeros(n, np.int64)
+    a_ri = a_bill = a_amt = np.zeros(0, np.int64)
+    a_scheme = np.zeros(0, dtype="U20")
+    if matched.any():
+        ids = sorted(set(bill_id[matched].tolist()))
+        lines = _in_chunks(conn, "SELECT bill_id, scheme, amount_fen - paid_fen FROM bill_line "
+                                 "WHERE bill_id IN ({marks})", ids)
+        lines.sort(key=lambda x: (x[0], PRIORITY.get(x[1], 99)))
+        l_bill = np.array([x[0] for x in lines], dtype=np.int64)
+        l_scheme = np.array([x[1] for x in lines], dtype="U20")
+        l_cap = np.maximum(np.array([x[2] for x in lines], dtype=np.int64), 0)
+        ub, ustart, ucount = np.unique(l_bill, return_index=True, return_counts=True)
+        # each line's interval inside its bill's outstanding amount
+        l_end = np.cumsum(l_cap)
+        l_start = l_end - l_cap - (l_end - l_cap)[np.repeat(ustart, ucount)]
+        l_stop = l_start + l_cap
+        cap_total = np.add.reduceat(l_cap, ustart) if len(l_cap) else np.zeros(0, np.int64)
+        # receipts of each bill in file order; each takes the next slice of the outstanding
+        m_idx = np.flatnonzero(matched)
+        order = m_idx[np.lexsort((m_idx, bill_id[m_idx]))]
+        rb, ra = bill_id[order], amount[order]
+        csum = np.cumsum(ra)
+        first = np.searchsorted(rb, rb, side="left")
+        before = csum - ra - (csum - ra)[first]
+        bpos = np.minimum(np.searchsorted(ub, rb), max(len(ub) - 1, 0))
+        has_lines = (ub[bpos] == rb) if len(ub) else np.zeros(len(rb), bool)
+        ctot = np.where(has_lines, cap_total[bpos] if len(ub) else 0, 0)
+        app = np.clip(ctot - before, 0, ra)
+        applied[order] = app
+        # pair each receipt with each line of its bill: the overlap of the two intervals
+        counts = np.where(has_lines, ucount[bpos] if len(ub) else 0, 0)
+        rep = np.repeat(np.arange(len(order)), counts)
+        offset = np.arange(len(rep)) - np.repeat(np.cumsum(counts) - counts, counts)
+        lidx = ustart[bpos[rep]] + offset if len(rep) else np.zeros(0, np.int64)
+        r_lo, r_hi = before[rep], before[rep] + app[rep]
+        ov = (np.minimum(r_hi, l_stop[lidx]) - np.maximum(r_lo, l_start[lidx])
+              if len(rep) else np.zeros(0, np.int64))
+        keep = ov > 0
+        a_ri, a_bill, a_amt = order[rep[keep]], l_bill[lidx[keep]], ov[keep]
+        a_scheme = l_scheme[lidx[keep]]
+    excess = amount - applied
+    status = np.where(~matched, "unmatched", np.where(excess > 0, "overpaid",
+                      np.where(applied < amount, "partial", "paid")))
+    now = _now()
+    if conn.dialect.name == "postgresql":
+        rid = np.array(conn.execute(text(
+            "SELECT nextval(pg_get_serial_sequence('receipt', 'id')) FROM generate_series(1, :n)"),
+            {"n": n}).scalars().all(), dtype=np.int64)
+    else:
+        top = conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM receipt")).scalar_one()
+        rid = np.arange(top + 1, top + n + 1, dtype=np.int64)
+    binfo = {int(b[1]): (b[2], b[3] if isinstance(b[3], dt.date)
+                         else dt.date.fromisoformat(str(b[3])), b[4]) for b in bills}
+    ub_ids = np.array(sorted(binfo), dtype=np.int64)
+    ub_region = np.array([binfo[i][0] for i in ub_ids.tolist()], dtype="U6")
+    ub_month = np.array([day_number(binfo[i][1]) for i in ub_ids.tolist()], dtype=np.int64)
+    ub_ptype = np.array([binfo[i][2] for i in ub_ids.tolist()], dtype="U1")
+    rpos = np.searchsorted(ub_ids, bill_id) if len(ub_ids) else np.zeros(n, np.int64)
+    rpos = np.minimum(rpos, max(len(ub_ids) - 1, 0))
+    r_region = np.where(matched, ub_region[rpos] if len(ub_ids) else region, region)
+    insert_columns(conn, "receipt", [
+        ("id", "i8"), ("import_id", "i8"), ("region", "T"), ("bank_ref", "T"), ("e2e_id", "T"),
+        ("amount_fen", "i8"), ("booked_on", "date"), ("bill_id", "i8"), ("applied_fen", "i8"),
+        ("excess_fen", "i8"), ("status", "T")], {
+        "id": rid, "import_id": np.full(n, iid), "region": r_region.tolist(),
+        "bank_ref": [r.bank_ref for r in recs], "e2e_id": e2e,
+        "amount_fen": amount, "booked_on": np.array([day_number(r.booked_on) for r in recs]),
+        "bill_id": bill_id, "bill_id?": ~matched, "applied_fen": applied,
+        "excess_fen": excess, "status": status.tolist()})
+    if len(a_amt):
+        apos = np.searchsorted(ub_ids, a_bill)
+        insert_columns(conn, "receipt_alloc", [
+            ("receipt_id", "i8"), ("bill_id", "i8"), ("region", "S"), ("month", "date"),
+            ("payer_type", "S"), ("scheme", "T"), ("amount_fen", "i8")], {
+            "receipt_id": rid[a_ri], "bill_id": a_bill, "region": ub_region[apos],
+            "month": ub_month[apos], "payer_type": ub_ptype[apos],
+            "scheme": a_scheme.tolist(), "amount_fen": a_amt})
+        conn.execute(text("""UPDATE bill_line SET paid_fen = paid_fen + (
+            SELECT SUM(a.amount_fen) FROM receipt_alloc a JOIN receipt r ON r.id = a.receipt_id
+            WHERE r.import_id = :i AND a.bill_id = bill_line.bill_id AND a.scheme = bill_line.scheme)
+            WHERE EXISTS (SELECT 1 FROM receipt_alloc a JOIN receipt r ON r.id = a.receipt_id
+            WHERE r.import_id = :i AND a.bill_id = bill_line.bill_id AND a.scheme = bill_line.scheme)"""),
+                     {"i": iid})
+    if matched.any():
+        conn.execute(text("""UPDATE bill SET
+            paid_fen = paid_fen + (SELECT SUM(r.applied_fen) FROM receipt r
+                                   WHERE r.import_id = :i AND r.bill_id = bill.id),
+            last_paid_on = (SELECT MAX(r.booked_on) FROM receipt r
+                            WHERE r.import_id = :i AND r.bill_id = bill.id),
+            updated_at = :t
+            WHERE id IN (SELECT bill_id FROM receipt WHERE import_id = :i)"""), {"i": iid, "t": now})
+        conn.execute(text("""UPDATE bill SET status = CASE
+            WHEN paid_fen = 0 THEN 'open' WHEN paid_fen < total_fen THEN 'partial'
+            WHEN EXISTS (SELECT 1 FROM receipt r WHERE r.bill_id = bill.id AND r.excess_fen > 0)
+            THEN 'overpaid' ELSE 'paid' END
+            WHERE id IN (SELECT bill_id FROM receipt WHERE import_id = :i)"""), {"i": iid})
+    # ledger: aggregate the allocations per bill region × scheme × month × payer side
+    groups: dict[tuple, dict] = {}
+    if len(a_amt):
+        apos = np.searchsorted(ub_ids, a_bill)
+        side = np.where(ub_ptype[apos] == "E", "E", "I")
+        keys = np.char.add(np.char.add(np.char.add(np.char.add(ub_region[apos], "|"), a_scheme),
+                                       "|"), np.char.add(np.char.add(
+                                           ub_month[apos].astype(str), "|"), side))
+        uk, inv = np.unique(keys, return_inverse=True)
+        sums = np.zeros(len(uk), np.int64)
+        np.add.at(sums, inv.reshape(-1), a_amt)
+        for k, v in zip(uk.tolist(), sums.tolist()):
+            reg, scheme, mday, sd = k.split("|")
+            mon = dt.date(1970, 1, 1) + dt.timedelta(days=int(mday))
+            groups.setdefault((reg, scheme, mon), {"E": 0, "I": 0})[sd] += int(v)
+    entries = []
+    for (reg, scheme, mon), g in sorted(groups.items()):
+        tot = g["E"] + g["I"]
+        lines = [Line(account_code(reg, scheme, "bank_transit"), tot)]
+        if g["E"]:
+            lines.append(Line(account_code(reg, scheme, "receivable_employer"), -g["E"]))
+        if g["I"]:
+            lines.append(Line(account_code(reg, scheme, "receivable_individual"), -g["I"]))
+        memo = f"bank receipts import {iid}: {month_str(mon)}"
+        entries.append(BatchEntry(reg, scheme, mon, tuple(lines), source="collection.bank",
+                                  memo=memo))
+        entries.append(BatchEntry(reg, scheme, mon, (
+            Line(account_code(reg, scheme, "fund_bank"), tot),
+            Line(account_code(reg, scheme, "bank_transit"), -tot)),
+            source="collection.transfer", memo=memo + " → fund special account"))
+    susp = int(excess.sum())
+    if susp:
+        acc = load_rules().value("collection.collection_account", region, max(
+            r.booked_on for r in recs))
+        s_scheme = acc["suspense_scheme"]
+        day = max(r.booked_on for r in recs)
+        ledger.open_chart(conn, actor, region, [s_scheme])
+        entries.append(BatchEntry(region, s_scheme, day, (
+            Line(account_code(region, s_scheme, "bank_transit"), susp),
+            Line(account_code(region, s_scheme, "suspense"), -susp)),
+            source="collection.suspense", memo=f"bank receipts import {iid}: unmatched/excess"))
+        entries.append(BatchEntry(region, s_scheme, day, (
+            Line(account_code(region, s_scheme, "fund_bank"), susp),
+            Line(account_code(region, s_scheme, "bank_transit"), -susp)),
+            source="collection.transfer", memo=f"bank receipts import {iid}: suspense → fund"))
+    key = None
+    if entries:
+        for reg in {k[0] for k in groups}:
+            ledger.open_chart(conn, actor, reg, model.SCHEMES)
+        key = f"collect.bank:{iid}"
+        ledger.post_batch(conn, actor, key, Batch(entries))
+    # partial = bills still not fully paid after this import
+    partial = 0
+    if matched.any():
+        partial = int(conn.execute(text(
+            "SELECT COUNT(*) FROM bill WHERE status = 'partial' AND id IN "
+            "(SELECT bill_id FROM receipt WHERE import_id = :i)"), {"i": iid}).scalar_one())
+    return {"applied": int(applied.sum()), "suspense": susp, "key": key,
+            "unmatched": int((~matched).sum()), "partial": partial,
+            "overpaid": int(((excess > 0) & matched).sum())}
+
+
+# --------------------------------------------------------------------------- bank simulator
+
+def simulate_bank(export_path, *, seed: int = 7, fmt: str = "camt053", booked_on=None,
+                  account: str = "31001234560000000001", out_path=None,
+                  shares=(0.93, 0.03, 0.01), stranger: bool = True) -> Path:
+    """Answer a direct-debit file as the bank would: ``shares`` = (paid in full, partly paid,
+    over-paid); the rest is not paid; with ``stranger`` one credit matches no bill."""
+    from shebao.channels.bankfiles import camt053, receipts_csv
+
+    export_path = Path(export_path)
+    raw = export_path.read_bytes()
+    if raw.lstrip().startswith(b"<"):
+        from lxml import etree
+        ns = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.008.001.08"}
+        root = etree.fromstring(raw, parser=etree.XMLParser(huge_tree=True))
+        e2e = [t.text for t in root.iterfind(".//p:DrctDbtTxInf/p:PmtId/p:EndToEndId", ns)]
+        amt = [t.text for t in root.iterfind(".//p:DrctDbtTxInf/p:InstdAmt", ns)]
+        when = root.findtext(".//p:ReqdColltnDt", namespaces=ns)
+    else:
+        import csv, io
+        rows = list(csv.reader(io.StringIO(raw.decode("utf-8"))))[1:]
+        e2e = [r[0] for r in rows]
+        amt = [r[4] for r in rows]
+        when = rows[0][6] if rows else dt.date.today().isoformat()
+    fen = np.array([int(a.replace(".", "")) for a in amt], dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    u = rng.random(len(fen))
+    full, part, over = shares
+    pay = np.where(u < full, fen, np.where(u < full + part, fen // 2,
+                   np.where(u < full + part + over, fen + 10000, 0)))
+    keep = pay > 0
+    e2e_k = [e for e, k in zip(e2e, keep.tolist()) if k]
+    pay_k = pay[keep].tolist()
+    if stranger:
+        e2e_k.append("")
+        pay_k.append(12345)
+    day = booked_on or dt.date.fromisoformat(when)
+    refs = [f"B{day.strftime('%Y%m%d')}{hashlib.sha1(export_path.name.encode()).hexdigest()[:6]}"
+            f"{i:08d}" for i in range(len(pay_k))]
+    if fmt == "camt053":
+        data = camt053.build_statement(f"ST{day.strftime('%Y%m%d')}{export_path.stem[-8:]}",
+                                       account, day, refs, e2e_k, pay_k)
+        out = Path(out_path or export_path.with_name(export_path.stem + ".camt053.xml"))
+    else:
+        data = receipts_csv.build(refs, e2e_k, pay_k, day)
+        out = Path(out_path or export_path.with_name(export_path.stem + ".receipts.csv"))
+    out.write_bytes(data)
+    return out
