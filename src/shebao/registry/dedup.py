@@ -7,16 +7,18 @@ duplicate-generating processes the registry sees and checked by ``bench/dedup.py
   i.e. a typo: the GB 11643 check character always catches one of those, so at least one of
   the two is invalid); **both valid and different** (strong evidence of two people: twins,
   siblings sharing an address and phone); otherwise different;
-* name: same characters; same toneless pinyin (张伟/章伟/"Zhang Wei"); similar pinyin
-  (Jaro–Winkler ≥ 0.88) or one character changed; different;
+* name: same characters; same toneless pinyin (张伟/章伟/"Zhang Wei"); the same characters
+  in another order (盖志强/盖强志); similar pinyin (Jaro–Winkler ≥ 0.88) or one character
+  changed; different;
 * birth date: equal; one digit changed or transposed; different;
 * sex, phone, address (equal / Jaro–Winkler ≥ 0.9), household-registration region.
 
 Blocking (a pair is scored only if it agrees on one of these, so the work grows with the
-population, not its square): ID; four ID fragments (area+birth date; birth date+sequence;
-area+day+sequence; area+birth month+last four) — a single typo leaves at least one intact;
-pinyin+birth date; phone; birth date+address; pinyin+address. Values shared by too many
-records (placeholder phones, collective addresses) are blanked before blocking.
+population, not its square): ID; five ID fragments (area+birth date; birth date+sequence;
+area+day+sequence; area+birth month+last four; recorded birth date+last four) — a single typo
+leaves at least one intact; pinyin+birth date; surname character+birth date; phone; address.
+Values shared by too many records (placeholder phones, collective addresses) are blanked
+before blocking.
 
 Decision: match probability ≥ ``registry.dedup_threshold_upper`` → duplicate (merged);
 ≥ ``registry.dedup_threshold_lower`` → review queue; below → distinct.
@@ -104,10 +106,11 @@ def settings(prior: float, link_type: str = "dedupe_only") -> dict:
         "blocking_rules_to_generate_predictions": [
             "l.cid = r.cid",
             "l.k1 = r.k1", "l.k2 = r.k2", "l.k3 = r.k3", "l.k4 = r.k4",
+            "l.k5 = r.k5",
             "l.name_py = r.name_py AND l.dob = r.dob",
+            "l.surname = r.surname AND l.dob = r.dob",
             "l.phone = r.phone",
-            "l.dob = r.dob AND l.addr = r.addr",
-            "l.name_py = r.name_py AND l.addr = r.addr",
+            "l.addr = r.addr",
         ],
         "comparisons": [
             {"output_column_name": "cid", "comparison_levels": [
@@ -121,6 +124,7 @@ def settings(prior: float, link_type: str = "dedupe_only") -> dict:
                 _lvl("name_l IS NULL OR name_r IS NULL", 0, 0, "null", null=True),
                 _lvl("name_l = name_r", 0.80, 2e-4, "equal"),
                 _lvl("name_py_l = name_py_r", 0.10, 3e-4, "same pinyin"),
+                _lvl("name_sorted_l = name_sorted_r", 0.05, 1e-5, "same characters reordered"),
                 _lvl("jaro_winkler_similarity(name_py_l, name_py_r) >= 0.88 OR "
                      "(length(name_l) = length(name_r) AND "
                      "levenshtein(name_l, name_r) <= 1)", 0.08, 0.01, "similar"),
@@ -167,7 +171,10 @@ SELECT unique_id, {extra} cid, cid_valid, name, name_py, dob, sex,
        CASE WHEN length(cid) = 18 THEN substr(cid, 1, 14) END AS k1,
        CASE WHEN length(cid) = 18 THEN substr(cid, 7, 12) END AS k2,
        CASE WHEN length(cid) = 18 THEN substr(cid, 1, 6) || substr(cid, 13, 6) END AS k3,
-       CASE WHEN length(cid) = 18 THEN substr(cid, 1, 12) || substr(cid, 15, 4) END AS k4
+       CASE WHEN length(cid) = 18 THEN substr(cid, 1, 12) || substr(cid, 15, 4) END AS k4,
+       CASE WHEN length(cid) = 18 AND dob IS NOT NULL THEN dob || substr(cid, 15, 4) END AS k5,
+       substr(name, 1, 1) AS surname,
+       array_to_string(list_sort(string_split(name, '')), '') AS name_sorted
 FROM base
 """
 
