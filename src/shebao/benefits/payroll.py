@@ -137,8 +137,8 @@ SELECT a.id AS award_id, a.person_id, a.monthly_fen, a.account_part_fen, a.amoun
        p.bank_name, p.bank_account, COALESCE(la.balance, 0) AS acct_balance
 FROM pension_award a
 JOIN person p ON p.id = a.person_id
-LEFT JOIN ledger_account la ON la.person_id = a.person_id AND la.scheme = 'pension'
-     AND la.kind = 'individual' AND la.region = a.region
+LEFT JOIN ledger_account la
+     ON la.code = CAST(:acct_prefix AS VARCHAR(40)) || CAST(a.person_id AS VARCHAR(20))
 WHERE a.region = :region AND a.status = 'active' AND a.start_month <= :month
   AND a.person_id > :cursor AND p.status <> 'merged'
   AND (p.death_date IS NULL OR p.death_date >= :month)
@@ -224,6 +224,8 @@ def _chunk(conn, actor: Actor, run_row: dict, limit: int) -> tuple[int, int]:
     """One keyset chunk: returns (rows consumed, held). Writes payments + ledger + cursor."""
     rid, region, month = run_row["id"], run_row["region"], _date(run_row["month"])
     rows = conn.execute(text(_SELECT), {"region": region, "month": month,
+                                        "acct_prefix": account_code(region, SCHEME, "pooled_fund")
+                                        .rsplit(".", 1)[0] + ".individual.",
                                         "cursor": run_row["cursor_person_id"],
                                         "limit": limit}).all()
     if not rows:
