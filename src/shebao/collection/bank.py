@@ -160,6 +160,12 @@ class ImportResult:
                 "partial": self.partial, "overpaid": self.overpaid}
 
 
+def _temp(conn, name: str, cols: str) -> None:
+    """A scratch table for one set-based update (dropped by the caller)."""
+    conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
+    conn.execute(text(f"CREATE TEMPORARY TABLE {name} ({cols})"))
+
+
 def _detect(data: bytes) -> str:
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:5]
     return "camt053" if head.startswith(b"<") else "csv"
@@ -357,25 +363,38 @@ def _apply(conn, actor: Actor, iid: int, region: str, recs) -> dict:
             "receipt_id": rid[a_ri], "bill_id": a_bill, "region": ub_region[apos],
             "month": ub_month[apos], "payer_type": ub_ptype[apos],
             "scheme": a_scheme.tolist(), "amount_fen": a_amt})
-        conn.execute(text("""UPDATE bill_line SET paid_fen = paid_fen + (
-            SELECT SUM(a.amount_fen) FROM receipt_alloc a JOIN receipt r ON r.id = a.receipt_id
-            WHERE r.import_id = :i AND a.bill_id = bill_line.bill_id AND a.scheme = bill_line.scheme)
-            WHERE EXISTS (SELECT 1 FROM receipt_alloc a JOIN receipt r ON r.id = a.receipt_id
-            WHERE r.import_id = :i AND a.bill_id = bill_line.bill_id AND a.scheme = bill_line.scheme)"""),
-                     {"i": iid})
+        _temp(conn, "tmp_coll_alloc", "bill_id BIGINT, scheme VARCHAR(20), amount BIGINT")
+        insert_columns(conn, "tmp_coll_alloc", [("bill_id", "i8"), ("scheme", "T"),
+                                                ("amount", "i8")],
+                       {"bill_id": a_bill, "scheme": a_scheme.tolist(), "amount": a_amt})
+        conn.execute(text(
+            "UPDATE bill_line SET paid_fen = bill_line.paid_fen + t.amount FROM "
+            "(SELECT bill_id, scheme, SUM(amount) AS amount FROM tmp_coll_alloc "
+            "GROUP BY bill_id, scheme) t "
+            "WHERE bill_line.bill_id = t.bill_id AND bill_line.scheme = t.scheme"))
+        conn.execute(text("DROP TABLE tmp_coll_alloc"))
     if matched.any():
-        conn.execute(text("""UPDATE bill SET
-            paid_fen = paid_fen + (SELECT SUM(r.applied_fen) FROM receipt r
-                                   WHERE r.import_id = :i AND r.bill_id = bill.id),
-            last_paid_on = (SELECT MAX(r.booked_on) FROM receipt r
-                            WHERE r.import_id = :i AND r.bill_id = bill.id),
-            updated_at = :t
-            WHERE id IN (SELECT bill_id FROM receipt WHERE import_id = :i)"""), {"i": iid, "t": now})
-        conn.execute(text("""UPDATE bill SET status = CASE
-            WHEN paid_fen = 0 THEN 'open' WHEN paid_fen < total_fen THEN 'partial'
-            WHEN EXISTS (SELECT 1 FROM receipt r WHERE r.bill_id = bill.id AND r.excess_fen > 0)
-            THEN 'overpaid' ELSE 'paid' END
-            WHERE id IN (SELECT bill_id FROM receipt WHERE import_id = :i)"""), {"i": iid})
+        mb = bill_id[matched]
+        ubill, inv = np.unique(mb, return_inverse=True)
+        inv = inv.reshape(-1)
+        paid = np.zeros(len(ubill), np.int64)
+        np.add.at(paid, inv, applied[matched])
+        exc = np.zeros(len(ubill), np.int64)
+        np.add.at(exc, inv, excess[matched])
+        last = np.zeros(len(ubill), np.int64)
+        np.maximum.at(last, inv, np.array([day_number(r.booked_on) for r in recs],
+                                          dtype=np.int64)[matched])
+        _temp(conn, "tmp_coll_paid", "bill_id BIGINT, paid BIGINT, excess BIGINT, last DATE")
+        insert_columns(conn, "tmp_coll_paid", [("bill_id", "i8"), ("paid", "i8"),
+                                               ("excess", "i8"), ("last", "date")],
+                       {"bill_id": ubill, "paid": paid, "excess": exc, "last": last})
+        conn.execute(text(
+            "UPDATE bill SET paid_fen = bill.paid_fen + t.paid, last_paid_on = t.last, "
+            "updated_at = :t, status = CASE WHEN bill.paid_fen + t.paid = 0 THEN 'open' "
+            "WHEN bill.paid_fen + t.paid < bill.total_fen THEN 'partial' "
+            "WHEN t.excess > 0 OR bill.status = 'overpaid' THEN 'overpaid' ELSE 'paid' END "
+            "FROM tmp_coll_paid t WHERE bill.id = t.bill_id"), {"t": now})
+        conn.execute(text("DROP TABLE tmp_coll_paid"))
     # ledger: aggregate the allocations per bill region × scheme × month × payer side
     groups: dict[tuple, dict] = {}
     if len(a_amt):
@@ -431,8 +450,8 @@ def _apply(conn, actor: Actor, iid: int, region: str, recs) -> dict:
     partial = 0
     if matched.any():
         partial = int(conn.execute(text(
-            "SELECT COUNT(*) FROM bill WHERE status = 'partial' AND id IN "
-            "(SELECT bill_id FROM receipt WHERE import_id = :i)"), {"i": iid}).scalar_one())
+            "SELECT COUNT(*) FROM bill b JOIN receipt r ON r.bill_id = b.id WHERE "
+            "r.import_id = :i AND b.status = 'partial'"), {"i": iid}).scalar_one())
     return {"applied": int(applied.sum()), "suspense": susp, "key": key,
             "unmatched": int((~matched).sum()), "partial": partial,
             "overpaid": int(((excess > 0) & matched).sum())}

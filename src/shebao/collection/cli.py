@@ -1,0 +1,292 @@
+"""``shebao collect …`` — the collection bureau's commands.
+
+Exit codes: 0 done; 1 reconciliation found differences; 2 bad input (file, row, field named).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from shebao.core.actor import Actor
+from shebao.core.errors import InputError, ShebaoError
+from shebao.core.money import fen_to_yuan_str
+from shebao.core.periods import parse_date, parse_month
+from shebao.db.engine import make_engine
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="Collection bureau: declarations, assessment, bills, banks, arrears.")
+console = Console()
+
+
+def _actor() -> Actor:
+    return Actor(id=f"cli:{getpass.getuser()}", role="collection_clerk")
+
+
+def _month(text: str) -> dt.date:
+    try:
+        return parse_month(text)
+    except ValueError as exc:
+        raise InputError(str(exc), field="month") from None
+
+
+def _fail(exc: ShebaoError) -> None:
+    console.print(f"[red]error:[/red] {exc}")
+    raise typer.Exit(2)
+
+
+def _person(engine, citizen_id: str) -> int:
+    from sqlalchemy import text
+    with engine.connect() as c:
+        r = c.execute(text("SELECT id FROM person WHERE citizen_id = :c"),
+                      {"c": citizen_id.strip().upper()}).first()
+    if r is None:
+        raise InputError(f"unknown person {citizen_id}", field="citizen_id")
+    return r[0]
+
+
+def _employer(engine, uscc: str) -> int:
+    from sqlalchemy import text
+    with engine.connect() as c:
+        r = c.execute(text("SELECT id FROM employer WHERE uscc = :c"),
+                      {"c": uscc.strip().upper()}).first()
+    if r is None:
+        raise InputError(f"unknown employer {uscc}", field="uscc")
+    return r[0]
+
+
+@app.command("declare")
+def declare(citizen_id: str = typer.Option(..., help="employee's citizen ID"),
+            uscc: str = typer.Option(..., help="employer's unified social credit code"),
+            year: int = typer.Option(..., help="declaration year (takes effect in its adjustment month)"),
+            wage: str = typer.Option(..., help="previous-year average monthly wage, yuan")):
+    """Declare one employee's base (the form)."""
+    from . import service
+    try:
+        engine = make_engine()
+        d = service.declare_wage(engine, _actor(), person_id=_person(engine, citizen_id),
+                                 employer_id=_employer(engine, uscc), year=year,
+                                 wage_fen=service.parse_yuan(wage, field="wage"))
+    except ShebaoError as exc:
+        _fail(exc)
+    console.print_json(json.dumps(d.as_dict(), ensure_ascii=False))
+
+
+@app.command("declare-file")
+def declare_file(file: Path = typer.Argument(..., help="CSV: citizen_id,uscc,wage"),
+                 year: int = typer.Option(...),
+                 dry_run: bool = typer.Option(False, "--dry-run", help="check only, write nothing")):
+    """Upload wage declarations from a file (dry run reports every problem)."""
+    from . import service
+    try:
+        rep = service.upload_declarations(make_engine(), _actor(), file, year=year,
+                                          dry_run=dry_run)
+    except ShebaoError as exc:
+        _fail(exc)
+    console.print_json(json.dumps(rep.as_dict(), ensure_ascii=False, default=str))
+    if rep.problems:
+        raise typer.Exit(2)
+
+
+@app.command("flexible-base")
+def flexible_base(citizen_id: str = typer.Option(...), month: str = typer.Option(...),
+                  base: str = typer.Option(..., help="chosen base, yuan")):
+    """A flexible worker chooses a base between the floor and the ceiling."""
+    from . import service
+    try:
+        engine = make_engine()
+        d = service.choose_flexible_base(engine, _actor(), person_id=_person(engine, citizen_id),
+                                         month=_month(month),
+                                         base_fen=service.parse_yuan(base, field="base"))
+    except ShebaoError as exc:
+        _fail(exc)
+    console.print_json(json.dumps(d.as_dict(), ensure_ascii=False))
+
+
+@app.command("resident-tier")
+def resident_tier(citizen_id: str = typer.Option(...), year: int = typer.Option(...),
+                  tier: int = typer.Option(..., help="yuan per year, one of resident.pension_tiers")):
+    """A resident chooses the year's contribution tier."""
+    from . import service
+    try:
+        engine = make_engine()
+        d = service.choose_resident_tier(engine, _actor(), person_id=_person(engine, citizen_id),
+                                         year=year, tier_yuan=tier)
+    except ShebaoError as exc:
+        _fail(exc)
+    console.print_json(json.dumps(d.as_dict(), ensure_ascii=False))
+
+
+@app.command("assess")
+def assess_cmd(region: str = typer.Option(..., help="GB/T 2260 code"),
+               month: str = typer.Option(..., help="YYYY-MM"),
+               chunk_size: int = typer.Option(50_000, help="persons per chunk (keyset id range)"),
+               as_json: bool = typer.Option(False, "--json")):
+    """Assess every active enrolment of the region for the month, then (re)build the bills.
+    Resumes an interrupted run; running it again changes nothing; after a late declaration
+    it writes only the differences."""
+    from sqlalchemy import text
+    from . import assess, service
+    try:
+        engine = make_engine()
+        m = _month(month)
+        with engine.connect() as c:
+            lo, hi = c.execute(text("SELECT MIN(person_id), MAX(person_id) FROM enrolment "
+                                    "WHERE region = :r"), {"r": region}).one()
+        total = max(1, -(-((hi or 0) - (lo or 0) + 1) // chunk_size))
+        with Progress(TextColumn("[bold]assess {task.description}"), BarColumn(),
+                      MofNCompleteColumn(), TextColumn("{task.fields[persons]} persons"),
+                      TimeElapsedColumn(), console=console, disable=as_json) as prog:
+            task = prog.add_task(f"{region} {month}", total=total, persons=0)
+            count = {"p": 0}
+
+            def on_chunk(persons, chunk_no):
+                count["p"] += persons
+                prog.update(task, completed=chunk_no, persons=count["p"])
+
+            r = assess.assess(engine, _actor(), region, m, chunk_size=chunk_size,
+                              on_chunk=on_chunk)
+        b = service.make_bills(engine, _actor(), region, m)
+    except ShebaoError as exc:
+        _fail(exc)
+    out = {"assessment": r.as_dict(), "bills": b.as_dict()}
+    out["assessment"]["total"] = fen_to_yuan_str(r.total_fen)
+    if as_json:
+        typer.echo(json.dumps(out, ensure_ascii=False))
+    else:
+        console.print_json(json.dumps(out, ensure_ascii=False))
+
+
+@app.command("bill")
+def bill_cmd(e2e_id: str = typer.Option(None, "--e2e", help="end-to-end id of the bill"),
+             bill_id: int = typer.Option(None, "--id"),
+             export: Path = typer.Option(None, help="write the bill to this .csv or .json file")):
+    """View (or export) a payer's bill: lines per scheme and the persons with their bases."""
+    from . import service
+    try:
+        engine = make_engine()
+        if export:
+            p = service.export_bill(engine, _actor(), export, bill_id=bill_id, e2e_id=e2e_id)
+            console.print(f"written {p}")
+            return
+        b = service.get_bill(engine, _actor(), bill_id=bill_id, e2e_id=e2e_id)
+    except ShebaoError as exc:
+        _fail(exc)
+    t = Table(title=f"bill {b['e2e_id']} — {b['payer_type']} {b['payer_id']} — {b['month']} "
+                    f"— due {b['due_date']} — {b['status']}")
+    for c in ("scheme", "employer", "employee", "amount", "paid"):
+        t.add_column(c, justify="right" if c != "scheme" else "left")
+    for ln in b["lines"]:
+        t.add_row(ln["scheme"], ln["employer"], ln["employee"], ln["amount"], ln["paid"])
+    t.add_row("total", "", "", b["total"], b["paid"])
+    console.print(t)
+    if b["persons"]:
+        p = Table(title=f"{len(b['persons'])} insured")
+        for c in ("citizen_id", "name", "wage", "base", "why", "amount"):
+            p.add_column(c)
+        for r in b["persons"][:50]:
+            p.add_row(r["citizen_id"], r["name"], r["wage"], r["base"], r["why"], r["amount"])
+        console.print(p)
+
+
+@app.command("export-bank")
+def export_bank(region: str = typer.Option(...), month: str = typer.Option(...),
+                fmt: str = typer.Option("pain008", "--format", help="pain008 | csv"),
+                out: Path = typer.Option(None, help="directory (default var/collection/out)")):
+    """Write the month's direct-debit instructions (pain.008, XSD-validated; or CSV)."""
+    from . import bank
+    try:
+        r = bank.export_bank(make_engine(), _actor(), region, _month(month), out_dir=out, fmt=fmt)
+    except ShebaoError as exc:
+        _fail(exc)
+    console.print_json(json.dumps(r.as_dict(), ensure_ascii=False))
+
+
+@app.command("import-bank")
+def import_bank(file: Path = typer.Argument(..., help="camt.053.001.08 XML or receipt CSV"),
+                region: str = typer.Option(..., help="region whose suspense takes unmatched money"),
+                kept_dir: Path = typer.Option(None, help="where rejected files are kept")):
+    """Import bank receipts: match, apply, post; rejected files are kept for review."""
+    from . import bank
+    try:
+        r = bank.import_bank(make_engine(), _actor(), file, region=region, kept_dir=kept_dir)
+    except ShebaoError as exc:
+        _fail(exc)
+    console.print_json(json.dumps(r.as_dict(), ensure_ascii=False))
+
+
+@app.command("simulate-bank")
+def simulate_bank(export_file: Path = typer.Argument(...),
+                  fmt: str = typer.Option("camt053", "--format", help="camt053 | csv"),
+                  seed: int = typer.Option(7)):
+    """Play the commissioned bank: answer a direct-debit file with a statement (demo)."""
+    from . import bank
+    p = bank.simulate_bank(export_file, fmt=fmt, seed=seed)
+    console.print(f"written {p}")
+
+
+@app.command("reconcile")
+def reconcile_cmd(region: str = typer.Option(...), month: str = typer.Option(...),
+                  as_json: bool = typer.Option(False, "--json")):
+    """Receivable vs collected vs posted, by scheme and payer type; exit 1 on any difference."""
+    from .reconcile import reconcile
+    try:
+        r = reconcile(make_engine(), _actor(), region, _month(month))
+    except ShebaoError as exc:
+        _fail(exc)
+    if as_json:
+        typer.echo(json.dumps(r.as_dict(), ensure_ascii=False))
+    else:
+        t = Table(title=f"reconciliation {region} {month}: "
+                        f"{'[green]all agree' if r.ok else '[red]differences'}")
+        for c in ("scheme", "payer", "assessed", "billed", "collected", "outstanding"):
+            t.add_column(c, justify="right" if c not in ("scheme", "payer") else "left")
+        for row in r.rows:
+            t.add_row(row["scheme"], row["payer"], *(fen_to_yuan_str(row[k]) for k in
+                                                     ("assessed", "billed", "collected",
+                                                      "outstanding")))
+        console.print(t)
+        for d in r.differences:
+            console.print(f"[red]DIFFERENCE[/red] {d['scheme']} {d['payer']}: {d['check']}: "
+                          f"{fen_to_yuan_str(d['left'])} vs {fen_to_yuan_str(d['right'])} "
+                          f"(Δ {fen_to_yuan_str(d['difference'])})")
+    if not r.ok:
+        raise typer.Exit(1)
+
+
+@app.command("arrears")
+def arrears_cmd(region: str = typer.Option(...),
+                as_of: str = typer.Option(None, help="YYYY-MM-DD (default today)"),
+                threshold: str = typer.Option(None, help="yuan; default from the parameters"),
+                as_json: bool = typer.Option(False, "--json")):
+    """Payers in arrears with amounts, days and late fees; employers beyond the threshold are
+    flagged for the supervision bureau."""
+    from .arrears import arrears
+    from .service import parse_yuan
+    try:
+        d = parse_date(as_of) if as_of else dt.date.today()
+        thr = parse_yuan(threshold, field="threshold") if threshold else None
+        a = arrears(make_engine(), _actor(), region, d, threshold_fen=thr)
+    except ValueError as exc:
+        _fail(InputError(str(exc), field="as_of"))
+    except ShebaoError as exc:
+        _fail(exc)
+    if as_json:
+        typer.echo(json.dumps(a.as_dict(), ensure_ascii=False))
+        return
+    t = Table(title=f"arrears {region} on {a.as_of} (late fee {a.rate}/day; supervision at "
+                    f"{fen_to_yuan_str(a.threshold_fen)} or {a.threshold_days} days)")
+    for c in ("payer", "id", "bills", "outstanding", "late fee", "days", "supervision"):
+        t.add_column(c)
+    for p in a.payers[:100]:
+        t.add_row(p["payer_type"], str(p["payer_id"]), str(p["bills"]), p["outstanding"],
+                  p["late_fee"], str(p["days"]), p.get("flag", ""))
+    console.print(t)
+    console.print(f"{len(a.payers)} payers in arrears, {len(a.flagged)} employers flagged")

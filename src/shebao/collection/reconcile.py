@@ -1,0 +1,125 @@
+"""Reconciliation of a region × month: receivable vs collected vs posted.
+
+Per scheme × payer type (employer / flexible / resident), from four independent records:
+
+* ``assessed``  the assessment (SUM over all runs of ``contribution``);
+* ``billed``    the bill lines;
+* ``collected`` the receipts applied to those bills (``receipt_alloc``), and what the bills
+  say was paid (``bill_line.paid_fen``);
+* ``posted``    the ledger: receivables debited by the assessment entries and credited by
+  the bank entries (``source`` collection.assess / collection.bank, effective in the month), and
+  the funds (pooled + individual accounts) credited by the assessment.
+
+Every check that does not hold is listed as a difference; ``ok`` is False when there is one.
+The ledger keeps employer receivables per employer kind only (``receivable_employer``) and
+individuals' together (``receivable_individual``), so flexible and resident rows are compared
+with the ledger together.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+
+from shebao.core.actor import Actor
+from shebao.core.money import fen_to_yuan_str
+from shebao.core.periods import month_str
+from shebao.security import audit
+
+from . import model
+
+
+@dataclass
+class Reconciliation:
+    region: str
+    month: dt.date
+    rows: list[dict] = field(default_factory=list)
+    differences: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+    def as_dict(self) -> dict:
+        def y(d):
+            return {k: fen_to_yuan_str(v) if isinstance(v, int) and k not in ("scheme",) else v
+                    for k, v in d.items()}
+        return {"region": self.region, "month": month_str(self.month), "ok": self.ok,
+                "rows": [y(r) for r in self.rows], "differences": [y(d) for d in self.differences]}
+
+
+def _by(conn, sql, p) -> dict:
+    return {(r[0], r[1]): int(r[2] or 0) for r in conn.execute(text(sql), p).all()}
+
+
+def reconcile(engine, actor: Actor, region: str, month: dt.date) -> Reconciliation:
+    month = month.replace(day=1)
+    p = {"r": region, "m": month}
+    res = Reconciliation(region, month)
+    with engine.begin() as conn:
+        assessed = {}
+        sums = conn.execute(text(
+            "SELECT payer_type, " + ", ".join(f"SUM({c})" for c in model.AMOUNT_COLUMNS)
+            + " FROM contribution WHERE region = :r AND month = :m GROUP BY payer_type"),
+            p).all()
+        funds = {}
+        for row in sums:
+            for i, c in enumerate(model.AMOUNT_COLUMNS):
+                s = c.split("_er_")[0] if "_er_" in c else c.split("_ee_")[0]
+                assessed[(s, row[0])] = assessed.get((s, row[0]), 0) + int(row[1 + i] or 0)
+                funds[s] = funds.get(s, 0) + int(row[1 + i] or 0)
+        billed = _by(conn, "SELECT l.scheme, b.payer_type, SUM(l.amount_fen) FROM bill_line l "
+                           "JOIN bill b ON b.id = l.bill_id WHERE b.region = :r AND b.month = :m "
+                           "GROUP BY l.scheme, b.payer_type", p)
+        paid = _by(conn, "SELECT l.scheme, b.payer_type, SUM(l.paid_fen) FROM bill_line l "
+                         "JOIN bill b ON b.id = l.bill_id WHERE b.region = :r AND b.month = :m "
+                         "GROUP BY l.scheme, b.payer_type", p)
+        collected = _by(conn, "SELECT scheme, payer_type, SUM(amount_fen) FROM receipt_alloc "
+                              "WHERE region = :r AND month = :m GROUP BY scheme, payer_type", p)
+        led = conn.execute(text(
+            "SELECT a.scheme, a.kind, e.source, SUM(pst.amount) FROM ledger_posting pst "
+            "JOIN ledger_entry e ON e.id = pst.entry_id "
+            "JOIN ledger_account a ON a.id = pst.account_id "
+            "WHERE a.region = :r AND e.effective_date = :m "
+            "AND e.source IN ('collection.assess', 'collection.bank') "
+            "GROUP BY a.scheme, a.kind, e.source"), p).all()
+        ledger = {(r[0], r[1], r[2]): int(r[3] or 0) for r in led}
+        audit.record(conn, actor, "collection.reconcile", "region", region,
+                     detail={"month": month_str(month)})
+    schemes = [s for s in model.SCHEMES if any(k[0] == s for k in
+                                                 list(assessed) + list(billed) + list(collected))]
+    diffs = res.differences
+    for s in schemes:
+        for t, tname in model.PAYER_TYPES.items():
+            a, b = assessed.get((s, t), 0), billed.get((s, t), 0)
+            c, pd = collected.get((s, t), 0), paid.get((s, t), 0)
+            if not (a or b or c or pd):
+                continue
+            res.rows.append({"scheme": s, "payer": tname, "assessed": a, "billed": b,
+                             "collected": c, "outstanding": b - pd})
+            if a != b:
+                diffs.append({"scheme": s, "payer": tname, "check": "assessed = billed",
+                              "left": a, "right": b, "difference": a - b})
+            if c != pd:
+                diffs.append({"scheme": s, "payer": tname, "check": "receipts = paid on bills",
+                              "left": c, "right": pd, "difference": c - pd})
+        for kind, types, name in (("receivable_employer", ("E",), "employer"),
+                                  ("receivable_individual", ("F", "R"), "individual")):
+            a = sum(assessed.get((s, t), 0) for t in types)
+            c = sum(collected.get((s, t), 0) for t in types)
+            la = ledger.get((s, kind, "collection.assess"), 0)
+            lc = -ledger.get((s, kind, "collection.bank"), 0)
+            if a != la:
+                diffs.append({"scheme": s, "payer": name, "check": f"assessed = ledger {kind} "
+                              "debited", "left": a, "right": la, "difference": a - la})
+            if c != lc:
+                diffs.append({"scheme": s, "payer": name, "check": f"collected = ledger {kind} "
+                              "credited", "left": c, "right": lc, "difference": c - lc})
+        credited = -(ledger.get((s, "pooled_fund", "collection.assess"), 0)
+                     + ledger.get((s, "individual", "collection.assess"), 0))
+        if funds.get(s, 0) != credited:
+            diffs.append({"scheme": s, "payer": "all", "check": "assessed = funds credited "
+                          "(pooled + individual accounts)", "left": funds.get(s, 0),
+                          "right": credited, "difference": funds.get(s, 0) - credited})
+    return res
