@@ -36,7 +36,7 @@ from shebao.rules.loader import load_rules
 
 from . import model
 from .model import account_code, check_region, check_scheme
-from .service import _Prepared, _resolve_codes, _with_key, _write, _audit_post
+from .service import _audit_post, _Prepared, _resolve_codes, _with_key, _write, int_matrix
 
 
 @dataclass(frozen=True)
@@ -87,16 +87,16 @@ def compute(conn, region: str, scheme: str, year: int, rate: Decimal):
     monthly = conn.execute(text(
         f"SELECT p.account_id, {_month_expr(conn)} AS m, SUM(-p.amount) {base} "
         f"AND p.effective_date BETWEEN :jan1 AND :dec31 GROUP BY p.account_id, m"), prm).all()
-    ids = np.unique(np.array([r[0] for r in opening] + [r[0] for r in monthly], np.int64))
+    opening, monthly = int_matrix(opening, 2), int_matrix(monthly, 3)
+    ids = np.unique(np.concatenate([opening[:, 0], monthly[:, 0]]))
     if len(ids) == 0:
         return ids, np.zeros(0, np.int64)
     open_arr = np.zeros(len(ids), np.int64)
-    if opening:
-        o = np.array(opening, np.int64)
-        open_arr[np.searchsorted(ids, o[:, 0])] = o[:, 1]
+    if len(opening):
+        open_arr[np.searchsorted(ids, opening[:, 0])] = opening[:, 1]
     month_arr = np.zeros((len(ids), 12), np.int64)
-    if monthly:
-        m = np.array(monthly, np.int64)
+    if len(monthly):
+        m = monthly
         np.add.at(month_arr, (np.searchsorted(ids, m[:, 0]), m[:, 1] - 1), m[:, 2])
     interest = model.monthly_product_interest(open_arr, month_arr, rate)
     keep = interest != 0

@@ -178,15 +178,22 @@ def _person_accounts(conn, region: str, scheme: str, pids: np.ndarray):
     base = ("SELECT person_id, id FROM ledger_account WHERE region = :r AND scheme = :s "
             "AND kind = 'individual' AND ")
     if conn.dialect.name == "postgresql":
-        rows = conn.execute(text(base + "person_id = ANY(:p)"),
-                            {"r": region, "s": scheme, "p": pids.tolist()}).all()
+        rows = conn.execute(text(
+            "SELECT a.person_id, a.id FROM unnest(CAST(:p AS BIGINT[])) AS u(pid) "
+            "JOIN ledger_account a ON a.person_id = u.pid WHERE a.region = :r "
+            "AND a.scheme = :s AND a.kind = 'individual'"),
+            {"r": region, "s": scheme, "p": pids.tolist()}).all()
     else:
         rows = conn.execute(text(base + "person_id IN (SELECT value FROM json_each(:p))"),
                             {"r": region, "s": scheme, "p": json.dumps(pids.tolist())}).all()
-    if not rows:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    arr = np.array(rows, dtype=np.int64)
+    arr = int_matrix(rows, 2)
     return arr[:, 0], arr[:, 1]
+
+
+def int_matrix(rows, width: int) -> np.ndarray:
+    """Rows of integers → an int64 array (n, width), without per-row attribute lookups."""
+    return np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64,
+                       count=len(rows) * width).reshape(len(rows), width)
 
 
 def _open_persons(conn, region: str, scheme: str, pids: np.ndarray) -> int:
@@ -292,7 +299,8 @@ def _allocate_ids(conn, n: int) -> list[int]:
     return list(range(top + 1, top + 1 + n))
 
 
-def _copy_postings(conn, entry_ids, account_ids, amounts, days) -> None:
+def _copy_postings(conn, entry_ids, account_ids, amounts, days,
+                   table: str = "ledger_posting") -> None:
     """PostgreSQL: binary COPY built from numpy, no Python loop over rows."""
     n = len(entry_ids)
     dtype = np.dtype([("nf", ">i2"), ("l1", ">i4"), ("e", ">i8"), ("l2", ">i4"), ("a", ">i8"),
@@ -302,8 +310,8 @@ def _copy_postings(conn, entry_ids, account_ids, amounts, days) -> None:
     rec["e"], rec["a"], rec["m"], rec["d"] = entry_ids, account_ids, amounts, days
     raw = conn.connection.driver_connection
     with raw.cursor() as cur:
-        with cur.copy("COPY ledger_posting (entry_id, account_id, amount, effective_date) "
-                      "FROM STDIN (FORMAT BINARY)") as cp:
+        with cur.copy(f"COPY {table} (entry_id, account_id, amount, effective_date) "
+                      f"FROM STDIN (FORMAT BINARY)") as cp:
             cp.write(b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8)
             step = 1 << 18
             for i in range(0, n, step):
@@ -347,7 +355,7 @@ def _write(conn, request_id: int, prepared: list[_Prepared]) -> tuple[list[int],
 def _delta_sql(conn, ids: list[int]) -> tuple[str, dict]:
     if conn.dialect.name == "postgresql":
         return ("SELECT account_id, SUM(amount) AS s FROM ledger_posting "
-                "WHERE entry_id = ANY(:ids) GROUP BY account_id", {"ids": ids})
+                "WHERE entry_id = ANY(CAST(:ids AS BIGINT[])) GROUP BY account_id", {"ids": ids})
     return ("SELECT account_id, SUM(amount) AS s FROM ledger_posting "
             "WHERE entry_id BETWEEN :lo AND :hi GROUP BY account_id",
             {"lo": min(ids), "hi": max(ids)})
@@ -492,7 +500,7 @@ def reverse_entry(db, actor: Actor, key: str, entry_id: int, *,
             raise ConflictError(f"entry {entry_id} was already reversed by entry {prior}")
         rows = conn.execute(select(ledger_posting.c.account_id, ledger_posting.c.amount).where(
             ledger_posting.c.entry_id == entry_id).order_by(ledger_posting.c.id)).all()
-        arr = np.array(rows, dtype=np.int64)
+        arr = int_matrix(rows, 2)
         eff = effective_date or orig.effective_date
         if isinstance(eff, dt.datetime) or not isinstance(eff, dt.date):
             raise InputError("effective_date must be a date", field="effective_date")

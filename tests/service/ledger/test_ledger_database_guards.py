@@ -162,3 +162,26 @@ def test_reversal_must_name_an_existing_entry(ledger):
                                       " effective_date) VALUES (9011, :a, :m, :d)"),
                                  {"a": a, "m": m, "d": _d(conn)})
     assert _count(ledger, "ledger_entry") == 0
+
+
+def test_posting_to_a_missing_account_is_refused(ledger):
+    with pytest.raises(DBAPIError):
+        with ledger.begin() as conn:
+            bank, = _ids(conn, code("fund_bank"))
+            raw_entry(conn, 9020, [(bank, 5), (987654, -5)])
+    assert _count(ledger, "ledger_posting") == 0
+
+
+@pytest.mark.parametrize("stmt", [
+    "DELETE FROM ledger_account WHERE code = '310000.pension.individual.1'",
+    "UPDATE ledger_account SET person_id = 2 WHERE code = '310000.pension.individual.1'",
+    "UPDATE ledger_account SET no_negative = false WHERE code = '310000.pension.fund_bank'",
+    "UPDATE ledger_account SET code = 'x' WHERE code = '310000.pension.pooled_fund'",
+])
+def test_accounts_keep_their_identity(ledger, stmt):
+    n = _count(ledger, "ledger_account")
+    with pytest.raises(DBAPIError, match="ledger_account"):
+        with ledger.begin() as conn:
+            conn.execute(text(stmt.replace("false", "false" if conn.dialect.name ==
+                                           "postgresql" else "0")))
+    assert _count(ledger, "ledger_account") == n

@@ -26,6 +26,8 @@ What the database itself guarantees (not only the Python service):
   service) may not go below zero on the account's normal side when ``no_negative`` is set
   (CHECK constraint): individual accounts and the fund bank account.
 * An entry reverses at most one entry, which must exist; an entry is reversed at most once.
+* Accounts are never deleted and only their balance may change (triggers), so a posting's
+  account, checked when the posting is written, stays valid.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -103,14 +105,18 @@ def upgrade() -> None:
     op.create_index("ix_ledger_entry_request", "ledger_entry", ["request_id"])
     op.create_index("ix_ledger_entry_effective", "ledger_entry", ["effective_date"])
 
+    # SQLite: ordinary (cheap, C-level) foreign keys, the entry one deferred for sealing.
+    # PostgreSQL: per-row RI checks would dominate a COPY of 100,000 postings, so the
+    # statement-level trigger checks entries and accounts set-based instead (accounts can
+    # never be deleted or re-keyed, entries never deleted: triggers below).
+    fk = (lambda *a, **k: ()) if pg else (lambda *a, **k: (sa.ForeignKey(*a, **k),))
     op.create_table(
         "ledger_posting",
         sa.Column("id", BigId, primary_key=True, autoincrement=True),
         sa.Column("entry_id", sa.BigInteger,
-                  sa.ForeignKey("ledger_entry.id", deferrable=True, initially="DEFERRED"),
+                  *fk("ledger_entry.id", deferrable=True, initially="DEFERRED"),
                   nullable=False),
-        sa.Column("account_id", sa.BigInteger, sa.ForeignKey("ledger_account.id"),
-                  nullable=False),
+        sa.Column("account_id", sa.BigInteger, *fk("ledger_account.id"), nullable=False),
         sa.Column("amount", sa.BigInteger, nullable=False),
         sa.Column("effective_date", sa.Date, nullable=False),
         sa.CheckConstraint("amount <> 0", name="ck_ledger_posting_nonzero"),
@@ -126,6 +132,9 @@ def upgrade() -> None:
 
 
 def _pg_triggers() -> None:
+    # balances are updated in place: leave room on each page for HOT updates (no index
+    # maintenance on a balance change)
+    op.execute("ALTER TABLE ledger_account SET (fillfactor = 50)")
     op.execute("""
         CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger AS $$
         BEGIN
@@ -175,12 +184,40 @@ def _pg_triggers() -> None:
             RAISE EXCEPTION 'ledger_posting: entry % is closed or missing; postings are written with their entry, in its transaction', bad
               USING ERRCODE = 'integrity_constraint_violation';
           END IF;
+          SELECT n.account_id INTO bad
+            FROM (SELECT DISTINCT account_id FROM new_rows) n
+            LEFT JOIN ledger_account a ON a.id = n.account_id
+           WHERE a.id IS NULL
+           LIMIT 1;
+          IF FOUND THEN
+            RAISE EXCEPTION 'ledger_posting: account % does not exist', bad
+              USING ERRCODE = 'foreign_key_violation';
+          END IF;
           RETURN NULL;
         END $$ LANGUAGE plpgsql""")
     op.execute("""
         CREATE TRIGGER ledger_posting_open_entry AFTER INSERT ON ledger_posting
         REFERENCING NEW TABLE AS new_rows
         FOR EACH STATEMENT EXECUTE FUNCTION ledger_check_posting_batch()""")
+    op.execute("""
+        CREATE OR REPLACE FUNCTION ledger_account_fixed() RETURNS trigger AS $$
+        BEGIN
+          RAISE EXCEPTION 'ledger_account %: only the balance may change; accounts are never deleted', OLD.code
+            USING ERRCODE = 'integrity_constraint_violation';
+        END $$ LANGUAGE plpgsql""")
+    op.execute("""
+        CREATE TRIGGER ledger_account_no_delete BEFORE DELETE ON ledger_account
+        FOR EACH ROW EXECUTE FUNCTION ledger_account_fixed()""")
+    op.execute("""
+        CREATE TRIGGER ledger_account_identity BEFORE UPDATE ON ledger_account FOR EACH ROW
+        WHEN (OLD.id IS DISTINCT FROM NEW.id OR OLD.code IS DISTINCT FROM NEW.code
+              OR OLD.region IS DISTINCT FROM NEW.region OR OLD.scheme IS DISTINCT FROM NEW.scheme
+              OR OLD.kind IS DISTINCT FROM NEW.kind OR OLD.person_id IS DISTINCT FROM NEW.person_id
+              OR OLD.normal_sign IS DISTINCT FROM NEW.normal_sign
+              OR OLD.no_negative IS DISTINCT FROM NEW.no_negative)
+        EXECUTE FUNCTION ledger_account_fixed()""")
+    op.execute("CREATE TRIGGER ledger_account_no_truncate BEFORE TRUNCATE ON ledger_account "
+               "FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change()")
 
 
 def _sqlite_triggers() -> None:
@@ -189,6 +226,17 @@ def _sqlite_triggers() -> None:
             op.execute(f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
                        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {verb} refused'); "
                        f"END")
+    op.execute("""
+        CREATE TRIGGER ledger_account_no_delete BEFORE DELETE ON ledger_account
+        BEGIN SELECT RAISE(ABORT, 'ledger_account: accounts are never deleted'); END""")
+    op.execute("""
+        CREATE TRIGGER ledger_account_identity BEFORE UPDATE OF id, code, region, scheme, kind,
+        person_id, normal_sign, no_negative ON ledger_account
+        WHEN OLD.id IS NOT NEW.id OR OLD.code IS NOT NEW.code OR OLD.region IS NOT NEW.region
+          OR OLD.scheme IS NOT NEW.scheme OR OLD.kind IS NOT NEW.kind
+          OR OLD.person_id IS NOT NEW.person_id OR OLD.normal_sign IS NOT NEW.normal_sign
+          OR OLD.no_negative IS NOT NEW.no_negative
+        BEGIN SELECT RAISE(ABORT, 'ledger_account: only the balance may change'); END""")
     # Postings first, then the entry row seals them (see the module docstring).
     op.execute("""
         CREATE TRIGGER ledger_posting_entry_sealed BEFORE INSERT ON ledger_posting
@@ -219,5 +267,6 @@ def downgrade() -> None:
         else:
             op.execute(f"DROP TABLE IF EXISTS {table}")
     if pg:
-        for fn in ("ledger_refuse_change", "ledger_check_entry", "ledger_check_posting_batch"):
+        for fn in ("ledger_refuse_change", "ledger_check_entry", "ledger_check_posting_batch",
+                   "ledger_account_fixed"):
             op.execute(f"DROP FUNCTION IF EXISTS {fn}()")
