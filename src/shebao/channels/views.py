@@ -243,7 +243,9 @@ def check_new_person_region(actor: Actor, fields: dict) -> None:
     if not policy.in_region(actor, region):
         field = next(k for k in ("pension_region", "residence_region", "hukou_region")
                      if fields.get(k))
-        raise InputError(f"region {region} is outside your scope {actor.scope}", field=field)
+        err = PermissionDenied(f"region {region} is outside your scope {actor.scope}")
+        err.field = field
+        raise err
 
 
 def register_person(engine, actor: Actor, fields: dict) -> int:

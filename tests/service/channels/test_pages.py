@@ -36,7 +36,7 @@ def test_registration_outside_scope_is_refused_next_to_the_region(login, engine)
         before = conn.execute(select(func.count()).select_from(person)).scalar_one()
     r = c.post("/staff/persons/new", data={"citizen_id": _fix("31010419900101001"),
                                            "name": "赵六", "pension_region": "310104"})
-    assert r.status_code == 422
+    assert r.status_code == 403
     assert re.search(r'data-field="pension_region">[^<]*outside your scope', r.text)
     r = c.post("/staff/persons/new", data={"citizen_id": "31010119900101001X",
                                            "name": "赵六", "pension_region": "310101"})

@@ -169,8 +169,16 @@ def audit_list(limit: Limit = 50, cursor: Cursor = None,
                subject_type: Annotated[str | None, Query(max_length=32)] = None,
                subject_id: Annotated[str | None, Query(max_length=64)] = None,
                actor: Actor = Depends(needs("audit.read")), eng=Depends(engine)):
+    """A national inspector or administrator reads the whole log; a regional one reads what
+    the staff of their region did, or everything about a person or employer of their region
+    (``subject_type`` + ``subject_id``)."""
     after = pagination.decode(cursor)
     q = select(audit_log)
+    if actor.scope != "national":
+        if subject_type or subject_id:
+            _require_subject_in_scope(eng, actor, subject_type, subject_id)
+        else:
+            q = q.where(audit_log.c.actor.in_(staff_in_scope(eng, actor)))
     if subject_type:
         q = q.where(audit_log.c.subject_type == subject_type)
     if subject_id:
@@ -181,6 +189,27 @@ def audit_list(limit: Limit = 50, cursor: Cursor = None,
         rows = conn.execute(q.order_by(audit_log.c.id.desc()).limit(limit + 1)).all()
     rows, nxt = pagination.page(rows, limit, lambda r: r.id)
     return Page[AuditEntry](items=[_entry(r) for r in rows], next_cursor=nxt)
+
+
+def staff_in_scope(eng, actor: Actor) -> list[str]:
+    from shebao.core import regions
+    with eng.connect() as conn:
+        return [r.username for r in conn.execute(select(users.c.username, users.c.scope,
+                                                        users.c.role))
+                if r.role in policy.STAFF_ROLES and regions.within(r.scope, actor.scope)]
+
+
+def _require_subject_in_scope(eng, actor: Actor, subject_type, subject_id) -> None:
+    if subject_type not in ("person", "employer") or not (subject_id or "").isdigit() \
+            or len(subject_id) > 18:
+        raise PermissionDenied(f"scope {actor.scope}: name a person or employer of your region "
+                               "(subject_type and subject_id)")
+    from shebao.channels import views
+    with eng.connect() as conn:
+        if subject_type == "person":
+            views.check_person(conn, actor, int(subject_id))
+        else:
+            views.check_employer(conn, actor, int(subject_id))
 
 
 @router.get("/users", response_model=Page[UserOut], tags=["accounts"])

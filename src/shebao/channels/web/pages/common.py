@@ -35,7 +35,8 @@ def employer_user(user: User = Depends(current_user)) -> User:
 
 
 def user_with(permission: str):
-    def dep(user: User = Depends(current_user)) -> User:
+    """A staff member holding ``permission`` (back-office pages are for staff only)."""
+    def dep(user: User = Depends(staff_user)) -> User:
         policy.require(user.actor(), permission)
         return user
     return dep

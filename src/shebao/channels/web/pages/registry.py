@@ -69,7 +69,7 @@ async def person_create(request: Request, user: User = Depends(user_with("person
     f = await form(request)
     values = {k: f.get(k, "") for k in PERSON_FIELDS}
     data = {k: (v or None) for k, v in values.items()}
-    errors = {}
+    errors, status = {}, 422
     for k in ("citizen_id", "name"):
         if not data[k]:
             errors[k] = "required"
@@ -78,12 +78,15 @@ async def person_create(request: Request, user: User = Depends(user_with("person
             pid = views.register_person(eng, user.actor(), data)
         except InputError as exc:
             errors[exc.field or "_form"] = exc.reason
+        except PermissionDenied as exc:
+            errors[getattr(exc, "field", None) or "_form"] = str(exc)
+            status = 403
         except ConflictError as exc:
             errors["citizen_id"] = str(exc)
         else:
             return redirect(request, f"/staff/persons/{pid}?registered=1")
     return render(request, "staff/person_new.html", {"user": user, "values": values,
-                                                     "errors": errors}, status=422)
+                                                     "errors": errors}, status=status)
 
 
 @router.get("/staff/persons/{person_id}")

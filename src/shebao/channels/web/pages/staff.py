@@ -44,8 +44,14 @@ def approvals_page(request: Request, user: User = Depends(staff_user), eng=Depen
 def audit_page(request: Request, cursor: str | None = None, subject_type: str = "",
                subject_id: str = "", user: User = Depends(user_with("audit.read")),
                eng=Depends(engine)):
+    from ..api.core import _require_subject_in_scope, staff_in_scope
     after = pagination.decode(cursor)
     q = select(audit_log)
+    if user.scope != "national":
+        if subject_type or subject_id:
+            _require_subject_in_scope(eng, user.actor(), subject_type, subject_id)
+        else:
+            q = q.where(audit_log.c.actor.in_(staff_in_scope(eng, user.actor())))
     if subject_type:
         q = q.where(audit_log.c.subject_type == subject_type[:32])
     if subject_id:

@@ -1,0 +1,145 @@
+"""Every role × region scope × endpoint → allowed or refused, on both databases.
+
+The records under test belong to district 310101 (Huangpu, Shanghai). Actors: each staff role
+scoped to 310101 (in), 310104 (a sibling district: out), 310100 (the city: covers) and an
+administrator scoped nationally; the citizen of 310101 (self) and of 310104 (other); the
+employer of 310101 (employs the person) and of 310104 (other). "Allowed" means the request
+got past authorisation (any status but 401/403); "refused" means 403. Pages are included.
+"""
+from itertools import count
+
+from fastapi.testclient import TestClient
+from itsdangerous import URLSafeSerializer
+
+from shebao.channels.sample import api_headers
+from shebao.core.actor import SYSTEM
+from shebao.core.ids import ric_check_char
+from shebao.security import service as sec
+
+STAFF = ("collection_clerk", "benefits_clerk", "inspector", "administrator")
+_seq = count(100)
+
+
+def _cid():
+    s = f"31010119770707{next(_seq):03d}"
+    return s + ric_check_char(s)
+
+
+def actors(engine, world):
+    """(label, role, relation, user) for every actor of the matrix."""
+    out = []
+    for role in STAFF:
+        out.append((f"{role}@310101", role, "in", world.users[(role, "310101")]))
+        out.append((f"{role}@310104", role, "out", world.users[(role, "310104")]))
+        city = sec.create_user(engine, SYSTEM, username=f"{role}-city", password="Long-pass-123",
+                               role=role, scope="310100")
+        out.append((f"{role}@310100", role, "city", city))
+    out.append(("administrator@national", "administrator", "national",
+                world.users[("administrator-national", "")]))
+    out.append(("citizen self", "citizen", "self", world.users[("citizen", "310101")]))
+    out.append(("citizen other", "citizen", "other", world.users[("citizen", "310104")]))
+    out.append(("employer own", "employer", "self", world.users[("employer", "310101")]))
+    out.append(("employer other", "employer", "other", world.users[("employer", "310104")]))
+    return out
+
+
+def staff_in(*roles):
+    return lambda role, rel: role in roles and rel in ("in", "city", "national")
+
+
+def self_(*roles):
+    return lambda role, rel: role in roles and rel == "self"
+
+
+def any_of(*rules):
+    return lambda role, rel: any(r(role, rel) for r in rules)
+
+
+def everyone(role, rel):
+    return True
+
+
+def endpoints(world):
+    p, e, s = world.persons["310101"], world.employers["310101"], world.spells["310101"]
+    return [
+        # (name, method, path, json-body factory, rule)
+        ("person read", "GET", f"/api/v1/persons/{p}", None,
+         any_of(staff_in(*STAFF), self_("citizen", "employer"))),
+        ("person history", "GET", f"/api/v1/persons/{p}/history", None,
+         any_of(staff_in(*STAFF), self_("citizen", "employer"))),
+        ("person search", "GET", "/api/v1/persons", None, everyone),
+        ("account statement", "GET", f"/api/v1/persons/{p}/statements/pension", None,
+         any_of(staff_in(*STAFF), self_("citizen"))),
+        ("register person", "POST", "/api/v1/persons",
+         lambda: {"citizen_id": _cid(), "name": "测试", "pension_region": "310101"},
+         staff_in("collection_clerk", "administrator")),
+        ("employer read", "GET", f"/api/v1/employers/{e}", None,
+         any_of(staff_in(*STAFF), self_("employer"))),
+        ("employer search", "GET", "/api/v1/employers", None,
+         lambda role, rel: role != "citizen"),
+        ("employees", "GET", f"/api/v1/employers/{e}/employees", None,
+         any_of(staff_in(*STAFF), self_("employer"))),
+        ("hire", "POST", f"/api/v1/employers/{e}/employees",
+         lambda: {"citizen_id": world.citizen_ids["310101"], "start_date": "2019-01-01"},
+         any_of(staff_in("collection_clerk"), self_("employer"))),
+        ("end spell", "POST", f"/api/v1/employments/{s}/end",
+         lambda: {"end_date": "2030-01-31", "leave_reason": "resignation"},
+         any_of(staff_in("collection_clerk"), self_("employer"))),
+        ("audit of person", "GET", f"/api/v1/audit?subject_type=person&subject_id={p}", None,
+         staff_in("inspector", "administrator")),
+        ("accounts", "GET", "/api/v1/users", None,
+         lambda role, rel: role == "administrator"),
+        ("create account in 310101", "POST", "/api/v1/users",
+         lambda: {"username": f"u{next(_seq)}", "password": "Long-pass-123",
+                  "role": "inspector", "scope": "310101"},
+         staff_in("administrator")),
+        ("approval queue", "GET", "/api/v1/approvals", None,
+         lambda role, rel: role in ("benefits_clerk", "inspector", "administrator")),
+        ("my reads", "GET", "/api/v1/me/reads", None, lambda role, rel: role == "citizen"),
+        ("my statement", "GET", "/api/v1/me/statements/pension", None,
+         lambda role, rel: role == "citizen"),
+        ("calculator", "POST", "/api/v1/calc/retirement-age",
+         lambda: {"birth_date": "1970-05-01", "category": "male"}, everyone),
+        # pages
+        ("page: person", "PAGE", f"/staff/persons/{p}", None, staff_in(*STAFF)),
+        ("page: employer", "PAGE", f"/staff/employers/{e}", None, staff_in(*STAFF)),
+        ("page: register form", "PAGE", "/staff/persons/new", None,
+         lambda role, rel: role in ("collection_clerk", "administrator")),
+        ("page: audit", "PAGE", "/staff/audit", None,
+         lambda role, rel: role in ("inspector", "administrator")),
+        ("page: my record", "PAGE", "/me", None, lambda role, rel: role == "citizen"),
+        ("page: my firm", "PAGE", "/employer", None, lambda role, rel: role == "employer"),
+    ]
+
+
+def test_access_matrix(engine, world, app):
+    client = TestClient(app, follow_redirects=False)
+    signer = URLSafeSerializer(app.state.settings.secret_key, "session")
+    client.get("/login")
+    csrf = client.cookies.get("csrftoken")
+    mismatches, outcomes = [], {}
+    for label, role, rel, user in actors(engine, world):
+        api = api_headers(engine, user)
+        page_cookie = signer.dumps(sec.start_session(engine, user, kind="web"))
+        for name, method, path, body, rule in endpoints(world):
+            if method == "PAGE":
+                client.cookies.set("shebao_session", page_cookie)
+                r = client.get(path)
+                client.cookies.delete("shebao_session")
+            else:
+                r = client.request(method, path, headers=api,
+                                   json=body() if body else None)
+            assert r.status_code < 500, (label, name, r.text)
+            got = r.status_code not in (401, 403)
+            want = rule(role, rel)
+            outcomes.setdefault(name, set()).add(got)
+            if got != want:
+                mismatches.append(f"{label:26} {name:24} expected "
+                                  f"{'allowed' if want else 'refused'}, got {r.status_code}")
+    assert not mismatches, "\n" + "\n".join(mismatches)
+    # the matrix is not vacuous: every endpoint both admits someone and refuses someone
+    # (except the ones open to every signed-in role)
+    open_to_all = {"person search", "calculator"}
+    for name, seen in outcomes.items():
+        assert seen == ({True} if name in open_to_all else {True, False}), name
+    assert csrf
