@@ -47,7 +47,7 @@ def check_cmd(as_json: bool = typer.Option(False, "--json", help="machine-readab
     for r in rep.trial_balance:
         typer.echo(f"{r['region']:<8} {r['scheme']:<17} {r['kind']:<22} {r['accounts']:>7} "
                    f"{fen_to_yuan_str(r['debits']):>16} {fen_to_yuan_str(r['credits']):>16} "
-                   f"{fen_to_yuan_str(r['balance']):>16} {r['side'][:2]}")
+                   f"{fen_to_yuan_str(r['balance']):>16} {'Dr' if r['side'] == 'debit' else 'Cr'}")
     c = rep.counts
     typer.echo(f"{c['entries']} entries, {c['postings']} postings, {c['accounts']} accounts")
     if rep.ok:
