@@ -1,0 +1,94 @@
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from shebao.channels.bankfiles import camt053, pain008, receipts_csv
+from shebao.collection import model
+from shebao.collection.assess import diff_with_previous
+from shebao.core.errors import InputError
+
+
+def test_e2e_round_trip_and_refusals():
+    e = model.e2e_id("310104", dt.date(2025, 7, 1), "E", 42)
+    assert e == "SB310104202507E0000000042" and len(e) == model.E2E_LEN <= 35
+    assert model.parse_e2e(e) == ("310104", dt.date(2025, 7, 1), "E", 42)
+    assert model.parse_e2e("SB310104202513E0000000042") is None
+    assert model.parse_e2e("XX") is None
+
+
+def test_allocate_fills_lines_in_order_and_reports_excess():
+    # bill 1 lines 100, 40, 20 paid 150 → 100, 40, 10; bill 2 lines 50, 50 paid 130 → excess 30
+    alloc, excess = model.allocate([1, 1, 1, 2, 2], [150, 130], [100, 40, 20, 50, 50])
+    assert alloc.tolist() == [100, 40, 10, 50, 50] and excess.tolist() == [0, 30]
+
+
+def test_late_fee_is_exact_half_up():
+    # 121694076 fen × 47 days × 0.0005 = 2859810.786 → 2859811
+    assert model.late_fee(np.array([121694076]), np.array([47]), 5, 10000).tolist() == [2859811]
+    # 1 fen × 1 day: 0.0005 → 0; 1000 fen × 1 day = 0.5 → 1 (half up)
+    assert model.late_fee(np.array([1, 1000]), np.array([1, 1]), 5, 10000).tolist() == [0, 1]
+    assert model.late_fee(np.array([1000]), np.array([-3]), 5, 10000).tolist() == [0]
+
+
+def test_due_date_and_clamp_reason():
+    assert model.due_date(dt.date(2025, 1, 1), 31) == dt.date(2025, 2, 28)
+    assert model.due_date(dt.date(2025, 12, 1), 15) == dt.date(2026, 1, 15)
+    r = model.clamp_reason(500000, 746000, 746000, 3730200, -1)
+    assert "5000.00 is below the floor 7460.00" in r
+
+
+def test_diff_keeps_only_differences_and_vanished_rows():
+    keys = np.array([[1, 0, 9], [2, 1, 0]])
+    info = np.array([[10, 10, 0, 0, 0], [20, 20, 0, 3, 0]])
+    amt = np.zeros((2, len(model.AMOUNT_COLUMNS)), np.int64)
+    amt[0, 0], amt[1, 0] = 100, 200
+    old = np.zeros((2, 3 + len(model.AMOUNT_COLUMNS)), np.int64)
+    old[0, :3], old[0, 3] = [1, 0, 9], 100          # unchanged
+    old[1, :3], old[1, 3] = [3, 1, 0], 70           # person 3 no longer enrolled
+    k, i, a = diff_with_previous(keys, info, amt, old)
+    assert k.tolist() == [[2, 1, 0], [3, 1, 0]] and a[:, 0].tolist() == [200, -70]
+
+
+CRED = pain008.Creditor("社保中心", "31001234560000000001", "BANK")
+
+
+def test_pain008_is_valid_cny_non_iban_and_invalid_is_refused():
+    x = pain008.build("M1", CRED, dt.date(2025, 8, 15), ["SB310104202507E0000000001"],
+                      ["上海某公司"], ["BANK"], ["6222000000000000001"], [294697118])
+    s = x.decode()
+    assert '<InstdAmt Ccy="CNY">2946971.18</InstdAmt>' in s
+    assert "<Othr><Id>6222000000000000001</Id></Othr>" in s and "IBAN" not in s
+    with pytest.raises(InputError) as e:   # a negative amount violates the schema
+        pain008.build("M1", CRED, dt.date(2025, 8, 15), ["E1"], ["n"], ["b"], ["1"], [-5])
+    assert "pain.008.001.08" in str(e.value)
+    csv = pain008.build_csv(CRED, dt.date(2025, 8, 15), ["E1"], ["n"], ["b"], ["1"], [150])
+    assert csv.decode().splitlines()[1] == "E1,n,b,1,1.50,CNY,2025-08-15,31001234560000000001"
+
+
+def test_camt053_round_trip_and_refusals():
+    st = camt053.build_statement("S1", "3100", dt.date(2025, 8, 15), ["B1", "B2"],
+                                 ["SB310104202507E0000000001", ""], [100, 250])
+    recs = camt053.read(st, "s.xml")
+    assert [(r.bank_ref, r.e2e_id, r.amount_fen, r.row) for r in recs] == [
+        ("B1", "SB310104202507E0000000001", 100, 1), ("B2", "", 250, 2)]
+    with pytest.raises(InputError) as e:
+        camt053.read(b"<Document><oops></Document>", "bad.xml")
+    assert e.value.file == "bad.xml"
+    usd = st.replace(b'Ccy="CNY">2.50', b'Ccy="USD">2.50')
+    with pytest.raises(InputError) as e:
+        camt053.read(usd, "usd.xml")
+    assert e.value.row == 2 and "CNY" in str(e.value)
+
+
+@pytest.mark.parametrize("line,field", [
+    ("B1,E,12.345,CNY,2025-08-15,", "amount"), ("B1,E,abc,CNY,2025-08-15,", "amount"),
+    ("B1,E,-5,CNY,2025-08-15,", "amount"), ("B1,E,5,USD,2025-08-15,", "currency"),
+    ("B1,E,5,CNY,2025-13-15,", "booked_on"), (",E,5,CNY,2025-08-15,", "bank_ref"),
+    ("B1,E,5,CNY", "*")])
+def test_receipt_csv_refusals_name_row_and_field(line, field):
+    data = ("bank_ref,e2e_id,amount,currency,booked_on,payer_account\n"
+            "B0,E,1.00,CNY,2025-08-15,\n" + line + "\n").encode()
+    with pytest.raises(InputError) as e:
+        receipts_csv.read(data, "r.csv")
+    assert (e.value.file, e.value.row, e.value.field) == ("r.csv", 3, field)
