@@ -162,9 +162,17 @@ def _finish(conn, actor, result: ImportResult, sheet: Sheet, rows: _Rows, run_id
 
 # --------------------------------------------------------------------------- persons
 
+class _Cid:
+    __slots__ = ("normalized", "error", "birth_date", "sex", "valid")
+
+    def __init__(self, normalized, error, birth_date, sex):
+        self.normalized, self.error, self.birth_date, self.sex = normalized, error, birth_date, sex
+        self.valid = normalized is not None
+
+
 def _person_record(rows: _Rows, rn: int, rec: dict) -> dict | None:
     n_before = len(rows.problems)
-    cid = parse_citizen_id(rec.get("citizen_id"))
+    cid = _Cid(*model.fast_citizen_id(rec.get("citizen_id")))
     if rec.get("citizen_id") is None:
         rows.add(rn, "citizen_id", None, "is required")
     elif not cid.valid:
