@@ -66,7 +66,7 @@ from .tables import (bank_return, living_certification, overpayment, payment, pa
 
 SCHEME = "pension"
 CHUNK = 50_000
-FILE_MAX_TX = 100_000     # payments per pain.001 file (a bank-side practical limit, not law)
+FILE_MAX_TX = 20_000      # payments per pain.001 file (bounded memory; not law)
 PAYMENT_COLUMNS = ("run_id", "person_id", "award_id", "region", "month", "attempt",
                    "amount_fen", "account_part_fen", "bank_name", "bank_account",
                    "end_to_end_id", "status", "status_at", "replaces_id")
@@ -231,24 +231,25 @@ def _chunk(conn, actor: Actor, run_row: dict, limit: int) -> tuple[int, int]:
     if not rows:
         return 0, 0
     n = len(rows)
-    award = np.fromiter((r.award_id for r in rows), np.int64, n)
-    pid = np.fromiter((r.person_id for r in rows), np.int64, n)
-    amount = np.fromiter((r.monthly_fen for r in rows), np.int64, n)
-    apart = np.fromiter((r.account_part_fen for r in rows), np.int64, n)
-    balance = -np.fromiter((r.acct_balance for r in rows), np.int64, n)   # credit-normal
-    later = np.fromiter((_date(r.amount_from) > month for r in rows), bool, n)
+    cols = list(zip(*rows))       # columns of the chunk, one pass in C
+    award, pid, amount, apart = (np.array(cols[i], dtype=np.int64) for i in range(4))
+    amount_from, bank_name, bank_account = cols[4], cols[5], cols[6]
+    balance = -np.array(cols[7], dtype=np.int64)        # individual accounts are credit-normal
+    later = np.array([str(d)[:10] for d in amount_from], dtype="datetime64[D]") \
+        > np.datetime64(month)                          # SQLite returns ISO text, PG dates
     if later.any():   # a month before the current amount (a late or repeated run): history
         _amounts_in_force(conn, award, amount, apart, later, month)
-    has_bank = np.fromiter((bool(r.bank_account) for r in rows), bool, n)
+    has_bank = np.array([bool(b) for b in bank_account], dtype=bool)
     pay = has_bank & (amount > 0)
     held = int((~has_bank).sum())
     acct_share = np.minimum(apart, np.maximum(balance, 0))
     pooled = amount - acct_share
     idx = np.nonzero(pay)[0]
     t = _now()
-    payrows = [(rid, int(pid[i]), int(award[i]), region, month, 1, int(amount[i]),
-                int(acct_share[i]), rows[i].bank_name, rows[i].bank_account,
-                e2e_id(rid, int(pid[i]), 1), "computed", t, None) for i in idx]
+    pl, al, aml, shl = pid.tolist(), award.tolist(), amount.tolist(), acct_share.tolist()
+    payrows = [(rid, pl[i], al[i], region, month, 1, aml[i], shl[i], bank_name[i],
+                bank_account[i], f"PY{rid}-{pl[i]}-1", "computed", t, None)
+               for i in idx.tolist()]
     bulk_insert(conn, payment, PAYMENT_COLUMNS, payrows)
     total = int(amount[idx].sum())
     acct_total = int(acct_share[idx].sum())
@@ -338,15 +339,17 @@ def _payments_for_file(conn, where, params):
     return conn.execute(q, params).all()
 
 
-def _write_files(rows, out_dir: Path, stem: str, debtor: pain001.Debtor,
-                 execution_date: dt.date, remittance: str, formats) -> list[dict]:
+def _write_files(pages, out_dir: Path, stem: str, debtor: pain001.Debtor,
+                 execution_date: dt.date, remittance: str, formats) -> tuple[list[dict], int, int]:
+    """Write one file per page of payments (≤ FILE_MAX_TX); returns (files, count, total)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    files = []
-    for part, start in enumerate(range(0, len(rows), FILE_MAX_TX), start=1):
-        sl = rows[start:start + FILE_MAX_TX]
+    files, count, grand = [], 0, 0
+    for part, sl in enumerate(pages, start=1):
         cols = (tuple(r.end_to_end_id for r in sl), tuple(r.name for r in sl),
                 tuple(r.bank_name or "" for r in sl), tuple(r.bank_account for r in sl),
                 tuple(int(r.amount_fen) for r in sl))
+        count += len(sl)
+        grand += sum(cols[4])
         for fmt in formats:
             if fmt == "xml":
                 data = pain001.build(f"{stem}-{part}", debtor, execution_date, *cols, remittance)
@@ -362,7 +365,23 @@ def _write_files(rows, out_dir: Path, stem: str, debtor: pain001.Debtor,
             files.append({"path": str(path), "sha256": hashlib.sha256(data).hexdigest(),
                           "payments": len(sl), "format": fmt,
                           "total": fen_to_yuan_str(sum(cols[4]))})
-    return files
+            del data
+    return files, count, grand
+
+
+def _pages(conn, where: str, params: dict):
+    """Payments for files, FILE_MAX_TX at a time, keyset by payment id."""
+    last = 0
+    while True:
+        page = conn.execute(text(
+            "SELECT p.id, p.end_to_end_id, p.amount_fen, p.bank_name, p.bank_account, r.name "
+            "FROM payment p JOIN person r ON r.id = p.person_id WHERE " + where +
+            " AND p.id > :last ORDER BY p.id LIMIT :lim"),
+            {**params, "last": last, "lim": FILE_MAX_TX}).all()
+        if not page:
+            return
+        yield page
+        last = page[-1].id
 
 
 def release(db, actor: Actor, run_id: int, out_dir, debtor: pain001.Debtor,
@@ -380,14 +399,15 @@ def release(db, actor: Actor, run_id: int, out_dir, debtor: pain001.Debtor,
         if r["status"] != "approved":
             raise ConflictError(f"payroll run {run_id} is {r['status']}, not approved")
         month = _date(r["month"])
-        rows = _payments_for_file(conn, "p.run_id = :r AND p.status = 'computed' "
-                                  "AND p.attempt = 1", {"r": run_id})
-        total = sum(int(x.amount_fen) for x in rows)
-        if total != r["total_fen"] or len(rows) != r["n_payments"]:
-            raise InvariantError(f"run {run_id}: payments ({len(rows)}, {total}) disagree with "
+        files, n, total = _write_files(
+            _pages(conn, "p.run_id = :r AND p.status = 'computed' AND p.attempt = 1",
+                   {"r": run_id}), out_dir, f"PY{run_id}-{r['region']}-{month_str(month)}",
+            debtor, execution_date, f"养老金 {month_str(month)}", formats)
+        if total != r["total_fen"] or n != r["n_payments"]:
+            for f in files:      # never leave files that disagree with the books
+                Path(f["path"]).unlink(missing_ok=True)
+            raise InvariantError(f"run {run_id}: payments ({n}, {total}) disagree with "
                                  f"the run ({r['n_payments']}, {r['total_fen']})")
-        files = _write_files(rows, out_dir, f"PY{run_id}-{r['region']}-{month_str(month)}",
-                             debtor, execution_date, f"养老金 {month_str(month)}", formats)
         conn.execute(update(payment).where(and_(payment.c.run_id == run_id,
                                                 payment.c.status == "computed")).values(
             status="sent", status_at=_now()))
@@ -403,7 +423,7 @@ def release(db, actor: Actor, run_id: int, out_dir, debtor: pain001.Debtor,
             files=json.dumps(files, ensure_ascii=False)))
         audit.record(conn, actor, "payroll.release", "payroll_run", run_id,
                      detail={"files": files, "total": fen_to_yuan_str(total)})
-        return Released(run_id, files, len(rows), total)
+        return Released(run_id, files, n, total)
 
 
 # ------------------------------------------------------------------------------ returns
@@ -539,26 +559,24 @@ def reissue(db, actor: Actor, run_id: int, out_dir, debtor: pain001.Debtor,
                 f.amount_fen, f.account_part_fen, f.bank_name, f.bank_account,
                 e2e_id(run_id, f.person_id, f.attempt + 1), "sent", t, f.id) for f in failed]
         bulk_insert(conn, payment, PAYMENT_COLUMNS, new)
-        refs = [x[10] for x in new]
-        rows = _payments_for_file(conn, "p.run_id = :r AND p.status = 'sent' AND p.replaces_id IS "
-                                  "NOT NULL AND p.end_to_end_id IN (" +
-                                  ",".join(f":e{i}" for i in range(len(refs))) + ")",
-                                  {"r": run_id, **{f"e{i}": e for i, e in enumerate(refs)}})
-        total = sum(int(x.amount_fen) for x in rows)
         n_before = conn.execute(select(func.count()).select_from(payment).where(and_(
-            payment.c.run_id == run_id, payment.c.replaces_id.is_not(None)))).scalar_one()
+            payment.c.run_id == run_id, payment.c.replaces_id.is_not(None)))).scalar_one() \
+            - len(new)
         stem = f"PY{run_id}-{r['region']}-{month_str(month)}-R{n_before}"
-        files = _write_files(rows, Path(out_dir), stem, debtor, execution_date,
-                             f"养老金 {month_str(month)} 重发", formats)
+        files, n, total = _write_files(
+            _pages(conn, "p.run_id = :r AND p.status = 'sent' AND p.replaces_id IN (" +
+                   ",".join(str(int(i)) for i in ids) + ")", {"r": run_id}),
+            Path(out_dir), stem, debtor, execution_date, f"养老金 {month_str(month)} 重发",
+            formats)
         ledger.post_entry(conn, actor, f"payroll-reissue:{run_id}:{n_before}", EntryRequest(
             execution_date, (Line.debit(account_code(r["region"], SCHEME, "benefits_payable"),
                                         total),
                              Line.credit(account_code(r["region"], SCHEME, "fund_bank"), total)),
-            source="payroll", memo=f"re-issue of {len(rows)} failed payments of run {run_id}"))
+            source="payroll", memo=f"re-issue of {n} failed payments of run {run_id}"))
         audit.record(conn, actor, "payroll.reissue", "payroll_run", run_id,
-                     detail={"payments": len(rows), "total": fen_to_yuan_str(total),
+                     detail={"payments": n, "total": fen_to_yuan_str(total),
                              "replaces": ids[:200], "files": files})
-        return ReissueResult(run_id, len(rows), total, files)
+        return ReissueResult(run_id, n, total, files)
 
 
 # ------------------------------------------------------------------------------ life events
