@@ -122,3 +122,41 @@ def test_one_live_case_per_person_and_clerk_scope(engine):
     with pytest.raises(PermissionDenied):
         det.open_case(engine, outsider, make_person(engine, dt.date(1965, 8, 15), seq=8),
                       region="310000")
+
+
+def test_batch_opens_everyone_reaching_age_in_the_month(engine):
+    from .conftest import SYSTEM
+    m1 = make_person(engine, dt.date(1965, 8, 15), seq=61)     # retires 2025-10-15
+    m2 = make_person(engine, dt.date(1965, 9, 15), seq=62)     # k=8 → +3 months → 2025-12-15
+    w = make_person(engine, dt.date(1975, 8, 3), male=False, seq=63)  # worker: +4 → 2025-12-03
+    other = make_person(engine, dt.date(1965, 9, 15), seq=64, region="110000")
+    oct_ = det.open_batch(engine, SYSTEM, "310000", dt.date(2025, 10, 1))
+    assert oct_.opened == 1
+    dec = det.open_batch(engine, SYSTEM, "310000", dt.date(2025, 12, 1))
+    assert dec.opened == 2 and dec.by_status == {"incomplete": 2}
+    with engine.connect() as c:
+        rows = {r.person_id: r for r in c.execute(select(pension_case))}
+    assert set(rows) == {m1, m2, w} and other not in rows
+    assert rows[m2].category == "male" and rows[w].category is None
+    # no history recorded for the man; the woman's category is missing first
+    assert "no paid or deemed period" in json.loads(rows[m2].missing)[0]
+    assert "category of a woman" in json.loads(rows[w].missing)[0]
+    # the clerk gives the category: the case recomputes (now only the history is missing)
+    assert det.set_category(engine, MAKER, rows[w].id, "female_worker") == "incomplete"
+    case = det.get_case(engine, MAKER, rows[w].id)
+    assert case["decision"]["inputs"]["statutory_retirement_date"] == "2025-12-03"
+    # a second batch for the same month opens nobody twice
+    assert det.open_batch(engine, SYSTEM, "310000", dt.date(2025, 12, 1)).opened == 0
+
+
+def test_deferred_retirement_within_three_years(engine):
+    pid = make_person(engine, dt.date(1965, 8, 15), seq=65)
+    with pytest.raises(InputError) as info:
+        det.open_case(engine, MAKER, pid, region="310000", claim="deferred",
+                      requested_date=dt.date(2028, 11, 15))     # statutory 2025-10-15 + 37 months
+    assert info.value.field == "requested_date"
+    cid = det.open_case(engine, MAKER, pid, region="310000", claim="deferred",
+                        requested_date=dt.date(2027, 10, 15))
+    case = det.get_case(engine, MAKER, cid)
+    assert case["retirement_date"] is not None
+    assert str(case["retirement_date"])[:10] == "2027-10-15"
