@@ -89,7 +89,10 @@ def pension(req: dict) -> dict:
     basic = _one(F.basic_pension_fen([c_fen], [idx_s], [months], rate))
     account = _one(F.account_pension_fen([balance_fen], [divisor]))
     trans = _one(F.transitional_pension_fen([c_fen], [idx_s], [deemed], coef)) if deemed else 0
-    minimum = p.rules.get("retirement.min_contribution_months", region, on)
+    try:
+        minimum = p.get("retirement.min_contribution_months", "retirement_date")
+    except InputError:
+        minimum = None  # no minimum in force for that date: the estimate is still shown
     out = {
         "calc_base": fen_to_yuan_str(c_fen),
         "basic_pension": fen_to_yuan_str(basic),
