@@ -113,6 +113,33 @@ def install(app, render_error) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
         detail = exc.detail if isinstance(exc.detail, str) else None
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 400 and _is_api(request):   # unparseable body: name it
+            return problem(422, "Invalid input", f"body: {exc.detail}", "body")
+        if exc.status_code == 405:
+            allowed = _allowed_methods(request)
+            if allowed:
+                headers = {**(headers or {}), "Allow": ", ".join(allowed)}
         if _is_api(request):
-            return problem(exc.status_code, title, detail, headers=getattr(exc, "headers", None))
+            return problem(exc.status_code, title, detail, headers=headers)
         return render_error(request, exc.status_code, title, detail or title)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method the path supports (the router names only the first route it matched)."""
+    import re
+    from starlette.routing import Match
+    methods: set[str] = set()
+    if _is_api(request):
+        for template, ops in request.app.openapi().get("paths", {}).items():
+            if re.fullmatch(re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)),
+                            request.url.path):
+                methods |= {m.upper() for m in ops}
+    else:
+        for route in request.app.router.routes:
+            match, _ = route.matches({**request.scope, "method": "GET"})
+            if match != Match.NONE and getattr(route, "methods", None):
+                methods |= set(route.methods)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
