@@ -15,9 +15,9 @@ Verified, set-based, each reporting the offending entries or accounts:
 * ``reversal_mismatch``     a reversal is not the exact opposite of the entry it names
 * ``trial_balance``         a region × scheme's postings do not sum to zero
 
-``since_entry`` restricts the per-entry checks to entries with a larger id and ``accounts``
-the per-account checks to those ids — the incremental form the simulation runs after every
-step; without them everything is checked.
+``since_entry`` restricts the per-entry checks to entries with a larger id and the
+per-account checks to the accounts those entries touched (or to ``accounts``, ids) — the
+incremental form the simulation runs after every step; without them everything is checked.
 """
 from __future__ import annotations
 
@@ -51,14 +51,21 @@ def _ids(name: str, ids) -> tuple[str, dict]:
 
 
 def run_check(db, *, since_entry: int | None = None, accounts=None,
-              trial_balance: bool = True) -> CheckReport:
+              trial_balance: bool = True, as_of=None) -> CheckReport:
+    """Verify the invariants; ``as_of`` dates the trial balance (postings effective on or
+    before it), the invariants always cover everything recorded."""
     rep = CheckReport()
     v = rep.violations
     e_cond = " AND e.id > :since" if since_entry is not None else ""
     p_cond = " AND p.entry_id > :since" if since_entry is not None else ""
     prm = {"since": since_entry}
-    a_cond, _ = _ids("a.id", accounts)
     with reading(db) as conn:
+        if since_entry is not None and accounts is None:
+            # incremental: the accounts the new entries touched
+            accounts = list(conn.execute(text(
+                "SELECT DISTINCT account_id FROM ledger_posting WHERE entry_id > :since"),
+                prm).scalars())
+        a_cond, _ = _ids("a.id", accounts)
         for r in conn.execute(text(
                 "SELECT e.id, e.n_postings, count(p.id) AS n, coalesce(sum(p.amount), 0) AS s "
                 "FROM ledger_entry e LEFT JOIN ledger_posting p ON p.entry_id = e.id "
@@ -121,7 +128,7 @@ def run_check(db, *, since_entry: int | None = None, accounts=None,
                           "detail": f"balance {r.s * r.normal_sign} fen on an account that "
                                     f"may not go negative"})
         if trial_balance:
-            _trial_balance(conn, rep)
+            _trial_balance(conn, rep, as_of)
         rep.counts = dict(conn.execute(text(
             "SELECT (SELECT count(*) FROM ledger_entry) AS entries, "
             "(SELECT count(*) FROM ledger_posting) AS postings, "
@@ -130,14 +137,15 @@ def run_check(db, *, since_entry: int | None = None, accounts=None,
     return rep
 
 
-def _trial_balance(conn, rep: CheckReport) -> None:
+def _trial_balance(conn, rep: CheckReport, as_of=None) -> None:
+    cond = " AND p.effective_date <= :d" if as_of is not None else ""
     rows = conn.execute(text(
         "SELECT a.region, a.scheme, a.kind, a.normal_sign, count(DISTINCT a.id) AS accounts, "
         "coalesce(sum(CASE WHEN p.amount > 0 THEN p.amount END), 0) AS debits, "
         "coalesce(sum(CASE WHEN p.amount < 0 THEN -p.amount END), 0) AS credits "
-        "FROM ledger_account a LEFT JOIN ledger_posting p ON p.account_id = a.id "
+        f"FROM ledger_account a LEFT JOIN ledger_posting p ON p.account_id = a.id{cond} "
         "GROUP BY a.region, a.scheme, a.kind, a.normal_sign "
-        "ORDER BY a.region, a.scheme, a.kind")).all()
+        "ORDER BY a.region, a.scheme, a.kind"), {"d": as_of}).all()
     net: dict[tuple[str, str], int] = {}
     for r in rows:
         d, c = int(r.debits), int(r.credits)

@@ -1,6 +1,6 @@
 """``shebao ledger …``: trial balance and invariant check, chart, statements, interest.
 
-    shebao ledger check [--json]                      exit 1 and the offending entries on any violation
+    shebao ledger check [--json] [--as-of DATE]       exit 1 and the offending entries on any violation
     shebao ledger open-chart --region 310000 [--scheme pension …]
     shebao ledger statement --person 42 --scheme pension [--json]
     shebao ledger interest --region 310000 --scheme pension --year 2024
@@ -34,10 +34,13 @@ def _actor(actor_id: str) -> Actor:
 
 @app.command("check")
 def check_cmd(as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
-              limit: int = typer.Option(50, help="offending items to print")):
+              limit: int = typer.Option(50, help="offending items to print"),
+              as_of: Optional[str] = typer.Option(None, "--as-of",
+                                                  help="trial balance as of YYYY-MM-DD")):
     """Trial balance by region and scheme; verify every invariant (exit 1 on a violation)."""
     engine = make_engine()
-    rep = check_mod.run_check(engine)
+    d = dt.date.fromisoformat(as_of) if as_of else None
+    rep = check_mod.run_check(engine, as_of=d)
     engine.dispose()
     if as_json:
         typer.echo(json.dumps(rep.as_json(), ensure_ascii=False, default=str))

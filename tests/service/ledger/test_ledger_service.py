@@ -188,6 +188,9 @@ def test_balances_as_of_any_date_include_back_dated_entries(ledger):
                            recorded_before=cutoff) == 100
     assert service.account_balances(ledger, R, "pension",
                                     as_of=dt.date(2025, 3, 31))["individual"] == 150
+    tb = {r["kind"]: r["balance"] for r in check.run_check(ledger, as_of=dt.date(2025, 3, 31))
+          .trial_balance if (r["region"], r["scheme"]) == (R, "pension")}
+    assert tb["individual"] == 150 and tb["fund_bank"] == 60_000 * 2 + 150
 
 
 def test_statement_has_every_line_with_running_balance(ledger):
