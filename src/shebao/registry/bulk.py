@@ -172,6 +172,15 @@ def fetch_by_keys(conn, table: Table, key: str, keys: Iterable[str], chunk: int 
     keys = list(dict.fromkeys(k for k in keys if k))
     out: dict[str, dict] = {}
     col = table.c[key]
+    if conn.dialect.name == "postgresql":   # one array parameter instead of a long IN list
+        from sqlalchemy import String, any_, bindparam
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        for i in range(0, len(keys), 20_000):
+            q = select(table).where(col == any_(bindparam("keys", type_=ARRAY(String))))
+            for r in conn.execute(q, {"keys": keys[i:i + 20_000]}).mappings():
+                out[r[key]] = dict(r)
+        return out
     for i in range(0, len(keys), chunk):
         for r in conn.execute(select(table).where(col.in_(keys[i:i + chunk]))).mappings():
             out[r[key]] = dict(r)

@@ -123,7 +123,7 @@ def settings(prior: float, link_type: str = "dedupe_only") -> dict:
             {"output_column_name": "name", "comparison_levels": [
                 _lvl("name_l IS NULL OR name_r IS NULL", 0, 0, "null", null=True),
                 _lvl("name_l = name_r", 0.80, 2e-4, "equal"),
-                _lvl("name_py_l = name_py_r", 0.10, 3e-4, "same pinyin"),
+                _lvl("name_py_l = name_py_r", 0.10, 1e-4, "same pinyin"),
                 _lvl("name_sorted_l = name_sorted_r", 0.05, 1e-5, "same characters reordered"),
                 _lvl("jaro_winkler_similarity(name_py_l, name_py_r) >= 0.88 OR "
                      "(length(name_l) = length(name_r) AND "
@@ -154,8 +154,8 @@ def settings(prior: float, link_type: str = "dedupe_only") -> dict:
             ]},
             {"output_column_name": "hukou", "comparison_levels": [
                 _lvl("hukou_l IS NULL OR hukou_r IS NULL", 0, 0, "null", null=True),
-                _lvl("hukou_l = hukou_r", 0.9, 0.15, "equal"),
-                _lvl("ELSE", 0.1, 0.85, "different"),
+                _lvl("hukou_l = hukou_r", 0.9, 0.06, "equal"),
+                _lvl("ELSE", 0.1, 0.94, "different"),
             ]},
         ],
     }

@@ -12,7 +12,8 @@ being ended, which records who ended them and when.
 
 Public functions (stable):
 
-    register_person, change_person, record_death, find_person, get_person, person_history
+    register_person, change_person, record_death, record_emigration, record_return,
+    find_person, resolve_person_id, get_person, person_history, merged_ids
     register_employer, change_employer, risk_class_for
     start_employment, end_employment, enrol, end_enrolment, active_enrolments
 """
@@ -292,6 +293,39 @@ def record_death(bind, actor: Actor, person_id: int, death_date: dt.date, *, sou
                      detail={"death_date": death_date, "source": source, "version": v,
                              **ended})
         return {"changed": True, **ended}
+
+
+def record_emigration(bind, actor: Actor, person_id: int, on: dt.date, *, source: str,
+                      reason: str = "emigrated") -> dict:
+    """Mark a person emigrated from ``on`` (status ``emigrated``); open spells and enrolments
+    end on that day. The record stays; a return is a :func:`change_person`-style new version
+    via :func:`record_return`."""
+    with transaction(bind) as conn:
+        cur = _person_row(conn, person_id, for_update=True)
+        if cur["status"] != "active":
+            raise InvariantError(f"person {person_id} is {cur['status']}, not active")
+        vf = _current_valid_from(conn, cur)
+        v = _apply_person_change(conn, actor, cur, {"status": "emigrated", "status_date": on},
+                                 max(on, vf), reason, source)
+        ended = end_open_activity(conn, actor, person_id, on, "emigration")
+        audit.record(conn, actor, "registry.person.emigration", "person", person_id,
+                     fields=["status"], purpose=reason,
+                     detail={"date": on, "source": source, "version": v, **ended})
+        return ended
+
+
+def record_return(bind, actor: Actor, person_id: int, on: dt.date, *, source: str,
+                  reason: str = "returned") -> int:
+    """An emigrated person is active again from ``on`` (new version)."""
+    with transaction(bind) as conn:
+        cur = _person_row(conn, person_id, for_update=True)
+        if cur["status"] != "emigrated":
+            raise InvariantError(f"person {person_id} is {cur['status']}, not emigrated")
+        v = _apply_person_change(conn, actor, cur, {"status": "active", "status_date": on},
+                                 max(on, _current_valid_from(conn, cur)), reason, source)
+        audit.record(conn, actor, "registry.person.return", "person", person_id,
+                     fields=["status"], purpose=reason, detail={"date": on, "version": v})
+        return v
 
 
 def _current_valid_from(conn, cur: dict) -> dt.date:

@@ -129,3 +129,15 @@ def test_active_enrolments_query_for_assessment(engine):
         rows = c.execute(s.active_enrolments(c, "310104", "pension", dt.date(2025, 1, 1))).all()
         none = c.execute(s.active_enrolments(c, "310104", "pension", dt.date(2020, 1, 1))).all()
     assert len(rows) == 1 and rows[0].employer_id == eid and none == []
+
+
+def test_emigration_and_return_are_versions(engine):
+    pid = _person(engine)
+    s.enrol(engine, CLERK, pid, "resident_medical", "310104", "resident", dt.date(2020, 1, 1))
+    out = s.record_emigration(engine, CLERK, pid, dt.date(2024, 2, 1), source="exit record")
+    assert out["enrolments_ended"] == 1
+    with pytest.raises(InvariantError, match="emigrated, not active"):
+        s.record_emigration(engine, CLERK, pid, dt.date(2024, 3, 1), source="x")
+    s.record_return(engine, CLERK, pid, dt.date(2025, 1, 1), source="entry record")
+    hist = s.person_history(engine, CLERK, pid, purpose="test")
+    assert [h["status"] for h in hist] == ["active", "emigrated", "active"]

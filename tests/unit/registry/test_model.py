@@ -97,3 +97,11 @@ def test_risk_class_table_covers_every_division():
     assert sorted(table) == [f"{i:02d}" for i in range(1, 97)]
     assert set(table.values()) == set(range(1, 9))
     assert (table["65"], table["06"], table["25"], table["50"]) == (1, 8, 7, 5)
+
+
+def test_oversized_file_is_refused_before_reading(tmp_path, monkeypatch):
+    f = tmp_path / "big.csv"
+    f.write_text("citizen_id,name\n" + "310104198001010017,张伟\n" * 100, encoding="utf-8")
+    monkeypatch.setattr(fileio, "MAX_BYTES", 1024)
+    with pytest.raises(InputError, match="the limit is"):
+        fileio.read_sheet(f, {"citizen_id": "citizen_id", "name": "name"}, {"citizen_id"})
