@@ -111,6 +111,9 @@ def credit_interest(db, actor: Actor, region: str, scheme: str, year: int,
         raise InputError(f"scheme {scheme} has no individual accounts", field="scheme")
     if isinstance(year, bool) or not isinstance(year, int) or not 1990 <= year <= 2200:
         raise InputError(f"year {year!r} is not a plausible year", field="year")
+    if dt.date(year, 12, 31) >= dt.date.today():
+        raise InputError(f"year {year} is not over yet: interest is credited after 31 December",
+                         field="year")
     rate = rate_for(region, scheme, year, rules)
     if rate is None:
         return InterestResult(region, scheme, year, None, 0, 0, None, False,
