@@ -37,7 +37,7 @@ from shebao.rules.loader import load_rules
 from shebao.security import audit
 
 from . import model
-from .bulk import insert_columns
+from .bulk import fetch_int_matrix, insert_columns
 from .tables import assessment_chunk, assessment_run
 
 FLAG_SCHEMES = model.SCHEMES  # order of the flag columns read from the enrolments
@@ -133,9 +133,8 @@ class _Context:
         bm = rules.lookup("collection.resident_billing_month", region, month)
         self.sources.append(bm.as_json())
         self.bill_residents = month.month == int(bm.value)
-        emp = conn.execute(text("SELECT id, risk_class, float_tier_pct FROM employer "
-                                "ORDER BY id")).all()
-        arr = np.array(emp, dtype=np.int64).reshape(len(emp), 3)
+        arr = fetch_int_matrix(conn, "SELECT id, risk_class, float_tier_pct FROM employer "
+                                     "ORDER BY id", {}, 3)
         self.emp_ids, self.emp_class, self.emp_tier = arr[:, 0], arr[:, 1], arr[:, 2]
         self.lines = [(model.COLUMN_INDEX[model.column_for(ln.scheme, ln.payer, ln.account)], ln)
                       for ln in self.rs.lines]
@@ -275,6 +274,19 @@ def _ledger_batch(region: str, month: dt.date, run_id: int, keys, amounts):
     return Batch(entries) if entries else None
 
 
+def _post(ledger, conn, actor, key, batch) -> None:
+    """Post the chunk's batch; only when some person has no individual account yet (their
+    first contribution) ask the ledger to open the missing ones — saving a second account
+    lookup per chunk in every month after the first. A refused request leaves nothing (the
+    ledger works in a savepoint)."""
+    try:
+        ledger.post_batch(conn, actor, key, batch)
+    except InputError as exc:
+        if exc.field != "person_ids" or "unknown account" not in str(exc):
+            raise
+        ledger.post_batch(conn, actor, key, batch, open_missing=True)
+
+
 def _start_or_resume(engine, actor: Actor, region: str, month: dt.date, chunk_size: int,
                      ctx_sources) -> tuple[dict, bool]:
     with engine.begin() as conn:
@@ -322,14 +334,11 @@ def assess(engine, actor: Actor, region: str, month: dt.date, *, chunk_size: int
         with engine.begin() as conn:
             sql = sql or _chunk_sql(conn.dialect.name)
             p = {"lo": lo, "hi": hi, "r": region, "mstart": month, "mend": mend}
-            rows = np.array(conn.execute(text(sql), p).all(), dtype=np.int64
-                            ).reshape(-1, 4 + len(FLAG_SCHEMES))
-            decl = np.array(conn.execute(text(_DECL_SQL), p).all(), dtype=np.int64
-                            ).reshape(-1, 5)
+            rows = fetch_int_matrix(conn, sql, p, 4 + len(FLAG_SCHEMES))
+            decl = fetch_int_matrix(conn, _DECL_SQL, p, 5)
             keys, info, amounts = compute_chunk(ctx, rows, decl, month)
             if correction:
-                old = np.array(conn.execute(text(_OLD_SQL), p).all(), dtype=np.int64
-                               ).reshape(-1, 3 + NCOL)
+                old = fetch_int_matrix(conn, _OLD_SQL, p, 3 + NCOL)
                 keys, info, amounts = diff_with_previous(keys, info, amounts, old)
             n = len(keys)
             total = int(amounts.sum())
@@ -351,7 +360,7 @@ def assess(engine, actor: Actor, region: str, month: dt.date, *, chunk_size: int
                 batch = _ledger_batch(region, month, rid, keys, amounts)
                 if batch is not None:
                     key = f"collect.assess:{region}:{month_str(month)}:{rid}:{chunk_no}"
-                    ledger.post_batch(conn, actor, key, batch, open_missing=True)
+                    _post(ledger, conn, actor, key, batch)
             persons = int(len(np.unique(rows[:, 0]))) if len(rows) else 0
             conn.execute(assessment_chunk.insert().values(
                 run_id=rid, chunk_no=chunk_no, lo=lo, hi=hi, persons=persons, rows=n,

@@ -189,13 +189,22 @@ def _reject(engine, actor, path: Path, data: bytes, fmt: str, region: str, exc: 
                      detail={"file": path.name, "reason": str(exc), "kept": str(kept)})
 
 
-def _in_chunks(conn, sql_head: str, values: list, params=None, size=5000):
+def _in_chunks(conn, sql_head: str, values: list, params=None, size=50_000):
+    """Run ``sql_head`` whose ``{marks}`` is an IN list, for many values: one array parameter
+    on PostgreSQL (``= ANY``), a JSON array on SQLite (``json_each``) — no giant bind lists."""
     out = []
+    pg = conn.dialect.name == "postgresql"
     for i in range(0, len(values), size):
-        part = values[i:i + size]
-        marks = ", ".join(f":v{j}" for j in range(len(part)))
-        out += conn.execute(text(sql_head.format(marks=marks)),
-                            {**(params or {}), **{f"v{j}": v for j, v in enumerate(part)}}).all()
+        part = [str(v) if isinstance(v, str) else int(v) for v in values[i:i + size]]
+        if not part:
+            continue
+        if pg:
+            cast = "TEXT[]" if isinstance(part[0], str) else "BIGINT[]"
+            sql = sql_head.replace("IN ({marks})", f"= ANY(CAST(:vals AS {cast}))")
+            out += conn.execute(text(sql), {**(params or {}), "vals": part}).all()
+        else:
+            sql = sql_head.replace("{marks}", "SELECT value FROM json_each(:vals)")
+            out += conn.execute(text(sql), {**(params or {}), "vals": json.dumps(part)}).all()
     return out
 
 

@@ -129,13 +129,15 @@ def _pg_text_copy(conn, table, columns, cols, data, n):
 
 
 def fetch_int_matrix(conn, sql: str, params: dict, ncols: int) -> np.ndarray:
-    """Run a query whose columns are all integers (NULL → 0) into an int64 matrix."""
+    """Run a query whose columns are all integers (no NULLs) into an int64 matrix, without
+    per-row attribute lookups (the driver's tuples are flattened straight into numpy)."""
+    import itertools
+
     from sqlalchemy import text
 
     rows = conn.execute(text(sql), params).all()
-    if not rows:
-        return np.zeros((0, ncols), dtype=np.int64)
-    return np.array(rows, dtype=np.int64).reshape(len(rows), ncols)
+    return np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64,
+                       count=len(rows) * ncols).reshape(len(rows), ncols)
 
 
 def date_days(values) -> np.ndarray:

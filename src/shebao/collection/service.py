@@ -35,7 +35,7 @@ from shebao.rules.loader import load_rules
 from shebao.security import audit
 
 from . import model
-from .bulk import insert_columns
+from .bulk import fetch_int_matrix, insert_columns
 from .tables import (base_declaration, bill, bill_line, contribution, declaration_upload,
                      receipt, receipt_alloc)
 
@@ -467,18 +467,19 @@ def make_bills(bind, actor: Actor, region: str, month: dt.date) -> BillsResult:
     due_day = int(load_rules().value("collection.payment_due_day", region, month))
     due = model.due_date(month, due_day)
     with transaction(bind) as conn:
-        agg = np.array(conn.execute(text(_BILL_AGG), {"r": region, "m": month}).all(),
-                       dtype=np.int64).reshape(-1, 2 + len(model.AMOUNT_COLUMNS))
+        agg = fetch_int_matrix(conn, _BILL_AGG, {"r": region, "m": month},
+                               2 + len(model.AMOUNT_COLUMNS))
         ptype, payer, amt = agg[:, 0], agg[:, 1], agg[:, 2:]
         er = {s: amt[:, [model.COLUMN_INDEX[c] for c in model.AMOUNT_COLUMNS
                          if c.startswith(s + "_er")]].sum(axis=1) for s in model.SCHEMES}
         ee = {s: amt[:, [model.COLUMN_INDEX[c] for c in model.AMOUNT_COLUMNS
                          if c.startswith(s + "_ee")]].sum(axis=1) for s in model.SCHEMES}
         totals = amt.sum(axis=1)
-        old = np.array(conn.execute(text(
+        old = fetch_int_matrix(
+            conn,
             "SELECT CASE payer_type WHEN 'E' THEN 0 WHEN 'F' THEN 1 ELSE 2 END, payer_id, id, "
-            "total_fen FROM bill WHERE region = :r AND month = :m ORDER BY 1, 2"),
-            {"r": region, "m": month}).all(), dtype=np.int64).reshape(-1, 4)
+            "total_fen FROM bill WHERE region = :r AND month = :m ORDER BY 1, 2",
+            {"r": region, "m": month}, 4)
         from .assess import _match
         k_new = np.column_stack([ptype, payer, np.zeros(len(ptype), np.int64)])
         k_old = np.column_stack([old[:, 0], old[:, 1], np.zeros(len(old), np.int64)])
@@ -499,10 +500,11 @@ def make_bills(bind, actor: Actor, region: str, month: dt.date) -> BillsResult:
                 "due_date": due, "created_at": t, "updated_at": t})
         redo = is_new | changed
         if redo.any():
-            ids = np.array(conn.execute(text(
+            ids = fetch_int_matrix(
+            conn,
                 "SELECT CASE payer_type WHEN 'E' THEN 0 WHEN 'F' THEN 1 ELSE 2 END, payer_id, id "
-                "FROM bill WHERE region = :r AND month = :m ORDER BY 1, 2"),
-                {"r": region, "m": month}).all(), dtype=np.int64).reshape(-1, 3)
+                "FROM bill WHERE region = :r AND month = :m ORDER BY 1, 2",
+                {"r": region, "m": month}, 3)
             bid = ids[_match(k_new, np.column_stack([ids[:, 0], ids[:, 1],
                                                      np.zeros(len(ids), np.int64)])), 2]
             if changed.any():

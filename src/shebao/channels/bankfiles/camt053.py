@@ -29,9 +29,22 @@ NS = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"
 _N = {"c": NS}
 
 
-def _text(el, path):
-    r = el.find(path, _N)
-    return r.text.strip() if r is not None and r.text else None
+def _q(tag: str) -> str:
+    return "{%s}%s" % (NS, tag)
+
+
+_NTRY, _AMT, _CDI, _STS, _CD, _BOOKG, _DT, _DTTM = map(_q, (
+    "Ntry", "Amt", "CdtDbtInd", "Sts", "Cd", "BookgDt", "Dt", "DtTm"))
+_ASR, _NREF, _NDTLS, _TXD, _REFS, _E2E = map(_q, (
+    "AcctSvcrRef", "NtryRef", "NtryDtls", "TxDtls", "Refs", "EndToEndId"))
+
+
+def _child(el, tag):
+    return el.find(tag) if el is not None else None
+
+
+def _txt(el) -> str | None:
+    return el.text.strip() if el is not None and el.text else None
 
 
 def read(data: bytes, file: str):
@@ -45,53 +58,51 @@ def read(data: bytes, file: str):
     root = etree.fromstring(data, parser=etree.XMLParser(huge_tree=True, resolve_entities=False))
     out = []
     n_entry = 0
-    for stmt in root.iterfind("c:BkToCstmrStmt/c:Stmt", _N):
-        for ntry in stmt.iterfind("c:Ntry", _N):
-            n_entry += 1
-            if _text(ntry, "c:CdtDbtInd") != "CRDT" or _text(ntry, "c:Sts/c:Cd") not in (
-                    "BOOK", None):
-                continue
-            amt_el = ntry.find("c:Amt", _N)
-            row = n_entry
-            if amt_el.get("Ccy") != "CNY":
-                raise InputError(f"currency {amt_el.get('Ccy')!r} is not CNY", file=file,
-                                 row=row, field="Ntry/Amt/@Ccy")
-            booked = _text(ntry, "c:BookgDt/c:Dt") or (_text(ntry, "c:BookgDt/c:DtTm") or "")[:10]
-            try:
-                day = dt.date.fromisoformat(booked)
-            except ValueError:
-                raise InputError(f"booking date {booked!r} missing or not a date", file=file,
-                                 row=row, field="Ntry/BookgDt") from None
-            entry_ref = _text(ntry, "c:AcctSvcrRef") or _text(ntry, "c:NtryRef")
-            details = ntry.findall("c:NtryDtls/c:TxDtls", _N)
-            if not details:
-                if not entry_ref:
-                    raise InputError("entry without a bank reference", file=file, row=row,
-                                     field="Ntry/AcctSvcrRef")
-                out.append(Receipt(row, entry_ref, "", parse_amount(
-                    amt_el.text, file=file, row=row, field="Ntry/Amt"), day))
-                continue
-            for k, tx in enumerate(details, start=1):
-                trow = n_entry
-                ref = _text(tx, "c:Refs/c:AcctSvcrRef") or (
-                    f"{entry_ref}/{k}" if entry_ref else None)
-                if not ref:
-                    raise InputError("transaction without a bank reference", file=file,
-                                     row=trow, field="TxDtls/Refs/AcctSvcrRef")
-                tx_amt = tx.find("c:Amt", _N)
-                if tx_amt is None and len(details) > 1:
-                    raise InputError("several transactions in one entry need their own amounts",
-                                     file=file, row=trow, field="TxDtls/Amt")
-                src = tx_amt if tx_amt is not None else amt_el
-                if src.get("Ccy") != "CNY":
-                    raise InputError(f"currency {src.get('Ccy')!r} is not CNY", file=file,
-                                     row=trow, field="TxDtls/Amt/@Ccy")
-                fen = parse_amount(src.text, file=file, row=trow, field="TxDtls/Amt")
-                e2e = _text(tx, "c:Refs/c:EndToEndId") or ""
-                if e2e == "NOTPROVIDED":
-                    e2e = ""
-                acct = _text(tx, "c:RltdPties/c:DbtrAcct/c:Id/c:Othr/c:Id") or ""
-                out.append(Receipt(trow, ref[:35], e2e, fen, day, acct))
+    for ntry in root.iter(_NTRY):
+        n_entry += 1
+        row = n_entry
+        if _txt(_child(ntry, _CDI)) != "CRDT" or _txt(_child(_child(ntry, _STS), _CD)) not in (
+                "BOOK", None):
+            continue
+        amt_el = ntry.find(_AMT)
+        if amt_el.get("Ccy") != "CNY":
+            raise InputError(f"currency {amt_el.get('Ccy')!r} is not CNY", file=file, row=row,
+                             field="Ntry/Amt/@Ccy")
+        bk = _child(ntry, _BOOKG)
+        booked = _txt(_child(bk, _DT)) or (_txt(_child(bk, _DTTM)) or "")[:10]
+        try:
+            day = dt.date.fromisoformat(booked)
+        except ValueError:
+            raise InputError(f"booking date {booked!r} missing or not a date", file=file,
+                             row=row, field="Ntry/BookgDt") from None
+        entry_ref = _txt(_child(ntry, _ASR)) or _txt(_child(ntry, _NREF))
+        details = [tx for d in ntry.iterchildren(_NDTLS) for tx in d.iterchildren(_TXD)]
+        if not details:
+            if not entry_ref:
+                raise InputError("entry without a bank reference", file=file, row=row,
+                                 field="Ntry/AcctSvcrRef")
+            out.append(Receipt(row, entry_ref, "", parse_amount(
+                amt_el.text, file=file, row=row, field="Ntry/Amt"), day))
+            continue
+        for k, tx in enumerate(details, start=1):
+            refs = _child(tx, _REFS)
+            ref = _txt(_child(refs, _ASR)) or (f"{entry_ref}/{k}" if entry_ref else None)
+            if not ref:
+                raise InputError("transaction without a bank reference", file=file, row=row,
+                                 field="TxDtls/Refs/AcctSvcrRef")
+            tx_amt = tx.find(_AMT)
+            if tx_amt is None and len(details) > 1:
+                raise InputError("several transactions in one entry need their own amounts",
+                                 file=file, row=row, field="TxDtls/Amt")
+            src = tx_amt if tx_amt is not None else amt_el
+            if src.get("Ccy") != "CNY":
+                raise InputError(f"currency {src.get('Ccy')!r} is not CNY", file=file, row=row,
+                                 field="TxDtls/Amt/@Ccy")
+            fen = parse_amount(src.text, file=file, row=row, field="TxDtls/Amt")
+            e2e = _txt(_child(refs, _E2E)) or ""
+            if e2e == "NOTPROVIDED":
+                e2e = ""
+            out.append(Receipt(row, ref[:35], e2e, fen, day, ""))
     return out
 
 
