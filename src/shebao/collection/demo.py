@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from shebao.core.actor import Actor
+from shebao.core.errors import InputError
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import add_months, month_str, parse_month
 
@@ -40,11 +41,12 @@ def _first_choices(engine, region: str, month: dt.date, limit: int = 10) -> int:
     with engine.connect() as c:
         flex = [r[0] for r in c.execute(text(
             "SELECT DISTINCT person_id FROM enrolment WHERE region = :r AND kind = 'flexible' "
-            "AND scheme = 'pension' ORDER BY person_id LIMIT :n"), {"r": region, "n": limit})]
+            "AND scheme = 'pension' AND start_date <= :m AND (end_date IS NULL OR end_date >= :m)"
+            " ORDER BY person_id LIMIT :n"), {"r": region, "n": limit, "m": month})]
         res = [r[0] for r in c.execute(text(
             "SELECT DISTINCT person_id FROM enrolment WHERE region = :r AND kind = 'resident' "
-            "AND scheme = 'resident_pension' ORDER BY person_id LIMIT :n"),
-            {"r": region, "n": limit})]
+            "AND scheme = 'resident_pension' AND start_date <= :m AND (end_date IS NULL OR "
+            "end_date >= :m) ORDER BY person_id LIMIT :n"), {"r": region, "n": limit, "m": month})]
     n = 0
     for i, pid in enumerate(flex):
         service.choose_flexible_base(engine, DEMO_ACTOR, person_id=pid, month=month,
@@ -62,12 +64,18 @@ def _late_declaration(engine, region: str, month: dt.date) -> dict | None:
     with engine.connect() as c:
         r = c.execute(text(
             "SELECT en.person_id, en.employer_id FROM enrolment en WHERE en.region = :r AND "
-            "en.kind = 'employee' AND en.scheme = 'pension' ORDER BY en.person_id LIMIT 1"),
-            {"r": region}).first()
+            "en.kind = 'employee' AND en.scheme = 'pension' AND en.start_date <= :m AND "
+            "(en.end_date IS NULL OR en.end_date >= :m) ORDER BY en.person_id LIMIT 1"),
+            {"r": region, "m": month}).first()
     if r is None:
         return None
-    d = service.declare_wage(engine, DEMO_ACTOR, person_id=r[0], employer_id=r[1],
-                             year=month.year, wage_fen=2_500_000)
+    # the declaration year in force in ``month`` (its adjustment date is on or before it)
+    year = month.year if service.effective_date(region, month.year) <= month else month.year - 1
+    try:
+        d = service.declare_wage(engine, DEMO_ACTOR, person_id=r[0], employer_id=r[1],
+                                 year=year, wage_fen=2_500_000)
+    except InputError:
+        return None
     return d.as_dict()
 
 
