@@ -399,6 +399,9 @@ def release(db, actor: Actor, run_id: int, out_dir, debtor: pain001.Debtor,
         if r["status"] != "approved":
             raise ConflictError(f"payroll run {run_id} is {r['status']}, not approved")
         month = _date(r["month"])
+        cancelled = _cancel_stopped(conn, actor, r)
+        if cancelled:
+            r = _get_run(conn, run_id)
         files, n, total = _write_files(
             _pages(conn, "p.run_id = :r AND p.status = 'computed' AND p.attempt = 1",
                    {"r": run_id}), out_dir, f"PY{run_id}-{r['region']}-{month_str(month)}",
@@ -422,8 +425,52 @@ def release(db, actor: Actor, run_id: int, out_dir, debtor: pain001.Debtor,
             status="released", released_by=actor.id, released_at=_now(),
             files=json.dumps(files, ensure_ascii=False)))
         audit.record(conn, actor, "payroll.release", "payroll_run", run_id,
-                     detail={"files": files, "total": fen_to_yuan_str(total)})
+                     detail={"files": files, "total": fen_to_yuan_str(total),
+                             "cancelled_after_death_or_failed_certification": cancelled})
         return Released(run_id, files, n, total)
+
+
+_STOPPED = """
+SELECT p.id, p.person_id, p.amount_fen, p.account_part_fen FROM payment p
+JOIN person r ON r.id = p.person_id
+WHERE p.run_id = :r AND p.status = 'computed'
+  AND ((r.death_date IS NOT NULL AND r.death_date < :month)
+       OR EXISTS (SELECT 1 FROM living_certification lc WHERE lc.person_id = p.person_id
+           AND lc.passed = 0 AND lc.checked_on < :month
+           AND NOT EXISTS (SELECT 1 FROM living_certification l2
+                 WHERE l2.person_id = lc.person_id AND l2.passed = 1
+                 AND l2.checked_on > lc.checked_on)))
+ORDER BY p.person_id
+"""
+
+
+def _cancel_stopped(conn, actor: Actor, r: dict) -> int:
+    """A death or failed certification recorded between computing and releasing a run:
+    cancel those payments before any file is written and reverse their ledger share."""
+    month = _date(r["month"])
+    rows = conn.execute(text(_STOPPED), {"r": r["id"], "month": month}).all()
+    if not rows:
+        return 0
+    region = r["region"]
+    total = sum(int(x.amount_fen) for x in rows)
+    acct = sum(int(x.account_part_fen) for x in rows)
+    lines = [Line.debit(account_code(region, SCHEME, "benefits_payable"), total)]
+    if total - acct:
+        lines.append(Line.credit(account_code(region, SCHEME, "pooled_fund"), total - acct))
+    sel = [x for x in rows if x.account_part_fen]
+    ledger.post_batch(conn, actor, f"payroll-cancel:{r['id']}", Batch([BatchEntry(
+        region, SCHEME, month, tuple(lines), np.array([x.person_id for x in sel], np.int64),
+        -np.array([x.account_part_fen for x in sel], np.int64), source="payroll",
+        memo=f"run {r['id']}: payments cancelled before release (death or failed living "
+             f"certification)")]))
+    ids = [x.id for x in rows]
+    conn.execute(update(payment).where(payment.c.id.in_(ids)).values(
+        status="cancelled", status_at=_now(), return_reason="stopped before release"))
+    conn.execute(update(payroll_run).where(payroll_run.c.id == r["id"]).values(
+        n_payments=payroll_run.c.n_payments - len(ids),
+        total_fen=payroll_run.c.total_fen - total,
+        account_part_fen=payroll_run.c.account_part_fen - acct))
+    return len(ids)
 
 
 # ------------------------------------------------------------------------------ returns

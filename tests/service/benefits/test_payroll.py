@@ -181,3 +181,25 @@ def test_indexation_is_its_own_run_and_payroll_uses_the_amount_in_force(engine):
     assert dec24.total_fen == 123457
     jan = payroll.run(engine, MAKER, "310000", dt.date(2025, 3, 1))
     assert jan.total_fen == 125926 + 300000
+
+
+def test_death_recorded_between_compute_and_release_cancels_before_any_file(engine, tmp_path):
+    a = make_person(engine, dt.date(1960, 3, 1), seq=71)
+    b = make_person(engine, dt.date(1960, 3, 1), seq=72)
+    fund_account(engine, "310000", a, 1_000_000, dt.date(2024, 12, 31))
+    fund_pool(engine, "310000", 1_000_000_00, dt.date(2025, 1, 1), "seed-pool-3")
+    make_award(engine, a, 400000, 100000)
+    make_award(engine, b, 300000, 0)
+    r = payroll.run(engine, MAKER, "310000", DEC)
+    assert r.n_payments == 2
+    acct_before = _bal(engine, f"310000.pension.individual.{a}")
+    payroll.submit(engine, MAKER, r.run_id)
+    payroll.approve(engine, CHECKER, r.run_id)
+    registry.record_death(engine, ADMIN, a, dt.date(2025, 11, 28), source="hukou feed")
+    rel = payroll.release(engine, MAKER, r.run_id, tmp_path, DEBTOR, dt.date(2025, 12, 5))
+    assert (rel.n_payments, rel.total_fen) == (1, 300000)
+    assert _bal(engine, f"310000.pension.individual.{a}") == acct_before + 100000
+    assert _bal(engine, "310000.pension.benefits_payable") == 0
+    xml = open([f for f in rel.files if f["format"] == "xml"][0]["path"], encoding="utf-8").read()
+    assert payroll.e2e_id(r.run_id, a, 1) not in xml and payroll.e2e_id(r.run_id, b, 1) in xml
+    assert payroll.detect_overpayments(engine, MAKER, "310000").n == 0
