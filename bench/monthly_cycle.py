@@ -67,13 +67,17 @@ def _stage(name, url, args, q):
                         f"{p.flexible} flexible, {p.residents} residents"
     elif name == "assess":
         from shebao.collection.assess import assess
+        from shebao.collection.assess import LAST_TIMINGS
         r = assess(engine, actor, REGION, MONTH, chunk_size=args["chunk"])
         out["detail"] = f"{r.rows} contribution rows, {r.chunks} chunks, total " \
-                        f"{r.total_fen / 100:,.2f} yuan"
+                        f"{r.total_fen / 100:,.2f} yuan; " + \
+            ", ".join(f"{k} {v:.1f}" for k, v in LAST_TIMINGS.items()) + " s"
     elif name == "assess-next":
         from shebao.collection.assess import assess
+        from shebao.collection.assess import LAST_TIMINGS
         r = assess(engine, actor, REGION, NEXT_MONTH, chunk_size=args["chunk"])
-        out["detail"] = f"2025-08: {r.rows} rows (individual accounts exist already)"
+        out["detail"] = f"2025-08: {r.rows} rows (individual accounts exist already); " + \
+            ", ".join(f"{k} {v:.1f}" for k, v in LAST_TIMINGS.items()) + " s"
     elif name == "bill":
         from shebao.collection.service import make_bills
         b = make_bills(engine, actor, REGION, MONTH)

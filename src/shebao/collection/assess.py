@@ -65,6 +65,11 @@ class RunResult:
                 "total_fen": self.total_fen}
 
 
+# Seconds spent per phase by the last ``assess`` call in this process (read, compute, diff,
+# write, ledger, checkpoint) — printed by bench/monthly_cycle.py.
+LAST_TIMINGS: dict[str, float] = {}
+
+
 class _Crash(RuntimeError):
     """Raised by the crash hook in tests: the process 'dies' between two chunks."""
 
@@ -329,17 +334,26 @@ def assess(engine, actor: Actor, region: str, month: dt.date, *, chunk_size: int
     chunk_no = int(run["chunks_done"])
     correction = run["kind"] == "correction"
     done_now = 0
+    import time
+    tm = {k: 0.0 for k in ("read", "compute", "diff", "write", "ledger", "checkpoint")}
+    LAST_TIMINGS.clear()
     while lo <= int(run["hi"]):
         hi = lo + size
         with engine.begin() as conn:
             sql = sql or _chunk_sql(conn.dialect.name)
             p = {"lo": lo, "hi": hi, "r": region, "mstart": month, "mend": mend}
+            t0 = time.perf_counter()
             rows = fetch_int_matrix(conn, sql, p, 4 + len(FLAG_SCHEMES))
             decl = fetch_int_matrix(conn, _DECL_SQL, p, 5)
+            t1 = time.perf_counter()
             keys, info, amounts = compute_chunk(ctx, rows, decl, month)
+            t2 = time.perf_counter()
+            tm["read"] += t1 - t0
+            tm["compute"] += t2 - t1
             if correction:
                 old = fetch_int_matrix(conn, _OLD_SQL, p, 3 + NCOL)
                 keys, info, amounts = diff_with_previous(keys, info, amounts, old)
+                tm["diff"] += time.perf_counter() - t2
             n = len(keys)
             total = int(amounts.sum())
             key = None
@@ -357,10 +371,14 @@ def assess(engine, actor: Actor, region: str, month: dt.date, *, chunk_size: int
                     ("payer_type", "S"), ("payer_id", "i8"), ("wage_fen", "i8"),
                     ("base_fen", "i8"), ("clamp", "i2"), ("basis", "i2"), ("injury_num", "i8"),
                     *[(c, "i8") for c in model.AMOUNT_COLUMNS], ("total_fen", "i8")], data)
+                t3 = time.perf_counter()
+                tm["write"] += t3 - t2
                 batch = _ledger_batch(region, month, rid, keys, amounts)
                 if batch is not None:
                     key = f"collect.assess:{region}:{month_str(month)}:{rid}:{chunk_no}"
                     _post(ledger, conn, actor, key, batch)
+                tm["ledger"] += time.perf_counter() - t3
+            t4 = time.perf_counter()
             persons = int(len(np.unique(rows[:, 0]))) if len(rows) else 0
             conn.execute(assessment_chunk.insert().values(
                 run_id=rid, chunk_no=chunk_no, lo=lo, hi=hi, persons=persons, rows=n,
@@ -369,6 +387,8 @@ def assess(engine, actor: Actor, region: str, month: dt.date, *, chunk_size: int
                 next_lo=hi, chunks_done=chunk_no + 1,
                 persons=assessment_run.c.persons + persons,
                 rows=assessment_run.c.rows + n, total_fen=assessment_run.c.total_fen + total))
+        tm["checkpoint"] += time.perf_counter() - t4   # incl. the commit
+        LAST_TIMINGS.update(tm)
         chunk_no += 1
         done_now += 1
         lo = hi

@@ -88,7 +88,6 @@ Index("ix_contribution_region_month_person", contribution.c.region, contribution
       contribution.c.person_id)
 Index("ix_contribution_payer", contribution.c.region, contribution.c.month,
       contribution.c.payer_type, contribution.c.payer_id)
-Index("ix_contribution_run", contribution.c.run_id)
 
 assessment_run = Table(
     "assessment_run", metadata,

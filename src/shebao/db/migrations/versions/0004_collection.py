@@ -87,7 +87,6 @@ def upgrade() -> None:
                     ["region", "month", "person_id"])
     op.create_index("ix_contribution_payer", "contribution",
                     ["region", "month", "payer_type", "payer_id"])
-    op.create_index("ix_contribution_run", "contribution", ["run_id"])
 
     op.create_table(
         "assessment_run", _id(),
