@@ -127,8 +127,9 @@ def settings(prior: float, link_type: str = "dedupe_only") -> dict:
                 _lvl("name_sorted_l = name_sorted_r", 0.05, 1e-5, "same characters reordered"),
                 _lvl("jaro_winkler_similarity(name_py_l, name_py_r) >= 0.88 OR "
                      "(length(name_l) = length(name_r) AND "
-                     "levenshtein(name_l, name_r) <= 1)", 0.08, 0.01, "similar"),
-                _lvl("ELSE", 0.02, 0.99, "different"),
+                     "levenshtein(name_l, name_r) <= 1)", 0.048, 0.01, "similar"),
+                # a duplicate almost never carries an unrelated name: strong evidence against
+                _lvl("ELSE", 0.002, 0.99, "different"),
             ]},
             {"output_column_name": "dob", "comparison_levels": [
                 _lvl("dob_l IS NULL OR dob_r IS NULL", 0, 0, "null", null=True),
@@ -410,8 +411,9 @@ class RunResult:
 
 def run(engine, actor, *, auto_merge: bool = True) -> RunResult:
     """``shebao dedup run``: find duplicate pairs in the whole registry; merge those above the
-    upper threshold (clusters merge into one survivor: the lowest id with a valid citizen ID),
-    queue those between the thresholds. A merge the invariants refuse (e.g. both records hold
+    upper threshold (clusters merge into one survivor: the lowest id with a valid citizen ID;
+    a cluster never joins two valid, different citizen IDs — such a pair is queued), queue
+    those between the thresholds. A merge the invariants refuse (e.g. both records hold
     an open enrolment in the same scheme) goes to the review queue instead."""
     import time
 
@@ -448,13 +450,28 @@ def run(engine, actor, *, auto_merge: bool = True) -> RunResult:
     def better(a, b):  # the survivor: a valid ID first, then the older record
         return (not valid.get(a, False), a) < (not valid.get(b, False), b)
 
-    for p in strong:
+    # a cluster may hold at most one valid citizen ID: two valid, different IDs are two legal
+    # identities, which only a clerk may join (the pair goes to review instead)
+    has_valid: dict[int, bool] = {}
+    held_back: list[Pair] = []
+    for p in sorted(strong, key=lambda p: -p.probability):
         ra, rb = find(p.id_l), find(p.id_r)
-        if ra != rb:
-            if better(ra, rb):
-                parent[rb] = ra
-            else:
-                parent[ra] = rb
+        if ra == rb:
+            continue
+        va = has_valid.get(ra, valid.get(ra, False))
+        vb = has_valid.get(rb, valid.get(rb, False))
+        if va and vb:
+            held_back.append(p)
+            continue
+        if better(ra, rb):
+            parent[rb] = ra
+            parent.setdefault(ra, ra)
+            has_valid[ra] = va or vb
+        else:
+            parent[ra] = rb
+            parent.setdefault(rb, rb)
+            has_valid[rb] = va or vb
+    weak = weak + held_back
     merged = refused = 0
     refused_pairs = []
     by_pair = {(min(p.id_l, p.id_r), max(p.id_l, p.id_r)): p for p in strong}

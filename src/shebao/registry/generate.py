@@ -541,3 +541,14 @@ def generate_region(engine, actor: Actor, *, people: int, employers: int, region
         audit.record(conn, actor, "registry.generate", "registry", run_id,
                      detail={**res.as_json(), "seed": seed})
         return res
+
+
+def demo_region(engine, *, region: str, people: int, employers: int, seed: int = 1) -> str:
+    """Used by ``shebao demo`` (``make demo``): generate a region, return a one-line summary."""
+    from shebao.core.actor import SYSTEM
+
+    r = generate_region(engine, SYSTEM, people=people, employers=employers, region=region,
+                        seed=seed)
+    return (f"{r.persons} persons ({r.duplicates} legacy duplicates, {r.deceased} deceased), "
+            f"{r.employers} employers, {r.spells} employment spells, {r.enrolments} "
+            f"enrolments in {r.seconds:.1f} s")
