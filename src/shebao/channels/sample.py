@@ -39,6 +39,7 @@ class World:
     users: dict[tuple[str, str], sec.User] = field(default_factory=dict)  # (role, district)
     passwords: dict[str, str] = field(default_factory=dict)     # username → password
     spells: dict[str, int] = field(default_factory=dict)        # district → employment id
+    cases: dict[str, int] = field(default_factory=dict)         # district → submitted case
 
 
 def _pw() -> str:
@@ -68,7 +69,64 @@ def build_world(engine, *, with_ledger: bool = True) -> World:
     _user(engine, w, "benefits_clerk-2-310104", "benefits_clerk", "310104")
     if with_ledger:
         _post_contributions(engine, w)
+        _bill_a_month(engine, w)
+        _pension_case(engine, w)
     return w
+
+
+def _pension_case(engine, w: World) -> None:
+    """A man of 310104 born 1965-08-15 with 15 years at the average wage and 300,000.00 on his
+    account: his case computed and submitted by benefits_clerk-310104 (the maker)."""
+    try:
+        from shebao.benefits import determination as det
+        from shebao.ledger import model as lm
+        from shebao.ledger import service as ledger
+    except ModuleNotFoundError:
+        return
+    import numpy as np
+
+    from shebao.core.money import to_fen
+    from shebao.registry import service as reg
+    from shebao.rules import load_rules
+    d = "310104"
+    cid = citizen_id(d, dt.date(1965, 8, 15), 31)
+    pid = reg.register_person(engine, REGISTRAR, citizen_id=cid, name="王建国",
+                              pension_region=d, residence_region=d, phone="13900139000",
+                              bank_name="中国工商银行", bank_account="6222000011112222")
+    w.persons["pensioner"], w.citizen_ids["pensioner"] = pid, cid
+    rules = load_rules()
+    rows = [dict(region="310000", period_start=dt.date(y, 7, 1), months=12,
+                 base_total_fen=to_fen(rules.value("wage.average_monthly", "310000",
+                                                   dt.date(y, 7, 1))) * 12)
+            for y in range(2010, 2025)]
+    maker = w.users[("benefits_clerk-310104", "")].actor()
+    det.record_history(engine, maker, pid, rows)
+    ledger.open_individual_accounts(engine, SYSTEM, d, "pension", [pid])
+    be = lm.contribution_entry(d, "pension", dt.date(2024, 12, 31), debit_kind="fund_bank",
+                               person_ids=np.array([pid]), pooled_fen=np.array([0]),
+                               individual_fen=np.array([30000000]), source="sample")
+    ledger.post_batch(engine, SYSTEM, f"sample:pensioner:{pid}", lm.Batch([be]),
+                      open_missing=True)
+    case = det.open_case(engine, maker, pid, region=d)
+    det.submit_case(engine, maker, case)
+    w.cases[d] = case
+
+
+BILL_MONTH = dt.date(2025, 8, 1)
+
+
+def _bill_a_month(engine, w: World) -> None:
+    """A declared wage, an assessment and the bills of August 2025 in each district."""
+    try:
+        from shebao.collection import service as coll
+        from shebao.collection.assess import assess
+    except ModuleNotFoundError:
+        return
+    for d in DISTRICTS:
+        coll.declare_wage(engine, SYSTEM, person_id=w.persons[d], employer_id=w.employers[d],
+                          year=2025, wage_fen=1200000, source="sample")
+        assess(engine, SYSTEM, d, BILL_MONTH)
+        coll.make_bills(engine, SYSTEM, d, BILL_MONTH)
 
 
 def _user(engine, w: World, username: str, role: str, scope: str, **ids) -> None:

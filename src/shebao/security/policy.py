@@ -31,6 +31,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # collection
     "collection.read": frozenset({"collection_clerk", "inspector", "administrator", "employer"}),
     "declaration.write": frozenset({"collection_clerk", "employer"}),
+    "collection.run": frozenset({"collection_clerk"}),
     # ledger
     "account.read": frozenset({"collection_clerk", "benefits_clerk", "inspector",
                                "administrator", "citizen"}),

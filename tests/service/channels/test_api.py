@@ -90,7 +90,7 @@ def test_person_read_records_the_stated_purpose(app, engine, world):
 def test_statement_api_and_citizen_contact(app, engine, world):
     c = _api(app, engine, world, "citizen-310101")
     st = c.get("/api/v1/me/statements/pension").json()
-    assert st["closing_balance"] == "8640.00" and len(st["items"]) == 12
+    assert st["closing_balance"] == "9600.00" and len(st["items"]) == 13   # 12 + Aug 2025
     page = c.get("/api/v1/me/statements/pension", params={"limit": 5}).json()
     assert len(page["items"]) == 5 and page["next_cursor"]
     r = c.put("/api/v1/me/contact", json={"phone": "13700000000", "notify_channels": []})

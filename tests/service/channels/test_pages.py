@@ -71,7 +71,7 @@ def test_person_view_shows_enrolments_balance_history(login, world):
     r = login("benefits_clerk-310104").get(f"/staff/persons/{world.persons['310104']}")
     assert r.status_code == 200
     assert r.text.count("<tr><td>") >= 5                  # five employee schemes
-    assert "¥8,640.00" in r.text                          # 12 × 720.00 on the pension account
+    assert "¥9,600.00" in r.text          # 12 × 720.00 + 960.00 (Aug 2025) on the pension account
     assert "徐汇测试有限公司" in r.text
 
 
@@ -95,7 +95,7 @@ def test_audit_page_for_inspectors_only_and_chain_verifies(login):
 def test_citizen_record_statement_and_pdf(login, world):
     c = login("citizen-310101")
     home = c.get("/me")
-    assert home.status_code == 200 and "张伟" in home.text and "¥8,640.00" in home.text
+    assert home.status_code == 200 and "张伟" in home.text and "¥9,600.00" in home.text
     st = c.get("/me/statement/pension")
     assert st.status_code == 200 and st.text.count("¥720.00") == 13   # 12 credits + 1st balance
     pdf = c.get("/me/statement/pension.pdf")
@@ -113,7 +113,7 @@ def test_citizen_sees_who_read_their_data(login, world):
 def test_estimator_prefilled_from_the_record_and_computes(login):
     c = login("citizen-310101")
     form = c.get("/me/estimate")
-    assert 'value="8640.00"' in form.text and 'value="310101"' in form.text
+    assert 'value="9600.00"' in form.text and 'value="310101"' in form.text
     r = c.post("/me/estimate", data={"region": "310000", "retirement_date": "2025-09-01",
                                      "age_years": "60", "avg_index": "1.0",
                                      "contribution_months": "420",

@@ -21,7 +21,9 @@ EXTRA = ["citizen", "employer", "collection_clerk", "benefits_clerk", "inspector
          "suspended", "ended", "deceased", "emigrated", "merged", "closed", "sms", "app",
          "mail", "post", "wechat", "resignation", "dismissal", "contract_end", "bankruptcy",
          "mutual_agreement", "retirement", "death", "transfer", "other", "persons",
-         "employers", "employment"]
+         "employers", "employment", "open", "incomplete", "ineligible", "computed",
+         "submitted", "partial", "paid", "overpaid", "approve", "reject", "submit",
+         "recompute", "assessed", "billed", "collected", "flexible", "released", "stopped"]
 
 
 def used_ids() -> set[str]:

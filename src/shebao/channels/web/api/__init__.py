@@ -9,7 +9,7 @@ MODULES = [
     ("shebao.channels.web.api.registry", "shebao.registry.service"),
     ("shebao.channels.web.api.ledger", "shebao.ledger.service"),
     ("shebao.channels.web.api.collection", "shebao.collection.service"),
-    ("shebao.channels.web.api.benefits", "shebao.benefits.service"),
+    ("shebao.channels.web.api.benefits", "shebao.benefits.determination"),
 ]
 
 

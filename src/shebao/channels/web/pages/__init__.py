@@ -14,7 +14,7 @@ MODULES = [
     ("shebao.channels.web.pages.employer", None),
     ("shebao.channels.web.pages.registry", "shebao.registry.service"),
     ("shebao.channels.web.pages.collection", "shebao.collection.service"),
-    ("shebao.channels.web.pages.benefits", "shebao.benefits.service"),
+    ("shebao.channels.web.pages.benefits", "shebao.benefits.determination"),
 ]
 
 

@@ -1,0 +1,183 @@
+"""API: pension cases (compute → submit → approve/reject by another clerk) and payroll runs
+(submit → approve by another clerk). Approvals move money: they take Idempotency-Key."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from pydantic import BaseModel, Field
+
+from shebao.benefits import determination as det
+from shebao.channels import benefits_views as bv
+from shebao.core.actor import Actor
+from shebao.core.errors import InputError
+
+from .. import idempotency, pagination
+from ..deps import current_actor, engine, purpose
+from ..pagination import Page
+
+router = APIRouter()
+Limit = Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)]
+Cursor = Annotated[str | None, Query(max_length=200)]
+IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
+                                       description="required: a unique value per operation")]
+Status = Literal["open", "incomplete", "ineligible", "computed", "submitted", "approved",
+                 "rejected"]
+
+
+class CaseBrief(BaseModel):
+    id: int
+    person_id: int
+    citizen_id: str
+    name: str
+    region: str
+    status: str
+    claim: str
+    retirement_date: str | None
+    total: str | None
+    opened_by: str
+    decided_by: str | None
+
+
+class Approval(BaseModel):
+    maker: str
+    checker: str | None
+    status: str
+    reason: str | None
+
+
+class CaseOut(BaseModel):
+    id: int
+    person_id: int
+    region: str
+    status: str
+    claim: str
+    category: str | None
+    retirement_date: str | None
+    opened_by: str
+    decided_by: str | None
+    reason: str | None
+    basic: str | None
+    account: str | None
+    transitional: str | None
+    total: str | None
+    missing: list | dict | None
+    options: list | dict | None
+    approval: Approval | None
+
+
+class CaseIn(BaseModel):
+    person_id: int = Field(ge=1, le=2 ** 62)
+    region: str | None = Field(None, pattern=r"^\d{6}$")
+
+
+class RejectIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class RunOut(BaseModel):
+    id: int
+    region: str
+    month: str
+    status: str
+    payments: int
+    total: str
+    individual_account_part: str
+    created_by: str
+    maker: str | None
+    checker: str | None
+
+
+def _id(v: int, field: str) -> int:
+    if v < 1 or v > 2 ** 62:
+        raise InputError("not a valid id", field=field)
+    return v
+
+
+@router.get("/pension/cases", response_model=Page[CaseBrief], tags=["benefits"],
+            summary="Pension cases in my region scope, newest first")
+def cases(status: Status | None = None, limit: Limit = 50, cursor: Cursor = None,
+          actor: Actor = Depends(current_actor), eng=Depends(engine)):
+    items, nxt = bv.cases(eng, actor, status=status, limit=limit,
+                          after=pagination.decode(cursor))
+    return Page[CaseBrief](items=items, next_cursor=pagination.encode(nxt) if nxt else None)
+
+
+@router.post("/pension/cases", response_model=CaseOut, status_code=201, tags=["benefits"],
+             summary="Open and compute a retirement case (maker)")
+def open_case(body: CaseIn, actor: Actor = Depends(current_actor), eng=Depends(engine)):
+    cid = bv.open_case(eng, actor, body.person_id, body.region)
+    return bv.case_json(bv.case(eng, actor, cid, purpose="case opened"))
+
+
+@router.get("/pension/cases/{case_id}", response_model=CaseOut, tags=["benefits"],
+            summary="A case with its decision (audited read)")
+def get_case(case_id: int, actor: Actor = Depends(current_actor),
+             why: str | None = Depends(purpose), eng=Depends(engine)):
+    return bv.case_json(bv.case(eng, actor, _id(case_id, "case_id"), purpose=why))
+
+
+@router.post("/pension/cases/{case_id}/submit", response_model=CaseOut, tags=["benefits"],
+             summary="Put a computed case up for a second clerk (maker)")
+def submit_case(case_id: int, actor: Actor = Depends(current_actor), eng=Depends(engine)):
+    bv._staff(actor, "pension.compute")
+    det.submit_case(eng, actor, _id(case_id, "case_id"))
+    return bv.case_json(bv.case(eng, actor, case_id, purpose="case submitted"))
+
+
+@router.post("/pension/cases/{case_id}/approve", response_model=CaseOut, tags=["benefits"],
+             summary="Approve (checker, never the maker): the pension is awarded; needs "
+             "Idempotency-Key")
+def approve_case(request: Request, case_id: int, idempotency_key: IdemKey = None,
+                 actor: Actor = Depends(current_actor), eng=Depends(engine)):
+    _id(case_id, "case_id")
+
+    def do():
+        bv._staff(actor, "pension.approve")
+        det.approve_case(eng, actor, case_id)
+        return bv.case_json(bv.case(eng, actor, case_id, purpose="case approved"))
+    return idempotency.run(request, actor.id, idempotency_key, {"case_id": case_id}, do)
+
+
+@router.post("/pension/cases/{case_id}/reject", response_model=CaseOut, tags=["benefits"],
+             summary="Reject with a reason (checker)")
+def reject_case(case_id: int, body: RejectIn, actor: Actor = Depends(current_actor),
+                eng=Depends(engine)):
+    bv._staff(actor, "pension.approve")
+    det.reject_case(eng, actor, _id(case_id, "case_id"), reason=body.reason)
+    return bv.case_json(bv.case(eng, actor, case_id, purpose="case rejected"))
+
+
+@router.get("/payroll/runs", response_model=Page[RunOut], tags=["benefits"],
+            summary="Payroll runs in my region scope, newest first")
+def runs(limit: Limit = 50, cursor: Cursor = None, actor: Actor = Depends(current_actor),
+         eng=Depends(engine)):
+    items, nxt = bv.runs(eng, actor, limit=limit, after=pagination.decode(cursor))
+    return Page[RunOut](items=items, next_cursor=pagination.encode(nxt) if nxt else None)
+
+
+def _run(eng, actor, run_id) -> dict:
+    for r in bv.runs(eng, actor, limit=10 ** 6, after=None)[0]:
+        if r["id"] == run_id:
+            return r
+    raise InputError(f"no payroll run {run_id}", field="run_id")
+
+
+@router.post("/payroll/runs/{run_id}/submit", response_model=RunOut, tags=["benefits"],
+             summary="Put a computed payroll run up for a second clerk (maker)")
+def submit_run(run_id: int, actor: Actor = Depends(current_actor), eng=Depends(engine)):
+    bv.submit_run(eng, actor, _id(run_id, "run_id"))
+    return _run(eng, actor, run_id)
+
+
+@router.post("/payroll/runs/{run_id}/approve", response_model=RunOut, tags=["benefits"],
+             summary="Approve a payroll run for release (checker, never the maker); needs "
+             "Idempotency-Key")
+def approve_run(request: Request, run_id: int, idempotency_key: IdemKey = None,
+                actor: Actor = Depends(current_actor), eng=Depends(engine)):
+    _id(run_id, "run_id")
+
+    def do():
+        bv.approve_run(eng, actor, run_id)
+        return _run(eng, actor, run_id)
+    return idempotency.run(request, actor.id, idempotency_key, {"run_id": run_id}, do)

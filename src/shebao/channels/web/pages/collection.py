@@ -1,0 +1,183 @@
+"""Collection pages: the month dashboard (staff), declarations and bills (employer), the
+declarations on a person's page."""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import re
+import tempfile
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, Request
+
+from shebao.channels import collection_views as cv
+from shebao.channels import views
+from shebao.collection import service as coll
+from shebao.core.errors import InputError, InvariantError, PermissionDenied
+from shebao.core.money import to_fen
+from shebao.core.periods import month_str, parse_month
+from shebao.security import policy
+from shebao.security.service import User
+
+from .. import i18n
+from ..deps import engine
+from ..render import render
+from .common import employer_user, user_with
+
+router = APIRouter(include_in_schema=False)
+NAV = {"staff": [("/staff/collection", "Collection", 40, "collection.read")],
+       "employer": [("/employer/declare", "Declare bases", 20, None),
+                    ("/employer/bills", "Bills", 30, None)]}
+_WAGE = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
+
+
+# ---------------------------------------------------------------- staff dashboard
+
+@router.get("/staff/collection")
+def dashboard(request: Request, region: str = "", month: str = "",
+              user: User = Depends(user_with("collection.read")), eng=Depends(engine)):
+    errors, d, chart = {}, None, None
+    region = region.strip() or (user.scope if user.scope.isdigit() else "")
+    values = {"region": region, "month": month}
+    if region:
+        try:
+            m = parse_month(month) if month else cv.latest_month(eng, region)
+        except ValueError as exc:
+            errors["month"] = str(exc)
+            m = None
+        if m is None and not errors:
+            errors["month"] = "no bills in this region yet; give a month YYYY-MM"
+        if not errors:
+            values["month"] = month_str(m)
+            try:
+                d = cv.dashboard(eng, user.actor(), region, m)
+            except InputError as exc:
+                errors[exc.field or "region"] = exc.reason
+            except PermissionDenied as exc:
+                errors["region"] = str(exc)
+            if d and d["by_scheme"]:
+                tr = i18n.translations(i18n.pick(request.cookies.get("lang"))).gettext
+                labels = {k: tr(k) for k in list(d["by_scheme"]) + ["assessed", "billed",
+                                                                      "collected"]}
+                chart = base64.b64encode(cv.chart_svg(d["by_scheme"], labels).encode()).decode()
+    else:
+        errors["region"] = "a six-digit region code"
+    return render(request, "staff/collection.html", {
+        "user": user, "d": d, "chart": chart, "errors": errors if region or month else {},
+        "values": values}, status=422 if errors and (region or month) else 200)
+
+
+def person_section(eng, actor, person_id: int) -> dict | None:
+    if not policy.has(actor, "collection.read") and actor.role not in ("benefits_clerk",):
+        return None
+    rows = coll.declarations(eng, actor, person_id)
+    return {"template": "staff/_declarations.html", "declarations": rows}
+
+
+# ---------------------------------------------------------------- employer
+
+@router.get("/employer/declare")
+def declare_form(request: Request, user: User = Depends(employer_user), eng=Depends(engine)):
+    return _declare(request, user, eng, {}, {"year": str(dt.date.today().year)})
+
+
+def _declare(request, user, eng, errors, values, status=200, done=None, report=None):
+    staff, _ = views.employees(eng, user.actor(), user.employer_id, limit=200, after=None,
+                               current_only=True, purpose="employer portal: declaration form")
+    return render(request, "employer/declare.html", {
+        "user": user, "staff": staff, "errors": errors, "values": values, "done": done,
+        "report": report}, status=status)
+
+
+@router.post("/employer/declare")
+async def declare(request: Request, user: User = Depends(employer_user), eng=Depends(engine)):
+    f = await request.form()
+    values = {k: (f.get(k) or "").strip() for k in ("person_id", "year", "wage")}
+    errors = {}
+    year = _year(values["year"], errors)
+    if not values["person_id"].isdigit():
+        errors["person_id"] = "choose an employee"
+    if not _WAGE.match(values["wage"]):
+        errors["wage"] = "an amount in yuan, e.g. 8500 or 8500.50"
+    if errors:
+        return _declare(request, user, eng, errors, values, status=422)
+    pid = int(values["person_id"])
+    try:
+        with eng.connect() as conn:
+            views.check_person(conn, user.actor(), pid)
+        done = coll.declare_wage(eng, user.actor(), person_id=pid, employer_id=user.employer_id,
+                                 year=year, wage_fen=to_fen(values["wage"]), source="web")
+    except (InputError, InvariantError) as exc:
+        fld = {"wage": "wage", "year": "year"}.get(getattr(exc, "field", None), "person_id")
+        return _declare(request, user, eng, {fld: getattr(exc, "reason", str(exc))}, values,
+                        status=422)
+    return _declare(request, user, eng, {}, values, done=done.as_dict())
+
+
+@router.post("/employer/declare/upload")
+async def declare_upload(request: Request, user: User = Depends(employer_user),
+                         eng=Depends(engine)):
+    f = await request.form()
+    dry = f.get("dry_run") is not None
+    values = {"year": (f.get("year") or "").strip(), "dry_run": dry}
+    errors = {}
+    year = _year(values["year"], errors, key="upload_year")
+    upload = f.get("file")
+    data = await upload.read() if hasattr(upload, "read") else b""
+    name = Path(getattr(upload, "filename", "") or "").name
+    if not data:
+        errors["file"] = "choose a CSV file: citizen_id,uscc,wage"
+    elif len(data) > 10 * 1024 * 1024:
+        errors["file"] = "at most 10 MiB"
+    if errors:
+        return _declare(request, user, eng, errors, values, status=422)
+    tmp = Path(tempfile.mkdtemp(prefix="shebao-decl-"))
+    path = tmp / (name or "declarations.csv")
+    path.write_bytes(data)
+    try:
+        firm = views.employer_detail(eng, user.actor(), user.employer_id)
+        _only_own_rows(path, firm["uscc"])
+        report = coll.upload_declarations(eng, user.actor(), path, year=year,
+                                          dry_run=dry).as_dict()
+    except InputError as exc:
+        return _declare(request, user, eng, {"file": str(exc).replace(str(path), name)}, values,
+                        status=422)
+    report["file"] = name
+    return _declare(request, user, eng, {}, values, report=report)
+
+
+def _only_own_rows(path: Path, uscc: str) -> None:
+    """An employer's file may name only the employer itself."""
+    import csv
+    import io
+    text = path.read_bytes()
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            rows = list(csv.DictReader(io.StringIO(text.decode(enc))))
+            break
+        except (UnicodeDecodeError, csv.Error):
+            rows = []
+    for i, r in enumerate(rows, start=2):
+        if (r.get("uscc") or "").strip().upper() not in ("", uscc):
+            raise InputError(f"row {i} names another employer ({r.get('uscc')}); upload only "
+                             f"your own employees", field="file")
+
+
+def _year(text: str, errors: dict, key: str = "year") -> int | None:
+    if not text.isdigit() or not 1990 <= int(text) <= 2100:
+        errors[key] = "a year, e.g. 2025"
+        return None
+    return int(text)
+
+
+@router.get("/employer/bills")
+def bills(request: Request, user: User = Depends(employer_user), eng=Depends(engine)):
+    items, _ = cv.bills_of_employer(eng, user.actor(), user.employer_id, limit=120, after=None)
+    return render(request, "employer/bills.html", {"user": user, "bills": items})
+
+
+@router.get("/employer/bills/{bill_id}")
+def bill_view(request: Request, bill_id: int, user: User = Depends(employer_user),
+              eng=Depends(engine)):
+    b = cv.bill_detail(eng, user.actor(), bill_id)
+    return render(request, "employer/bill.html", {"user": user, "b": b})
