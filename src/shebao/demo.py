@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from shebao.core.actor import SYSTEM
 from shebao.core.regions import name as region_name
 from shebao.db.engine import database_url, make_engine
 from shebao.db.migrate import upgrade
@@ -34,7 +35,7 @@ def _optional(module: str):
 def _parameters_summary(region: str, on: dt.date) -> Table:
     rules = load_rules()
     t = Table(title=f"Parameters in force for {region} {region_name(region) or ''} on {on}")
-    for col in ("parameter", "value", "unit", "from region", "reference"):
+    for col in ("parameter", "value", "unit", "from"):
         t.add_column(col, overflow="fold")
     for n in ("contribution.base.floor", "contribution.base.ceiling", "pension.calc_base",
               "contribution.pension.employer_rate", "contribution.pension.employee_rate",
@@ -42,7 +43,7 @@ def _parameters_summary(region: str, on: dt.date) -> Table:
               "collection.late_fee_rate", "pension.account_interest_rate"):
         if rules.has(n, region, on):
             r = rules.lookup(n, region, on)
-            t.add_row(n, str(r.value), r.unit, r.region_from, r.reference[:60])
+            t.add_row(n, str(r.value), r.unit, r.region_from)
     return t
 
 
@@ -62,6 +63,7 @@ def app(region: str = typer.Option("310104", help="GB/T 2260 code of the demo re
                   f"values, regions {', '.join(sorted(rules.regions_defined()))}")
     on = dt.date(2026, 1, 1)
     console.print(_parameters_summary(region, on))
+    console.print("   (each value's legal reference: shebao rules show NAME --region CODE --date D)")
     engine = make_engine(url)
     done = ["database", "parameters"]
     next_steps = [
@@ -72,20 +74,31 @@ def app(region: str = typer.Option("310104", help="GB/T 2260 code of the demo re
     ]
 
     gen = _optional("shebao.registry.generate")
-    if gen is not None and hasattr(gen, "demo_region"):
-        console.print(f"3. registry: generating {people} persons and {employers} employers in {region}")
-        summary = gen.demo_region(engine, region=region, people=people, employers=employers)
-        console.print(f"   {summary}")
+    if gen is not None:
+        existing = _count(engine, "SELECT COUNT(*) FROM person")
+        if existing:
+            console.print(f"3. registry: {existing} persons already there (delete ./var to start "
+                          f"afresh)")
+        else:
+            console.print(f"3. registry: generating {people} persons and {employers} employers "
+                          f"in {region}")
+            res = gen.generate_region(engine, SYSTEM, people=people, employers=employers,
+                                      region=region, today=on)
+            console.print(f"   {res.as_json()}")
         done.append("registry")
+        next_steps += ["shebao quality report", "shebao dedup run"]
     else:
-        console.print("3. registry: not available in this build")
+        console.print("3. registry: not in this build")
 
     coll = _optional("shebao.collection.demo")
     if coll is not None and "registry" in done:
-        console.print(f"4. collection: {months} monthly cycles")
-        for fig in coll.run_months(engine, region, months):
-            console.print(f"   {fig}")
+        console.print(f"4. collection: {months} monthly cycles (assess → bill → bank → post → "
+                      f"reconcile → arrears)")
+        figs = coll.run_months(engine, region, months)
+        console.print(_figures_table(figs))
         done.append("collection")
+        next_steps += [f"shebao collect reconcile --region {region} --month {figs[-1]['month']}",
+                       "shebao ledger check"]
 
     pay = _optional("shebao.benefits.demo")
     if pay is not None and "collection" in done:
@@ -98,6 +111,48 @@ def app(region: str = typer.Option("310104", help="GB/T 2260 code of the demo re
     console.print("Next, try:")
     for s in next_steps:
         console.print(f"  .venv/bin/{s}")
-    web = _optional("shebao.channels.web.demo")
-    if serve and web is not None and not os.environ.get("SHEBAO_DEMO_NO_SERVE"):
-        web.serve_demo(engine, region)
+    channels = _optional("shebao.channels.cli")
+    if serve and channels is not None and not os.environ.get("SHEBAO_DEMO_NO_SERVE"):
+        from shebao.security.demo import seed_demo_users
+
+        person_id, employer_id = _demo_citizen_and_employer(engine, region)
+        console.rule("web portals")
+        seed_demo_users(engine, region=region, person_id=person_id, employer_id=employer_id,
+                        out=console.print)
+        console.print("staff back office /staff · citizen portal /me · employer portal /employer "
+                      "· API /api/v1/docs — Ctrl-C stops the server")
+        engine.dispose()
+        channels.serve(host="127.0.0.1", port=int(os.environ.get("SHEBAO_PORT", "8000")),
+                       db=url, dev=True)
+
+
+def _count(engine, sql: str) -> int:
+    from sqlalchemy import text
+
+    with engine.connect() as c:
+        return int(c.execute(text(sql)).scalar_one())
+
+
+def _demo_citizen_and_employer(engine, region: str):
+    """An employed person of the region and their employer, for the demo portal logins."""
+    from sqlalchemy import text
+
+    with engine.connect() as c:
+        row = c.execute(text(
+            "SELECT e.person_id, e.employer_id FROM employment e "
+            "ORDER BY e.person_id LIMIT 1")).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def _figures_table(figs: list[dict]) -> Table:
+    """One column per month, one row per figure (reads well on a narrow terminal)."""
+    t = Table(title="collection, month by month (amounts in yuan)")
+    t.add_column("figure")
+    for f in figs:
+        t.add_column(f["month"], justify="right")
+    rows = ["persons", "assessed", "bills", "debits", "collected", "suspense", "partial",
+            "overpaid", "outstanding", "reimport_posted", "reconciled", "in_arrears",
+            "flagged_for_supervision", "late_fees"]
+    for r in rows:
+        t.add_row(r.replace("_", " "), *[str(f.get(r, "")) for f in figs])
+    return t
