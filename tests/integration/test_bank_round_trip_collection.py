@@ -104,6 +104,24 @@ def test_bank_round_trip(engine, db_url, tmp_path):
     assert q(engine, "SELECT COUNT(*) FROM bank_import WHERE status = 'rejected'") == len(expect)
     assert q(engine, "SELECT COUNT(*) FROM ledger_entry") == entries
 
+    # the clerk applies the stranger's money (in suspense) to an open bill
+    queue = bank.suspense(engine, REGION)
+    stranger = next(x for x in queue if x["status"] == "unmatched")
+    with engine.connect() as c:
+        target = c.execute(text("SELECT e2e_id FROM bill WHERE paid_fen = 0 AND total_fen > "
+                                ":a ORDER BY id LIMIT 1"), {"a": 12345}).scalar_one()
+    before = ledger.balance(engine, f"{REGION}.pension.suspense")
+    done = bank.resolve_suspense(engine, CLERK, stranger["receipt_id"], target)
+    assert done["applied"] == "123.45" and done["left_in_suspense"] == "0.00"
+    assert ledger.balance(engine, f"{REGION}.pension.suspense") == before - 12345
+    assert q(engine, "SELECT paid_fen FROM bill WHERE e2e_id = :e", e=target) == 12345
+    with pytest.raises(InputError):
+        bank.resolve_suspense(engine, CLERK, stranger["receipt_id"], target)
+    assert reconcile(engine, CLERK, REGION, JULY).ok
+    service.make_bills(engine, CLERK, REGION, JULY)     # nothing changed: paid amounts stay
+    assert q(engine, "SELECT paid_fen FROM bill WHERE e2e_id = :e", e=target) == 12345
+    entries = q(engine, "SELECT COUNT(*) FROM ledger_entry")
+
     # arrears: unpaid employer bills accrue the fee; big ones are flagged for supervision
     a = arrears(engine, CLERK, REGION, dt.date(2025, 12, 1))
     emp = [p for p in a.payers if p["payer_type"] == "employer"]

@@ -222,6 +222,35 @@ def import_bank(file: Path = typer.Argument(..., help="camt.053.001.08 XML or re
     console.print_json(json.dumps(r.as_dict(), ensure_ascii=False))
 
 
+@app.command("suspense")
+def suspense_cmd(region: str = typer.Option(...), as_json: bool = typer.Option(False, "--json")):
+    """The clerk's queue: money received that matches no bill (or more than the bill)."""
+    from . import bank
+    rows = bank.suspense(make_engine(), region)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    t = Table(title=f"suspense {region}: {len(rows)} receipts")
+    for c in ("receipt_id", "bank_ref", "e2e_id", "amount", "in_suspense", "booked_on", "status"):
+        t.add_column(c)
+    for r in rows:
+        t.add_row(*(str(r[c]) for c in ("receipt_id", "bank_ref", "e2e_id", "amount",
+                                        "in_suspense", "booked_on", "status")))
+    console.print(t)
+
+
+@app.command("resolve")
+def resolve_cmd(receipt_id: int = typer.Option(..., "--receipt"),
+                e2e_id: str = typer.Option(..., "--e2e", help="the bill to pay from suspense")):
+    """Apply money held in suspense to a bill (ledger: suspense → receivables)."""
+    from . import bank
+    try:
+        r = bank.resolve_suspense(make_engine(), _actor(), receipt_id, e2e_id)
+    except ShebaoError as exc:
+        _fail(exc)
+    console.print_json(json.dumps(r, ensure_ascii=False))
+
+
 @app.command("simulate-bank")
 def simulate_bank(export_file: Path = typer.Argument(...),
                   fmt: str = typer.Option("camt053", "--format", help="camt053 | csv"),

@@ -550,8 +550,8 @@ def _refresh_paid(conn, bill_ids) -> None:
     conn.execute(text(f"""UPDATE bill_line SET paid_fen = COALESCE((SELECT SUM(a.amount_fen)
         FROM receipt_alloc a WHERE a.bill_id = bill_line.bill_id AND a.scheme = bill_line.scheme),
         0) WHERE bill_id IN ({ids})"""))
-    conn.execute(text(f"""UPDATE bill SET paid_fen = COALESCE((SELECT SUM(r.applied_fen)
-        FROM receipt r WHERE r.bill_id = bill.id), 0) WHERE id IN ({ids})"""))
+    conn.execute(text(f"""UPDATE bill SET paid_fen = COALESCE((SELECT SUM(a.amount_fen)
+        FROM receipt_alloc a WHERE a.bill_id = bill.id), 0) WHERE id IN ({ids})"""))
     conn.execute(text(f"""UPDATE bill SET status = CASE
         WHEN paid_fen = 0 THEN 'open' WHEN paid_fen < total_fen THEN 'partial'
         WHEN EXISTS (SELECT 1 FROM receipt r WHERE r.bill_id = bill.id AND r.excess_fen > 0)
