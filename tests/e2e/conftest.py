@@ -70,3 +70,4 @@ def sign_in(page, live, username):
     page.fill("#f-username", username)
     page.fill("#f-password", live.world.passwords[username])
     page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
