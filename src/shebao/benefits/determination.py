@@ -33,10 +33,9 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
-from fractions import Fraction
 
 import numpy as np
-from sqlalchemy import and_, func, insert, select, text, update
+from sqlalchemy import and_, bindparam, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from shebao.core import regions
@@ -322,14 +321,17 @@ def _compute_chunk(conn: Connection, ids: list[int]) -> dict[int, str]:
         hist.setdefault(r["person_id"], []).append(dict(r))
 
     ctxs = [_Ctx(c, persons[c["person_id"]]) for c in cases]
-    ok: list[_Ctx] = []
     for ctx in ctxs:
         _gather(conn, rules, ctx, hist.get(ctx.case["person_id"], []))  # InputError: the claim
-        if not ctx.missing and ctx.inputs.get("eligible"):
-            ok.append(ctx)
+    _accounts(conn, rules, [x for x in ctxs if not x.missing and "_account" in x.inputs])
+    ok = [x for x in ctxs if not x.missing and x.inputs.get("eligible")]
+    for x in ctxs:
+        x.inputs.pop("_account", None)
+        if x not in ok:
+            x.inputs.pop("_table", None)
     amounts = _amounts(ok) if ok else {}
     t = _now()
-    result = {}
+    result, updates = {}, []
     for ctx in ctxs:
         cid = ctx.case["id"]
         values = dict(computed_at=t, missing=None, options=None, basic_fen=None,
@@ -351,13 +353,16 @@ def _compute_chunk(conn: Connection, ids: list[int]) -> dict[int, str]:
             decision["result"] = {k: fen_to_yuan_str(a[k]) for k in
                                   ("basic", "account", "transitional", "total")}
         values["decision"] = json.dumps(decision, ensure_ascii=False, sort_keys=True)
-        conn.execute(update(pension_case).where(pension_case.c.id == cid).values(
-            status=status, **values))
+        updates.append({"cid": cid, "status": status, **values})
         result[cid] = status
+    if updates:   # one executemany for the chunk
+        conn.execute(update(pension_case).where(pension_case.c.id == bindparam("cid")).values(
+            {k: bindparam(k) for k in updates[0] if k != "cid"}), updates)
     return result
 
 
 def _gather(conn, rules, ctx: _Ctx, rows: list[dict]) -> None:
+    """Everything of one case that needs no further query (history already read)."""
     c, p = ctx.case, ctx.person
     region = c["region"]
     ctx.inputs.update({"person_id": c["person_id"], "claim_region": region,
@@ -450,28 +455,67 @@ def _gather(conn, rules, ctx: _Ctx, rows: list[dict]) -> None:
         ctx.missing.append(f"age {age_m // 12} is outside the divisor ages")
         return
     ctx.inputs.update({"calc_base": str(cb), "rate": str(rate), "coefficient": str(coef)})
-    # ---- individual account at retirement (with this year's interest to date)
-    code = account_code(region, "pension", "individual", c["person_id"])
-    acct = conn.execute(select(ledger_account.c.id).where(ledger_account.c.code == code)).first()
-    if acct is None:
-        ctx.missing.append(f"individual account {code} (not in the ledger)")
-        return
-    year_start = dt.date(ret.year, 1, 1)
-    opening = -int(conn.execute(select(func.coalesce(func.sum(ledger_posting.c.amount), 0)).where(
-        and_(ledger_posting.c.account_id == acct.id,
-             ledger_posting.c.effective_date < year_start))).scalar_one())
-    monthly = np.zeros(12, dtype=np.int64)
-    for r in conn.execute(select(ledger_posting.c.effective_date, ledger_posting.c.amount).where(
-            and_(ledger_posting.c.account_id == acct.id,
-                 ledger_posting.c.effective_date >= year_start,
-                 ledger_posting.c.effective_date < ret.replace(day=1)))):
-        monthly[_date(r.effective_date).month - 1] -= int(r.amount)
+    # ---- individual account at retirement: read set-based for the chunk (see _accounts)
+    ctx.inputs["_table"] = table
+    ctx.inputs["_account"] = (account_code(region, "pension", "individual", c["person_id"]), ret)
+
+
+def _in(col, values: list):
+    return col.in_(values) if values else col.in_([-1])
+
+
+def _accounts(conn, rules, ctxs: list[_Ctx]) -> None:
+    """Individual-account balance at retirement for many cases in a few queries: the balance
+    before the retirement year (one grouped query per retirement year), this year's credits by
+    month (one query), plus this year's interest to the retirement month by the monthly-product
+    method at the rate in force for that year."""
+    codes = [x.inputs["_account"][0] for x in ctxs]
+    ids = {}
+    for i in range(0, len(codes), CHUNK):
+        for r in conn.execute(select(ledger_account.c.code, ledger_account.c.id).where(
+                ledger_account.c.code.in_(codes[i:i + CHUNK]))):
+            ids[r.code] = r.id
+    have = [x for x in ctxs if x.inputs["_account"][0] in ids]
+    for x in ctxs:
+        if x.inputs["_account"][0] not in ids:
+            x.missing.append(f"individual account {x.inputs['_account'][0]} (not in the ledger)")
+    by_year: dict[int, list[_Ctx]] = {}
+    for x in have:
+        by_year.setdefault(x.inputs["_account"][1].year, []).append(x)
+    for year, group in by_year.items():
+        year_start = dt.date(year, 1, 1)
+        accts = [ids[x.inputs["_account"][0]] for x in group]
+        opening = dict(conn.execute(select(ledger_posting.c.account_id,
+                                           func.sum(ledger_posting.c.amount)).where(and_(
+            _in(ledger_posting.c.account_id, accts),
+            ledger_posting.c.effective_date < year_start)).group_by(
+            ledger_posting.c.account_id)).all())
+        last = max(x.inputs["_account"][1].replace(day=1) for x in group)
+        monthly: dict[int, np.ndarray] = {}
+        rows = conn.execute(select(ledger_posting.c.account_id, ledger_posting.c.effective_date,
+                                   ledger_posting.c.amount).where(and_(
+            _in(ledger_posting.c.account_id, accts),
+            ledger_posting.c.effective_date >= year_start,
+            ledger_posting.c.effective_date < last))).all()
+        for r in rows:
+            monthly.setdefault(r.account_id, []).append((_date(r.effective_date), int(r.amount)))
+        for x in group:
+            code, ret = x.inputs["_account"]
+            aid = ids[code]
+            m = np.zeros(12, dtype=np.int64)
+            for d, amt in monthly.get(aid, []):
+                if d < ret.replace(day=1):
+                    m[d.month - 1] -= amt             # credit-normal: a credit is negative
+            _balance(rules, x, code, ret, -int(opening.get(aid) or 0), m)
+
+
+def _balance(rules, ctx: _Ctx, code: str, ret: dt.date, opening: int, monthly) -> None:
     k = ret.month - 1   # whole months of the retirement year before the retirement month
     interest = 0
-    r_val = None
     if k and (opening or monthly.any()):
-        r_val = _lookup(rules, ctx, "pension.account_interest_rate", region, year_start,
-                        "bookkeeping interest rate")
+        year_start = dt.date(ret.year, 1, 1)
+        r_val = _lookup(rules, ctx, "pension.account_interest_rate", ctx.case["region"],
+                        year_start, "bookkeeping interest rate")
         if r_val is None:
             return
         rn, rd = rate_ratio(Decimal(r_val))
@@ -488,7 +532,6 @@ def _gather(conn, rules, ctx: _Ctx, rows: list[dict]) -> None:
                        "account_interest_months": k,
                        "account_balance": fen_to_yuan_str(balance),
                        "account_balance_fen": balance})
-    ctx.inputs["_table"] = table
 
 
 def _amounts(ctxs: list[_Ctx]) -> dict[int, dict]:

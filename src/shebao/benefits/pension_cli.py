@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import sys
 from pathlib import Path
 from typing import Optional
 

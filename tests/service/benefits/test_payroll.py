@@ -10,7 +10,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from shebao.benefits import camt053, payroll
-from shebao.benefits.tables import overpayment, payment, payroll_run, pension_award
+from shebao.benefits.tables import overpayment, payment, pension_award
 from shebao.channels.bankfiles import pain001, validate
 from shebao.core.errors import PermissionDenied
 from shebao.ledger import service as ledger
