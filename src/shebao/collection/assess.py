@@ -22,6 +22,7 @@ in ``collection.resident_billing_month``.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass
 
@@ -29,7 +30,7 @@ import numpy as np
 from sqlalchemy import select, text, update
 
 from shebao.core.actor import Actor
-from shebao.core.errors import InputError
+from shebao.core.errors import ConflictError, InputError
 from shebao.core.periods import month_end, month_str
 from shebao.rules.formulas.contribution import (DEN, assess_employees, assess_flexible,
                                                 clamp_base, rate_set)
@@ -107,6 +108,9 @@ FROM base_declaration
 WHERE person_id >= :lo AND person_id < :hi AND region = :r AND superseded_by IS NULL
   AND effective_from <= :mstart
 ORDER BY person_id, kind, employer_id, effective_from, id"""
+
+_ANY_SQL = """SELECT 1 FROM contribution WHERE region = :r AND month = :mstart
+AND person_id >= :lo AND person_id < :hi LIMIT 1"""
 
 _OLD_SQL = f"""
 SELECT person_id, CASE payer_type WHEN 'E' THEN 0 WHEN 'F' THEN 1 ELSE 2 END AS k,
@@ -279,6 +283,16 @@ def _ledger_batch(region: str, month: dt.date, run_id: int, keys, amounts):
     return Batch(entries) if entries else None
 
 
+def _lock(conn, region: str, month: dt.date) -> None:
+    """Serialise chunk transactions of the same region × month across processes: each chunk
+    then diffs against everything committed before it, so two runs can never both write
+    the same amounts (SQLite: BEGIN IMMEDIATE already serialises writers)."""
+    if conn.dialect.name == "postgresql":
+        k = int.from_bytes(hashlib.sha256(f"assess:{region}:{month}".encode()).digest()[:8],
+                           "big", signed=True)
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": k})
+
+
 def _post(ledger, conn, actor, key, batch) -> None:
     """Post the chunk's batch; only when some person has no individual account yet (their
     first contribution) ask the ledger to open the missing ones — saving a second account
@@ -342,6 +356,13 @@ def assess(engine, actor: Actor, region: str, month: dt.date, *, chunk_size: int
         with engine.begin() as conn:
             sql = sql or _chunk_sql(conn.dialect.name)
             p = {"lo": lo, "hi": hi, "r": region, "mstart": month, "mend": mend}
+            _lock(conn, region, month)
+            now_lo = conn.execute(text("SELECT next_lo FROM assessment_run WHERE id = :i"),
+                                  {"i": rid}).scalar_one()
+            if int(now_lo) != lo:
+                raise ConflictError(f"assessment run {rid} of {region} {month_str(month)} is "
+                                    f"being advanced by another process (checkpoint {now_lo}, "
+                                    f"expected {lo}); let it finish")
             t0 = time.perf_counter()
             rows = fetch_int_matrix(conn, sql, p, 4 + len(FLAG_SCHEMES))
             decl = fetch_int_matrix(conn, _DECL_SQL, p, 5)
@@ -350,7 +371,7 @@ def assess(engine, actor: Actor, region: str, month: dt.date, *, chunk_size: int
             t2 = time.perf_counter()
             tm["read"] += t1 - t0
             tm["compute"] += t2 - t1
-            if correction:
+            if correction or conn.execute(text(_ANY_SQL), p).first() is not None:
                 old = fetch_int_matrix(conn, _OLD_SQL, p, 3 + NCOL)
                 keys, info, amounts = diff_with_previous(keys, info, amounts, old)
                 tm["diff"] += time.perf_counter() - t2

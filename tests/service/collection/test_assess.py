@@ -154,3 +154,31 @@ def test_upload_dry_run_then_real(engine, world, tmp_path):
     with pytest.raises(InputError) as e:
         service.upload_declarations(engine, ADMIN, bad, year=2025, dry_run=True)
     assert e.value.file == str(bad) and e.value.row == 1
+
+
+def test_two_concurrent_runs_never_assess_twice(engine):
+    import threading
+
+    from shebao.core.errors import ConflictError
+    load_population(engine, REGION, 240, seed=4)
+    errors = []
+
+    def run():
+        try:
+            assess(engine, ADMIN, REGION, JULY, chunk_size=40)
+        except ConflictError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(errors) <= 1
+    clean = assess(engine, ADMIN, REGION, dt.date(2025, 8, 1), chunk_size=40)
+    assert _sum(engine, "SELECT SUM(total_fen) FROM contribution WHERE month = :m",
+                m=JULY) == clean.total_fen
+    last = assess(engine, ADMIN, REGION, JULY, chunk_size=40)   # finishes whatever is left
+    assert last.rows == 0 or errors
+    assert _sum(engine, "SELECT SUM(total_fen) FROM contribution WHERE month = :m",
+                m=JULY) == clean.total_fen
