@@ -59,7 +59,7 @@ def everyone(role, rel):
     return True
 
 
-def endpoints(world):
+def endpoints(world, bill_101):
     p, e, s = world.persons["310101"], world.employers["310101"], world.spells["310101"]
     return [
         # (name, method, path, json-body factory, rule)
@@ -100,6 +100,25 @@ def endpoints(world):
          lambda role, rel: role == "citizen"),
         ("calculator", "POST", "/api/v1/calc/retirement-age",
          lambda: {"birth_date": "1970-05-01", "category": "male"}, everyone),
+        # collection
+        ("declare wage", "POST", f"/api/v1/employers/{e}/declarations",
+         lambda: {"citizen_id": world.citizen_ids["310101"], "year": 2025, "wage": "9000"},
+         any_of(staff_in("collection_clerk"), self_("employer"))),
+        ("employer bills", "GET", f"/api/v1/employers/{e}/bills", None,
+         any_of(staff_in(*STAFF), self_("employer"))),
+        ("bill", "GET", f"/api/v1/bills/{bill_101}", None,
+         any_of(staff_in("collection_clerk", "inspector", "administrator"), self_("employer"))),
+        ("make bills", "POST", "/api/v1/collection/bills",
+         lambda: {"region": "310101", "month": "2025-08"}, staff_in("collection_clerk")),
+        ("dashboard", "GET", "/api/v1/collection/dashboard?region=310101&month=2025-08", None,
+         staff_in("collection_clerk", "inspector", "administrator")),
+        # benefits (cases and runs listed per scope; reading one needs the case's region)
+        ("pension cases", "GET", "/api/v1/pension/cases", None,
+         lambda role, rel: role in ("benefits_clerk", "inspector", "administrator")),
+        ("open pension case", "POST", "/api/v1/pension/cases",
+         lambda: {"person_id": p}, staff_in("benefits_clerk")),
+        ("payroll runs", "GET", "/api/v1/payroll/runs", None,
+         lambda role, rel: role in ("benefits_clerk", "inspector", "administrator")),
         # pages
         ("page: person", "PAGE", f"/staff/persons/{p}", None, staff_in(*STAFF)),
         ("page: employer", "PAGE", f"/staff/employers/{e}", None, staff_in(*STAFF)),
@@ -109,6 +128,12 @@ def endpoints(world):
          lambda role, rel: role in ("inspector", "administrator")),
         ("page: my record", "PAGE", "/me", None, lambda role, rel: role == "citizen"),
         ("page: my firm", "PAGE", "/employer", None, lambda role, rel: role == "employer"),
+        ("page: collection", "PAGE", "/staff/collection?region=310101&month=2025-08", None,
+         staff_in("collection_clerk", "inspector", "administrator")),
+        ("page: declare", "PAGE", "/employer/declare", None,
+         lambda role, rel: role == "employer"),
+        ("page: pension cases", "PAGE", "/staff/pension", None,
+         lambda role, rel: role in ("benefits_clerk", "inspector", "administrator")),
     ]
 
 
@@ -117,18 +142,22 @@ def test_access_matrix(engine, world, app):
     signer = URLSafeSerializer(app.state.settings.secret_key, "session")
     client.get("/login")
     csrf = client.cookies.get("csrftoken")
+    from sqlalchemy import select
+    from shebao.collection.tables import bill
+    with engine.connect() as conn:
+        bill_101 = conn.execute(select(bill.c.id).where(bill.c.region == "310101")).scalar()
     mismatches, outcomes = [], {}
     for label, role, rel, user in actors(engine, world):
         api = api_headers(engine, user)
         page_cookie = signer.dumps(sec.start_session(engine, user, kind="web"))
-        for name, method, path, body, rule in endpoints(world):
+        for name, method, path, body, rule in endpoints(world, bill_101):
             if method == "PAGE":
                 client.cookies.set("shebao_session", page_cookie)
                 r = client.get(path)
                 client.cookies.delete("shebao_session")
             else:
-                r = client.request(method, path, headers=api,
-                                   json=body() if body else None)
+                r = client.request(method, path, json=body() if body else None,
+                                   headers={**api, "Idempotency-Key": f"k{next(_seq)}"})
             assert r.status_code < 500, (label, name, r.text)
             got = r.status_code not in (401, 403)
             want = rule(role, rel)

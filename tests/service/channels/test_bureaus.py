@@ -31,7 +31,7 @@ def test_collection_dashboard_totals_chart_and_scope(login):
     assert tiles[0] == tiles[1] and tiles[0].startswith("¥") and tiles[0] != "¥0.00"
     assert tiles[3] == "✓" and "data:image/svg+xml;base64," in r.text
     out = c.get("/staff/collection", params={"region": "310104", "month": "2025-08"})
-    assert out.status_code == 422 and "outside your scope" in out.text
+    assert out.status_code == 403 and "outside your scope" in out.text
     bad = c.get("/staff/collection", params={"region": "310101", "month": "2025-13"})
     assert bad.status_code == 422 and 'data-field="month"' in bad.text
 

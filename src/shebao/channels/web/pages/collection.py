@@ -36,7 +36,7 @@ _WAGE = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
 @router.get("/staff/collection")
 def dashboard(request: Request, region: str = "", month: str = "",
               user: User = Depends(user_with("collection.read")), eng=Depends(engine)):
-    errors, d, chart = {}, None, None
+    errors, d, chart, code = {}, None, None, 200
     region = region.strip() or (user.scope if user.scope.isdigit() else "")
     values = {"region": region, "month": month}
     if region:
@@ -55,6 +55,7 @@ def dashboard(request: Request, region: str = "", month: str = "",
                 errors[exc.field or "region"] = exc.reason
             except PermissionDenied as exc:
                 errors["region"] = str(exc)
+                code = 403
             if d and d["by_scheme"]:
                 tr = i18n.translations(i18n.pick(request.cookies.get("lang"))).gettext
                 labels = {k: tr(k) for k in list(d["by_scheme"]) + ["assessed", "billed",
@@ -64,7 +65,8 @@ def dashboard(request: Request, region: str = "", month: str = "",
         errors["region"] = "a six-digit region code"
     return render(request, "staff/collection.html", {
         "user": user, "d": d, "chart": chart, "errors": errors if region or month else {},
-        "values": values}, status=422 if errors and (region or month) else 200)
+        "values": values}, status=code if code != 200 else
+        422 if errors and (region or month) else 200)
 
 
 def person_section(eng, actor, person_id: int) -> dict | None:
