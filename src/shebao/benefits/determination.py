@@ -654,6 +654,11 @@ def approve_case(db, checker: Actor, case_id: int) -> int:
         if a.maker == checker.id:
             raise PermissionDenied(f"case {case_id} was submitted by {checker.id}: the same "
                                    f"staff member can never approve their own case")
+        dead = conn.execute(select(person.c.death_date).where(
+            person.c.id == c["person_id"])).scalar_one_or_none()
+        if dead is not None and _date(dead) < _date(c["retirement_date"]):
+            raise ConflictError(f"person {c['person_id']} died on {dead}, before the retirement "
+                                f"date {c['retirement_date']}: reject the case instead")
         mc.approve(conn, checker, c["approval_id"])
         t = _now()
         conn.execute(update(pension_case).where(pension_case.c.id == case_id).values(
