@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 
 from sqlalchemy import and_, select, update
 
@@ -230,7 +229,7 @@ def import_persons(engine, actor: Actor, path, *, dry_run: bool = False,
     """Import persons from CSV/XLSX (columns: see PERSON_ALIASES; citizen_id and name
     required). See the module docstring for the rules."""
     sheet = read_sheet(path, PERSON_ALIASES, {"citizen_id", "name"},
-                       numeric_unsafe={"citizen_id", "bank_account", "phone"})
+                       numeric_unsafe={"citizen_id", "bank_account"})
     res = ImportResult("persons", str(sheet.path), sheet.encoding, dry_run, rows=len(sheet.rows))
     rows = _Rows(sheet)
     recs: list[tuple[int, dict]] = []
