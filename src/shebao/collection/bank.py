@@ -208,8 +208,12 @@ def _in_chunks(conn, sql_head: str, values: list, params=None, size=50_000):
     return out
 
 
-def import_bank(engine, actor: Actor, path, *, region: str, kept_dir=None) -> ImportResult:
-    """Read, check, match, apply and post a bank receipt file (see the module docstring)."""
+def import_bank(engine, actor: Actor, path, *, region: str | None = None,
+                kept_dir=None) -> ImportResult:
+    """Read, check, match, apply and post a bank receipt file (see the module docstring).
+
+    ``region`` is the region whose suspense account takes money that matches no bill; by
+    default the region named by most of the file's end-to-end ids."""
     from shebao.channels.bankfiles import camt053, receipts_csv
 
     path = Path(path)
@@ -222,10 +226,16 @@ def import_bank(engine, actor: Actor, path, *, region: str, kept_dir=None) -> Im
         recs = (camt053.read(data, str(path)) if fmt == "camt053"
                 else receipts_csv.read(data, str(path)))
         _check_unique(recs, str(path))
+        if region is None:
+            named = [p[0] for p in (model.parse_e2e(r.e2e_id) for r in recs) if p]
+            if not named:
+                raise InputError("no receipt names a bill: give the region whose suspense "
+                                 "account takes the money", file=str(path), field="region")
+            region = max(set(named), key=named.count)
         with engine.connect() as conn:
             known = _known(conn, recs, str(path))
     except InputError as exc:
-        _reject(engine, actor, path, data, fmt, region, exc, kept_dir)
+        _reject(engine, actor, path, data, fmt, region or "", exc, kept_dir)
         raise
     new = [r for r in recs if r.bank_ref not in known]
     with engine.begin() as conn:

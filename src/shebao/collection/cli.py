@@ -211,7 +211,8 @@ def export_bank(region: str = typer.Option(...), month: str = typer.Option(...),
 
 @app.command("import-bank")
 def import_bank(file: Path = typer.Argument(..., help="camt.053.001.08 XML or receipt CSV"),
-                region: str = typer.Option(..., help="region whose suspense takes unmatched money"),
+                region: str = typer.Option(None, help="region whose suspense takes unmatched "
+                                           "money (default: the region the receipts' bills name)"),
                 kept_dir: Path = typer.Option(None, help="where rejected files are kept")):
     """Import bank receipts: match, apply, post; rejected files are kept for review."""
     from . import bank
