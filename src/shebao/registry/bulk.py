@@ -37,7 +37,7 @@ def bulk_insert(conn, table: Table, rows: Sequence[dict], columns: Sequence[str]
     # SQLite: the DBAPI's executemany with values converted once by each column's own bind
     # processor (what SQLAlchemy would do per row, without its per-row bookkeeping)
     dialect = conn.dialect
-    procs = [table.c[c].type._cached_bind_processor(dialect) for c in columns]
+    procs = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
     sql = (f'INSERT INTO "{table.name}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) '
            f'VALUES ({", ".join("?" for _ in columns)})')
     cur = conn.connection.driver_connection.cursor()
