@@ -2,15 +2,18 @@
 
 A bill is in arrears on ``as_of`` when something is outstanding and its due date
 (``collection.payment_due_day`` of the following month) has passed. Employers' arrears accrue
-the late fee of ``collection.late_fee_rate`` per day (社会保险法 第八十六条: 用人单位) on the
-outstanding amount for every day after the due date up to ``as_of``, rounded once with
-``round_half_up``; flexible workers' and residents' unpaid bills are listed without a fee.
+the late fee of ``collection.late_fee_rate`` per day (社会保险法 第八十六条: 用人单位) until
+paid: every fen still owed accrues from the day after the due date up to ``as_of``, every fen
+paid late accrues up to the day the bank booked it; the sum of fen × days of a payer is
+multiplied by the rate and rounded once with ``round_half_up``. An employer who paid late owes
+the fee even with nothing outstanding. Flexible workers' and residents' unpaid bills are listed
+without a fee.
 Employers whose outstanding + fee reach ``collection.arrears_supervision_amount`` (or a
 ``--threshold`` given), or with a bill overdue ``collection.arrears_supervision_days`` or more,
 are flagged for the supervision bureau (``arrears_flag``, one row per region × as_of × employer).
 
-Simplification: the fee is computed on the amount outstanding now, for the whole period since
-the due date (a partial payment made late does not reduce the fee for the days before it).
+The fee is computed, listed and flagged; it is not yet billed or posted (no late-fee bill and
+no ``late_fee_income`` entry): see the report of issue 5.
 """
 from __future__ import annotations
 
@@ -61,24 +64,42 @@ def arrears(engine, actor: Actor, region: str, as_of: dt.date, *,
             "SELECT payer_type, payer_id, total_fen - paid_fen, due_date FROM bill "
             "WHERE region = :r AND total_fen > paid_fen AND due_date < :d ORDER BY id"),
             {"r": region, "d": as_of}).all()
-        if rows:
-            ptype = np.array([r[0] for r in rows])
-            payer = np.array([r[1] for r in rows], dtype=np.int64)
-            owed = np.array([r[2] for r in rows], dtype=np.int64)
-            days = day_number(as_of) - date_days([r[3] for r in rows])
-            fee = np.where(ptype == "E", model.late_fee(owed, days, num, den), 0)
-            key = np.char.add(ptype.astype("U1"), payer.astype(str))
+        late = conn.execute(text(
+            "SELECT b.payer_type, b.payer_id, a.amount_fen, r.booked_on, b.due_date "
+            "FROM receipt_alloc a JOIN receipt r ON r.id = a.receipt_id "
+            "JOIN bill b ON b.id = a.bill_id WHERE b.region = :r AND b.payer_type = 'E' "
+            "AND r.booked_on > b.due_date AND r.booked_on <= :d"),
+            {"r": region, "d": as_of}).all()
+        if rows or late:
+            n = len(rows)
+            ptype = np.array([r[0] for r in rows] + [r[0] for r in late], dtype="U1")
+            payer = np.array([r[1] for r in rows] + [r[1] for r in late], dtype=np.int64)
+            owed = np.array([r[2] for r in rows] + [0] * len(late), dtype=np.int64)
+            days = np.concatenate([
+                day_number(as_of) - date_days([r[3] for r in rows]) if rows
+                else np.zeros(0, np.int64),
+                date_days([r[3] for r in late]) - date_days([r[4] for r in late]) if late
+                else np.zeros(0, np.int64)])
+            # fen × days on which the fee accrues: what is still owed, up to as_of; what was
+            # paid late, up to the day it was paid (the fee accrues until paid)
+            amount_days = np.concatenate([owed[:n], np.array([r[2] for r in late],
+                                                             dtype=np.int64)]) * days
+            amount_days = np.where(ptype == "E", amount_days, 0)
+            key = np.char.add(ptype, payer.astype(str))
             uk, first, inv = np.unique(key, return_index=True, return_inverse=True)
             inv = inv.reshape(-1)
             tot_owed = np.zeros(len(uk), np.int64)
             np.add.at(tot_owed, inv, owed)
-            tot_fee = np.zeros(len(uk), np.int64)
-            np.add.at(tot_fee, inv, fee)
+            tot_ad = np.zeros(len(uk), np.int64)
+            np.add.at(tot_ad, inv, amount_days)
+            tot_fee = model.late_fee(tot_ad, np.ones(len(uk), np.int64), num, den)
             max_days = np.zeros(len(uk), np.int64)
-            np.maximum.at(max_days, inv, days)
-            nbills = np.bincount(inv, minlength=len(uk))
+            np.maximum.at(max_days, inv[:n], days[:n])
+            nbills = np.bincount(inv[:n], minlength=len(uk))
             order = np.argsort(-(tot_owed + tot_fee), kind="stable")
             for i in order.tolist():
+                if tot_owed[i] == 0 and tot_fee[i] == 0:
+                    continue
                 t, pid = str(ptype[first[i]]), int(payer[first[i]])
                 rec = {"payer_type": model.PAYER_TYPES[t], "payer_id": pid,
                        "bills": int(nbills[i]), "outstanding": fen_to_yuan_str(int(tot_owed[i])),

@@ -182,3 +182,30 @@ def test_two_concurrent_runs_never_assess_twice(engine):
     assert last.rows == 0 or errors
     assert _sum(engine, "SELECT SUM(total_fen) FROM contribution WHERE month = :m",
                 m=JULY) == clean.total_fen
+
+
+def test_late_fee_accrues_until_paid(engine, world, tmp_path):
+    from shebao.collection import bank
+    from shebao.collection.arrears import arrears
+    from shebao.channels.bankfiles import receipts_csv
+    assess(engine, ADMIN, REGION, JULY)
+    service.make_bills(engine, ADMIN, REGION, JULY)
+    e2e = f"SB{REGION}202507E{world['employer']:010d}"      # 2775.12 due 2025-08-15
+    f = tmp_path / "late.csv"
+    # half paid 10 days late (booked 2025-08-25)
+    f.write_bytes(receipts_csv.build(["L1"], [e2e], [138756], dt.date(2025, 8, 25)))
+    bank.import_bank(engine, ADMIN, f, region=REGION, kept_dir=tmp_path / "k")
+    a = arrears(engine, ADMIN, REGION, dt.date(2025, 9, 14))
+    emp = next(p for p in a.payers if p["payer_type"] == "employer")
+    # owed 138756 × 30 days + paid late 138756 × 10 days = 5550240 fen·days × 0.0005
+    # = 2775.12 → 2775 fen
+    assert (emp["outstanding_fen"], emp["days"], emp["late_fee_fen"]) == (138756, 30, 2775)
+    flex = next(p for p in a.payers if p["payer_type"] == "flexible")
+    assert flex["late_fee_fen"] == 0 and flex["outstanding_fen"] == 149200
+    # everything paid late: nothing outstanding, the fee stays owed
+    g = tmp_path / "rest.csv"
+    g.write_bytes(receipts_csv.build(["L2"], [e2e], [138756], dt.date(2025, 9, 14)))
+    bank.import_bank(engine, ADMIN, g, region=REGION, kept_dir=tmp_path / "k")
+    a = arrears(engine, ADMIN, REGION, dt.date(2025, 12, 1))
+    emp = next(p for p in a.payers if p["payer_type"] == "employer")
+    assert (emp["outstanding_fen"], emp["late_fee_fen"]) == (0, 2775)
