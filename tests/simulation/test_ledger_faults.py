@@ -9,7 +9,7 @@ import os
 from shebao.ledger.simulation import Simulator
 
 SEED = int(os.environ.get("SHEBAO_SIM_SEED", "20261128"))
-OPS = int(os.environ.get("SHEBAO_SIM_OPS", "1500"))
+OPS = int(os.environ.get("SHEBAO_SIM_OPS", "2000"))
 
 
 def test_ledger_fault_simulation(db_url):

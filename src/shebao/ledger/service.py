@@ -417,6 +417,9 @@ def _audit_post(conn, actor, action, key, digest, ids, n, extra=None):
 def post_entry(db, actor: Actor, key: str, entry: EntryRequest) -> PostResult:
     """Post one balanced journal entry under an idempotency key."""
     check_key(key)
+    if not isinstance(entry, EntryRequest):
+        raise InputError(f"entry must be an EntryRequest, got {type(entry).__name__}",
+                         field="entry")
     e = entry.validated()
     digest = e.content_hash()
 
@@ -439,6 +442,8 @@ def post_batch(db, actor: Actor, key: str, batch: Batch, *,
     persons are refused as unknown accounts.
     """
     check_key(key)
+    if not isinstance(batch, Batch) or not all(isinstance(x, BatchEntry) for x in batch.entries):
+        raise InputError("batch must be a Batch of BatchEntry", field="batch")
     b = batch.validated()
     digest = b.content_hash()
 
