@@ -348,3 +348,23 @@ def test_check_finds_what_a_trigger_bypass_broke(ledger, db_url, monkeypatch):
     kinds = {v["invariant"] for v in doc["violations"]}
     assert {"entry_unbalanced", "entry_mixes_funds", "balance_mismatch",
             "trial_balance"} <= kinds
+
+
+def test_cli_statement_balance_and_bad_input(ledger, db_url, monkeypatch):
+    from typer.testing import CliRunner
+
+    from shebao.ledger.cli import app
+
+    service.post_entry(ledger, CLERK, "cli1", contribution(indiv=((2, 12_345),)))
+    monkeypatch.setenv("SHEBAO_DATABASE_URL", db_url)
+    runner = CliRunner()
+    st = runner.invoke(app, ["statement", "--person", "2", "--json"])
+    assert st.exit_code == 0, st.output
+    doc = json.loads(st.stdout)
+    assert doc["lines"][0]["amount"] == "123.45" and doc["lines"][0]["balance"] == "123.45"
+    bal = runner.invoke(app, ["balance", code("pooled_fund"), "--as-of", "2025-02-28"])
+    assert bal.exit_code == 0 and bal.stdout.strip() == "0.00"
+    bal = runner.invoke(app, ["balance", code("pooled_fund")])
+    assert bal.stdout.strip() == "600.00"
+    bad = runner.invoke(app, ["balance", "310000.pension.nope"])
+    assert bad.exit_code != 0 and isinstance(bad.exception, InputError)
