@@ -30,10 +30,13 @@ def raw_entry(conn, entry_id, postings, n=None, key=None):
         "INSERT INTO ledger_entry (id, request_id, effective_date, recorded_at, source, "
         "n_postings) VALUES (:id, :rid, :d, CURRENT_TIMESTAMP, 'raw', :n)"),
         {"id": entry_id, "rid": rid, "d": _d(conn), "n": n if n is not None else len(postings)})
-    post = lambda: [conn.execute(text(  # noqa: E731
-        "INSERT INTO ledger_posting (entry_id, account_id, amount, effective_date) "
-        "VALUES (:e, :a, :m, :d)"), {"e": entry_id, "a": a, "m": m, "d": _d(conn)})
-        for a, m in postings]
+    def post():   # all postings of the entry in one statement
+        values = ", ".join(f"(:e, :a{i}, :m{i}, :d)" for i in range(len(postings)))
+        prm = {"e": entry_id, "d": _d(conn)}
+        for i, (a, m) in enumerate(postings):
+            prm[f"a{i}"], prm[f"m{i}"] = a, m
+        conn.execute(text("INSERT INTO ledger_posting (entry_id, account_id, amount, "
+                          f"effective_date) VALUES {values}"), prm)
     if conn.dialect.name == "sqlite":
         post()
         entry()
@@ -157,10 +160,9 @@ def test_reversal_must_name_an_existing_entry(ledger):
                 "n_postings, reverses_id) SELECT 9011, id, :d, CURRENT_TIMESTAMP, 'raw', 2, "
                 "424242 FROM ledger_request WHERE key = 'r2'"), {"d": _d(conn)})
             if conn.dialect.name != "sqlite":
-                for a, m in ((bank, -5), (pool, 5)):
-                    conn.execute(text("INSERT INTO ledger_posting (entry_id, account_id, amount,"
-                                      " effective_date) VALUES (9011, :a, :m, :d)"),
-                                 {"a": a, "m": m, "d": _d(conn)})
+                conn.execute(text("INSERT INTO ledger_posting (entry_id, account_id, amount, "
+                                  "effective_date) VALUES (9011, :a, -5, :d), (9011, :b, 5, :d)"),
+                             {"a": bank, "b": pool, "d": _d(conn)})
     assert _count(ledger, "ledger_entry") == 0
 
 
@@ -185,3 +187,19 @@ def test_accounts_keep_their_identity(ledger, stmt):
             conn.execute(text(stmt.replace("false", "false" if conn.dialect.name ==
                                            "postgresql" else "0")))
     assert _count(ledger, "ledger_account") == n
+
+
+def test_postgresql_entry_cannot_be_completed_in_a_later_statement(ledger):
+    """Even with the deferred check forced to run early, a later statement cannot add
+    postings: each statement must leave every entry it touched complete and balanced."""
+    with pytest.raises(DBAPIError):
+        with ledger.begin() as conn:
+            bank, pool = _ids(conn, code("fund_bank"), code("pooled_fund"))
+            raw_entry(conn, 9030, [(bank, 500), (pool, -500)])
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
+                conn.execute(text("SET CONSTRAINTS ALL DEFERRED"))
+            conn.execute(text("INSERT INTO ledger_posting (entry_id, account_id, amount, "
+                              "effective_date) VALUES (9030, :a, 7, :d), (9030, :b, -7, :d)"),
+                         {"a": bank, "b": pool, "d": _d(conn)})
+    assert _count(ledger, "ledger_posting") == 0

@@ -11,10 +11,13 @@ What the database itself guarantees (not only the Python service):
   the entry's effective date.
 
   - PostgreSQL: a deferred constraint trigger on ``ledger_entry`` checks this at COMMIT, once
-    per entry (so a batch entry with 100,000 postings is summed once, not once per row); a
-    statement-level trigger on ``ledger_posting`` (transition table, so it also fires for
-    ``COPY``) refuses postings to an entry created by another transaction — an entry cannot
-    be reopened once committed.
+    per entry (so a batch entry with 100,000 postings is summed once, not once per row; it
+    also catches an entry left with no postings at all); a statement-level trigger on
+    ``ledger_posting`` (transition table, so it also fires for ``COPY``) refuses postings to
+    an entry created by another transaction (an entry cannot be reopened once committed) or
+    to an unknown account, and requires every entry it touched to be complete and balanced at
+    the end of the statement — an entry's postings are written in one statement, so not even
+    ``SET CONSTRAINTS … IMMEDIATE`` opens a window to add postings later.
   - SQLite has neither deferred nor statement triggers, so the order is inverted: postings
     are written first (their foreign key to the entry is DEFERRABLE INITIALLY DEFERRED), then
     the entry row "seals" them: a BEFORE INSERT trigger on ``ledger_entry`` refuses it unless
@@ -173,7 +176,7 @@ def _pg_triggers() -> None:
         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_entry()""")
     op.execute("""
         CREATE OR REPLACE FUNCTION ledger_check_posting_batch() RETURNS trigger AS $$
-        DECLARE bad bigint;
+        DECLARE bad bigint; n bigint; total numeric; declared bigint;
         BEGIN
           SELECT n.entry_id INTO bad
             FROM (SELECT DISTINCT entry_id FROM new_rows) n
@@ -192,6 +195,18 @@ def _pg_triggers() -> None:
           IF FOUND THEN
             RAISE EXCEPTION 'ledger_posting: account % does not exist', bad
               USING ERRCODE = 'foreign_key_violation';
+          END IF;
+          -- an entry's postings arrive in one statement: after it, the entry is complete
+          SELECT e.id, t.n, t.s, e.n_postings INTO bad, n, total, declared
+            FROM (SELECT DISTINCT entry_id FROM new_rows) x
+            JOIN ledger_entry e ON e.id = x.entry_id
+            CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(p.amount), 0) AS s
+                                  FROM ledger_posting p WHERE p.entry_id = e.id) t
+           WHERE t.s <> 0 OR t.n <> e.n_postings
+           LIMIT 1;
+          IF FOUND THEN
+            RAISE EXCEPTION 'ledger entry % is unbalanced or incomplete after this statement: % of % postings summing to % fen (an entry''s postings are written in one statement and sum to 0)', bad, n, declared, total
+              USING ERRCODE = 'integrity_constraint_violation';
           END IF;
           RETURN NULL;
         END $$ LANGUAGE plpgsql""")
