@@ -9,7 +9,7 @@ bulk-loaded: person rows with a bank account, an individual pension account each
 seeded directly: some empty, some smaller than the account part, most larger), an approved
 case and an active award each (amounts 1,500–9,000 yuan).
 
-Timed, each in a fresh child process (so ``ru_maxrss`` is that step's peak resident memory):
+Timed, each in a fresh child process (peak resident memory = that process's VmHWM):
 
 * ``set-based``: ``benefits.payroll.run`` for 2025-11 — keyset chunks, one query per chunk,
   numpy split account/pool, COPY of payments, one ledger batch entry per chunk (per-person
@@ -110,7 +110,7 @@ def _child_set_based(url, chunk, q):
     r = payroll.run(eng, Actor(id="bench", role="system"), REGION, MONTH, chunk=chunk)
     dt_ = time.perf_counter() - t0
     q.put({"seconds": dt_, "payments": r.n_payments, "total_fen": r.total_fen,
-           "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss})
+           "maxrss_kib": peak_rss_kib()})
 
 
 def _child_baseline(url, sample, q):
@@ -138,9 +138,9 @@ def _child_baseline(url, sample, q):
             r = c.execute(text(
                 "SELECT a.id, a.monthly_fen, a.account_part_fen, p.bank_name, p.bank_account, "
                 "COALESCE(la.balance, 0) AS bal FROM pension_award a JOIN person p ON "
-                "p.id = a.person_id LEFT JOIN ledger_account la ON la.person_id = a.person_id "
-                "AND la.scheme = 'pension' AND la.kind = 'individual' AND la.region = a.region "
-                "WHERE a.person_id = :p"), {"p": pid}).first()
+                "p.id = a.person_id LEFT JOIN ledger_account la ON la.code = :code "
+                "WHERE a.person_id = :p"),
+                {"p": pid, "code": account_code(REGION, "pension", "individual", pid)}).first()
             share = min(r.account_part_fen, max(-r.bal, 0))
             c.execute(text(
                 "INSERT INTO payment (run_id, person_id, award_id, region, month, attempt, "
@@ -161,7 +161,7 @@ def _child_baseline(url, sample, q):
             total += r.monthly_fen
     dt_ = time.perf_counter() - t0
     q.put({"seconds": dt_, "payments": len(ids), "total_fen": total,
-           "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss})
+           "maxrss_kib": peak_rss_kib()})
 
 
 def _child_release(url, out, q):
@@ -191,7 +191,22 @@ def _child_release(url, out, q):
     dt_ = time.perf_counter() - t0
     q.put({"seconds": dt_, "payments": rel.n_payments, "files": len(rel.files),
            "bytes": sum(Path(f["path"]).stat().st_size for f in rel.files),
-           "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss})
+           "maxrss_kib": peak_rss_kib()})
+
+
+def peak_rss_kib() -> int:
+    """Peak resident memory of *this* process image (VmHWM; unlike ru_maxrss it is not
+    inherited from the parent across fork + exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _child_seed(url, n, q):
+    t0 = time.perf_counter()
+    seed(url, n)
+    q.put({"seconds": time.perf_counter() - t0})
 
 
 def _in_child(target, *args) -> dict:
@@ -226,10 +241,9 @@ def run_backend(backend: str, args) -> None:
             admin.dispose()
     try:
         upgrade(url)
-        t0 = time.perf_counter()
-        seed(url, args.pensioners)
+        sd = _in_child(_child_seed, url, args.pensioners)
         print(f"[{backend}] seeded {args.pensioners} pensioners in "
-              f"{time.perf_counter() - t0:.1f} s (not timed below)", flush=True)
+              f"{sd['seconds']:.1f} s (not timed below)", flush=True)
         sb = _in_child(_child_set_based, url, args.chunk)
         bl = _in_child(_child_baseline, url, min(args.sample, args.pensioners))
         per_row = bl["seconds"] / max(bl["payments"], 1)
