@@ -444,6 +444,7 @@ def generate_region(engine, actor: Actor, *, people: int, employers: int, region
         pid = np.array([pids[r["citizen_id"]] for r in recs])
         t = dt.datetime.now(dt.timezone.utc)
         spells, enrols = [], []
+        n_enrols = 0
         pension_at: dict[int, str] = {}
 
         def add_enrol(i, scheme, kind, region_code, start, end, employer_id=None, spell=None,
@@ -456,6 +457,14 @@ def generate_region(engine, actor: Actor, *, people: int, employers: int, region
                 created_by=actor.id))
             if scheme in ("pension", "resident_pension") and end is None:
                 pension_at[int(pid[i])] = str(region_code)
+            if len(enrols) >= 200_000:      # bounded memory: flush in chunks
+                flush()
+
+        def flush():
+            nonlocal n_enrols
+            bulk.bulk_insert(conn, enrolment, enrols)
+            n_enrols += len(enrols)
+            enrols.clear()
 
         idx_emp = np.flatnonzero(employee | retiree)
         pick = rng.choice(len(emp_id), len(idx_emp), p=ew)
@@ -522,7 +531,7 @@ def generate_region(engine, actor: Actor, *, people: int, employers: int, region
         for i in np.flatnonzero(child):
             add_enrol(i, "resident_medical", "resident", L["residence_region"][i],
                       dt.date(today.year, 1, 1), None)
-        bulk.bulk_insert(conn, enrolment, enrols)
+        flush()
         if pension_at:
             from sqlalchemy import bindparam, update
 
@@ -535,7 +544,7 @@ def generate_region(engine, actor: Actor, *, people: int, employers: int, region
                 (person_version.c.person_id == bindparam("p")) & (person_version.c.version == 1))
                 .values(pension_region=bindparam("r")), upd)
         res = GenerateResult(region, int(n_all), int(is_dup.sum()), int(dead.sum()),
-                             len(emp_recs), len(spells), len(enrols),
+                             len(emp_recs), len(spells), n_enrols,
                              round(time.perf_counter() - t0, 2))
         bulk.finish_run(conn, run_id, rows=n_all, inserted=n_all)
         audit.record(conn, actor, "registry.generate", "registry", run_id,
