@@ -25,6 +25,8 @@ The cycle, each stage in a fresh child process (``ru_maxrss`` = that stage's pea
 * ``assess`` of the following month (2025-08), when the individual accounts exist: the
   steady-state cost of a month (the cycle is printed with both).
 
+On PostgreSQL the planner statistics are refreshed (``ANALYZE``, untimed) before each stage.
+
 Baseline: the obvious ORM implementation of assessment *and* posting on the first ``--sample``
 persons of the same data, for 2025-09: per person, ORM queries for the enrolments, spell and
 employer, the same formula on arrays of length one, an ORM insert of the contribution row,
@@ -190,6 +192,20 @@ def _baseline(engine, actor, sample: int) -> str:
     return f"{n_rows} persons"
 
 
+def _analyze(url: str) -> None:
+    """PostgreSQL: refresh planner statistics between stages (untimed). Tables grow from
+    nothing to millions of rows inside one run; autovacuum would analyze them eventually, but
+    a plan made on empty-table statistics (e.g. the ledger's account lookup by an unnest join)
+    can take minutes instead of seconds, so the figures would measure autovacuum's timing."""
+    if not url.startswith("postgresql"):
+        return
+    from shebao.db.engine import make_engine
+    eng = make_engine(url, isolation_level="AUTOCOMMIT")
+    with eng.connect() as c:
+        c.exec_driver_sql("ANALYZE")
+    eng.dispose()
+
+
 def _in_child(name, url, args) -> dict:
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
@@ -217,6 +233,7 @@ def run(url: str, args) -> None:
           flush=True)
     res = {}
     for st in ("assess", "bill", "export", "bank", "import", "reconcile"):
+        _analyze(url)
         r = _in_child(st, url, a)
         res[st] = r
         if st == "export":
@@ -230,6 +247,7 @@ def run(url: str, args) -> None:
     print(f"  cycle     {total:8.2f} s  {n / total:>12,.0f} persons/s  (assess → bill → "
           f"export → import/post → reconcile; first month, opens the individual accounts)",
           flush=True)
+    _analyze(url)
     nx = _in_child("assess-next", url, a)
     steady = total - res["assess"]["seconds"] + nx["seconds"]
     print(f"  assess    {nx['seconds']:8.2f} s  {n / nx['seconds']:>12,.0f} persons/s  "
