@@ -61,37 +61,43 @@ def read(data: bytes, file: str):
     for ntry in root.iter(_NTRY):
         n_entry += 1
         row = n_entry
-        if _txt(_child(ntry, _CDI)) != "CRDT" or _txt(_child(_child(ntry, _STS), _CD)) not in (
-                "BOOK", None):
+        f = {}
+        dtls = []
+        for ch in ntry:
+            if ch.tag == _NDTLS:
+                dtls.extend(t for t in ch if t.tag == _TXD)
+            else:
+                f[ch.tag] = ch
+        if _txt(f.get(_CDI)) != "CRDT" or _txt(_child(f.get(_STS), _CD)) not in ("BOOK", None):
             continue
-        amt_el = ntry.find(_AMT)
+        amt_el = f[_AMT]
         if amt_el.get("Ccy") != "CNY":
             raise InputError(f"currency {amt_el.get('Ccy')!r} is not CNY", file=file, row=row,
                              field="Ntry/Amt/@Ccy")
-        bk = _child(ntry, _BOOKG)
-        booked = _txt(_child(bk, _DT)) or (_txt(_child(bk, _DTTM)) or "")[:10]
+        bk = f.get(_BOOKG)
+        booked = (bk[0].text or "")[:10] if bk is not None and len(bk) else ""
         try:
             day = dt.date.fromisoformat(booked)
         except ValueError:
             raise InputError(f"booking date {booked!r} missing or not a date", file=file,
                              row=row, field="Ntry/BookgDt") from None
-        entry_ref = _txt(_child(ntry, _ASR)) or _txt(_child(ntry, _NREF))
-        details = [tx for d in ntry.iterchildren(_NDTLS) for tx in d.iterchildren(_TXD)]
-        if not details:
+        entry_ref = _txt(f.get(_ASR)) or _txt(f.get(_NREF))
+        if not dtls:
             if not entry_ref:
                 raise InputError("entry without a bank reference", file=file, row=row,
                                  field="Ntry/AcctSvcrRef")
             out.append(Receipt(row, entry_ref, "", parse_amount(
                 amt_el.text, file=file, row=row, field="Ntry/Amt"), day))
             continue
-        for k, tx in enumerate(details, start=1):
-            refs = _child(tx, _REFS)
-            ref = _txt(_child(refs, _ASR)) or (f"{entry_ref}/{k}" if entry_ref else None)
+        for k, tx in enumerate(dtls, start=1):
+            t = {ch.tag: ch for ch in tx}
+            refs = {ch.tag: ch for ch in t[_REFS]} if _REFS in t else {}
+            ref = _txt(refs.get(_ASR)) or (f"{entry_ref}/{k}" if entry_ref else None)
             if not ref:
                 raise InputError("transaction without a bank reference", file=file, row=row,
                                  field="TxDtls/Refs/AcctSvcrRef")
-            tx_amt = tx.find(_AMT)
-            if tx_amt is None and len(details) > 1:
+            tx_amt = t.get(_AMT)
+            if tx_amt is None and len(dtls) > 1:
                 raise InputError("several transactions in one entry need their own amounts",
                                  file=file, row=row, field="TxDtls/Amt")
             src = tx_amt if tx_amt is not None else amt_el
@@ -99,7 +105,7 @@ def read(data: bytes, file: str):
                 raise InputError(f"currency {src.get('Ccy')!r} is not CNY", file=file, row=row,
                                  field="TxDtls/Amt/@Ccy")
             fen = parse_amount(src.text, file=file, row=row, field="TxDtls/Amt")
-            e2e = _txt(_child(refs, _E2E)) or ""
+            e2e = _txt(refs.get(_E2E)) or ""
             if e2e == "NOTPROVIDED":
                 e2e = ""
             out.append(Receipt(row, ref[:35], e2e, fen, day, ""))
