@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -348,7 +349,6 @@ def assess(engine, actor: Actor, region: str, month: dt.date, *, chunk_size: int
     chunk_no = int(run["chunks_done"])
     correction = run["kind"] == "correction"
     done_now = 0
-    import time
     tm = {k: 0.0 for k in ("read", "compute", "diff", "write", "ledger", "checkpoint")}
     LAST_TIMINGS.clear()
     while lo <= int(run["hi"]):
@@ -375,6 +375,7 @@ def assess(engine, actor: Actor, region: str, month: dt.date, *, chunk_size: int
                 old = fetch_int_matrix(conn, _OLD_SQL, p, 3 + NCOL)
                 keys, info, amounts = diff_with_previous(keys, info, amounts, old)
                 tm["diff"] += time.perf_counter() - t2
+                t2 = time.perf_counter()
             n = len(keys)
             total = int(amounts.sum())
             key = None
