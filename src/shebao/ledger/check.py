@@ -129,6 +129,9 @@ def run_check(db, *, since_entry: int | None = None, accounts=None,
                                     f"may not go negative"})
         if trial_balance:
             _trial_balance(conn, rep, as_of)
+        if since_entry is not None and not trial_balance:
+            rep.counts["violations"] = len(v)
+            return rep
         rep.counts = dict(conn.execute(text(
             "SELECT (SELECT count(*) FROM ledger_entry) AS entries, "
             "(SELECT count(*) FROM ledger_posting) AS postings, "

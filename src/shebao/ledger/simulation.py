@@ -408,10 +408,9 @@ class Simulator:
                               trial_balance=full)
         with self.engine.connect() as c:
             rows = c.execute(text("SELECT code, balance FROM ledger_account")).all()
-            n_entries = c.execute(text("SELECT count(*) FROM ledger_entry")).scalar_one()
-            n_req = c.execute(text("SELECT count(*) FROM ledger_request")).scalar_one()
-            self.last_entry = c.execute(text(
-                "SELECT coalesce(max(id), 0) FROM ledger_entry")).scalar_one()
+            n_entries, n_req, self.last_entry = c.execute(text(
+                "SELECT (SELECT count(*) FROM ledger_entry), (SELECT count(*) FROM "
+                "ledger_request), (SELECT coalesce(max(id), 0) FROM ledger_entry)")).one()
         problems = list(rep.violations)
         for code, bal in rows:
             if bal != self.balances.get(code, 0):
