@@ -5,14 +5,12 @@ import pytest
 
 os.environ.setdefault("SHEBAO_ARGON2_FAST", "1")
 
-from shebao.channels.sample import build_world  # noqa: E402
 from shebao.channels.web import create_app  # noqa: E402
 from shebao.db.engine import make_engine  # noqa: E402
 
 
-@pytest.fixture
-def world(engine):
-    return build_world(engine)
+from shebao.channels.testing import (_world_pg, _world_sqlite, engine, world,  # noqa: E402,F401
+                                     world_engine)
 
 
 @pytest.fixture
@@ -21,11 +19,11 @@ def app(engine):
 
 
 @pytest.fixture(scope="module")
-def sqlite_world(tmp_path_factory, _sqlite_template):
-    """One migrated SQLite database with the sample world, shared by a module (schemathesis)."""
+def sqlite_world(tmp_path_factory, _world_sqlite):
+    """One SQLite copy of the sample world, shared by a module (schemathesis)."""
+    src, w = _world_sqlite
     path = tmp_path_factory.mktemp("st") / "shebao.db"
-    shutil.copy(_sqlite_template, path)
+    shutil.copy(src, path)
     eng = make_engine(f"sqlite:///{path}")
-    w = build_world(eng)
     yield eng, w
     eng.dispose()

@@ -13,7 +13,7 @@ os.environ.setdefault("SHEBAO_ARGON2_FAST", "1")
 
 import uvicorn  # noqa: E402
 
-from shebao.channels.sample import build_world  # noqa: E402
+from shebao.channels.testing import _world_sqlite  # noqa: E402,F401
 from shebao.channels.web import create_app  # noqa: E402
 from shebao.db.engine import make_engine  # noqa: E402
 
@@ -43,11 +43,11 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory, _sqlite_template):
+def live(tmp_path_factory, _world_sqlite):
+    src, world = _world_sqlite
     path = tmp_path_factory.mktemp("e2e") / "shebao.db"
-    shutil.copy(_sqlite_template, path)
+    shutil.copy(src, path)
     engine = make_engine(f"sqlite:///{path}")
-    world = build_world(engine)
     app = create_app(mode="dev", engine=engine, login_rate_limit=100000)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,

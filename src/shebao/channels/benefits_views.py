@@ -53,6 +53,12 @@ def cases(engine, actor: Actor, *, status: str | None, limit: int, after: int | 
                 break
     more = len(out) > limit
     out = out[:limit]
+    if out:
+        from shebao.security import audit
+        with engine.begin() as conn:
+            audit.record(conn, actor, "pension.case.list", "person", None,
+                         fields=["citizen_id", "name"], purpose="pension case list",
+                         detail={"persons": [r["person_id"] for r in out]})
     return ([{"id": r["id"], "person_id": r["person_id"],
               "citizen_id": mask_id(r["citizen_id"]), "name": mask_name(r["name"]),
               "region": r["region"], "status": r["status"], "claim": r["claim"],

@@ -30,4 +30,6 @@ def serve(host: str = "127.0.0.1", port: int = 8000, db: str | None = None,
     if web.state.settings.ephemeral_secret:
         typer.echo("dev mode: ephemeral secret key (sessions end when the server stops)")
     typer.echo(f"shebao serving on http://{host}:{port}/  (API docs: /api/v1/docs)")
-    uvicorn.run(web, host=host, port=port, log_level="warning")
+    # no access log: search URLs carry citizen IDs, and logs must hold masked data only (every
+    # read of personal data is in the audit log instead, with who, role, fields and purpose)
+    uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False)

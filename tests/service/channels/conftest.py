@@ -4,13 +4,10 @@ import pytest
 
 os.environ.setdefault("SHEBAO_ARGON2_FAST", "1")
 
-from shebao.channels.sample import build_world, web_client  # noqa: E402
+from shebao.channels.sample import web_client  # noqa: E402
+from shebao.channels.testing import (_world_pg, _world_sqlite, engine, world,  # noqa: E402,F401
+                                     world_engine)
 from shebao.channels.web import create_app  # noqa: E402
-
-
-@pytest.fixture
-def world(engine):
-    return build_world(engine)
 
 
 @pytest.fixture

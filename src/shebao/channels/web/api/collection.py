@@ -111,6 +111,13 @@ class Dashboard(BaseModel):
     arrears: dict
 
 
+def _month(text: str, field: str = "month"):
+    try:
+        return parse_month(text)
+    except ValueError as exc:
+        raise InputError(str(exc), field=field) from None
+
+
 @router.post("/employers/{employer_id}/declarations", response_model=DeclarationOut,
              tags=["collection"], summary="Declare an employee's average monthly wage (the base "
              "follows, clamped to the limits); needs Idempotency-Key")
@@ -150,7 +157,7 @@ def bill_get(bill_id: int, actor: Actor = Depends(current_actor), eng=Depends(en
 def make_bills(request: Request, body: BillsIn, idempotency_key: IdemKey = None,
                actor: Actor = Depends(needs("collection.run")), eng=Depends(engine)):
     cv.check_region(actor, body.region, "collection.run")
-    month = parse_month(body.month)
+    month = _month(body.month)
     return idempotency.run(request, actor.id, idempotency_key, body.model_dump(),
                            lambda: coll.make_bills(eng, actor, body.region, month).as_dict())
 
@@ -160,7 +167,7 @@ def make_bills(request: Request, body: BillsIn, idempotency_key: IdemKey = None,
 def dashboard(region: Annotated[str, Query(pattern=r"^\d{6}$")],
               month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
               actor: Actor = Depends(needs("collection.read")), eng=Depends(engine)):
-    d = cv.dashboard(eng, actor, region, parse_month(month))
+    d = cv.dashboard(eng, actor, region, _month(month))
     return {k: d[k] for k in Dashboard.model_fields}
 
 

@@ -60,8 +60,8 @@ class AuditEntry(BaseModel):
 
 
 class UserIn(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=200)
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
+    password: str = Field(min_length=10, max_length=200)
     role: Literal["citizen", "employer", "collection_clerk", "benefits_clerk", "inspector",
                   "administrator"]
     scope: str = Field("national", max_length=16)

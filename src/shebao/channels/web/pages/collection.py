@@ -42,7 +42,7 @@ def dashboard(request: Request, region: str = "", month: str = "",
     if region:
         try:
             m = parse_month(month) if month else cv.latest_month(eng, region)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             errors["month"] = str(exc)
             m = None
         if m is None and not errors:

@@ -42,8 +42,13 @@ def citizen_summary(eng, user: User) -> dict | None:
             est.update(retirement_date=r["retirement_date"], age_years=str(r["age_years"]))
         except Exception:  # noqa: BLE001 - a pre-fill is a convenience, never a failure
             pass
+    try:
+        from shebao.collection import service as coll
+        declared = coll.declarations(eng, actor, user.person_id)
+    except ModuleNotFoundError:
+        declared = None
     return {"person": p, "enrolments": d["enrolments"], "employment": d["employment"],
-            "statements": sts, "balances": balances, "estimate": est}
+            "statements": sts, "balances": balances, "estimate": est, "declared": declared}
 
 
 def employer_summary(eng, user: User) -> dict | None:
