@@ -48,35 +48,61 @@ def province(code: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _names() -> dict[str, str]:
+def _table() -> dict[str, tuple[str, bool]]:
+    """code → (full name, still in use), from python-stdnum's bundled GB/T 2260 table.
+
+    The file lists a province line ("31 province=…") followed by indented four-digit
+    prefecture/county lines ("  0104 county=…"); names prefixed "[1983-2000]" are retired
+    codes, kept because old citizen IDs still carry them.
+    """
     import importlib.resources as res
 
-    names: dict[str, str] = {}
-    try:
-        text = res.files("stdnum.cn").joinpath("loc.dat").read_text(encoding="utf-8")
-    except (FileNotFoundError, ModuleNotFoundError):  # pragma: no cover - stdnum ships it
-        return names
+    table: dict[str, tuple[str, bool]] = {}
+    text = res.files("stdnum.cn").joinpath("loc.dat").read_text(encoding="utf-8")
+    prov, pname = None, ""
     for line in text.splitlines():
-        if not line or line[0] == " " or line[0] == "#":
+        if not line or line.startswith("#"):
             continue
-        code, _, rest = line.partition(" ")
+        if not line.startswith(" "):
+            prov, _, rest = line.partition(" ")
+            m = re.search(r'province="([^"]*)"', rest)
+            pname = m.group(1) if m else ""
+            table[prov + "0000"] = (pname, True)
+            continue
+        code4, _, rest = line.strip().partition(" ")
         m = re.search(r'county="([^"]*)"', rest)
-        p = re.search(r'prefecture="([^"]*)"', rest)
-        pr = re.search(r'province="([^"]*)"', rest)
-        label = "".join(x.group(1) for x in (pr, p, m) if x)
-        names[code] = label
-    return names
+        if not m or prov is None:
+            continue
+        raw = m.group(1)
+        span = re.match(r"\[(\d*)-(\d*)\]", raw)
+        in_use = not (span and span.group(2))
+        label = re.sub(r"^\[[^\]]*\]", "", raw)
+        code = prov + code4
+        if code in table and table[code][1] and not in_use:
+            continue  # a current name wins over a retired one for the same code
+        if label in ("市辖区", "县", "省直辖县级行政区划"):
+            continue  # summary rows of a prefecture, not places
+        full = label if label.startswith(pname) else pname + label
+        table[code] = (full, in_use)
+    return table
 
 
 def name(code: str) -> str | None:
     if code == NATIONAL:
         return "全国"
-    return _names().get(code)
+    entry = _table().get(code)
+    return entry[0] if entry else None
 
 
 def known(code: str) -> bool:
-    return code == NATIONAL or code in _names()
+    return code == NATIONAL or code in _table()
 
 
-def all_known_codes() -> list[str]:
-    return sorted(_names())
+def all_known_codes(current_only: bool = False) -> list[str]:
+    return sorted(c for c, (_, in_use) in _table().items() if in_use or not current_only)
+
+
+def county_codes(current_only: bool = True) -> dict[str, str]:
+    """County-level codes (not ending in 00) → names: what a citizen ID's area part is."""
+    return {c: n for c, (n, in_use) in _table().items()
+            if not c.endswith("00") and (in_use or not current_only)}

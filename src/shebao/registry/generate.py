@@ -21,6 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from shebao.core import regions
 from shebao.core.actor import Actor
 
 _W = np.array([2 ** (17 - i) % 11 for i in range(17)], dtype=np.int64)
@@ -30,36 +31,9 @@ _USCC_ALPHA = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 # --------------------------------------------------------------------------- reference data
 
-@lru_cache(maxsize=1)
 def area_table() -> dict[str, str]:
-    """Current county-level GB/T 2260 codes → names, from python-stdnum's loc.dat."""
-    import importlib.resources as res
-
-    text = res.files("stdnum.cn").joinpath("loc.dat").read_text(encoding="utf-8")
-    out: dict[str, str] = {}
-    prov, pname = None, ""
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        if not line.startswith(" "):
-            prov, _, rest = line.partition(" ")
-            m = re.search(r'province="([^"]*)"', rest)
-            pname = m.group(1) if m else ""
-            continue
-        code4, _, rest = line.strip().partition(" ")
-        m = re.search(r'county="([^"]*)"', rest)
-        if not m or prov is None:
-            continue
-        name = m.group(1)
-        retired = re.match(r"\[(\d*)-(\d*)\]", name)
-        if retired and retired.group(2):
-            continue
-        name = re.sub(r"^\[[^\]]*\]", "", name)
-        code = prov + code4
-        if code.endswith("00") or name in ("市辖区", "县", "省直辖县级行政区划"):
-            continue
-        out[code] = pname + name if not name.startswith(pname) else name
-    return out
+    """Current county-level GB/T 2260 codes → names (core.regions reads stdnum's table)."""
+    return regions.county_codes()
 
 
 def counties_in(region: str) -> list[str]:

@@ -33,3 +33,12 @@ def test_uscc_alphabet():
 def test_masking():
     assert mask_id("11010519491231002X") == "110105********002X"
     assert mask_phone("13812345678") == "138****5678"
+
+
+def test_region_names_down_to_counties():
+    assert regions.name("310104") == "上海市徐汇区"
+    assert regions.name("310000") == "上海市"
+    assert regions.known("110105") and not regions.known("999999")
+    counties = regions.county_codes()
+    assert "310104" in counties and not any(c.endswith("00") for c in counties)
+    assert any(n.endswith("县") for n in counties.values())  # counties are places, not summaries
