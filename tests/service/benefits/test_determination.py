@@ -56,6 +56,18 @@ def test_worked_case_computes_records_and_needs_a_second_clerk(engine):
     assert all(p["reference"] for p in d["parameters"])
     assert "basic" in d["arithmetic"] and "1989.44" in d["arithmetic"]["basic"]
 
+    # the citizen's estimator (shebao calc pension) gives the same figures from the same inputs
+    from shebao.rules.calculators import calculate
+    est = calculate("pension", {"region": "310000", "retirement_date": "2025-10-15",
+                                "age_years": d["inputs"]["age_years"],
+                                "avg_index": d["inputs"]["avg_index"],
+                                "contribution_months": d["inputs"]["contribution_months"],
+                                "deemed_months": d["inputs"]["deemed_months"],
+                                "account_balance": d["inputs"]["account_balance"]})
+    assert (est["basic_pension"], est["account_pension"], est["transitional_pension"],
+            est["total"]) == (case["basic"], case["account"], case["transitional"],
+                              case["total"])
+
     det.submit_case(engine, MAKER, cid)
     with pytest.raises(PermissionDenied, match="never approve their own"):
         det.approve_case(engine, MAKER, cid)
