@@ -172,3 +172,18 @@ def test_deferred_retirement_within_three_years(engine):
     case = det.get_case(engine, MAKER, cid)
     assert case["retirement_date"] is not None
     assert str(case["retirement_date"])[:10] == "2027-10-15"
+
+
+def test_early_retirement_never_below_the_original_age(engine):
+    # man born 1965-08-15: statutory 2025-10-15 (60y2m); 3 years early would be 2022-10-15,
+    # but never below the original age 60 → earliest 2025-08-15
+    pid = make_person(engine, dt.date(1965, 8, 15), seq=66)
+    with pytest.raises(InputError) as info:
+        det.open_case(engine, MAKER, pid, region="310000", claim="early",
+                      requested_date=dt.date(2025, 8, 14))
+    assert info.value.field == "requested_date" and "2025-08-15" in str(info.value)
+    cid = det.open_case(engine, MAKER, pid, region="310000", claim="early",
+                        requested_date=dt.date(2025, 8, 15))
+    case = det.get_case(engine, MAKER, cid)
+    assert str(case["retirement_date"])[:10] == "2025-08-15"
+    assert case["decision"]["inputs"]["age_at_retirement_months"] == 720
