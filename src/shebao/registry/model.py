@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from shebao.core import regions
 from shebao.core.errors import InputError, InvariantError
-from shebao.core.ids import parse_citizen_id, ric_check_char, upgrade_15
+from shebao.core.ids import parse_citizen_id
 
 SCHEMES = ("pension", "medical", "unemployment", "injury", "maternity", "resident_pension",
            "resident_medical")
@@ -124,28 +124,10 @@ def pinyin_key(name: str | None) -> str | None:
 
 
 def fast_citizen_id(raw) -> tuple[str | None, str | None, dt.date | None, str | None]:
-    """Batch-path ID check without the area-code lookup: (normalised, error, birth, sex).
-
-    Same rules as :func:`shebao.core.ids.parse_citizen_id` (length, digits, real and possible
-    birth date, GB 11643 check character, 15-digit upgrade) — an unknown area code is only a
-    warning there, so the bulk path skips that lookup."""
-    number = str(raw or "").strip().replace(" ", "").upper()
-    if len(number) == 15 and number.isdigit():
-        number = upgrade_15(number)
-    if len(number) != 18:
-        return None, f"must have 18 characters (or 15 digits), got {len(number)}", None, None
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
-        return None, "must be 17 digits followed by a digit or X", None, None
-    try:
-        birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
-        return None, f"birth date {number[6:14]} is not a real date", None, None
-    if birth > dt.date.today() or birth.year < 1880:
-        return None, f"birth date {birth.isoformat()} is impossible", None, None
-    expected = ric_check_char(number[:17])
-    if number[17] != expected:
-        return None, f"check character is {number[17]}, expected {expected}", None, None
-    return number, None, birth, ("M" if int(number[16]) % 2 == 1 else "F")
+    """(normalised, error, birth, sex) of :func:`shebao.core.ids.parse_citizen_id`, the shape
+    the bulk importer's row records use."""
+    res = parse_citizen_id(raw)
+    return res.normalized, res.error, res.birth_date, res.sex
 
 
 def within_region(code: str, root: str) -> bool:
