@@ -148,11 +148,9 @@ class RunResult:
 
 _SELECT = """
 SELECT a.id AS award_id, a.person_id, a.monthly_fen, a.account_part_fen, a.amount_from,
-       p.bank_name, p.bank_account, COALESCE(la.balance, 0) AS acct_balance
+       p.bank_name, p.bank_account
 FROM pension_award a
 JOIN person p ON p.id = a.person_id
-LEFT JOIN ledger_account la
-     ON la.code = CAST(:acct_prefix AS VARCHAR(40)) || CAST(a.person_id AS VARCHAR(20))
 WHERE a.region = :region AND a.status = 'active' AND a.start_month <= :month
   AND a.person_id > :cursor AND p.status <> 'merged'
   AND (p.death_date IS NULL OR p.death_date >= :month)
@@ -238,8 +236,6 @@ def _chunk(conn, actor: Actor, run_row: dict, limit: int) -> tuple[int, int]:
     """One keyset chunk: returns (rows consumed, held). Writes payments + ledger + cursor."""
     rid, region, month = run_row["id"], run_row["region"], _date(run_row["month"])
     rows = conn.execute(text(_SELECT), {"region": region, "month": month,
-                                        "acct_prefix": account_code(region, SCHEME, "pooled_fund")
-                                        .rsplit(".", 1)[0] + ".individual.",
                                         "cursor": run_row["cursor_person_id"],
                                         "limit": limit}).all()
     if not rows:
@@ -248,7 +244,7 @@ def _chunk(conn, actor: Actor, run_row: dict, limit: int) -> tuple[int, int]:
     cols = list(zip(*rows))       # columns of the chunk, one pass in C
     award, pid, amount, apart = (np.array(cols[i], dtype=np.int64) for i in range(4))
     amount_from, bank_name, bank_account = cols[4], cols[5], cols[6]
-    balance = -np.array(cols[7], dtype=np.int64)        # individual accounts are credit-normal
+    balance = _account_balances(conn, region, pid)
     later = np.array([str(d)[:10] for d in amount_from], dtype="datetime64[D]") \
         > np.datetime64(month)                          # SQLite returns ISO text, PG dates
     if later.any():   # a month before the current amount (a late or repeated run): history
@@ -299,6 +295,25 @@ def _chunk(conn, actor: Actor, run_row: dict, limit: int) -> tuple[int, int]:
                      detail={"reason": "no bank account", "count": held,
                              "person_ids": [int(p) for p in pid[~has_bank][:50]]})
     return n, held
+
+
+def _account_balances(conn, region: str, pid: np.ndarray) -> np.ndarray:
+    """Normal-side balance of each person's individual pension account in the region (0 when
+    there is none), one indexed query for the chunk (person ids ascending)."""
+    base = ("SELECT person_id, balance FROM ledger_account WHERE scheme = 'pension' "
+            "AND kind = 'individual' AND region = :r AND ")
+    if conn.dialect.name == "postgresql":
+        got = conn.execute(text(base + "person_id = ANY(:p)"),
+                           {"r": region, "p": pid.tolist()}).all()
+    else:
+        got = conn.execute(text(base + "person_id IN (SELECT value FROM json_each(:p))"),
+                           {"r": region, "p": json.dumps(pid.tolist())}).all()
+    out = np.zeros(len(pid), dtype=np.int64)
+    if got:
+        g = np.array(got, dtype=np.int64)
+        pos = np.searchsorted(pid, g[:, 0])
+        out[pos] = -g[:, 1]                             # individual accounts are credit-normal
+    return out
 
 
 def _amounts_in_force(conn, award, amount, apart, later, month) -> None:
