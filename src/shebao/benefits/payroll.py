@@ -11,7 +11,8 @@
     record_recovery(db, actor, overpayment_id, fen)
 
 **Set-based.** The run walks the region's active awards in keyset chunks by person id (never
-OFFSET): one query per chunk returns amount, bank account and the individual-account balance;
+OFFSET): one query per chunk returns amounts and bank accounts, one more the chunk's
+individual-account balances (``person_id = ANY(…)``, indexed);
 the split between the individual account (``min(account part, balance)``; the pooled fund pays
 once the account is exhausted) and the pooled fund is numpy; payments are bulk-inserted (COPY
 on PostgreSQL) and the chunk's ledger entry is one batch entry (pooled fund and individual
