@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError, PermissionDenied
-from shebao.core.ids import mask_id, mask_name, mask_phone, parse_citizen_id
+from shebao.core.ids import mask_id, mask_name, parse_citizen_id
 from shebao.security import audit, policy
 from shebao.registry import service as reg
 from shebao.registry.tables import employer, employment, enrolment, person
@@ -270,4 +270,4 @@ def count_persons(engine, actor: Actor) -> int:
 
 __all__ = ["search_persons", "person_detail", "person_history", "statements",
            "search_employers", "employer_detail", "employees", "register_person",
-           "check_person", "check_employer", "person_region", "mask_phone", "and_"]
+           "check_person", "check_employer", "person_region"]

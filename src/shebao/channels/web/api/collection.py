@@ -1,7 +1,6 @@
 """API: wage declarations, bills, the collection month dashboard (the collection bureau)."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -170,5 +169,3 @@ def dashboard(region: Annotated[str, Query(pattern=r"^\d{6}$")],
     d = cv.dashboard(eng, actor, region, _month(month))
     return {k: d[k] for k in Dashboard.model_fields}
 
-
-__all__ = ["router", "dt"]

@@ -157,10 +157,14 @@ def calc(name: CalcName, request_body: Annotated[dict, Body()],
     return calculate(name, request_body)
 
 
-@router.get("/calc", tags=["calculators"], response_model=list[str],
+@router.get("/calc", tags=["calculators"], response_model=Page[str],
             summary="Names of the calculators")
-def calc_names(actor: Actor = Depends(needs("calc.use"))):
-    return sorted(registry())
+def calc_names(limit: Limit = 50, cursor: Cursor = None,
+               actor: Actor = Depends(needs("calc.use"))):
+    after = pagination.decode(cursor, kind=str)
+    names = [n for n in sorted(registry()) if after is None or n > after]
+    names, nxt = pagination.page(names[:limit + 1], limit, lambda n: n)
+    return Page[str](items=names, next_cursor=nxt)
 
 
 @router.get("/audit", response_model=Page[AuditEntry], tags=["audit"],

@@ -4,7 +4,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse
 
-from shebao.security import policy
 from shebao.security import service as sec
 from shebao.security.service import AccountLocked, LoginRefused, RateLimited, User
 
@@ -87,5 +86,3 @@ def set_lang(code: str, next: str = "/"):
         resp.set_cookie("lang", code, max_age=365 * 86400, samesite="lax", path="/")
     return resp
 
-
-__all__ = ["router", "home_of", "policy"]

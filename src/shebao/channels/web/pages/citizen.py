@@ -2,8 +2,6 @@
 (the ``pension`` calculator). Contact details live with the registry pages."""
 from __future__ import annotations
 
-import datetime as dt
-
 from fastapi import APIRouter, Depends, Request
 
 from shebao.core.errors import InputError
@@ -85,5 +83,3 @@ async def estimate(request: Request, user: User = Depends(citizen_user)):
         "user": user, "values": values, "errors": errors, "result": result,
         "available": True}, status=422 if errors else 200)
 
-
-__all__ = ["router", "dt"]

@@ -3,7 +3,7 @@ maker-checker queue."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 
 from shebao.core import regions
 from shebao.core.errors import ConflictError, InputError, PermissionDenied
@@ -15,7 +15,7 @@ from shebao.security.tables import approvals, audit_log, users
 from .. import pagination
 from ..deps import engine
 from ..render import render
-from .common import form, redirect, staff_user, user_with
+from .common import form, staff_user, user_with
 
 router = APIRouter(include_in_schema=False)
 NAV = {"staff": [("/staff", "Start", 0, None), ("/staff/approvals", "Approvals", 80, None),
@@ -128,5 +128,3 @@ async def users_create(request: Request, user: User = Depends(user_with("user.ma
             return _users(request, user, eng, {}, {}, flash=f"{values['username']} ✓")
     return _users(request, user, eng, errors, values, status=422)
 
-
-__all__ = ["router", "and_"]
