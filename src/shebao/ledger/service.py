@@ -348,23 +348,30 @@ def _write(conn, request_id: int, prepared: list[_Prepared]) -> tuple[list[int],
             "VALUES (?, ?, ?, ?)",
             list(zip(e_col.tolist(), a_col.tolist(), m_col.tolist(), dates)))
         conn.execute(ledger_entry.insert(), entry_rows)
-    _apply_balances(conn, ids)
+    _apply_balances(conn, ids, a_col, m_col)
     return ids, int(len(m_col))
 
 
-def _delta_sql(conn, ids: list[int]) -> tuple[str, dict]:
+def _delta_sql(conn, ids: list[int], accounts: np.ndarray, amounts: np.ndarray
+               ) -> tuple[str, dict]:
     if conn.dialect.name == "postgresql":
-        return ("SELECT account_id, SUM(amount) AS s FROM ledger_posting "
-                "WHERE entry_id = ANY(CAST(:ids AS BIGINT[])) GROUP BY account_id", {"ids": ids})
+        # the per-account sums of exactly the rows just copied, as two arrays
+        uniq, inv = np.unique(accounts, return_inverse=True)
+        sums = np.zeros(len(uniq), np.int64)
+        np.add.at(sums, inv, amounts)
+        return ("SELECT d.account_id, d.s FROM unnest(CAST(:acc AS BIGINT[]), "
+                "CAST(:sums AS BIGINT[])) AS d(account_id, s)",
+                {"acc": uniq.tolist(), "sums": sums.tolist()})
     return ("SELECT account_id, SUM(amount) AS s FROM ledger_posting "
             "WHERE entry_id BETWEEN :lo AND :hi GROUP BY account_id",
             {"lo": min(ids), "hi": max(ids)})
 
 
-def _apply_balances(conn, ids: list[int]) -> None:
+def _apply_balances(conn, ids: list[int], accounts: np.ndarray, amounts: np.ndarray) -> None:
     """Add the new postings to the stored balances, set-based; the CHECK constraint refuses a
-    forbidden negative, and then we name the accounts."""
-    delta, params = _delta_sql(conn, ids)
+    forbidden negative, and then we name the accounts. (``check`` re-verifies that every
+    stored balance equals the sum of its postings.)"""
+    delta, params = _delta_sql(conn, ids, accounts, amounts)
     upd = (f"UPDATE ledger_account SET balance = ledger_account.balance + d.s FROM ({delta}) d "
            f"WHERE ledger_account.id = d.account_id")
     sp = conn.begin_nested()
