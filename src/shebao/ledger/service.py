@@ -16,7 +16,8 @@ Public API (what collection, payroll, transfers and the CLI call)::
     account_balances(db, region, scheme, *, as_of=None) -> dict[str, int]
     statement(db, actor, person_id, scheme, *, region=None, purpose=...) -> Statement
     interest.credit_interest(db, actor, region, scheme, year) -> InterestResult
-    check.run_check(db) -> CheckReport
+    check.run_check(db, *, as_of=None) -> CheckReport
+    transaction(db) / reading(db)        # context managers: join or own a transaction
 
 Amounts are integer fen, **debit positive, credit negative** (``Line.debit``/``Line.credit``).
 Balances returned to callers are on the account's *normal* side (an individual account with
@@ -632,4 +633,4 @@ def statement(db, actor: Actor, person_id: int, scheme: str, *, region: str | No
 __all__ = ["PostResult", "Account", "Statement", "StatementLine", "open_chart",
            "open_individual_accounts", "get_account", "post_entry", "post_batch",
            "reverse_entry", "balance", "account_balances", "statement", "transaction",
-           "INDIVIDUAL"]
+           "reading", "INDIVIDUAL"]
