@@ -5,6 +5,7 @@ import re
 from sqlalchemy import func, select
 
 from shebao.registry.tables import person
+from shebao.security import audit
 from shebao.security.tables import audit_log
 
 NEW_ID = "310101199001010012"   # valid check character: 1990-01-01, male
@@ -27,7 +28,20 @@ def test_clerk_registers_a_person_in_scope(login, engine):
         reads = conn.execute(select(audit_log).where(
             audit_log.c.action == "registry.person.read",
             audit_log.c.actor == "collection_clerk-310101")).all()
-    assert reads and reads[-1].purpose == "back-office person view"
+        assert reads and reads[-1].purpose == "back-office person view"
+        assert audit.verify(conn).ok                   # every write and read kept the chain
+
+
+def test_purpose_given_at_search_is_recorded_for_the_view(login, world, engine):
+    c = login("benefits_clerk-310101")
+    lst = c.get("/staff/persons", params={"q": "张伟", "purpose": "benefit claim 2025-88"})
+    assert "?purpose=benefit%20claim%202025-88" in lst.text
+    c.get(f"/staff/persons/{world.persons['310101']}", params={"purpose": "benefit claim 2025-88"})
+    with engine.connect() as conn:
+        rows = conn.execute(select(audit_log.c.action, audit_log.c.purpose).where(
+            audit_log.c.actor == "benefits_clerk-310101")).all()
+    assert ("registry.person.search", "benefit claim 2025-88") in rows
+    assert ("registry.person.read", "benefit claim 2025-88") in rows
 
 
 def test_registration_outside_scope_is_refused_next_to_the_region(login, engine):

@@ -23,7 +23,9 @@ EXTRA = ["citizen", "employer", "collection_clerk", "benefits_clerk", "inspector
          "mutual_agreement", "retirement", "death", "transfer", "other", "persons",
          "employers", "employment", "open", "incomplete", "ineligible", "computed",
          "submitted", "partial", "paid", "overpaid", "approve", "reject", "submit",
-         "recompute", "assessed", "billed", "collected", "flexible", "released", "stopped"]
+         "recompute", "assessed", "billed", "collected", "flexible", "released", "stopped",
+         "counter enquiry", "registration", "contribution query", "benefit claim",
+         "inspection", "correction requested by the person"]
 
 
 def used_ids() -> set[str]:

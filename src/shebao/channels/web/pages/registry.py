@@ -41,20 +41,27 @@ def _purpose(request: Request, default: str) -> str:
 
 # ---------------------------------------------------------------- staff: persons
 
+PURPOSES = ("counter enquiry", "registration", "contribution query", "benefit claim",
+            "inspection", "correction requested by the person")
+
+
 @router.get("/staff/persons")
-def persons(request: Request, q: str = "", cursor: str | None = None,
+def persons(request: Request, q: str = "", cursor: str | None = None, purpose: str = "",
             user: User = Depends(user_with("person.read")), eng=Depends(engine)):
+    from urllib.parse import urlencode
     errors, rows, nxt = {}, [], None
+    purpose = purpose.strip()[:200]
     try:
         rows, nxt = views.search_persons(eng, user.actor(), q[:65], limit=50,
                                          after=pagination.decode(cursor),
-                                         purpose="back-office search")
+                                         purpose=purpose or "back-office search")
     except InputError as exc:
         errors[exc.field or "q"] = exc.reason
-    next_url = f"/staff/persons?q={q}&cursor={pagination.encode(nxt)}" if nxt else None
-    return render(request, "staff/persons.html", {"user": user, "rows": rows, "q": q,
-                                                  "errors": errors, "next_url": next_url},
-                  status=422 if errors else 200)
+    next_url = "/staff/persons?" + urlencode({"q": q, "purpose": purpose,
+                                              "cursor": pagination.encode(nxt)}) if nxt else None
+    return render(request, "staff/persons.html", {
+        "user": user, "rows": rows, "q": q, "purpose": purpose, "purposes": PURPOSES,
+        "errors": errors, "next_url": next_url}, status=422 if errors else 200)
 
 
 @router.get("/staff/persons/new")
