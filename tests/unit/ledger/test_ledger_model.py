@@ -107,3 +107,29 @@ def test_monthly_product_interest_arithmetic():
     out2 = model.monthly_product_interest(np.array([0, 0, 0]), monthly, Decimal("0.015"))
     assert out2[1:].tolist() == [2, 1]
     assert out.dtype == np.int64
+
+
+def _reference_interest(opening: int, monthly: list[int], rate: Decimal) -> int:
+    from fractions import Fraction
+
+    from shebao.core.money import round_half_up
+    product = 12 * opening + sum(a * (12 - m) for m, a in enumerate(monthly))
+    return round_half_up(Fraction(product) * Fraction(rate) / 12)
+
+
+def test_monthly_product_interest_matches_exact_reference():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.tuples(st.integers(0, 10**10),
+                              st.lists(st.integers(-10**8, 10**8), min_size=12, max_size=12)),
+                    min_size=1, max_size=20),
+           st.decimals(min_value=Decimal("0"), max_value=Decimal("0.2"), places=4))
+    def check(rows, rate):
+        opening = np.array([r[0] for r in rows], np.int64)
+        monthly = np.array([r[1] for r in rows], np.int64)
+        got = model.monthly_product_interest(opening, monthly, rate).tolist()
+        assert got == [_reference_interest(o, m, rate) for o, m in rows]
+
+    check()
