@@ -145,6 +145,16 @@ class _Context:
         self.bill_residents = month.month == int(bm.value)
         arr = fetch_int_matrix(conn, "SELECT id, risk_class, float_tier_pct FROM employer "
                                      "ORDER BY id", {}, 3)
+        # the employer's version in force in the month (industry → class, floating tier),
+        # where the registry kept versions; otherwise the current row
+        ver = fetch_int_matrix(conn, "SELECT employer_id, risk_class, float_tier_pct "
+                                     "FROM employer_version WHERE valid_from <= :m AND "
+                                     "(valid_to IS NULL OR valid_to > :m) ORDER BY employer_id",
+                               {"m": month}, 3)
+        if len(ver) and len(arr):
+            pos = np.searchsorted(arr[:, 0], ver[:, 0])
+            ok = (pos < len(arr)) & (arr[np.minimum(pos, len(arr) - 1), 0] == ver[:, 0])
+            arr[pos[ok], 1:] = ver[ok, 1:]
         self.emp_ids, self.emp_class, self.emp_tier = arr[:, 0], arr[:, 1], arr[:, 2]
         self.lines = [(model.COLUMN_INDEX[model.column_for(ln.scheme, ln.payer, ln.account)], ln)
                       for ln in self.rs.lines]

@@ -209,3 +209,21 @@ def test_late_fee_accrues_until_paid(engine, world, tmp_path):
     a = arrears(engine, ADMIN, REGION, dt.date(2025, 12, 1))
     emp = next(p for p in a.payers if p["payer_type"] == "employer")
     assert (emp["outstanding_fen"], emp["late_fee_fen"]) == (0, 2775)
+
+
+def test_injury_rate_from_the_employer_version_in_force(engine, world):
+    from shebao.registry import service as reg
+    # from 2025-08 the employer is in industry 47 (risk class 6, 1.3%) at tier 120%
+    reg.change_employer(engine, ADMIN, world["employer"], {"industry_code": "47",
+                        "float_tier_pct": 120}, reason="industry reclassified",
+                        valid_from=dt.date(2025, 8, 1))
+    assess(engine, ADMIN, REGION, JULY)
+    assess(engine, ADMIN, REGION, dt.date(2025, 8, 1))
+    with engine.connect() as c:
+        rows = c.execute(text("SELECT month, injury_num, injury_er_pool FROM contribution "
+                              "WHERE person_id = :p ORDER BY month"),
+                         {"p": world["employee"]}).all()
+    # July: class 1 × 1.0 = 0.2% of 7460.00 = 14.92
+    # August: 1.3% × 1.2 = 1.56% of 7460.00 = 116.376 → 116.38
+    assert rows[0][1:] == (200000, 1492)
+    assert rows[1][1:] == (1560000, 11638)
