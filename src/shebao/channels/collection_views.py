@@ -147,3 +147,32 @@ def chart_svg(by_scheme: dict[str, dict], labels: dict[str, str]) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg")
     return buf.getvalue()
+
+
+def contributions_of(engine, person_id: int, limit: int = 120) -> list[dict]:
+    """A person's contribution record by month (newest first): the sum over assessment runs
+    (a correction run stores differences), the person's own share, the base of the latest run.
+    The caller has checked access to the person and audits the view it is part of."""
+    from sqlalchemy import text
+
+    from shebao.collection.model import AMOUNT_COLUMNS
+    ee = " + ".join(f"SUM({c})" for c in AMOUNT_COLUMNS if "_ee_" in c)
+    ind = " + ".join(f"SUM({c})" for c in AMOUNT_COLUMNS if c.endswith("_ind"))
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            f"SELECT month, region, SUM(total_fen), {ee}, {ind}, MAX(id) FROM contribution "
+            f"WHERE person_id = :p GROUP BY month, region ORDER BY month DESC LIMIT :n"),
+            {"p": person_id, "n": limit}).all()
+        bases = dict(conn.execute(text(
+            "SELECT id, base_fen FROM contribution WHERE id IN (SELECT MAX(id) FROM "
+            "contribution WHERE person_id = :p GROUP BY month, region)"), {"p": person_id}).all())
+    out = []
+    for month, region, total, own, indiv, last in rows:
+        m = month if isinstance(month, dt.date) else dt.date.fromisoformat(str(month)[:10])
+        out.append({"month": month_str(m), "region": region,
+                    "base": fen_to_yuan_str(bases.get(last, 0)),
+                    "total": fen_to_yuan_str(int(total or 0)),
+                    "employee": fen_to_yuan_str(int(own or 0)),
+                    "employer": fen_to_yuan_str(int(total or 0) - int(own or 0)),
+                    "individual_account": fen_to_yuan_str(int(indiv or 0))})
+    return out

@@ -110,6 +110,8 @@ def test_citizen_record_statement_and_pdf(login, world):
     c = login("citizen-310101")
     home = c.get("/me")
     assert home.status_code == 200 and "张伟" in home.text and "¥9,600.00" in home.text
+    record = home.text[home.text.index('data-testid="contributions"'):]
+    assert "2025-08" in record and "¥4,464.00" in record      # Aug 2025 on a 12,000.00 base
     st = c.get("/me/statement/pension")
     assert st.status_code == 200 and st.text.count("¥720.00") == 13   # 12 credits + 1st balance
     pdf = c.get("/me/statement/pension.pdf")

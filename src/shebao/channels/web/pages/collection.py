@@ -73,7 +73,8 @@ def person_section(eng, actor, person_id: int) -> dict | None:
     if not policy.has(actor, "collection.read") and actor.role not in ("benefits_clerk",):
         return None
     rows = coll.declarations(eng, actor, person_id)
-    return {"template": "staff/_declarations.html", "declarations": rows}
+    return {"template": "staff/_declarations.html", "declarations": rows,
+            "contributions": cv.contributions_of(eng, person_id)}
 
 
 # ---------------------------------------------------------------- employer
