@@ -24,7 +24,7 @@ schema = schemathesis.openapi.from_asgi(
     "/api/v1/openapi.json", create_app(mode="dev", engine=make_engine("sqlite://")))
 
 EXCLUDED = [positive_data_acceptance]
-BOUNDED = settings(max_examples=8, deadline=None, derandomize=True,
+BOUNDED = settings(max_examples=6, deadline=None, derandomize=True,
                    suppress_health_check=list(HealthCheck))
 
 

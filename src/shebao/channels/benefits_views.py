@@ -163,5 +163,6 @@ def person_benefits(engine, actor: Actor, person_id: int) -> dict:
                        "total": _yuan(c["total_fen"]),
                        "retirement_date": str(c["retirement_date"])[:10]
                        if c["retirement_date"] else None} for c in cs],
-            "awards": [{"id": a["id"], "status": a["status"], "start_month": str(a["start_month"])[:7],
+            "awards": [{"id": a["id"], "status": a["status"],
+                        "start_month": str(a["start_month"])[:7],
                         "monthly": _yuan(a["monthly_fen"])} for a in aw]}

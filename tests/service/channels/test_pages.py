@@ -199,3 +199,11 @@ def test_import_dry_run_writes_nothing(login, engine, tmp_path):
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(person)).scalar_one() == before
     assert c.post("/staff/import", data={"kind": "persons"}).status_code == 422
+
+
+def test_out_of_range_ids_are_answered_not_crashed(login):
+    c = login("collection_clerk-310101")
+    for path in ("/staff/persons/99999999999999999999999", "/staff/employers/0",
+                 "/staff/pension/-1"):
+        assert c.get(path).status_code in (403, 422), path
+    assert c.get("/staff/persons/424242").status_code == 422      # no such person

@@ -143,7 +143,8 @@ def _person_out(p: dict) -> PersonOut:
 def _full(d: dict) -> PersonFull:
     return PersonFull(
         person=_person_out(d["person"]),
-        enrolments=[Enrolment(**{k: e[k] for k in Enrolment.model_fields}) for e in d["enrolments"]],
+        enrolments=[Enrolment(**{k: e[k] for k in Enrolment.model_fields})
+                    for e in d["enrolments"]],
         employment=[Spell(id=s["id"], employer_id=s["employer_id"],
                           employer_name=s["employer_name"], start_date=s["start_date"],
                           end_date=s["end_date"], leave_reason=s["leave_reason"])

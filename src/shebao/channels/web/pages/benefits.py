@@ -13,7 +13,7 @@ from shebao.security.service import User
 from .. import pagination
 from ..deps import engine
 from ..render import render
-from .common import form, redirect, user_with
+from .common import RecordId, form, redirect, user_with
 
 router = APIRouter(include_in_schema=False)
 NAV = {"staff": [("/staff/pension", "Pension cases", 50, "pension.read"),
@@ -55,7 +55,7 @@ async def open_case(request: Request, user: User = Depends(user_with("pension.co
 
 
 @router.get("/staff/pension/{case_id}")
-def case_view(request: Request, case_id: int, user: User = Depends(user_with("pension.read")),
+def case_view(request: Request, case_id: RecordId, user: User = Depends(user_with("pension.read")),
               eng=Depends(engine)):
     return _case(request, user, eng, case_id)
 
@@ -75,7 +75,7 @@ def _case(request, user, eng, case_id, error=None, code=200, flash=None):
 
 
 @router.post("/staff/pension/{case_id}/{action}")
-async def case_action(request: Request, case_id: int, action: str,
+async def case_action(request: Request, case_id: RecordId, action: str,
                       user: User = Depends(user_with("pension.read")), eng=Depends(engine)):
     f = await form(request)
     actor = user.actor()
@@ -112,7 +112,7 @@ def _runs(request, user, eng, error=None, code=200):
 
 
 @router.post("/staff/payroll/{run_id}/{action}")
-def run_action(request: Request, run_id: int, action: str,
+def run_action(request: Request, run_id: RecordId, action: str,
                user: User = Depends(user_with("payroll.read")), eng=Depends(engine)):
     try:
         if action == "submit":

@@ -22,7 +22,7 @@ from shebao.security.service import User
 from .. import i18n
 from ..deps import engine
 from ..render import render
-from .common import employer_user, user_with
+from .common import RecordId, employer_user, user_with
 
 router = APIRouter(include_in_schema=False)
 NAV = {"staff": [("/staff/collection", "Collection", 40, "collection.read")],
@@ -180,7 +180,7 @@ def bills(request: Request, user: User = Depends(employer_user), eng=Depends(eng
 
 
 @router.get("/employer/bills/{bill_id}")
-def bill_view(request: Request, bill_id: int, user: User = Depends(employer_user),
+def bill_view(request: Request, bill_id: RecordId, user: User = Depends(employer_user),
               eng=Depends(engine)):
     b = cv.bill_detail(eng, user.actor(), bill_id)
     return render(request, "employer/bill.html", {"user": user, "b": b})

@@ -1,7 +1,9 @@
 """Helpers shared by the page modules: the signed-in user for pages, form reading, redirects."""
 from __future__ import annotations
 
-from fastapi import Depends, Request
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
 from starlette.responses import RedirectResponse, Response
 
 from shebao.core.errors import PermissionDenied
@@ -9,6 +11,10 @@ from shebao.security import policy
 from shebao.security.service import User
 
 from ..deps import current_user
+
+
+# a record id in a page URL: beyond BIGINT is a 422, never a database error
+RecordId = Annotated[int, Path(ge=1, le=2 ** 62)]
 
 
 def redirect(request: Request, url: str) -> Response:

@@ -21,7 +21,7 @@ from .. import pagination
 from ..api import registry as api_reg
 from ..deps import engine
 from ..render import render
-from .common import citizen_user, employer_user, form, redirect, user_with
+from .common import RecordId, citizen_user, employer_user, form, redirect, user_with
 
 router = APIRouter(include_in_schema=False)
 NAV = {"staff": [("/staff/persons", "Persons", 10, "person.read"),
@@ -97,7 +97,7 @@ async def person_create(request: Request, user: User = Depends(user_with("person
 
 
 @router.get("/staff/persons/{person_id}")
-def person_view(request: Request, person_id: int,
+def person_view(request: Request, person_id: RecordId,
                 user: User = Depends(user_with("person.read")), eng=Depends(engine)):
     actor = user.actor()
     why = _purpose(request, "back-office person view")
@@ -144,7 +144,7 @@ def employers(request: Request, q: str = "", cursor: str | None = None,
 
 
 @router.get("/staff/employers/{employer_id}")
-def employer_view(request: Request, employer_id: int, cursor: str | None = None,
+def employer_view(request: Request, employer_id: RecordId, cursor: str | None = None,
                   user: User = Depends(user_with("employer.read")), eng=Depends(engine)):
     actor = user.actor()
     firm = views.employer_detail(eng, actor, employer_id)
@@ -312,7 +312,7 @@ async def hire(request: Request, user: User = Depends(employer_user), eng=Depend
 
 
 @router.post("/employer/employees/{employment_id}/end")
-async def leave(request: Request, employment_id: int, user: User = Depends(employer_user),
+async def leave(request: Request, employment_id: RecordId, user: User = Depends(employer_user),
                 eng=Depends(engine)):
     f = await form(request)
     errors = {}
