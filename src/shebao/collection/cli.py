@@ -38,7 +38,7 @@ def _month(text: str) -> dt.date:
 
 
 def _fail(exc: ShebaoError) -> None:
-    console.print(f"[red]error:[/red] {exc}")
+    console.print(f"[red]error:[/red] {exc}", soft_wrap=True, markup=True, highlight=False)
     raise typer.Exit(2)
 
 
