@@ -38,7 +38,8 @@ def _month(text: str) -> dt.date:
 
 
 def _fail(exc: ShebaoError) -> None:
-    console.print(f"[red]error:[/red] {exc}", soft_wrap=True, markup=True, highlight=False)
+    from rich.markup import escape
+    console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True, highlight=False)
     raise typer.Exit(2)
 
 
