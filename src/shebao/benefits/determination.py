@@ -51,6 +51,7 @@ from shebao.rules.formulas.retirement import CATEGORIES, statutory_retirement
 from shebao.security import audit, maker_checker as mc, policy
 
 from . import formulas as F
+from . import history as H
 from .tables import (CASE_LIVE, pension_award, pension_award_amount, pension_case,
                      pension_history)
 
@@ -314,15 +315,11 @@ def _compute_chunk(conn: Connection, ids: list[int]) -> dict[int, str]:
     persons = {r["id"]: dict(r) for r in conn.execute(select(
         person.c.id, person.c.sex, person.c.birth_date, person.c.status, person.c.death_date
     ).where(person.c.id.in_(pids))).mappings()}
-    hist: dict[int, list] = {}
-    for r in conn.execute(select(pension_history).where(pension_history.c.person_id.in_(pids))
-                          .order_by(pension_history.c.person_id,
-                                    pension_history.c.period_start)).mappings():
-        hist.setdefault(r["person_id"], []).append(dict(r))
+    hist = H.history_rows(conn, pids)     # legacy ∪ shebao's own paid months (history.py)
 
     ctxs = [_Ctx(c, persons[c["person_id"]]) for c in cases]
     for ctx in ctxs:
-        _gather(conn, rules, ctx, hist.get(ctx.case["person_id"], []))  # InputError: the claim
+        _gather(conn, rules, ctx, *hist[ctx.case["person_id"]])  # InputError: the claim
     _accounts(conn, rules, [x for x in ctxs if not x.missing and "_account" in x.inputs])
     ok = [x for x in ctxs if not x.missing and x.inputs.get("eligible")]
     for x in ctxs:
@@ -361,7 +358,7 @@ def _compute_chunk(conn: Connection, ids: list[int]) -> dict[int, str]:
     return result
 
 
-def _gather(conn, rules, ctx: _Ctx, rows: list[dict]) -> None:
+def _gather(conn, rules, ctx: _Ctx, rows: list[H.Period], not_counted: list[dict]) -> None:
     """Everything of one case that needs no further query (history already read)."""
     c, p = ctx.case, ctx.person
     region = c["region"]
@@ -380,20 +377,36 @@ def _gather(conn, rules, ctx: _Ctx, rows: list[dict]) -> None:
     ctx.inputs["age_years"] = age_m // 12
     minimum = _lookup(rules, ctx, "retirement.min_contribution_months", region, ret,
                       "minimum contribution months")
+    ret_month = ret.replace(day=1)
+    # shebao's own months from the retirement month on are not part of the record: listed
+    late = [r for r in rows if r.origin == H.SHEBAO and r.period_start >= ret_month]
+    rows = [r for r in rows if r not in late]
+    not_counted = list(not_counted) + [
+        {"month": r.period_start.isoformat()[:7], "region": r.region,
+         "reason": "assessed on or after the retirement month"} for r in late]
+    wage_cache: dict[dt.date, object] = {}
+
+    def wage_of(d: dt.date):
+        if d not in wage_cache:
+            wage_cache[d] = rules.get("wage.average_monthly", region, d)
+        return wage_cache[d]
+
+    rows = H.compact(rows, wage_of)
+    ctx.inputs["history"] = _history_summary(rows, not_counted)
     if not rows:
         ctx.missing.append("contribution history: no paid or deemed period is recorded for "
                            "this person (import it before computing)")
         return
-    paid = [r for r in rows if r["kind"] == "paid"]
-    deemed = [r for r in rows if r["kind"] == "deemed"]
-    paid_m = sum(int(r["months"]) for r in paid)
-    deemed_m = sum(int(r["months"]) for r in deemed)
+    paid = [r for r in rows if r.kind == "paid"]
+    deemed = [r for r in rows if r.kind == "deemed"]
+    paid_m = sum(r.months for r in paid)
+    deemed_m = sum(r.months for r in deemed)
     ctx.inputs.update({"paid_months": paid_m, "deemed_months": deemed_m,
                        "contribution_months": paid_m + deemed_m})
-    after = [r for r in rows if _date(r["period_start"]) >= ret.replace(day=1)]
+    after = [r for r in rows if r.period_start >= ret_month]
     if after:
         ctx.missing.append(f"{len(after)} history period(s) start on or after the retirement "
-                           f"month ({after[0]['period_start']}): correct the history")
+                           f"month ({after[0].period_start}): correct the history")
     if minimum is None:
         return
     ctx.inputs["min_contribution_months"] = int(minimum)
@@ -419,21 +432,30 @@ def _gather(conn, rules, ctx: _Ctx, rows: list[dict]) -> None:
                      "contribution index bounds")
     wages, bases, months, periods = [], [], [], []
     for r in paid:
-        ps = _date(r["period_start"])
-        w = rules.get("wage.average_monthly", region, ps)
+        ps = r.period_start
+        w = wage_of(ps)
         if w is None:
             ctx.missing.append(f"average monthly wage of {region} for the period starting "
                                f"{ps.isoformat()} (wage.average_monthly)")
             continue
         ctx.params.setdefault(f"wage.average_monthly@{ps.isoformat()}",
                               rules.lookup("wage.average_monthly", region, ps).as_json())
-        m = int(r["months"])
-        wages.append(to_fen(w) * m)   # index = (base_total / m) / wage = base_total / (wage × m)
-        bases.append(int(r["base_total_fen"]))
+        m, n = r.months, r.index_months
+        # index = (base_total / n) / wage = base_total / (wage × n), weighted by the m months
+        # counted (m < n only for a legacy period trimmed by shebao's own months)
+        wages.append(to_fen(w) * n)
+        bases.append(int(r.base_total_fen))
         months.append(m)
-        periods.append({"period_start": ps.isoformat(), "months": m,
-                        "base_total": fen_to_yuan_str(int(r["base_total_fen"])),
-                        "average_wage": str(w)})
+        item = {"period_start": ps.isoformat(), "months": m,
+                "base_total": fen_to_yuan_str(int(r.base_total_fen)),
+                "average_wage": str(w), "region": r.region, "origin": r.origin,
+                "source": r.source}
+        if r.superseded_months:
+            item["superseded_months"] = r.superseded_months
+            item["note"] = (f"{r.superseded_months} of the {n} months are in shebao's own "
+                            f"record and counted there; the index of this period is "
+                            f"base_total / ({n} × average wage)")
+        periods.append(item)
     if ctx.missing or bounds is None:
         return
     idx_s, _ = F.average_index_scaled(bases, wages, months, bounds["min"], bounds["max"])
@@ -458,6 +480,29 @@ def _gather(conn, rules, ctx: _Ctx, rows: list[dict]) -> None:
     # ---- individual account at retirement: read set-based for the chunk (see _accounts)
     ctx.inputs["_table"] = table
     ctx.inputs["_account"] = (account_code(region, "pension", "individual", c["person_id"]), ret)
+
+
+def _history_summary(rows: list[H.Period], not_counted: list[dict]) -> dict:
+    """What the citizen and the clerk see: each source's months, every period with its source,
+    and the months not counted with the reason."""
+    def months(origin, kind):
+        return sum(r.months for r in rows if r.origin == origin and r.kind == kind)
+    return {
+        "legacy": {"paid_months": months(H.LEGACY, "paid"),
+                   "deemed_months": months(H.LEGACY, "deemed"),
+                   "superseded_by_shebao_months": sum(r.superseded_months for r in rows)},
+        "shebao": {"paid_months": months(H.SHEBAO, "paid"),
+                   "unpaid_months": sum(1 for x in not_counted if "not paid" in x["reason"])},
+        "periods": [{"period_start": r.period_start.isoformat(), "months": r.months,
+                     "kind": r.kind, "region": r.region, "origin": r.origin,
+                     "source": r.source,
+                     **({"superseded_months": r.superseded_months}
+                        if r.superseded_months else {})} for r in rows],
+        "not_counted": not_counted,
+        "rule": "legacy history (pension_history) + the months shebao assessed for the pension "
+                "scheme and collected in full; a month in both counts once, from shebao's own "
+                "record; months assessed but unpaid do not count (社会保险法 第十六条)",
+    }
 
 
 def _in(col, values: list):
