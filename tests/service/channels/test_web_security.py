@@ -133,3 +133,19 @@ def test_wrong_portal_is_refused(login):
     assert login("citizen-310101").get("/staff").status_code == 403
     assert login("employer-310101").get("/me").status_code == 403
     assert login("collection_clerk-310101").get("/employer").status_code == 403
+
+
+def test_own_password_change_checks_the_current_one_and_ends_sessions(app, world, login):
+    c = login("inspector-310101")
+    other = login("inspector-310101")                  # a second session of the same account
+    r = c.post("/account/password", data={"current": "nope", "new": "New-pass-2026",
+                                          "repeat": "New-pass-2026"})
+    assert r.status_code == 422 and 'data-field="current"' in r.text
+    r = c.post("/account/password", data={"current": world.passwords["inspector-310101"],
+                                          "new": "short", "repeat": "short"})
+    assert r.status_code == 422 and 'data-field="new"' in r.text
+    r = c.post("/account/password", data={"current": world.passwords["inspector-310101"],
+                                          "new": "New-pass-2026", "repeat": "New-pass-2026"})
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+    assert other.get("/staff").status_code == 303             # the other session ended too
+    assert web_client(app, "inspector-310101", "New-pass-2026").get("/staff").status_code == 200

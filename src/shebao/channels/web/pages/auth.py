@@ -10,6 +10,12 @@ from shebao.security.service import AccountLocked, LoginRefused, RateLimited, Us
 from .. import i18n
 from ..deps import SESSION_COOKIE, cookie_token, engine, optional_user, sign_session
 from ..render import render
+from shebao.core.errors import InputError
+from shebao.security import passwords
+from shebao.security.tables import users
+from sqlalchemy import select
+
+from ..deps import current_user
 from .common import form, safe_next
 
 router = APIRouter(include_in_schema=False)
@@ -86,3 +92,33 @@ def set_lang(code: str, next: str = "/"):
         resp.set_cookie("lang", code, max_age=365 * 86400, samesite="lax", path="/")
     return resp
 
+
+
+@router.get("/account/password")
+def password_form(request: Request, user: User = Depends(current_user)):
+    return render(request, "password.html", {"user": user})
+
+
+@router.post("/account/password")
+async def password_change(request: Request, user: User = Depends(current_user),
+                          eng=Depends(engine)):
+    """Change one's own password: the current one is checked; every session ends."""
+    f = await form(request)
+    errors = {}
+    with eng.connect() as conn:
+        stored = conn.execute(select(users.c.password_hash).where(users.c.id == user.id)
+                              ).scalar_one()
+    if not passwords.verify_password(stored, f.get("current", "")):
+        errors["current"] = i18n_msg(request, "Wrong password")
+    elif f.get("new", "") != f.get("repeat", ""):
+        errors["repeat"] = i18n_msg(request, "The two new passwords differ")
+    else:
+        try:
+            sec.set_password(eng, user.actor(), user.id, f.get("new", ""))
+        except InputError as exc:
+            errors["new"] = exc.reason
+    if errors:
+        return render(request, "password.html", {"user": user, "errors": errors}, status=422)
+    resp = RedirectResponse("/login", status_code=303)
+    resp.delete_cookie(SESSION_COOKIE, path="/")
+    return resp
