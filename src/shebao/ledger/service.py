@@ -96,8 +96,7 @@ def reading(db):
 def _serialise(conn: Connection) -> None:
     """Take the audit chain's lock first (PostgreSQL): every ledger writer needs it anyway
     for its audit row, and taking it before any account row makes deadlocks impossible."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": audit._LOCK_KEY})
+    audit.lock_chain(conn)
 
 
 def _now() -> dt.datetime:

@@ -40,12 +40,19 @@ def _at_text(at: dt.datetime) -> str:
     return at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def lock_chain(conn: Connection) -> None:
+    """Take the audit chain's lock for the rest of the transaction (PostgreSQL; SQLite's
+    BEGIN IMMEDIATE already serialises writers). Services that take other locks call this
+    first, so every writer acquires locks in the same order and none can deadlock."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+
+
 def record(conn: Connection, actor: Actor, action: str, subject_type: str,
            subject_id: object = None, *, fields: list[str] | None = None,
            purpose: str | None = None, detail: dict | None = None) -> str:
     """Append one audit row inside the caller's transaction; returns its hash."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+    lock_chain(conn)
     prev = conn.execute(select(audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)
                         ).scalar_one_or_none() or GENESIS
     at = dt.datetime.now(dt.timezone.utc)
