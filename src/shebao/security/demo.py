@@ -45,16 +45,16 @@ def seed_demo_users(engine, *, region: str = "310104", person_id: int | None = N
     and an employer id are given — a citizen and an employer account. Prints the logins."""
     city = regions.parent(region) if region != regions.NATIONAL else region
     plan = [
-        ("collector", "collection_clerk", region, "征缴经办 collection clerk"),
-        ("maker", "benefits_clerk", region, "待遇经办 benefits clerk (maker)"),
-        ("checker", "benefits_clerk", region, "待遇复核 benefits clerk (checker)"),
-        ("inspector", "inspector", city or region, "稽核 inspector (city)"),
-        ("admin", "administrator", regions.NATIONAL, "管理员 administrator"),
+        ("collector", "collection_clerk", region, "征缴经办"),
+        ("maker", "benefits_clerk", region, "待遇经办 (maker)"),
+        ("checker", "benefits_clerk", region, "待遇复核 (checker)"),
+        ("inspector", "inspector", city or region, "稽核"),
+        ("admin", "administrator", regions.NATIONAL, "管理员"),
     ]
     if person_id is not None:
-        plan.append(("citizen", "citizen", region, f"参保人 citizen (person {person_id})"))
+        plan.append(("citizen", "citizen", region, f"参保人 (person {person_id})"))
     if employer_id is not None:
-        plan.append(("employer", "employer", region, f"参保单位 employer (employer {employer_id})"))
+        plan.append(("employer", "employer", region, f"参保单位 (employer {employer_id})"))
     out_list = []
     for username, role, scope, note in plan:
         pw = _password()
@@ -70,7 +70,7 @@ def seed_demo_users(engine, *, region: str = "310104", person_id: int | None = N
     if out:
         out("demo logins (passwords generated now, not stored in clear):")
         for d in out_list:
-            out(f"  {d.username:<10} {d.password:<16} {d.role:<17} scope {d.scope:<9} {d.note}")
+            out(f"  {d.username:<9} {d.password:<14} {d.role:<16} {d.scope:<8} {d.note}")
     return out_list
 
 
