@@ -7,7 +7,14 @@
     approve_case(db, checker, case_id) -> int                     # award id; never the maker
     reject_case(db, checker, case_id, reason=...) -> None
     get_case(db, actor, case_id, purpose=...) -> dict             # audited read
-    record_history(db, actor, person_id, rows) -> int             # contribution history
+    record_history(db, actor, person_id, rows) -> int             # legacy contribution history
+    record_histories(db, actor, {person_id: rows}, source=...) -> int  # many persons, one tx
+    recompute_cases(db, actor, case_ids) -> {case_id: status}     # batch recompute, one audit
+
+The contribution record a case is computed from is :func:`shebao.benefits.history.history_rows`:
+legacy ``pension_history`` ∪ the pension months shebao's collection bureau assessed *and
+collected in full* (a month in both counts once, from shebao's record); the decision lists each
+period with its source and the months not counted with the reason.
 
 Computation is set-based: :func:`compute_cases` reads the persons, their histories and their
 individual accounts for many cases in a few queries, computes the average contribution index
@@ -82,38 +89,65 @@ def _require_staff(actor: Actor, perm: str, region: str) -> None:
 
 
 # ------------------------------------------------------------------------ history
-def record_history(db, actor: Actor, person_id: int, rows: list[dict], *,
-                   source: str = "manual") -> int:
-    """Record contribution history rows for one person: dicts with region, period_start
-    (date), months (1–12), base_total_fen (paid; Σ of the monthly bases), kind paid | deemed."""
+def _clean_history(actor: Actor, person_id: int, rows: list[dict], source: str,
+                   t: dt.datetime, field_prefix: str = "rows") -> list[dict]:
     clean = []
     for i, r in enumerate(rows):
         kind = r.get("kind", "paid")
         if kind not in ("paid", "deemed"):
-            raise InputError("kind must be paid or deemed", field=f"rows[{i}].kind")
+            raise InputError("kind must be paid or deemed", field=f"{field_prefix}[{i}].kind")
         region = str(r.get("region", ""))
         if not regions.is_region_code(region) or region == regions.NATIONAL:
-            raise InputError(f"{region!r} is not a region code", field=f"rows[{i}].region")
+            raise InputError(f"{region!r} is not a region code",
+                             field=f"{field_prefix}[{i}].region")
         start = r.get("period_start")
         if not isinstance(start, dt.date):
-            raise InputError("period_start must be a date", field=f"rows[{i}].period_start")
+            raise InputError("period_start must be a date",
+                             field=f"{field_prefix}[{i}].period_start")
         months = r.get("months")
         if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 12:
-            raise InputError("months must be 1–12", field=f"rows[{i}].months")
+            raise InputError("months must be 1–12", field=f"{field_prefix}[{i}].months")
         base = r.get("base_total_fen")
         if kind == "paid" and (isinstance(base, bool) or not isinstance(base, int) or base < 0):
             raise InputError("a paid period needs base_total_fen ≥ 0 (integer fen)",
-                             field=f"rows[{i}].base_total_fen")
+                             field=f"{field_prefix}[{i}].base_total_fen")
         clean.append(dict(person_id=person_id, region=region, period_start=start.replace(day=1),
                           months=months, base_total_fen=base if kind == "paid" else None,
-                          kind=kind, source=r.get("source", source), recorded_at=_now(),
+                          kind=kind, source=r.get("source", source), recorded_at=t,
                           recorded_by=actor.id))
+    return clean
+
+
+def record_history(db, actor: Actor, person_id: int, rows: list[dict], *,
+                   source: str = "manual") -> int:
+    """Record legacy contribution history rows for one person: dicts with region, period_start
+    (date), months (1–12), base_total_fen (paid; Σ of the monthly bases), kind paid | deemed.
+    Months shebao itself collects need no row: they come from the collection bureau."""
+    clean = _clean_history(actor, person_id, rows, source, _now())
     with _tx(db) as conn:
         if clean:
             conn.execute(insert(pension_history), clean)
         audit.record(conn, actor, "pension.history.record", "person", person_id,
                      fields=["contribution_history"],
                      detail={"rows": len(clean), "source": source})
+    return len(clean)
+
+
+def record_histories(db, actor: Actor, rows_by_person: dict[int, list[dict]], *,
+                     source: str) -> int:
+    """Legacy history for many persons (a migration batch): one transaction, one bulk insert,
+    one audit row naming the persons. Everything is checked before anything is written."""
+    t = _now()
+    clean = []
+    for pid, rows in sorted(rows_by_person.items()):
+        clean += _clean_history(actor, int(pid), rows, source, t, f"persons[{pid}]")
+    with _tx(db) as conn:
+        if clean:
+            conn.execute(insert(pension_history), clean)
+        audit.record(conn, actor, "pension.history.record_batch", "person_set",
+                     f"{len(rows_by_person)} persons", fields=["contribution_history"],
+                     detail={"rows": len(clean), "source": source,
+                             "person_ids": sorted(int(p) for p in rows_by_person)})
     return len(clean)
 
 
@@ -181,6 +215,7 @@ def open_batch(db, actor: Actor, region: str, month: dt.date) -> BatchResult:
             "WHERE c.person_id = p.id AND c.status IN ('open','incomplete','ineligible',"
             "'computed','submitted','approved')) ORDER BY p.id"),
             {"pref": _prefix(region)}).all()
+        rows = _may_reach_age(rules, region, rows, month)
         if rows:
             ids = np.array([r.id for r in rows], dtype=np.int64)
             sex = np.array([r.sex or "" for r in rows])
@@ -213,6 +248,32 @@ def open_batch(db, actor: Actor, region: str, month: dt.date) -> BatchResult:
                      detail={"month": month.isoformat(), "opened": res.opened,
                              "by_status": res.by_status})
     return res
+
+
+def _may_reach_age(rules, region: str, rows, month: dt.date):
+    """Only those born in the window in which the retirement schedule (every version, every
+    category: original age to original age + the maximum delay) can put retirement in
+    ``month`` — children and those retired long ago are outside the schedule's dates."""
+    lo = hi = None
+    for r in regions.lineage(region):
+        values = rules.parameter("retirement.schedule").values
+        if r in values:
+            for e in values[r]:
+                for g in e.value.values():
+                    a = int(g["original_age_months"])
+                    b = a + int(g["cap_months"])
+                    lo = a if lo is None else min(lo, a)
+                    hi = b if hi is None else max(hi, b)
+            break
+    if lo is None:
+        return rows
+    target = month.year * 12 + month.month - 1
+    out = []
+    for r in rows:
+        d = _date(r.birth_date)
+        if target - hi - 1 <= d.year * 12 + d.month - 1 <= target - lo + 1:
+            out.append(r)
+    return out
 
 
 def _prefix(region: str) -> str:
@@ -670,6 +731,28 @@ def recompute_case(db, actor: Actor, case_id: int) -> str:
         audit.record(conn, actor, "pension.case.compute", "pension_case", case_id,
                      detail={"status": status, "before": c["status"]})
         return status
+
+
+def recompute_cases(db, actor: Actor, case_ids: list[int]) -> dict[int, str]:
+    """Recompute many cases set-based (after history or accounts changed): one transaction,
+    one audit row. Cases already submitted or decided are left alone and not returned."""
+    with _tx(db) as conn:
+        rows = []
+        for i in range(0, len(case_ids), CHUNK):
+            rows += conn.execute(select(pension_case.c.id, pension_case.c.region,
+                                        pension_case.c.status).where(
+                pension_case.c.id.in_(case_ids[i:i + CHUNK]))).all()
+        for r in {r.region for r in rows}:
+            _require_staff(actor, "pension.compute", r)
+        todo = sorted(r.id for r in rows
+                      if r.status in ("open", "incomplete", "ineligible", "computed"))
+        out = compute_cases(conn, todo) if todo else {}
+        by_status: dict[str, int] = {}
+        for st in out.values():
+            by_status[st] = by_status.get(st, 0) + 1
+        audit.record(conn, actor, "pension.case.compute_batch", "pension_case_set",
+                     f"{len(todo)} cases", detail={"case_ids": todo, "by_status": by_status})
+    return out
 
 
 def submit_case(db, maker: Actor, case_id: int) -> int:
