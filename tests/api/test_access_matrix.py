@@ -172,3 +172,50 @@ def test_access_matrix(engine, world, app):
     for name, seen in outcomes.items():
         assert seen == ({True} if name in open_to_all else {True, False}), name
     assert csrf
+
+
+def test_access_matrix_of_pension_decisions(engine, world, app):
+    """The submitted case of district 310104: who may read it, approve or reject it. The
+    maker (benefits_clerk@310104 made it) is refused even though role and scope fit."""
+    from shebao.core import regions
+    case = world.cases["310104"]
+    client = TestClient(app, follow_redirects=False)
+    signer = URLSafeSerializer(app.state.settings.secret_key, "session")
+
+    def covers(user):
+        return regions.within("310104", user.scope)
+
+    def reader(role, user):
+        return role in ("benefits_clerk", "inspector", "administrator") and covers(user)
+
+    def checker(role, user):
+        return role == "benefits_clerk" and covers(user) and user.username != \
+            "benefits_clerk-310104"
+
+    checks = [
+        ("read case", "GET", f"/api/v1/pension/cases/{case}", None, reader),
+        ("page: case", "PAGE", f"/staff/pension/{case}", None, reader),
+        ("reject case", "POST", f"/api/v1/pension/cases/{case}/reject",
+         {"reason": "matrix"}, checker),
+        ("approve case", "POST", f"/api/v1/pension/cases/{case}/approve", None, checker),
+    ]
+    mismatches, seen = [], {}
+    for label, role, rel, user in actors(engine, world):
+        api = api_headers(engine, user)
+        cookie = signer.dumps(sec.start_session(engine, user, kind="web"))
+        for name, method, path, body, rule in checks:
+            if method == "PAGE":
+                client.cookies.set("shebao_session", cookie)
+                r = client.get(path)
+                client.cookies.delete("shebao_session")
+            else:
+                r = client.request(method, path, json=body,
+                                   headers={**api, "Idempotency-Key": f"k{next(_seq)}"})
+            assert r.status_code < 500, (label, name, r.text)
+            got, want = r.status_code not in (401, 403), rule(role, user)
+            seen.setdefault(name, set()).add(got)
+            if got != want:
+                mismatches.append(f"{label:26} {name:14} expected "
+                                  f"{'allowed' if want else 'refused'}, got {r.status_code}")
+    assert not mismatches, "\n" + "\n".join(mismatches)
+    assert all(v == {True, False} for v in seen.values()), seen
