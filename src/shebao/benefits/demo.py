@@ -227,9 +227,16 @@ def run(engine, region: str, *, out_dir=None) -> list[str]:
             legacy_m += h["legacy"]["paid_months"] + h["legacy"]["deemed_months"]
             shebao_m += h["shebao"]["paid_months"]
             unpaid_m += h["shebao"]["unpaid_months"]
+    why: dict[str, int] = {}
+    for r in final:
+        if r.status == "incomplete" and r.missing:
+            first_missing = json.loads(r.missing)[0].split(":")[0]
+            why[first_missing] = why.get(first_missing, 0) + 1
     lines.append(f"cases computed and approved (maker {maker.id}, checker {checker.id}): "
                  f"{len(approved)}; short of the minimum contribution months: "
-                 f"{by.get('ineligible', 0)}; incomplete: {by.get('incomplete', 0)}")
+                 f"{by.get('ineligible', 0)}; incomplete: {by.get('incomplete', 0)}"
+                 + (" (" + "; ".join(f"{k}: {v}" for k, v in sorted(why.items())) + ")"
+                    if why else ""))
     lines.append(f"contribution record counted: {legacy_m} legacy months + {shebao_m} months "
                  f"shebao collected itself; {unpaid_m} assessed but unpaid months not counted")
     for r in approved[:5]:
