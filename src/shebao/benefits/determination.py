@@ -833,4 +833,24 @@ def get_case(db, actor: Actor, case_id: int, *, purpose: str = "pension case rev
         c[k] = json.loads(c[k]) if c[k] else None
     for k in ("basic_fen", "account_fen", "transitional_fen", "total_fen"):
         c[k.replace("_fen", "")] = fen_to_yuan_str(c[k]) if c[k] is not None else None
+    c["contribution_record"] = _record_lines(c["decision"])
     return c
+
+
+def _record_lines(decision: dict | None) -> list[str]:
+    """The contribution record in words, one line per period with where it came from (what a
+    citizen or a clerk reads beside the decision)."""
+    h = ((decision or {}).get("inputs") or {}).get("history")
+    if not h:
+        return []
+    out = []
+    for p in h["periods"]:
+        who = ("shebao's own record (assessed and paid)" if p["origin"] == H.SHEBAO
+               else f"legacy record ({p['source']})")
+        extra = (f"; {p['superseded_months']} month(s) counted from shebao's own record "
+                 f"instead" if p.get("superseded_months") else "")
+        out.append(f"{p['period_start'][:7]} × {p['months']} month(s) {p['kind']} in "
+                   f"{p['region']} — {who}{extra}")
+    for x in h["not_counted"]:
+        out.append(f"{x['month']} not counted — {x['reason']}")
+    return out

@@ -115,6 +115,11 @@ def test_paid_shebao_months_count_assessed_unpaid_do_not(engine, tmp_path):
         ("2025-07-01", 2, "20000.00")]                 # one run: same base, same wage
     assert shebao[0]["source"] == H.SHEBAO_SOURCE
     assert {p["source"] for p in inp["periods"] if p["origin"] == "legacy"} == {"legacy import"}
+    # …and in words, beside the decision, for the citizen and the clerk
+    rec = case["contribution_record"]
+    assert rec[0] == "2010-07 × 12 month(s) paid in 310104 — legacy record (legacy import)"
+    assert "2025-07 × 2 month(s) paid in 310104 — shebao's own record (assessed and paid)" in rec
+    assert rec[-1].startswith("2025-09 not counted — assessed by shebao but")
     # the average index, exactly: 180 months at 1.0, 2 months at 10000 / average wage
     rules = load_rules()
     w = to_fen(rules.value("wage.average_monthly", REGION, JUL))
