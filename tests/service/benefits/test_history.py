@@ -193,3 +193,24 @@ def test_no_history_at_all_is_still_reported_missing(engine):
     case = _decision(engine, cid)
     assert case["status"] == "incomplete"
     assert "no paid or deemed period" in case["missing"][0]
+
+
+def test_record_histories_checks_everything_before_writing(engine):
+    import pytest
+    from shebao.benefits.tables import pension_history
+    from shebao.core.errors import InputError
+    a = make_person(engine, dt.date(1965, 9, 15), seq=73, region=REGION)
+    b = make_person(engine, dt.date(1965, 9, 15), seq=74, region=REGION)
+    good = _legacy_years(2010, 2024)
+    with pytest.raises(InputError) as info:
+        det.record_histories(engine, MAKER, {a: good, b: [dict(good[0], months=13)]},
+                             source="legacy import")
+    assert info.value.field == f"persons[{b}][0].months"
+    with engine.connect() as c:
+        assert c.execute(select(pension_history)).all() == []
+    assert det.record_histories(engine, MAKER, {a: good, b: good[:3]},
+                                source="legacy import") == 18
+    cids = [det.open_case(engine, MAKER, p, region=REGION) for p in (a, b)]
+    # a's record is 180 months but no individual account: incomplete; b is short: ineligible
+    assert det.recompute_cases(engine, MAKER, cids) == {cids[0]: "incomplete",
+                                                        cids[1]: "ineligible"}
