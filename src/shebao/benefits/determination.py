@@ -441,9 +441,9 @@ def _gather(conn, rules, ctx: _Ctx, rows: list[H.Period], not_counted: list[dict
     ret_month = ret.replace(day=1)
     # shebao's own months from the retirement month on are not part of the record: listed
     late = [r for r in rows if r.origin == H.SHEBAO and r.period_start >= ret_month]
-    rows = [r for r in rows if r not in late]
+    rows = [r for r in rows if not (r.origin == H.SHEBAO and r.period_start >= ret_month)]
     not_counted = list(not_counted) + [
-        {"month": r.period_start.isoformat()[:7], "region": r.region,
+        {"month": r.period_start.isoformat()[:7], "region": r.region, "why": "after_retirement",
          "reason": "assessed on or after the retirement month"} for r in late]
     wage_cache: dict[dt.date, object] = {}
 
@@ -553,7 +553,7 @@ def _history_summary(rows: list[H.Period], not_counted: list[dict]) -> dict:
                    "deemed_months": months(H.LEGACY, "deemed"),
                    "superseded_by_shebao_months": sum(r.superseded_months for r in rows)},
         "shebao": {"paid_months": months(H.SHEBAO, "paid"),
-                   "unpaid_months": sum(1 for x in not_counted if "not paid" in x["reason"])},
+                   "unpaid_months": sum(1 for x in not_counted if x["why"] == "unpaid")},
         "periods": [{"period_start": r.period_start.isoformat(), "months": r.months,
                      "kind": r.kind, "region": r.region, "origin": r.origin,
                      "source": r.source,

@@ -174,7 +174,7 @@ def merge(legacy: list[dict], shebao: list[ShebaoMonth]) -> tuple[list[Period], 
         periods.append(Period(LEGACY, r["kind"], r["region"], start, n - overlap,
                               int(base) if base is not None else None, n, r["source"],
                               overlap))
-    not_counted = [{"month": month_str(m.month), "region": m.region,
+    not_counted = [{"month": month_str(m.month), "region": m.region, "why": "unpaid",
                     "reason": "assessed by shebao but the pension contribution is not paid in "
                               "full", "bills": list(m.bills)}
                    for m in shebao if not m.paid]

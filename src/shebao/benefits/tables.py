@@ -1,9 +1,13 @@
 """Benefits tables (SQLAlchemy Core on the shared metadata). Schema: migration 0005_benefits.
 
-``pension_history``  contribution history for benefit purposes: one row per person × region ×
-                     period (a run of months under one set of parameters): months,
-                     base_total_fen (Σ monthly bases of those months), kind paid | deemed
-                     (视同缴费: deemed service before the individual-account system; no base).
+``pension_history``  *legacy* contribution history (recorded before shebao collected the
+                     person's contributions: imports from the old system, deemed service): one
+                     row per person × region × period (a run of months under one set of
+                     parameters): months, base_total_fen (Σ monthly bases of those months), kind
+                     paid | deemed (视同缴费: deemed service before the individual-account
+                     system; no base). The months shebao collects itself are never copied here:
+                     determination reads them from the collection bureau's tables
+                     (``history.history_rows``: legacy ∪ shebao's paid months, each month once).
 ``pension_case``     a retirement case: opened (clerk or batch), computed (the decision JSON
                      records inputs, parameters with references and arithmetic), submitted for
                      a check, approved / rejected; or incomplete (``missing`` says what) or
