@@ -162,3 +162,18 @@ def test_payroll_run_approved_by_another_clerk(login, app, engine, world):
     assert r.json()["maker"] == "benefits_clerk-310104"
     with engine.connect() as conn:
         assert conn.execute(select(payroll_run.c.status)).scalar_one() == "approved"
+
+
+def test_pensioner_sees_who_read_their_case(app, engine, world):
+    from shebao.core.actor import SYSTEM
+    from shebao.security import service as sec
+    case = world.cases["310104"]
+    _api(app, engine, world, "inspector-310104").get(
+        f"/api/v1/pension/cases/{case}", headers={"X-Purpose": "audit of awards 2025"})
+    me = sec.create_user(engine, SYSTEM, username="pensioner", password="Long-pass-123",
+                         role="citizen", person_id=world.persons["pensioner"])
+    c = TestClient(app)
+    c.headers.update(api_headers(engine, me))
+    items = c.get("/api/v1/me/reads").json()["items"]
+    assert any(i["actor"] == "inspector-310104" and i["purpose"] == "audit of awards 2025"
+               and i["subject_type"] == "pension_case" for i in items)
