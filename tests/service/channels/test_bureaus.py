@@ -119,7 +119,7 @@ def test_pension_case_needs_a_second_clerk(login, world, engine):
     assert other_district.get(f"/staff/pension/{case}").status_code == 403
     checker = login("benefits_clerk-2-310104")
     empty = checker.post(f"/staff/pension/{case}/reject", data={"reason": ""})
-    assert empty.status_code == 422 and "reason" in empty.text
+    assert empty.status_code == 422 and 'data-field="reason"' in empty.text
     ok = checker.post(f"/staff/pension/{case}/approve")
     assert ok.status_code == 303
     assert "已通过" in checker.get(ok.headers["location"]).text

@@ -60,7 +60,7 @@ def case_view(request: Request, case_id: RecordId, user: User = Depends(user_wit
     return _case(request, user, eng, case_id)
 
 
-def _case(request, user, eng, case_id, error=None, code=200, flash=None):
+def _case(request, user, eng, case_id, error=None, code=200, flash=None, field_error=None):
     c = bv.case(eng, user.actor(), case_id, purpose="back-office case view")
     actor = user.actor()
     can_submit = c["status"] == "computed" and policy.has(actor, "pension.compute")
@@ -70,7 +70,8 @@ def _case(request, user, eng, case_id, error=None, code=200, flash=None):
         "user": user, "c": c, "can_submit": can_submit, "can_check": can_check,
         "own_submission": c["status"] == "submitted"
         and (c["approval"] or {}).get("maker") == user.username,
-        "error": error, "flash": flash, "errors": {"reason": error} if error else {}},
+        "error": error, "flash": flash,
+        "errors": {"reason": field_error} if field_error else {}},
         status=code)
 
 
@@ -94,7 +95,10 @@ async def case_action(request: Request, case_id: RecordId, action: str,
         else:
             raise InputError(f"unknown action {action}", field="action")
     except (InputError, ConflictError) as exc:
-        return _case(request, user, eng, case_id, error=getattr(exc, "reason", None) or str(exc),
+        msg = getattr(exc, "reason", None) or str(exc)
+        if getattr(exc, "field", None) == "reason":
+            return _case(request, user, eng, case_id, field_error=msg, code=422)
+        return _case(request, user, eng, case_id, error=msg,
                      code=422 if isinstance(exc, InputError) else 409)
     return redirect(request, f"/staff/pension/{case_id}?done={action}")
 
