@@ -53,7 +53,9 @@ def test_checker_approves_a_case_made_by_another_clerk(page, live, browser):
     p2 = other.new_page()
     sign_in(p2, live, "benefits_clerk-2-310104")
     p2.get_by_role("link", name="养老金核定").click()
+    p2.wait_for_url(f"{live.url}/staff/pension")  # the list, not the page we came from
     p2.get_by_role("link", name=str(case), exact=True).click()
+    p2.wait_for_url(f"{live.url}/staff/pension/{case}")
     expect(p2.get_by_test_id("case-status")).to_have_text("待复核")
     expect(p2.get_by_test_id("case-total")).to_have_text(re.compile(r"¥[\d,]+\.\d\d"))
     p2.get_by_role("button", name="复核通过").click()
