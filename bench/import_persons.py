@@ -18,7 +18,6 @@ import os
 import resource
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 
@@ -97,17 +96,10 @@ def main() -> None:
               f"{path.stat().st_size / 1e6:.1f} MB")
         run(f"sqlite:///{d}/bench.db", path)
         if args.pg:
-            from sqlalchemy import create_engine, text
+            from _scratch import scratch_database
 
-            name = f"shebao_bench_{uuid.uuid4().hex[:8]}"
-            admin = create_engine(args.pg, isolation_level="AUTOCOMMIT")
-            with admin.connect() as c:
-                c.execute(text(f'CREATE DATABASE "{name}"'))
-            try:
-                run(args.pg.rsplit("/", 1)[0] + "/" + name, path)
-            finally:
-                with admin.connect() as c:
-                    c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            with scratch_database("postgresql", pg_admin=args.pg, migrate=False) as url:
+                run(url, path)
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 

@@ -19,17 +19,14 @@ import argparse
 import datetime as dt
 import statistics
 import sys
-import tempfile
 import time
-import uuid
-from pathlib import Path
 
 import numpy as np
+from _scratch import scratch_database
 from sqlalchemy import text
 
 from shebao.core.actor import Actor
 from shebao.db.engine import make_engine
-from shebao.db.migrate import upgrade
 from shebao.ledger import model, service
 
 ACTOR = Actor(id="bench", role="system")
@@ -63,22 +60,7 @@ def bare_insert(engine, rows: tuple[np.ndarray, ...]) -> float:
 
 
 def run_backend(backend: str, args) -> dict:
-    cleanup = None
-    if backend == "sqlite":
-        url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='ledger_bench_')) / 'bench.db'}"
-    else:
-        admin = make_engine(args.pg_admin, isolation_level="AUTOCOMMIT")
-        name = f"ledger_bench_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as c:
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-        url = args.pg_admin.rsplit("/", 1)[0] + "/" + name
-
-        def cleanup():
-            with admin.connect() as c:
-                c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-    try:
-        upgrade(url)
+    with scratch_database(backend, pg_admin=args.pg_admin, prefix="ledger_bench") as url:
         engine = make_engine(url)
         with engine.begin() as conn:
             conn.execute(text("CREATE TABLE bench_bare (entry_id BIGINT, account_id BIGINT, "
@@ -109,9 +91,6 @@ def run_backend(backend: str, args) -> dict:
         rep = check.run_check(engine)
         t_check = time.perf_counter() - t0
         engine.dispose()
-    finally:
-        if cleanup:
-            cleanup()
     led, bare = statistics.median(ledger_t), statistics.median(bare_t)
     return {"backend": backend, "postings": n_post, "ledger_s": led, "bare_s": bare,
             "ledger_rate": n_post / led, "bare_rate": n_post / bare, "open_s": t_open,

@@ -11,46 +11,22 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
-import uuid
-from pathlib import Path
 
-from sqlalchemy import text
+from _scratch import scratch_database
 
-from shebao.db.engine import make_engine
-from shebao.db.migrate import upgrade
 from shebao.ledger.simulation import SimulationFailure, Simulator
 
 
 def run_one(backend: str, args) -> dict:
-    if backend == "sqlite":
-        tmp = tempfile.mkdtemp(prefix="ledger_sim_")
-        url = f"sqlite:///{Path(tmp) / 'sim.db'}"
-        upgrade(url)
-        cleanup = None
-    else:
-        admin = make_engine(args.pg_admin, isolation_level="AUTOCOMMIT")
-        name = f"ledger_sim_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as c:
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-        url = args.pg_admin.rsplit("/", 1)[0] + "/" + name
-
-        def cleanup():
-            with admin.connect() as c:
-                c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-        upgrade(url)
-    sim = Simulator(url, args.seed, persons=args.persons, kill_every=args.kill_every,
-                    full_every=args.full_every, log=lambda m: print(f"[{backend}]{m}",
-                                                                     file=sys.stderr))
-    try:
-        out = sim.run(args.ops)
-    except SimulationFailure as exc:
-        out = {"seed": args.seed, "ops": sum(sim.ops.values()), "violations":
-               max(1, len(sim.violations)), "error": str(exc)[:2000]}
-    finally:
-        if cleanup:
-            cleanup()
+    with scratch_database(backend, pg_admin=args.pg_admin, prefix="ledger_sim") as url:
+        sim = Simulator(url, args.seed, persons=args.persons, kill_every=args.kill_every,
+                        full_every=args.full_every, log=lambda m: print(f"[{backend}]{m}",
+                                                                         file=sys.stderr))
+        try:
+            out = sim.run(args.ops)
+        except SimulationFailure as exc:
+            out = {"seed": args.seed, "ops": sum(sim.ops.values()), "violations":
+                   max(1, len(sim.violations)), "error": str(exc)[:2000]}
     out["backend"] = backend
     return out
 

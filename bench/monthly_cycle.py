@@ -42,7 +42,6 @@ import resource
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 REGION = "310104"
@@ -279,21 +278,12 @@ def main(argv=None) -> None:
             f"sqlite:///{tempfile.mkdtemp(prefix='shebao_bench_')}/cycle.db"
         run(url, args)
         return
-    from sqlalchemy import text
-    from shebao.db.engine import database_url, make_engine
-    server = database_url(args.db)
-    admin = make_engine(server, isolation_level="AUTOCOMMIT")
-    name = f"shebao_cycle_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.rsplit("/", 1)[0] + "/" + name
-    try:
+    from _scratch import scratch_database
+
+    from shebao.db.engine import database_url
+    with scratch_database("postgresql", pg_admin=database_url(args.db), prefix="shebao_cycle",
+                          keep=args.keep, migrate=False) as url:
         run(url, args)
-    finally:
-        if not args.keep:
-            with admin.connect() as c:
-                c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

@@ -31,10 +31,10 @@ import resource
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import numpy as np
+from _scratch import scratch_database
 from sqlalchemy import text
 
 REGION = "310000"
@@ -222,25 +222,7 @@ def _in_child(target, *args) -> dict:
 
 
 def run_backend(backend: str, args) -> None:
-    from shebao.db.engine import make_engine
-    from shebao.db.migrate import upgrade
-
-    cleanup = None
-    if backend == "sqlite":
-        url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='payroll_bench_')) / 'bench.db'}"
-    else:
-        admin = make_engine(args.pg_admin, isolation_level="AUTOCOMMIT")
-        name = f"payroll_bench_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as c:
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-        url = args.pg_admin.rsplit("/", 1)[0] + "/" + name
-
-        def cleanup():
-            with admin.connect() as c:
-                c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-    try:
-        upgrade(url)
+    with scratch_database(backend, pg_admin=args.pg_admin, prefix="payroll_bench") as url:
         sd = _in_child(_child_seed, url, args.pensioners)
         print(f"[{backend}] seeded {args.pensioners} pensioners in "
               f"{sd['seconds']:.1f} s (not timed below)", flush=True)
@@ -263,9 +245,6 @@ def run_backend(backend: str, args) -> None:
                   f"({rl['bytes'] / 1e6:.0f} MB, pain.001 validated + CSV) "
                   f"{rl['seconds']:.2f} s, peak RSS {rl['maxrss_kib'] / 1024:.0f} MiB",
                   flush=True)
-    finally:
-        if cleanup:
-            cleanup()
 
 
 def main(argv=None) -> None:
