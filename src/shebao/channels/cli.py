@@ -29,7 +29,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, db: str | None = None,
         raise typer.Exit(2)
     if web.state.settings.ephemeral_secret:
         typer.echo("dev mode: ephemeral secret key (sessions end when the server stops)")
-    typer.echo(f"shebao serving on http://{host}:{port}/  (API docs: /api/v1/docs)")
+    typer.echo(f"shebao serving on http://{host}:{port}/  (API docs: /api/v1/docs, served offline)")
     # no access log: search URLs carry citizen IDs, and logs must hold masked data only (every
     # read of personal data is in the audit log instead, with who, role, fields and purpose)
     uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False)

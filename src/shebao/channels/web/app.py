@@ -31,7 +31,7 @@ def create_app(engine_url: str | None = None, *, mode: str | None = None,
                                        cookie_secure=cookie_secure,
                                        login_rate_limit=login_rate_limit)
     app = FastAPI(title="shebao 社保 API", version="1", openapi_url=f"{API_PREFIX}/openapi.json",
-                  docs_url=f"{API_PREFIX}/docs", redoc_url=None,
+                  docs_url=None, redoc_url=None,  # served below from vendored assets
                   description="Social insurance administration. Errors are "
                               "application/problem+json naming the field; lists are "
                               "cursor-paginated; money-moving POSTs take Idempotency-Key.")
@@ -58,6 +58,16 @@ def create_app(engine_url: str | None = None, *, mode: str | None = None,
     problems.install(app, render_error)
     static = resources.files("shebao.channels.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
+
+    @app.get(f"{API_PREFIX}/docs", include_in_schema=False)
+    def api_docs():
+        # Swagger UI from files in the package (static/swagger): the platform runs offline.
+        from fastapi.openapi.docs import get_swagger_ui_html
+
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title=app.title + " — API",
+                                   swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/swagger/swagger-ui.css",
+                                   swagger_favicon_url="/static/swagger/favicon.png")
 
     from .api import routers as api_routers
     from .pages import routers as page_routers

@@ -1,0 +1,12 @@
+"""The API documentation renders in a browser with no network: Swagger UI is vendored."""
+from playwright.sync_api import expect
+
+
+def test_api_docs_render_offline(page, live):
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(live.url + "/api/v1/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("shebao")
+    expect(page.get_by_text("/api/v1/persons").first).to_be_visible()
+    outside = [u for u in requests if not u.startswith(live.url) and not u.startswith("data:")]
+    assert outside == [], f"docs fetched from outside the server: {outside}"
