@@ -16,7 +16,9 @@
                   (over-payment) or matches no bill goes to suspense for a clerk. Ledger, per
                   bill region × scheme × month: Dr bank_transit / Cr receivable_employer or
                   receivable_individual, then the transfer Dr fund_bank / Cr bank_transit;
-                  suspense: Dr bank_transit / Cr suspense (then to fund_bank).
+                  suspense: Dr bank_transit / Cr suspense (then to fund_bank). An employer's
+                  bill settled after its due date is charged the late fee accrued to the
+                  booking day (``latefee.charge_settled_late``, same transaction).
 ``simulate_bank`` the bank's side for the demo and the benchmark: a statement answering an
                   export (most bills paid, some partly, some over, some not, one stranger).
 
@@ -45,6 +47,7 @@ from shebao.security import audit
 
 from . import model
 from .bulk import day_number, insert_columns
+from .latefee import charge_settled_late
 from .tables import bank_export, bank_import, bill, receipt
 
 PRIORITY = {s: i for i, s in enumerate(model.SCHEMES)}
@@ -151,13 +154,15 @@ class ImportResult:
     unmatched: int
     partial: int
     overpaid: int
+    late_fee_fen: int = 0          # late fees charged on bills this file settled late
 
     def as_dict(self):
         return {"import_id": self.import_id, "file": self.file, "format": self.format,
                 "receipts": self.rows, "new": self.new, "already_posted": self.duplicates,
                 "applied": fen_to_yuan_str(self.applied_fen),
                 "suspense": fen_to_yuan_str(self.suspense_fen), "unmatched": self.unmatched,
-                "partial": self.partial, "overpaid": self.overpaid}
+                "partial": self.partial, "overpaid": self.overpaid,
+                "late_fees_charged": fen_to_yuan_str(self.late_fee_fen)}
 
 
 def _temp(conn, name: str, cols: str) -> None:
@@ -245,6 +250,8 @@ def import_bank(engine, actor: Actor, path, *, region: str | None = None,
             duplicates=len(recs) - len(new), applied_fen=0, suspense_fen=0, actor=actor.id,
             at=_now())).inserted_primary_key[0]
         res = _apply(conn, actor, iid, region, new) if new else None
+        # a bill settled after its due date: charge the employer's late fee (latefee.py)
+        late_fee = charge_settled_late(conn, actor, iid) if new else 0
         applied = res["applied"] if res else 0
         suspense = res["suspense"] if res else 0
         conn.execute(update(bank_import).where(bank_import.c.id == iid).values(
@@ -252,10 +259,11 @@ def import_bank(engine, actor: Actor, path, *, region: str | None = None,
             ledger_key=res["key"] if res else None))
         audit.record(conn, actor, "collection.import_bank", "bank_import", iid,
                      detail={"file": path.name, "format": fmt, "receipts": len(recs),
-                             "new": len(new), "applied_fen": applied, "suspense_fen": suspense})
+                             "new": len(new), "applied_fen": applied, "suspense_fen": suspense,
+                             "late_fee_fen": late_fee})
     return ImportResult(iid, str(path), fmt, len(recs), len(new), len(recs) - len(new), applied,
                         suspense, res["unmatched"] if res else 0, res["partial"] if res else 0,
-                        res["overpaid"] if res else 0)
+                        res["overpaid"] if res else 0, late_fee)
 
 
 def _check_unique(recs, file: str) -> None:

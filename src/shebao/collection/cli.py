@@ -37,6 +37,13 @@ def _month(text: str) -> dt.date:
         raise InputError(str(exc), field="month") from None
 
 
+def _as_of(text: str) -> dt.date:
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise InputError(str(exc), field="as_of", value=text) from None
+
+
 def _fail(exc: ShebaoError) -> None:
     from rich.markup import escape
     console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True, highlight=False)
@@ -168,16 +175,21 @@ def assess_cmd(region: str = typer.Option(..., help="GB/T 2260 code"),
 @app.command("bill")
 def bill_cmd(e2e_id: str = typer.Option(None, "--e2e", help="end-to-end id of the bill"),
              bill_id: int = typer.Option(None, "--id"),
-             export: Path = typer.Option(None, help="write the bill to this .csv or .json file")):
-    """View (or export) a payer's bill: lines per scheme and the persons with their bases."""
+             export: Path = typer.Option(None, help="write the bill to this .csv or .json file"),
+             as_of: str = typer.Option(None, "--as-of",
+                                       help="late fee accrued to YYYY-MM-DD (default today)")):
+    """View (or export) a payer's bill: lines per scheme, the late fee (charged and accrued,
+    not yet charged) and the persons with their bases."""
     from . import service
     try:
+        d = _as_of(as_of) if as_of else None
         engine = make_engine()
         if export:
-            p = service.export_bill(engine, _actor(), export, bill_id=bill_id, e2e_id=e2e_id)
+            p = service.export_bill(engine, _actor(), export, bill_id=bill_id, e2e_id=e2e_id,
+                                    as_of=d)
             console.print(f"written {p}")
             return
-        b = service.get_bill(engine, _actor(), bill_id=bill_id, e2e_id=e2e_id)
+        b = service.get_bill(engine, _actor(), bill_id=bill_id, e2e_id=e2e_id, as_of=d)
     except ShebaoError as exc:
         _fail(exc)
     t = Table(title=f"bill {b['e2e_id']} — {b['payer_type']} {b['payer_id']} — {b['month']} "
@@ -188,6 +200,12 @@ def bill_cmd(e2e_id: str = typer.Option(None, "--e2e", help="end-to-end id of th
         t.add_row(ln["scheme"], ln["employer"], ln["employee"], ln["amount"], ln["paid"])
     t.add_row("total", "", "", b["total"], b["paid"])
     console.print(t)
+    lf = b["late_fee"]
+    console.print(f"late fee to {lf['as_of']} ({lf['daily_rate']}/day): accrued {lf['accrued']}, "
+                  f"charged {lf['charged']}, accrued not yet charged {lf['not_yet_charged']}")
+    for c in lf["charges"]:
+        console.print(f"  charged {c['fee']}: {c['from']} → {c['to']} ({c['days']} days, base "
+                      f"{c['base']}, {c['source']})")
     if b["persons"]:
         p = Table(title=f"{len(b['persons'])} insured")
         for c in ("citizen_id", "name", "wage", "base", "why", "amount"):
@@ -284,6 +302,11 @@ def reconcile_cmd(region: str = typer.Option(...), month: str = typer.Option(...
                                                      ("assessed", "billed", "collected",
                                                       "outstanding")))
         console.print(t)
+        lf = r.late_fees
+        console.print(f"late fees of the month's bills: {lf['charges']} charges, charged "
+                      f"{fen_to_yuan_str(lf['charged'])}, posted to late_fee_income "
+                      f"{fen_to_yuan_str(lf['posted_income'])}, to receivable_employer "
+                      f"{fen_to_yuan_str(lf['posted_receivable'])}")
         for d in r.differences:
             console.print(f"[red]DIFFERENCE[/red] {d['scheme']} {d['payer']}: {d['check']}: "
                           f"{fen_to_yuan_str(d['left'])} vs {fen_to_yuan_str(d['right'])} "
@@ -314,10 +337,33 @@ def arrears_cmd(region: str = typer.Option(...),
         return
     t = Table(title=f"arrears {region} on {a.as_of} (late fee {a.rate}/day; supervision at "
                     f"{fen_to_yuan_str(a.threshold_fen)} or {a.threshold_days} days)")
-    for c in ("payer", "id", "bills", "outstanding", "late fee", "days", "supervision"):
+    for c in ("payer", "id", "bills", "outstanding", "late fee accrued", "charged",
+              "not yet charged", "days", "supervision"):
         t.add_column(c)
     for p in a.payers[:100]:
         t.add_row(p["payer_type"], str(p["payer_id"]), str(p["bills"]), p["outstanding"],
-                  p["late_fee"], str(p["days"]), p.get("flag", ""))
+                  p["late_fee"], p["late_fee_charged"], p["late_fee_not_charged"],
+                  str(p["days"]), p.get("flag", ""))
     console.print(t)
     console.print(f"{len(a.payers)} payers in arrears, {len(a.flagged)} employers flagged")
+
+
+@app.command("late-fees")
+def late_fees_cmd(region: str = typer.Option(..., help="six-digit region code"),
+                  as_of: str = typer.Option(..., "--as-of", help="YYYY-MM-DD, not in the future"),
+                  as_json: bool = typer.Option(False, "--json")):
+    """Charge employers the late fee accrued on overdue bills up to the as-of day (社会保险法
+    第八十六条; rate ``collection.late_fee_rate``): a charge per bill and a ledger entry
+    receivable_employer → late_fee_income. Idempotent: a rerun charges nothing, a later as-of
+    only the increment."""
+    from .latefee import charge_late_fees
+    try:
+        d = _as_of(as_of)
+        r = charge_late_fees(make_engine(), _actor(), region, d)
+    except ShebaoError as exc:
+        _fail(exc)
+    if as_json:
+        typer.echo(json.dumps(r.as_dict(), ensure_ascii=False))
+        return
+    console.print(f"late fees {region} to {r.as_of} ({r.rate}/day): {r.charges} charges, "
+                  f"{fen_to_yuan_str(r.fen)} charged ({r.bills} overdue bills examined)")

@@ -10,6 +10,10 @@ Per scheme × payer type (employer / flexible / resident), from four independent
   the bank entries (``source`` collection.assess / collection.bank, effective in the month), and
   the funds (pooled + individual accounts) credited by the assessment.
 
+Late fees of the month's bills (``late_fee_charge``, see ``latefee``): charged vs posted —
+the ledger's ``late_fee_income`` credited and ``receivable_employer`` debited by the entries of
+source ``collection.late_fee`` effective in the month (all schemes of the region).
+
 Every check that does not hold is listed as a difference; ``ok`` is False when there is one.
 The ledger keeps employer receivables per employer kind only (``receivable_employer``) and
 individuals' together (``receivable_individual``), so flexible and resident rows are compared
@@ -36,6 +40,7 @@ class Reconciliation:
     month: dt.date
     rows: list[dict] = field(default_factory=list)
     differences: list[dict] = field(default_factory=list)
+    late_fees: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -46,7 +51,9 @@ class Reconciliation:
             return {k: fen_to_yuan_str(v) if isinstance(v, int) and k not in ("scheme",) else v
                     for k, v in d.items()}
         return {"region": self.region, "month": month_str(self.month), "ok": self.ok,
-                "rows": [y(r) for r in self.rows], "differences": [y(d) for d in self.differences]}
+                "rows": [y(r) for r in self.rows], "late_fees": {k: v if k == "charges" else fen_to_yuan_str(v)
+                              for k, v in self.late_fees.items()},
+                "differences": [y(d) for d in self.differences]}
 
 
 def _by(conn, sql, p) -> dict:
@@ -85,6 +92,15 @@ def reconcile(engine, actor: Actor, region: str, month: dt.date) -> Reconciliati
             "AND e.source IN ('collection.assess', 'collection.bank') "
             "GROUP BY a.scheme, a.kind, e.source"), p).all()
         ledger = {(r[0], r[1], r[2]): int(r[3] or 0) for r in led}
+        lf_charged, lf_charges = conn.execute(text(
+            "SELECT COALESCE(SUM(fen), 0), COUNT(*) FROM late_fee_charge "
+            "WHERE region = :r AND month = :m"), p).one()
+        lf = dict(conn.execute(text(
+            "SELECT a.kind, SUM(pst.amount) FROM ledger_posting pst "
+            "JOIN ledger_entry e ON e.id = pst.entry_id "
+            "JOIN ledger_account a ON a.id = pst.account_id "
+            "WHERE a.region = :r AND e.effective_date = :m AND e.source = :s "
+            "GROUP BY a.kind"), {**p, "s": "collection.late_fee"}).all())
         audit.record(conn, actor, "collection.reconcile", "region", region,
                      detail={"month": month_str(month)})
     schemes = [s for s in model.SCHEMES if any(k[0] == s for k in
@@ -122,4 +138,22 @@ def reconcile(engine, actor: Actor, region: str, month: dt.date) -> Reconciliati
             diffs.append({"scheme": s, "payer": "all", "check": "assessed = funds credited "
                           "(pooled + individual accounts)", "left": funds.get(s, 0),
                           "right": credited, "difference": funds.get(s, 0) - credited})
+    charged = int(lf_charged or 0)
+    income = -int(lf.get("late_fee_income") or 0)
+    receivable = int(lf.get("receivable_employer") or 0)
+    res.late_fees = {"charges": int(lf_charges or 0), "charged": charged,
+                     "posted_income": income, "posted_receivable": receivable}
+    if charged != income:
+        diffs.append({"scheme": "late_fee", "payer": "employer", "check": "late fees charged = "
+                      "ledger late_fee_income credited", "left": charged, "right": income,
+                      "difference": charged - income})
+    if charged != receivable:
+        diffs.append({"scheme": "late_fee", "payer": "employer", "check": "late fees charged = "
+                      "ledger receivable_employer debited (collection.late_fee)",
+                      "left": charged, "right": receivable, "difference": charged - receivable})
+    for kind, v in lf.items():
+        if kind not in ("late_fee_income", "receivable_employer") and int(v or 0):
+            diffs.append({"scheme": "late_fee", "payer": "employer", "check": f"late-fee entries "
+                          f"touch only receivable_employer and late_fee_income (not {kind})",
+                          "left": int(v), "right": 0, "difference": int(v)})
     return res

@@ -559,8 +559,9 @@ def _refresh_paid(conn, bill_ids) -> None:
 
 
 def get_bill(bind, actor: Actor, *, bill_id: int | None = None, e2e_id: str | None = None,
-             with_persons: bool = True) -> dict:
-    """A payer's bill: header, lines per scheme, and the persons with their base and why."""
+             with_persons: bool = True, as_of: dt.date | None = None) -> dict:
+    """A payer's bill: header, lines per scheme, the persons with their base and why, and the
+    late fee (employers): accrued to ``as_of`` (default today), charged, not yet charged."""
     with transaction(bind) as conn:
         q = select(bill)
         q = q.where(bill.c.id == bill_id) if bill_id is not None else q.where(
@@ -599,6 +600,8 @@ def get_bill(bind, actor: Actor, *, bill_id: int | None = None, e2e_id: str | No
                                 "wage": fen_to_yuan_str(wage), "base": fen_to_yuan_str(base),
                                 "why": f"{model.BASIS[basis]}; {model.CLAMP[clamp]}",
                                 "amount": fen_to_yuan_str(latest.get(pid, 0))})
+        from .latefee import bill_late_fee
+        late = bill_late_fee(conn, b["id"], b["region"], as_of or dt.date.today())
         audit.record(conn, actor, "collection.bill.read", "bill", b["id"],
                      purpose="view bill", detail={"persons": len(persons)})
         return {
@@ -612,13 +615,14 @@ def get_bill(bind, actor: Actor, *, bill_id: int | None = None, e2e_id: str | No
                        "employee": fen_to_yuan_str(r["employee_fen"]),
                        "amount": fen_to_yuan_str(r["amount_fen"]),
                        "paid": fen_to_yuan_str(r["paid_fen"])} for r in lines],
-            "persons": persons}
+            "persons": persons, "late_fee": late}
 
 
 def export_bill(bind, actor: Actor, path, *, bill_id: int | None = None,
-                e2e_id: str | None = None) -> Path:
-    """Write a bill to ``path``: ``.json`` (everything) or ``.csv`` (lines, then persons)."""
-    b = get_bill(bind, actor, bill_id=bill_id, e2e_id=e2e_id)
+                e2e_id: str | None = None, as_of: dt.date | None = None) -> Path:
+    """Write a bill to ``path``: ``.json`` (everything) or ``.csv`` (lines, late fee, charges,
+    then persons)."""
+    b = get_bill(bind, actor, bill_id=bill_id, e2e_id=e2e_id, as_of=as_of)
     path = Path(path)
     if path.suffix == ".json":
         path.write_text(json.dumps(b, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -630,6 +634,15 @@ def export_bill(bind, actor: Actor, path, *, bill_id: int | None = None,
         w.writerow(["scheme", "employer", "employee", "amount", "paid"])
         for ln in b["lines"]:
             w.writerow([ln["scheme"], ln["employer"], ln["employee"], ln["amount"], ln["paid"]])
+        lf = b["late_fee"]
+        w.writerow([])
+        w.writerow(["late_fee", "as_of", lf["as_of"], "daily_rate", lf["daily_rate"], "accrued",
+                    lf["accrued"], "charged", lf["charged"], "not_yet_charged",
+                    lf["not_yet_charged"]])
+        w.writerow(["charge_from", "charge_to", "days", "base", "rate", "fee", "source"])
+        for c in lf["charges"]:
+            w.writerow([c["from"], c["to"], c["days"], c["base"], c["rate"], c["fee"],
+                        c["source"]])
         w.writerow([])
         w.writerow(["person_id", "citizen_id", "name", "wage", "base", "why", "amount"])
         for p in b["persons"]:

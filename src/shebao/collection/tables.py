@@ -15,6 +15,7 @@ written by hand; it mirrors these tables.
 ``bank_export`` / ``bank_import`` / ``receipt`` / ``receipt_alloc``  bank files out and in; every
                       receipt once (unique bank reference), its allocation to bill lines.
 ``arrears_flag``      employers referred to the supervision bureau.
+``late_fee_charge``   late fees charged to employers (cumulative per bill; see ``latefee``).
 """
 from __future__ import annotations
 
@@ -240,3 +241,28 @@ arrears_flag = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("region", "as_of", "employer_id", name="uq_arrears_flag_region"),
 )
+
+late_fee_charge = Table(
+    "late_fee_charge", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("region", String(6), nullable=False),
+    Column("bill_id", BigInteger, nullable=False),
+    Column("month", Date, nullable=False),                 # the bill's month
+    Column("payer_type", String(1), nullable=False),       # E (only employers are charged)
+    Column("payer_id", BigInteger, nullable=False),
+    Column("from_day", Date, nullable=False),              # due date, or the previous charge's
+    Column("to_day", Date, nullable=False),                # accrued up to this day
+    Column("days", Integer, nullable=False),
+    Column("base_fen", BigInteger, nullable=False),        # owed on to_day + paid late by then
+    Column("fen_days", BigInteger, nullable=False),        # cumulative fen × days to to_day
+    Column("rate", String(20), nullable=False),            # collection.late_fee_rate per day
+    Column("fen", BigInteger, nullable=False),             # this charge: fee(to_day) − charged
+    Column("source", String(40), nullable=False),          # run:<as-of> | bank:<import id>
+    Column("idempotency_key", String(80), nullable=False),
+    Column("ledger_key", String(200), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("idempotency_key", name="uq_late_fee_charge_key"),
+)
+Index("ix_late_fee_charge_bill", late_fee_charge.c.bill_id)
+Index("ix_late_fee_charge_region_month", late_fee_charge.c.region, late_fee_charge.c.month)

@@ -5,7 +5,7 @@ from shebao.collection import tables
 
 COLLECTION = ["base_declaration", "declaration_upload", "contribution", "assessment_run",
               "assessment_chunk", "bill", "bill_line", "bank_export", "bank_import", "receipt",
-              "receipt_alloc", "arrears_flag"]
+              "receipt_alloc", "arrears_flag", "late_fee_charge"]
 
 
 def test_migration_matches_table_definitions(engine):
@@ -21,3 +21,5 @@ def test_migration_matches_table_definitions(engine):
         assert model_ix <= db_ix, (name, model_ix - db_ix)
     uq = {u["name"] for u in insp.get_unique_constraints("receipt")}
     assert "uq_receipt_bank_ref" in uq
+    assert "uq_late_fee_charge_key" in {u["name"] for u in
+                                        insp.get_unique_constraints("late_fee_charge")}

@@ -231,9 +231,33 @@ def upgrade() -> None:
         sa.UniqueConstraint("region", "as_of", "employer_id", name="uq_arrears_flag_region"),
     )
 
+    op.create_table(
+        "late_fee_charge", _id(),
+        sa.Column("region", sa.String(6), nullable=False),
+        sa.Column("bill_id", sa.BigInteger, nullable=False),
+        sa.Column("month", sa.Date, nullable=False),
+        sa.Column("payer_type", sa.String(1), nullable=False),
+        sa.Column("payer_id", sa.BigInteger, nullable=False),
+        sa.Column("from_day", sa.Date, nullable=False),
+        sa.Column("to_day", sa.Date, nullable=False),
+        sa.Column("days", sa.Integer, nullable=False),
+        sa.Column("base_fen", sa.BigInteger, nullable=False),
+        sa.Column("fen_days", sa.BigInteger, nullable=False),
+        sa.Column("rate", sa.String(20), nullable=False),
+        sa.Column("fen", sa.BigInteger, nullable=False),
+        sa.Column("source", sa.String(40), nullable=False),
+        sa.Column("idempotency_key", sa.String(80), nullable=False),
+        sa.Column("ledger_key", sa.String(200), nullable=False),
+        sa.Column("actor", sa.String(64), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.UniqueConstraint("idempotency_key", name="uq_late_fee_charge_key"),
+    )
+    op.create_index("ix_late_fee_charge_bill", "late_fee_charge", ["bill_id"])
+    op.create_index("ix_late_fee_charge_region_month", "late_fee_charge", ["region", "month"])
+
 
 def downgrade() -> None:
-    for t in ("arrears_flag", "receipt_alloc", "receipt", "bank_import", "bank_export",
+    for t in ("late_fee_charge", "arrears_flag", "receipt_alloc", "receipt", "bank_import", "bank_export",
               "bill_line", "bill", "assessment_chunk", "assessment_run", "contribution",
               "declaration_upload", "base_declaration"):
         op.drop_table(t)
