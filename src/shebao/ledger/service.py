@@ -197,14 +197,62 @@ def int_matrix(rows, width: int) -> np.ndarray:
 
 
 def _open_persons(conn, region: str, scheme: str, pids: np.ndarray) -> int:
+    """Open the individual accounts of ``pids`` (unique, positive) that have none yet in
+    ``region`` × ``scheme``; returns how many were created. Idempotent: on PostgreSQL the ids
+    are copied (binary COPY from numpy) into a temporary table and inserted with ``ON
+    CONFLICT (code) DO NOTHING``; on SQLite the missing ones are inserted with executemany."""
+    if len(pids) == 0:
+        return 0
+    at = _now()
+    sign, no_neg = INDIVIDUAL.normal_sign, INDIVIDUAL.no_negative
+    prefix = f"{region}.{scheme}.individual."
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("CREATE TEMP TABLE IF NOT EXISTS ledger_open_persons "
+                             "(person_id BIGINT NOT NULL) ON COMMIT DROP")
+        conn.exec_driver_sql("TRUNCATE ledger_open_persons")
+        rec = np.empty(len(pids), dtype=[("nf", ">i2"), ("l", ">i4"), ("p", ">i8")])
+        rec["nf"], rec["l"], rec["p"] = 1, 8, pids
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur:
+            with cur.copy("COPY ledger_open_persons (person_id) FROM STDIN (FORMAT BINARY)") as cp:
+                cp.write(b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8)
+                step = 1 << 18
+                for i in range(0, len(rec), step):
+                    cp.write(rec[i:i + step].tobytes())
+                cp.write(b"\xff\xff")
+        n = conn.execute(text(
+            "INSERT INTO ledger_account (code, region, scheme, kind, person_id, normal_sign, "
+            "no_negative, balance, opened_at) "
+            "SELECT :prefix || t.person_id, :r, :s, 'individual', t.person_id, :sign, :nn, 0, :at "
+            "FROM ledger_open_persons t ORDER BY t.person_id "
+            "ON CONFLICT (code) DO NOTHING"),
+            {"prefix": prefix, "r": region, "s": scheme, "sign": sign, "nn": no_neg,
+             "at": at}).rowcount
+        _analyze_if_grown(conn, n)
+        return int(n)
     have, _ = _person_accounts(conn, region, scheme, pids)
     missing = np.setdiff1d(pids, have)
     if len(missing):
-        at = _now()
-        rows = _account_rows([model.AccountCode(region, scheme, "individual", int(p))
-                              for p in missing.tolist()], at)
-        conn.execute(ledger_account.insert(), rows)
+        at_db = ledger_account.c.opened_at.type.bind_processor(conn.dialect)
+        at_v = at_db(at) if at_db else at
+        conn.exec_driver_sql(
+            "INSERT INTO ledger_account (code, region, scheme, kind, person_id, normal_sign, "
+            "no_negative, balance, opened_at) VALUES (?, ?, ?, 'individual', ?, ?, ?, 0, ?)",
+            [(prefix + str(p), region, scheme, p, sign, int(no_neg), at_v)
+             for p in missing.tolist()])
     return int(len(missing))
+
+
+def _analyze_if_grown(conn, created: int) -> None:
+    """PostgreSQL: after a large open, refresh ``ledger_account``'s planner statistics (in
+    this transaction, which sees its own rows) so that joins on it are planned for its real
+    size — stale statistics turned the person → account join into a many-minute plan."""
+    if created < 10_000:
+        return
+    est = conn.exec_driver_sql(
+        "SELECT reltuples FROM pg_class WHERE oid = 'ledger_account'::regclass").scalar()
+    if est is None or est < 0 or created * 5 >= est:
+        conn.exec_driver_sql("ANALYZE ledger_account")
 
 
 def open_individual_accounts(db, actor: Actor, region: str, scheme: str, person_ids) -> int:
@@ -469,9 +517,13 @@ def post_batch(db, actor: Actor, key: str, batch: Batch, *,
 def _prepare_batch_entry(conn, be: BatchEntry, open_missing: bool) -> _Prepared:
     chart = _resolve_codes(conn, [ln.account for ln in be.lines]) if be.lines else {}
     pids = be.person_ids
-    if open_missing and len(pids):
-        _open_persons(conn, be.region, be.scheme, pids)
     have_p, have_a = _person_accounts(conn, be.region, be.scheme, pids)
+    if open_missing and len(have_p) != len(pids):
+        # open only the missing ones, then look up only those (not everyone twice)
+        new_p = np.setdiff1d(pids, have_p)
+        _open_persons(conn, be.region, be.scheme, new_p)
+        got_p, got_a = _person_accounts(conn, be.region, be.scheme, new_p)
+        have_p, have_a = np.concatenate([have_p, got_p]), np.concatenate([have_a, got_a])
     if len(have_p) != len(pids):
         missing = np.setdiff1d(pids, have_p)
         shown = ", ".join(account_code(be.region, be.scheme, "individual", int(p))
