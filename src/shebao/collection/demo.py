@@ -5,7 +5,8 @@ runs the whole monthly cycle ``months`` times for a region that the registry has
 
     (first month: a few flexible workers choose a base, a few residents a tier)
     assess + bills → pain.008 export → the simulated bank answers with a camt.053 statement
-    → import (match, partial/over-payment, suspense, ledger) → reconcile → arrears
+    → import (match, partial/over-payment, suspense, ledger; late settlements charged)
+    → late-fee run 30 days after the due date → reconcile → arrears
 
 and (second month) a late wage declaration followed by a correction run of the first month,
 which posts only the difference. Returns one dict of figures per month (amounts in yuan as
@@ -26,6 +27,7 @@ from shebao.core.periods import add_months, month_str, parse_month
 from . import bank, service
 from .arrears import arrears
 from .assess import assess
+from .latefee import charge_late_fees
 from .reconcile import reconcile
 
 DEMO_ACTOR = Actor(id="demo:collection", role="collection_clerk")
@@ -112,9 +114,12 @@ def run_months(engine, region: str, months: int, *, start: str = "2025-07", out_
                                kept_dir=out_dir / "rejected")
         again = bank.import_bank(engine, DEMO_ACTOR, st, region=region,
                                  kept_dir=out_dir / "rejected")
-        rec = reconcile(engine, DEMO_ACTOR, region, m)
         due = dt.date.fromisoformat(_due(engine, region, m)[:10])
-        arr = arrears(engine, DEMO_ACTOR, region, due + dt.timedelta(days=30))
+        as_of = due + dt.timedelta(days=30)
+        charged = (charge_late_fees(engine, DEMO_ACTOR, region, as_of)
+                   if as_of <= dt.date.today() else None)
+        rec = reconcile(engine, DEMO_ACTOR, region, m)
+        arr = arrears(engine, DEMO_ACTOR, region, as_of)
         outstanding = sum(row["outstanding"] for row in rec.rows)
         fig.update(debits=x.transactions, collected=imp.as_dict()["applied"],
                    suspense=imp.as_dict()["suspense"], partial=imp.partial,
@@ -122,7 +127,10 @@ def run_months(engine, region: str, months: int, *, start: str = "2025-07", out_
                    reimport_posted=again.new, outstanding=fen_to_yuan_str(outstanding),
                    reconciled=rec.ok, in_arrears=len(arr.payers),
                    flagged_for_supervision=len(arr.flagged),
-                   late_fees=fen_to_yuan_str(sum(p["late_fee_fen"] for p in arr.payers)))
+                   late_fees=fen_to_yuan_str(sum(p["late_fee_fen"] for p in arr.payers)),
+                   late_fees_charged_in_run=fen_to_yuan_str(charged.fen) if charged else "0.00",
+                   late_fees_not_yet_charged=fen_to_yuan_str(
+                       sum(p["late_fee_not_charged_fen"] for p in arr.payers)))
         figures.append(fig)
     return figures
 

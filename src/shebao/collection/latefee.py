@@ -90,10 +90,11 @@ def _rate(region: str, on: dt.date):
 
 
 def accrue(conn, region: str, as_of: dt.date, where: str, params: dict | None = None, *,
-           to_day: dict[int, int] | None = None, extend_to_last_charge: bool = False) -> Accrual:
+           to_day: tuple[np.ndarray, np.ndarray] | None = None,
+           extend_to_last_charge: bool = False) -> Accrual:
     """Accrue the late fee of the bills of ``region`` selected by ``where`` (SQL on ``b``).
 
-    Every bill accrues to ``as_of`` unless ``to_day`` gives its own day (int days); with
+    Every bill accrues to ``as_of`` unless ``to_day`` = (bill ids, int days) gives its own; with
     ``extend_to_last_charge`` a bill already charged to a later day accrues to that day."""
     p = {"r": region, **(params or {})}
     rate, num, den = _rate(region, as_of)
@@ -111,9 +112,12 @@ def accrue(conn, region: str, as_of: dt.date, where: str, params: dict | None = 
     n_charges = np.zeros(n, np.int64)
     last_to = np.zeros(n, np.int64)
     t = np.full(n, day_number(as_of), np.int64)
-    if to_day:
-        t = np.array([to_day.get(int(b), int(x)) for b, x in zip(bid.tolist(), t.tolist())],
-                     dtype=np.int64)
+    if to_day is not None and n and len(to_day[0]):
+        ids, days = (np.asarray(a, dtype=np.int64) for a in to_day)
+        o = np.argsort(ids)
+        ids, days = ids[o], days[o]
+        pos = np.minimum(np.searchsorted(ids, bid), len(ids) - 1)
+        t = np.where(ids[pos] == bid, days[pos], t)
     paid = np.zeros(n, np.int64)
     late_fd = np.zeros(n, np.int64)
     late_paid = np.zeros(n, np.int64)
@@ -261,14 +265,14 @@ def charge_settled_late(conn, actor: Actor, import_id: int) -> int:
     total = 0
     for region in sorted({r[0] for r in rows}):      # per region (a file names few regions)
         mine = [r for r in rows if r[0] == region]
-        ids = [int(r[1]) for r in mine]
+        ids = np.array([int(r[1]) for r in mine], dtype=np.int64)
         days = date_days([r[2] for r in mine])
-        to_day = dict(zip(ids, days.tolist()))
         on = _date(int(days.max()))
+        # not correlated: the set of bills is computed once
         acc = accrue(conn, region, on, "b.payer_type = 'E' AND b.id IN (SELECT r1.bill_id FROM "
-                     "receipt r1 WHERE r1.import_id = :i AND r1.booked_on > b.due_date "
-                     "AND r1.applied_fen > 0)", {"i": import_id}, to_day=to_day,
-                     extend_to_last_charge=True)
+                     "receipt r1 JOIN bill b1 ON b1.id = r1.bill_id WHERE r1.import_id = :i "
+                     "AND r1.booked_on > b1.due_date AND r1.applied_fen > 0)", {"i": import_id},
+                     to_day=(ids, days), extend_to_last_charge=True)
         _, fen, _ = _charge(conn, actor, region, acc, f"bank:{import_id}", f"bank{import_id}")
         total += fen
     return total

@@ -187,3 +187,22 @@ def test_service_refuses_bad_input(engine, world):
     with pytest.raises(InputError) as e:
         charge_late_fees(engine, ADMIN, REGION, "2025-09-14")
     assert e.value.field == "as_of"
+
+
+def test_cli_bill_and_arrears_show_charged_and_not_yet_charged(engine, db_url, world):
+    emp, _ = _setup(engine, world)
+    charge_late_fees(engine, ADMIN, REGION, dt.date(2025, 9, 14))      # 41.63 (see above)
+    runner = CliRunner()
+    env = {"SHEBAO_DATABASE_URL": db_url, "COLUMNS": "200"}
+    res = runner.invoke(app, ["collect", "bill", "--e2e", emp, "--as-of", "2025-10-20"], env=env)
+    assert res.exit_code == 0, res.output
+    # accrued to 10-20: 277512 × 66 × 0.0005 = 9157.896 → 91.58; 91.58 − 41.63 = 49.95
+    assert "accrued 91.58, charged 41.63, accrued not yet charged 49.95" in res.output
+    res = runner.invoke(app, ["collect", "bill", "--e2e", emp, "--as-of", "20-10-2025"], env=env)
+    assert res.exit_code == 2 and "not a date" in res.output
+    res = runner.invoke(app, ["collect", "arrears", "--region", REGION, "--as-of", "2025-10-20",
+                              "--json"], env=env)
+    assert res.exit_code == 0, res.output
+    e = next(p for p in json.loads(res.output)["payers"] if p["payer_type"] == "employer")
+    assert (e["late_fee"], e["late_fee_charged"], e["late_fee_not_charged"]) == (
+        "91.58", "41.63", "49.95")
