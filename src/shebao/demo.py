@@ -152,7 +152,8 @@ def _figures_table(figs: list[dict]) -> Table:
         t.add_column(f["month"], justify="right")
     rows = ["persons", "assessed", "bills", "debits", "collected", "suspense", "partial",
             "overpaid", "outstanding", "reimport_posted", "reconciled", "in_arrears",
-            "flagged_for_supervision", "late_fees"]
+            "flagged_for_supervision", "late_fees", "late_fees_charged_in_run",
+            "late_fees_not_yet_charged"]
     for r in rows:
         t.add_row(r.replace("_", " "), *[str(f.get(r, "")) for f in figs])
     return t
