@@ -415,6 +415,25 @@ def _delta_sql(conn, ids: list[int], accounts: np.ndarray, amounts: np.ndarray
             {"lo": min(ids), "hi": max(ids)})
 
 
+@contextlib.contextmanager
+def _sorted_update_plan(conn, n_accounts: int):
+    """PostgreSQL, many accounts: update them in id (≈ physical) order — a merge join on the
+    primary key instead of a hash join whose random order thrashes the buffer cache once
+    ``ledger_account`` outgrows ``shared_buffers`` — with enough ``work_mem`` to sort the
+    deltas in memory. Both settings are transaction-local, set inside the caller's savepoint
+    (a failed UPDATE rolls them back with it) and put back right after a successful one."""
+    if conn.dialect.name != "postgresql" or n_accounts < 50_000:
+        yield
+        return
+    names = ("enable_hashjoin", "work_mem")
+    old = [conn.exec_driver_sql(f"SELECT current_setting('{n}')").scalar() for n in names]
+    conn.exec_driver_sql("SELECT set_config('enable_hashjoin', 'off', true), "
+                         "set_config('work_mem', '256MB', true)")
+    yield
+    conn.exec_driver_sql("SELECT set_config('enable_hashjoin', %(a)s, true), "
+                         "set_config('work_mem', %(b)s, true)", {"a": old[0], "b": old[1]})
+
+
 def _apply_balances(conn, ids: list[int], accounts: np.ndarray, amounts: np.ndarray) -> None:
     """Add the new postings to the stored balances, set-based; the CHECK constraint refuses a
     forbidden negative, and then we name the accounts. (``check`` re-verifies that every
@@ -424,7 +443,8 @@ def _apply_balances(conn, ids: list[int], accounts: np.ndarray, amounts: np.ndar
            f"WHERE ledger_account.id = d.account_id")
     sp = conn.begin_nested()
     try:
-        conn.execute(text(upd), params)
+        with _sorted_update_plan(conn, len(params.get("acc", ()))):
+            conn.execute(text(upd), params)
         sp.commit()
     except IntegrityError as exc:
         sp.rollback()
