@@ -422,7 +422,7 @@ def _sorted_update_plan(conn, n_accounts: int):
     ``ledger_account`` outgrows ``shared_buffers`` — with enough ``work_mem`` to sort the
     deltas in memory. Both settings are transaction-local, set inside the caller's savepoint
     (a failed UPDATE rolls them back with it) and put back right after a successful one."""
-    if conn.dialect.name != "postgresql" or n_accounts < 50_000:
+    if conn.dialect.name != "postgresql" or n_accounts < 100_000:
         yield
         return
     names = ("enable_hashjoin", "work_mem")
