@@ -39,7 +39,7 @@ from shebao.rules.loader import load_rules
 from shebao.security import audit
 
 from . import model
-from .bulk import fetch_int_matrix, insert_columns
+from shebao.db.bulk import fetch_int_matrix, insert_columns
 from .tables import assessment_chunk, assessment_run
 
 FLAG_SCHEMES = model.SCHEMES  # order of the flag columns read from the enrolments

@@ -46,7 +46,7 @@ from shebao.rules.loader import load_rules
 from shebao.security import audit
 
 from . import model
-from .bulk import day_number, insert_columns
+from shebao.db.bulk import day_number, insert_columns
 from .latefee import charge_settled_late
 from .tables import bank_export, bank_import, bill, receipt
 

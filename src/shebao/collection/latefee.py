@@ -43,7 +43,7 @@ from shebao.rules.loader import load_rules
 from shebao.security import audit
 
 from . import model
-from .bulk import EPOCH_1970, date_days, day_number, insert_columns
+from shebao.db.bulk import EPOCH_1970, date_days, day_number, insert_columns
 
 SOURCE = "collection.late_fee"
 

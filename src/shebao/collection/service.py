@@ -35,7 +35,7 @@ from shebao.rules.loader import load_rules
 from shebao.security import audit
 
 from . import model
-from .bulk import fetch_int_matrix, insert_columns
+from shebao.db.bulk import fetch_int_matrix, insert_columns
 from .tables import (base_declaration, bill, bill_line, contribution, declaration_upload,
                      receipt, receipt_alloc)
 

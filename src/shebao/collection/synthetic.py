@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import text
 
-from .bulk import day_number, insert_columns
+from shebao.db.bulk import day_number, insert_columns
 
 EMPLOYEE_SHARE, FLEXIBLE_SHARE = 0.80, 0.12
 START = dt.date(2020, 1, 1)
