@@ -26,6 +26,7 @@ from _scratch import scratch_database
 from sqlalchemy import text
 
 from shebao.core.actor import Actor
+from shebao.db.bulk import PG_EPOCH_SHIFT, insert_columns
 from shebao.db.engine import make_engine
 from shebao.ledger import model, service
 
@@ -45,17 +46,15 @@ def make_batch(persons: int, run: int) -> model.Batch:
 
 
 def bare_insert(engine, rows: tuple[np.ndarray, ...]) -> float:
+    """The same rows into an unconstrained table by the project's bulk path (binary COPY on
+    PostgreSQL, executemany on SQLite)."""
     e, a, m, d = rows
     t0 = time.perf_counter()
     with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            service._copy_postings(conn, e, a, m, d, table="bench_bare")  # same COPY path
-        else:
-            iso = (service.PG_EPOCH + dt.timedelta(days=int(d[0]))).isoformat()
-            conn.exec_driver_sql(
-                "INSERT INTO bench_bare (entry_id, account_id, amount, effective_date) "
-                "VALUES (?, ?, ?, ?)", list(zip(e.tolist(), a.tolist(), m.tolist(),
-                                                [iso] * len(e))))
+        insert_columns(conn, "bench_bare", [("entry_id", "i8"), ("account_id", "i8"),
+                                            ("amount", "i8"), ("effective_date", "date")],
+                       {"entry_id": e, "account_id": a, "amount": m,
+                        "effective_date": d + PG_EPOCH_SHIFT})
     return time.perf_counter() - t0
 
 

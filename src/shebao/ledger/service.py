@@ -34,9 +34,13 @@ balance, a malformed key — raise ``InputError``/``InvariantError`` and write n
 
 Batch posting: one call, one transaction, one entry per :class:`BatchEntry` (the aggregated
 entry of a region × scheme × run: a few chart lines plus one posting per person to the
-individual accounts, given as int64 numpy arrays). Postings go in with ``COPY … (FORMAT
-BINARY)`` built from numpy on PostgreSQL and ``executemany`` on SQLite; balances are updated
-set-based. Writers are serialised on the audit chain's lock (PostgreSQL advisory lock,
+individual accounts, given as int64 numpy arrays). PostgreSQL: the lines are copied (``COPY …
+(FORMAT BINARY)`` built from numpy) into a temporary stage, and one ``INSERT … SELECT`` per
+entry writes its postings, finding each person's individual account by index in the same
+statement; the posting trigger (migration 0007) checks the entry from the statement's rows and
+adds the per-account sums to the stored balances. SQLite: account ids are looked up, postings
+go in with ``executemany`` and the service updates the balances set-based.
+Writers are serialised on the audit chain's lock (PostgreSQL advisory lock,
 ``BEGIN IMMEDIATE`` on SQLite) which the ledger takes *first*, so ledger writers never
 deadlock on account rows.
 """
@@ -172,20 +176,14 @@ def open_chart(db, actor: Actor, region: str, schemes=SCHEMES) -> int:
 
 
 def _person_accounts(conn, region: str, scheme: str, pids: np.ndarray):
-    """(person_ids, account_ids) of the existing individual accounts among ``pids``."""
+    """SQLite: (person_ids, account_ids) of the existing individual accounts among ``pids``
+    (PostgreSQL resolves them inside the posting statement: ``_INSERT_FROM_STAGE``)."""
     if len(pids) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    base = ("SELECT person_id, id FROM ledger_account WHERE region = :r AND scheme = :s "
-            "AND kind = 'individual' AND ")
-    if conn.dialect.name == "postgresql":
-        rows = conn.execute(text(
-            "SELECT a.person_id, a.id FROM unnest(CAST(:p AS BIGINT[])) AS u(pid) "
-            "JOIN ledger_account a ON a.person_id = u.pid WHERE a.region = :r "
-            "AND a.scheme = :s AND a.kind = 'individual'"),
-            {"r": region, "s": scheme, "p": pids.tolist()}).all()
-    else:
-        rows = conn.execute(text(base + "person_id IN (SELECT value FROM json_each(:p))"),
-                            {"r": region, "s": scheme, "p": json.dumps(pids.tolist())}).all()
+    rows = conn.execute(text(
+        "SELECT person_id, id FROM ledger_account WHERE region = :r AND scheme = :s "
+        "AND kind = 'individual' AND person_id IN (SELECT value FROM json_each(:p))"),
+        {"r": region, "s": scheme, "p": json.dumps(pids.tolist())}).all()
     arr = int_matrix(rows, 2)
     return arr[:, 0], arr[:, 1]
 
@@ -335,6 +333,15 @@ class _Prepared:
     amounts: np.ndarray
     reverses_id: int | None = None
     id: int = 0
+    # PostgreSQL: person lines whose individual accounts the database resolves while writing
+    # (no round trip of a million account ids); empty elsewhere
+    person_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    person_amounts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    open_missing: bool = False
+
+    @property
+    def n_postings(self) -> int:
+        return int(len(self.amounts) + len(self.person_amounts))
 
 
 def _allocate_ids(conn, n: int) -> list[int]:
@@ -347,26 +354,6 @@ def _allocate_ids(conn, n: int) -> list[int]:
     return list(range(top + 1, top + 1 + n))
 
 
-def _copy_postings(conn, entry_ids, account_ids, amounts, days,
-                   table: str = "ledger_posting") -> None:
-    """PostgreSQL: binary COPY built from numpy, no Python loop over rows."""
-    n = len(entry_ids)
-    dtype = np.dtype([("nf", ">i2"), ("l1", ">i4"), ("e", ">i8"), ("l2", ">i4"), ("a", ">i8"),
-                      ("l3", ">i4"), ("m", ">i8"), ("l4", ">i4"), ("d", ">i4")])
-    rec = np.empty(n, dtype=dtype)
-    rec["nf"], rec["l1"], rec["l2"], rec["l3"], rec["l4"] = 4, 8, 8, 8, 4
-    rec["e"], rec["a"], rec["m"], rec["d"] = entry_ids, account_ids, amounts, days
-    raw = conn.connection.driver_connection
-    with raw.cursor() as cur:
-        with cur.copy(f"COPY {table} (entry_id, account_id, amount, effective_date) "
-                      f"FROM STDIN (FORMAT BINARY)") as cp:
-            cp.write(b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8)
-            step = 1 << 18
-            for i in range(0, n, step):
-                cp.write(rec[i:i + step].tobytes())
-            cp.write(b"\xff\xff")
-
-
 def _write(conn, request_id: int, prepared: list[_Prepared]) -> tuple[list[int], int]:
     ids = _allocate_ids(conn, len(prepared))
     at = _now()
@@ -377,74 +364,169 @@ def _write(conn, request_id: int, prepared: list[_Prepared]) -> tuple[list[int],
                            "effective_date": p.effective_date, "recorded_at": at,
                            "region": p.region, "scheme": p.scheme, "source": p.source,
                            "memo": p.memo or None, "reverses_id": p.reverses_id,
-                           "n_postings": int(len(p.amounts))})
+                           "n_postings": p.n_postings})
+    if conn.dialect.name == "postgresql":
+        conn.execute(ledger_entry.insert(), entry_rows)
+        _pg_post(conn, prepared)
+        return ids, sum(p.n_postings for p in prepared)
     e_col = np.concatenate([np.full(len(p.amounts), p.id, np.int64) for p in prepared])
     a_col = np.concatenate([p.account_ids.astype(np.int64) for p in prepared])
     m_col = np.concatenate([p.amounts.astype(np.int64) for p in prepared])
-    pg = conn.dialect.name == "postgresql"
-    if pg:
-        conn.execute(ledger_entry.insert(), entry_rows)
-        d_col = np.concatenate([np.full(len(p.amounts), (p.effective_date - PG_EPOCH).days,
-                                        np.int64) for p in prepared])
-        _copy_postings(conn, e_col, a_col, m_col, d_col)
-    else:
-        # SQLite: postings first, then the entry rows seal them (triggers in 0003).
-        dates = itertools.chain.from_iterable(
-            itertools.repeat(p.effective_date.isoformat(), len(p.amounts)) for p in prepared)
-        conn.exec_driver_sql(
-            "INSERT INTO ledger_posting (entry_id, account_id, amount, effective_date) "
-            "VALUES (?, ?, ?, ?)",
-            list(zip(e_col.tolist(), a_col.tolist(), m_col.tolist(), dates)))
-        conn.execute(ledger_entry.insert(), entry_rows)
+    # SQLite: postings first, then the entry rows seal them (triggers in 0003).
+    dates = itertools.chain.from_iterable(
+        itertools.repeat(p.effective_date.isoformat(), len(p.amounts)) for p in prepared)
+    conn.exec_driver_sql(
+        "INSERT INTO ledger_posting (entry_id, account_id, amount, effective_date) "
+        "VALUES (?, ?, ?, ?)",
+        list(zip(e_col.tolist(), a_col.tolist(), m_col.tolist(), dates)))
+    conn.execute(ledger_entry.insert(), entry_rows)
     _apply_balances(conn, ids, a_col, m_col)
     return ids, int(len(m_col))
 
 
-def _delta_sql(conn, ids: list[int], accounts: np.ndarray, amounts: np.ndarray
-               ) -> tuple[str, dict]:
-    if conn.dialect.name == "postgresql":
-        # the per-account sums of exactly the rows just copied, as two arrays
-        uniq, inv = np.unique(accounts, return_inverse=True)
-        sums = np.zeros(len(uniq), np.int64)
-        np.add.at(sums, inv, amounts)
-        return ("SELECT d.account_id, d.s FROM unnest(CAST(:acc AS BIGINT[]), "
-                "CAST(:sums AS BIGINT[])) AS d(account_id, s)",
-                {"acc": uniq.tolist(), "sums": sums.tolist()})
-    return ("SELECT account_id, SUM(amount) AS s FROM ledger_posting "
-            "WHERE entry_id BETWEEN :lo AND :hi GROUP BY account_id",
-            {"lo": min(ids), "hi": max(ids)})
+# PostgreSQL posting: every line of the batch is copied (binary, from numpy) into a temporary
+# stage — chart lines with their account id, person lines with their person id — and each
+# entry's postings are then written by ONE INSERT … SELECT that finds the persons' individual
+# accounts by index in stage (= person) order. The posting trigger (migration 0007) checks
+# the entry and adds the per-account sums to the stored balances.
+_STAGE = "ledger_stage"
+_STAGE_COLUMNS = "entry_id, person_id, account_id, amount, effective_date"
+_INSERT_FROM_STAGE = (
+    "INSERT INTO ledger_posting (entry_id, account_id, amount, effective_date) "
+    "SELECT s.entry_id, CASE WHEN s.person_id = 0 THEN s.account_id ELSE a.id END, s.amount, "
+    "s.effective_date FROM ledger_stage s LEFT JOIN ledger_account a ON s.person_id <> 0 "
+    "AND a.person_id = s.person_id AND a.scheme = :s AND a.region = :r "
+    "AND a.kind = 'individual' WHERE s.entry_id = :e")
+_MISSING_IN_STAGE = (
+    "FROM ledger_stage s WHERE s.entry_id = :e AND s.person_id <> 0 AND NOT EXISTS "
+    "(SELECT 1 FROM ledger_account a WHERE a.person_id = s.person_id AND a.scheme = :s "
+    "AND a.region = :r AND a.kind = 'individual')")
+
+
+def _stage(conn, prepared: list[_Prepared]) -> None:
+    conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (entry_id BIGINT NOT NULL, "
+                         "person_id BIGINT NOT NULL, account_id BIGINT NOT NULL, "
+                         "amount BIGINT NOT NULL, effective_date DATE NOT NULL) ON COMMIT DROP")
+    conn.exec_driver_sql(f"TRUNCATE {_STAGE}")
+    e, pers, acc, amt, day = [], [], [], [], []
+    for p in prepared:
+        k, m = len(p.amounts), len(p.person_amounts)
+        e.append(np.full(k + m, p.id, np.int64))
+        pers += [np.zeros(k, np.int64), p.person_ids.astype(np.int64)]
+        acc += [p.account_ids.astype(np.int64), np.zeros(m, np.int64)]
+        amt += [p.amounts.astype(np.int64), p.person_amounts.astype(np.int64)]
+        day.append(np.full(k + m, (p.effective_date - PG_EPOCH).days, np.int64))
+    cols = [np.concatenate(c) for c in (e, pers, acc, amt)] + [np.concatenate(day)]
+    dtype = np.dtype([("nf", ">i2")] + [x for i in range(4) for x in
+                                        ((f"l{i}", ">i4"), (f"v{i}", ">i8"))]
+                     + [("l4", ">i4"), ("v4", ">i4")])
+    rec = np.empty(len(cols[0]), dtype=dtype)
+    rec["nf"] = 5
+    for i, c in enumerate(cols):
+        rec[f"l{i}"], rec[f"v{i}"] = (8 if i < 4 else 4), c
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur:
+        with cur.copy(f"COPY {_STAGE} ({_STAGE_COLUMNS}) FROM STDIN (FORMAT BINARY)") as cp:
+            cp.write(b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8)
+            step = 1 << 17
+            for i in range(0, len(rec), step):
+                cp.write(rec[i:i + step].tobytes())
+            cp.write(b"\xff\xff")
 
 
 @contextlib.contextmanager
-def _sorted_update_plan(conn, n_accounts: int):
-    """PostgreSQL, many accounts: update them in id (≈ physical) order — a merge join on the
-    primary key instead of a hash join whose random order thrashes the buffer cache once
-    ``ledger_account`` outgrows ``shared_buffers`` — with enough ``work_mem`` to sort the
-    deltas in memory. Both settings are transaction-local, set inside the caller's savepoint
-    (a failed UPDATE rolls them back with it) and put back right after a successful one."""
-    if conn.dialect.name != "postgresql" or n_accounts < 100_000:
-        yield
-        return
-    names = ("enable_hashjoin", "work_mem")
+def _index_plan(conn):
+    """Transaction-local planner settings for the stage joins: probe the (person_id, scheme)
+    index row by row in stage order — a hash join would read all of ledger_account for every
+    batch — and no JIT compilation for a statement that runs once. Put back after success;
+    on an error the caller's savepoint rolls them back with the work."""
+    names = ("enable_hashjoin", "enable_mergejoin", "jit")
     old = [conn.exec_driver_sql(f"SELECT current_setting('{n}')").scalar() for n in names]
     conn.exec_driver_sql("SELECT set_config('enable_hashjoin', 'off', true), "
-                         "set_config('work_mem', '256MB', true)")
+                         "set_config('enable_mergejoin', 'off', true), "
+                         "set_config('jit', 'off', true)")
     yield
-    conn.exec_driver_sql("SELECT set_config('enable_hashjoin', %(a)s, true), "
-                         "set_config('work_mem', %(b)s, true)", {"a": old[0], "b": old[1]})
+    conn.exec_driver_sql(
+        "SELECT set_config('enable_hashjoin', %(a)s, true), "
+        "set_config('enable_mergejoin', %(b)s, true), set_config('jit', %(c)s, true)",
+        {"a": old[0], "b": old[1], "c": old[2]})
+
+
+def _pg_post(conn, prepared: list[_Prepared]) -> None:
+    _stage(conn, prepared)
+    with _index_plan(conn):
+        opened = 0
+        for p in prepared:
+            if p.open_missing and len(p.person_ids):
+                opened += _open_from_stage(conn, p)
+        _analyze_if_grown(conn, opened)
+        for p in prepared:
+            q = {"e": p.id, "s": p.scheme, "r": p.region}
+            sp = conn.begin_nested()
+            try:
+                conn.execute(text(_INSERT_FROM_STAGE), q)
+                sp.commit()
+            except IntegrityError as exc:
+                sp.rollback()
+                _explain_refusal(conn, p, q, exc)
+                raise
+
+
+def _open_from_stage(conn, p: _Prepared) -> int:
+    """Open the individual accounts of the entry's persons that have none (idempotent)."""
+    return int(conn.execute(text(
+        "INSERT INTO ledger_account (code, region, scheme, kind, person_id, normal_sign, "
+        "no_negative, balance, opened_at) SELECT :prefix || s.person_id, CAST(:r AS VARCHAR), "
+        "CAST(:s AS VARCHAR), 'individual', "
+        "s.person_id, :sign, :nn, 0, :at " + _MISSING_IN_STAGE +
+        " ORDER BY s.person_id ON CONFLICT (code) DO NOTHING"),
+        {"e": p.id, "s": p.scheme, "r": p.region, "prefix": f"{p.region}.{p.scheme}.individual.",
+         "sign": INDIVIDUAL.normal_sign, "nn": INDIVIDUAL.no_negative, "at": _now()}).rowcount)
+
+
+def _explain_refusal(conn, p: _Prepared, q: dict, exc: IntegrityError) -> None:
+    """Turn the database's refusal of an entry's postings into the service's own errors."""
+    n, examples = conn.execute(text(
+        "SELECT count(*), (array_agg(s.person_id ORDER BY s.person_id))[1:5] "
+        + _MISSING_IN_STAGE), q).one()
+    if n:
+        shown = ", ".join(account_code(p.region, p.scheme, "individual", int(x))
+                          for x in examples)
+        raise InputError(f"unknown account(s): {n} person(s) have no {p.scheme} individual "
+                         f"account in {p.region} (e.g. {shown}); open them with "
+                         f"open_individual_accounts or pass open_missing=True",
+                         field="person_ids") from exc
+    rows = conn.execute(text(
+        "SELECT a.code, a.balance * a.normal_sign AS bal, d.s * a.normal_sign AS chg FROM "
+        "(SELECT CASE WHEN s.person_id = 0 THEN s.account_id ELSE a.id END AS account_id, "
+        "sum(s.amount) AS s FROM ledger_stage s LEFT JOIN ledger_account a ON s.person_id <> 0 "
+        "AND a.person_id = s.person_id AND a.scheme = :s AND a.region = :r "
+        "AND a.kind = 'individual' WHERE s.entry_id = :e GROUP BY 1) d "
+        "JOIN ledger_account a ON a.id = d.account_id "
+        "WHERE a.no_negative AND (a.balance + d.s) * a.normal_sign < 0 ORDER BY a.code LIMIT 10"),
+        q).all()
+    if rows:
+        _refuse_negative(rows, exc)
+
+
+def _refuse_negative(rows, exc) -> None:
+    shown = "; ".join(f"{r.code}: balance {r.bal} fen, change {r.chg} fen" for r in rows)
+    raise InvariantError(f"refused: the entry would take {len(rows)} account(s) that may "
+                         f"not go negative below zero — {shown}") from exc
 
 
 def _apply_balances(conn, ids: list[int], accounts: np.ndarray, amounts: np.ndarray) -> None:
-    """Add the new postings to the stored balances, set-based; the CHECK constraint refuses a
-    forbidden negative, and then we name the accounts. (``check`` re-verifies that every
-    stored balance equals the sum of its postings.)"""
-    delta, params = _delta_sql(conn, ids, accounts, amounts)
-    upd = (f"UPDATE ledger_account SET balance = ledger_account.balance + d.s FROM ({delta}) d "
-           f"WHERE ledger_account.id = d.account_id")
+    """SQLite: add the new postings to the stored balances, set-based; the CHECK constraint
+    refuses a forbidden negative, and then we name the accounts. (On PostgreSQL the posting
+    trigger does this; ``check`` re-verifies that every stored balance equals the sum of its
+    postings.)"""
+    delta = ("SELECT account_id, SUM(amount) AS s FROM ledger_posting "
+             "WHERE entry_id BETWEEN :lo AND :hi GROUP BY account_id")
+    params = {"lo": min(ids), "hi": max(ids)}
     sp = conn.begin_nested()
     try:
-        with _sorted_update_plan(conn, len(params.get("acc", ()))):
-            conn.execute(text(upd), params)
+        conn.execute(text(f"UPDATE ledger_account SET balance = ledger_account.balance + d.s "
+                          f"FROM ({delta}) d WHERE ledger_account.id = d.account_id"), params)
         sp.commit()
     except IntegrityError as exc:
         sp.rollback()
@@ -455,9 +537,7 @@ def _apply_balances(conn, ids: list[int], accounts: np.ndarray, amounts: np.ndar
             f"ORDER BY a.code LIMIT 10"), params).all()
         if not rows:
             raise
-        shown = "; ".join(f"{r.code}: balance {r.bal} fen, change {r.chg} fen" for r in rows)
-        raise InvariantError(f"refused: the entry would take {len(rows)} account(s) that may "
-                             f"not go negative below zero — {shown}") from exc
+        _refuse_negative(rows, exc)
 
 
 def _resolve_codes(conn, codes: list[str]) -> dict[str, int]:
@@ -536,7 +616,13 @@ def post_batch(db, actor: Actor, key: str, batch: Batch, *,
 
 def _prepare_batch_entry(conn, be: BatchEntry, open_missing: bool) -> _Prepared:
     chart = _resolve_codes(conn, [ln.account for ln in be.lines]) if be.lines else {}
+    chart_ids = np.array([chart[ln.account] for ln in be.lines], np.int64)
+    chart_amounts = np.array([ln.amount for ln in be.lines], np.int64)
     pids = be.person_ids
+    if conn.dialect.name == "postgresql":
+        return _Prepared(be.effective_date, be.source, be.memo, be.region, be.scheme,
+                         chart_ids, chart_amounts, person_ids=pids,
+                         person_amounts=be.person_amounts, open_missing=open_missing)
     have_p, have_a = _person_accounts(conn, be.region, be.scheme, pids)
     if open_missing and len(have_p) != len(pids):
         # open only the missing ones, then look up only those (not everyone twice)
@@ -554,12 +640,9 @@ def _prepare_batch_entry(conn, be: BatchEntry, open_missing: bool) -> _Prepared:
                          field="person_ids")
     order = np.argsort(have_p)
     acct = have_a[order][np.searchsorted(have_p[order], pids)]
-    account_ids = np.concatenate([np.array([chart[ln.account] for ln in be.lines], np.int64),
-                                  acct])
-    amounts = np.concatenate([np.array([ln.amount for ln in be.lines], np.int64),
-                              be.person_amounts])
     return _Prepared(be.effective_date, be.source, be.memo, be.region, be.scheme,
-                     account_ids, amounts)
+                     np.concatenate([chart_ids, acct]),
+                     np.concatenate([chart_amounts, be.person_amounts]))
 
 
 def reverse_entry(db, actor: Actor, key: str, entry_id: int, *,
