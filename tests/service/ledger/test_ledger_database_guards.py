@@ -203,3 +203,23 @@ def test_postgresql_entry_cannot_be_completed_in_a_later_statement(ledger):
                               "effective_date) VALUES (9030, :a, 7, :d), (9030, :b, -7, :d)"),
                          {"a": bank, "b": pool, "d": _d(conn)})
     assert _count(ledger, "ledger_posting") == 0
+
+
+def test_stored_balances_follow_raw_postings_on_postgresql_only(ledger):
+    """PostgreSQL keeps ``ledger_account.balance`` itself (posting trigger, migration 0007), so
+    even postings written by hand move it; SQLite leaves that to the service, and the ledger
+    check then names the account whose stored balance no longer matches its postings."""
+    with ledger.begin() as conn:
+        bank, pool = _ids(conn, code("fund_bank"), code("pooled_fund"))
+        raw_entry(conn, 9040, [(bank, 500), (pool, -500)])
+    with ledger.connect() as conn:
+        stored = dict(conn.execute(text("SELECT id, balance FROM ledger_account WHERE id IN "
+                                        "(:a, :b)"), {"a": bank, "b": pool}).all())
+    violations = [(v["invariant"], v["account"]) for v in check.run_check(ledger).violations]
+    if ledger.dialect.name == "postgresql":
+        assert stored == {bank: 500, pool: -500}
+        assert violations == []
+    else:
+        assert stored == {bank: 0, pool: 0}
+        assert sorted(violations) == [("balance_mismatch", code("fund_bank")),
+                                      ("balance_mismatch", code("pooled_fund"))]
