@@ -11,13 +11,15 @@
     record_recovery(db, actor, overpayment_id, fen)
 
 **Set-based.** The run walks the region's active awards in keyset chunks by person id (never
-OFFSET): one query per chunk returns amounts and bank accounts, one more the chunk's
-individual-account balances (``person_id = ANY(…)``, indexed);
-the split between the individual account (``min(account part, balance)``; the pooled fund pays
-once the account is exhausted) and the pooled fund is numpy; payments are bulk-inserted (COPY
-on PostgreSQL) and the chunk's ledger entry is one batch entry (pooled fund and individual
-accounts → benefits payable). Payments, ledger entry and the run's cursor commit together, so
-a crash loses at most the chunk in flight and ``run`` again resumes after the cursor.
+OFFSET; a chunk is the next ``chunk`` awards after the cursor, every joined table bounded by
+the same id range). The database computes each chunk — amount in force for the month, the
+split between the individual account (``min(account part, balance)``; the pooled fund pays
+once the account is exhausted) and the pooled fund, who has a bank account — and writes the
+payments itself (``INSERT … SELECT``: bank names and accounts never cross into Python); the
+same statement returns four integers per person (binary COPY parsed by numpy on PostgreSQL)
+from which the chunk's ledger entry is one batch entry (pooled fund and individual accounts →
+benefits payable). Payments, ledger entry and the run's cursor commit together, so a crash
+loses at most the chunk in flight and ``run`` again resumes after the cursor.
 
 **Nobody is paid twice.** ``payment`` has a unique partial index on (person, month) over live
 statuses (computed, sent, paid); a re-issue first moves the failed payment out of the live set
@@ -45,17 +47,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import and_, func, insert, select, text, update
+from sqlalchemy import Date, and_, bindparam, func, insert, select, text, update
 
 from shebao.channels.bankfiles import pain001
 from shebao.core.actor import Actor
 from shebao.core.errors import ConflictError, InputError, InvariantError, PermissionDenied
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import add_months, month_str
+from shebao.db.bulk import fetch_int_matrix
 from shebao.ledger import service as ledger
 from shebao.ledger.model import Batch, BatchEntry, EntryRequest, Line, account_code
 from shebao.registry.tables import person
@@ -63,7 +67,7 @@ from shebao.security import audit, maker_checker as mc, policy
 
 from . import camt053
 from .tables import (bank_return, living_certification, overpayment, payment, payroll_run,
-                     pension_award, pension_award_amount)
+                     pension_award)
 
 SCHEME = "pension"
 CHUNK = 50_000
@@ -147,22 +151,72 @@ class RunResult:
                 "resumed": self.resumed}
 
 
-_SELECT = """
-SELECT a.id AS award_id, a.person_id, a.monthly_fen, a.account_part_fen, a.amount_from,
-       p.bank_name, p.bank_account
-FROM pension_award a
-JOIN person p ON p.id = a.person_id
-WHERE a.region = :region AND a.status = 'active' AND a.start_month <= :month
-  AND a.person_id > :cursor AND p.status <> 'merged'
-  AND (p.death_date IS NULL OR p.death_date >= :month)
-  AND NOT EXISTS (SELECT 1 FROM living_certification lc WHERE lc.person_id = a.person_id
-        AND lc.passed = 0 AND lc.checked_on < :month
-        AND NOT EXISTS (SELECT 1 FROM living_certification l2 WHERE l2.person_id = lc.person_id
-              AND l2.passed = 1 AND l2.checked_on > lc.checked_on))
-  AND NOT EXISTS (SELECT 1 FROM payment x WHERE x.person_id = a.person_id AND x.month = :month
-        AND x.status IN ('computed', 'sent', 'paid'))
-ORDER BY a.person_id
-LIMIT :limit
+# A chunk is the region's next ``chunk`` active awards by person id: (cursor, hi], hi found
+# first on the (region, status, person_id) index. Bounding every joined table by the same
+# range lets PostgreSQL plan each chunk for what it reads (index ranges in person order, not a
+# LIMIT over an open-ended join) and keeps a chunk's cost independent of its position.
+_BOUND = """
+SELECT COUNT(*), COALESCE(MAX(s.person_id), 0) FROM (
+  SELECT a.person_id FROM pension_award a
+  WHERE a.region = :region AND a.status = 'active' AND a.person_id > :cursor
+  ORDER BY a.person_id LIMIT :limit) s
+"""
+# The chunk's payable awards, computed entirely in the database: the amount in force for the
+# month (the award's current amount, or for a month before ``amount_from`` — a late or
+# repeated run — the last ``pension_award_amount`` effective on or before it, 0 if none), the
+# individual account's share = min(account part, max(balance, 0)) from the person's
+# individual pension account (credit-normal: its balance is stored negative), and whether the
+# person has a bank account. (``region || ''`` keeps SQLite, which has no statistics, on the
+# (person_id, scheme) index instead of scanning the region's accounts for every award;
+# PostgreSQL reads the same index range.)
+_IN_FORCE = ("CASE WHEN a.amount_from <= :month THEN a.{col} ELSE COALESCE((SELECT h.{col} "
+             "FROM pension_award_amount h WHERE h.award_id = a.id AND h.effective_from <= :month "
+             "ORDER BY h.effective_from DESC, h.id DESC LIMIT 1), 0) END")
+_CHUNK = f"""
+SELECT c.person_id, c.award_id, c.amount_fen,
+       CASE WHEN c.balance <= 0 THEN 0 WHEN c.balance < c.apart THEN c.balance
+            ELSE c.apart END AS share_fen,
+       c.has_bank, c.bank_name, c.bank_account
+FROM (SELECT a.person_id, a.id AS award_id,
+             {_IN_FORCE.format(col="monthly_fen")} AS amount_fen,
+             {_IN_FORCE.format(col="account_part_fen")} AS apart,
+             -COALESCE(la.balance, 0) AS balance,
+             CASE WHEN COALESCE(p.bank_account, '') <> '' THEN 1 ELSE 0 END AS has_bank,
+             p.bank_name, p.bank_account
+      FROM pension_award a
+      JOIN person p ON p.id = a.person_id AND p.id > :cursor AND p.id <= :hi
+      LEFT JOIN ledger_account la ON la.person_id = a.person_id AND la.scheme = 'pension'
+           AND la.person_id > :cursor AND la.person_id <= :hi
+           AND la.kind = 'individual' AND la.region || '' = :region
+      WHERE a.region = :region AND a.status = 'active' AND a.start_month <= :month
+        AND a.person_id > :cursor AND a.person_id <= :hi AND p.status <> 'merged'
+        AND (p.death_date IS NULL OR p.death_date >= :month)
+        AND NOT EXISTS (SELECT 1 FROM living_certification lc WHERE lc.person_id = a.person_id
+              AND lc.person_id > :cursor AND lc.person_id <= :hi
+              AND lc.passed = 0 AND lc.checked_on < :month
+              AND NOT EXISTS (SELECT 1 FROM living_certification l2
+                    WHERE l2.person_id = lc.person_id AND l2.passed = 1
+                      AND l2.checked_on > lc.checked_on))
+        AND NOT EXISTS (SELECT 1 FROM payment x WHERE x.person_id = a.person_id
+              AND x.person_id > :cursor AND x.person_id <= :hi AND x.month = :month
+              AND x.status IN ('computed', 'sent', 'paid'))) c
+"""
+# the payments of the chunk's payable persons (bank account, amount > 0), text columns copied
+# by the database from ``person``; e2e id PY<run>-<person>-1
+_INSERT_PAYMENTS = """
+INSERT INTO payment (run_id, person_id, award_id, region, month, attempt, amount_fen,
+                     account_part_fen, bank_name, bank_account, end_to_end_id, status, status_at)
+SELECT :rid, c.person_id, c.award_id, :region, :month, 1, c.amount_fen, c.share_fen,
+       c.bank_name, c.bank_account,
+       'PY' || CAST(:rid AS TEXT) || '-' || CAST(c.person_id AS TEXT) || '-1', 'computed', :t
+FROM c WHERE c.has_bank = 1 AND c.amount_fen > 0
+ORDER BY c.person_id
+"""
+# what the ledger batch and the held count need: integers only
+_CHUNK_INTS = """
+SELECT CAST(c.person_id AS BIGINT), CAST(c.amount_fen AS BIGINT), CAST(c.share_fen AS BIGINT),
+       CAST(c.has_bank AS BIGINT)
+FROM c
 """
 
 
@@ -210,9 +264,8 @@ def run(db, actor: Actor, region: str, month: dt.date, *, chunk: int = CHUNK,
             cur = _get_run(conn, rid, lock=True)
             if cur["status"] != "computing":
                 break
-            n, h = _chunk(conn, actor, cur, chunk)
-            held += h
-            if n == 0:
+            step = _chunk(conn, actor, cur, chunk)
+            if step is None:                             # no award left after the cursor
                 conn.execute(update(payroll_run).where(payroll_run.c.id == rid).values(
                     status="computed", computed_at=_now()))
                 done = _get_run(conn, rid)
@@ -222,6 +275,8 @@ def run(db, actor: Actor, region: str, month: dt.date, *, chunk: int = CHUNK,
                                      "total": fen_to_yuan_str(done["total_fen"]),
                                      "held_without_bank_account_this_pass": held})
                 break
+            n, h = step
+            held += h
             chunks += 1
             if progress:
                 progress(n)
@@ -233,106 +288,91 @@ def _get_run_db(db, rid):
         return _get_run(conn, rid)
 
 
-def _chunk(conn, actor: Actor, run_row: dict, limit: int) -> tuple[int, int]:
-    """One keyset chunk: returns (rows consumed, held). Writes payments + ledger + cursor."""
+def _chunk(conn, actor: Actor, run_row: dict, limit: int) -> tuple[int, int] | None:
+    """One keyset chunk: the next ``limit`` active awards after the cursor. Writes payments +
+    ledger + cursor; returns (awards in the chunk, held), or None when no award is left.
+
+    The payments are written by the database from the chunk query (no text column crosses
+    into Python); Python reads back four integers per payable-or-held person — id, amount,
+    account share, has a bank account — for the ledger batch and the held count. PostgreSQL:
+    one statement (``WITH c AS MATERIALIZED (chunk), ins AS (INSERT …) SELECT ints FROM c``,
+    read by binary COPY), so the ledger posts exactly the rows inserted. SQLite: the same
+    chunk query twice (ints, then the INSERT) inside its serialised write transaction."""
     rid, region, month = run_row["id"], run_row["region"], _date(run_row["month"])
-    rows = conn.execute(text(_SELECT), {"region": region, "month": month,
-                                        "cursor": run_row["cursor_person_id"],
-                                        "limit": limit}).all()
-    if not rows:
-        return 0, 0
-    n = len(rows)
-    cols = list(zip(*rows))       # columns of the chunk, one pass in C
-    award, pid, amount, apart = (np.array(cols[i], dtype=np.int64) for i in range(4))
-    amount_from, bank_name, bank_account = cols[4], cols[5], cols[6]
-    balance = _account_balances(conn, region, pid)
-    later = np.array([str(d)[:10] for d in amount_from], dtype="datetime64[D]") \
-        > np.datetime64(month)                          # SQLite returns ISO text, PG dates
-    if later.any():   # a month before the current amount (a late or repeated run): history
-        _amounts_in_force(conn, award, amount, apart, later, month)
-    has_bank = np.array([bool(b) for b in bank_account], dtype=bool)
-    pay = has_bank & (amount > 0)
-    held = int((~has_bank).sum())
-    acct_share = np.minimum(apart, np.maximum(balance, 0))
-    pooled = amount - acct_share
-    idx = np.nonzero(pay)[0]
-    t = _now()
-    pl, al, aml, shl = pid.tolist(), award.tolist(), amount.tolist(), acct_share.tolist()
-    if conn.dialect.name == "postgresql":   # COPY text built in one pass (no per-value calls)
-        fixed_a, fixed_b = f"\t{region}\t{month.isoformat()}\t1\t", f"\tcomputed\t{t.isoformat()}\t\\N\n"
-        esc = _COPY_ESC
-        payload = "".join(
-            f"{rid}\t{pl[i]}\t{al[i]}{fixed_a}{aml[i]}\t{shl[i]}\t"
-            f"{(bank_name[i] or '').translate(esc) if bank_name[i] is not None else chr(92) + 'N'}"
-            f"\t{bank_account[i].translate(esc)}\tPY{rid}-{pl[i]}-1{fixed_b}"
-            for i in idx.tolist())
-        raw = conn.connection.driver_connection
-        with raw.cursor() as cur:
-            with cur.copy(f"COPY payment ({', '.join(PAYMENT_COLUMNS)}) FROM STDIN") as cp:
-                cp.write(payload.encode("utf-8"))
+    cursor = run_row["cursor_person_id"]
+    n_awards, hi = conn.execute(text(_BOUND), {"region": region, "cursor": cursor,
+                                               "limit": limit}).one()
+    if n_awards == 0:
+        return None
+    params = {"rid": rid, "region": region, "month": month, "cursor": cursor, "hi": hi,
+              "t": _now()}
+    if conn.dialect.name == "postgresql":
+        m = _pg_copy_out_ints(conn, f"WITH c AS MATERIALIZED ({_CHUNK}), "
+                                    f"ins AS ({_INSERT_PAYMENTS}) {_CHUNK_INTS}", params, 4)
     else:
-        bulk_insert(conn, payment, PAYMENT_COLUMNS, [
-            (rid, pl[i], al[i], region, month, 1, aml[i], shl[i], bank_name[i],
-             bank_account[i], f"PY{rid}-{pl[i]}-1", "computed", t, None)
-            for i in idx.tolist()])
-    total = int(amount[idx].sum())
-    acct_total = int(acct_share[idx].sum())
+        m = fetch_int_matrix(conn, f"WITH c AS ({_CHUNK}) {_CHUNK_INTS}", params, 4)
+        if len(m):
+            conn.execute(text(f"WITH c AS ({_CHUNK}) {_INSERT_PAYMENTS}").bindparams(
+                bindparam("month", type_=Date()),
+                bindparam("t", type_=payment.c.status_at.type)), params)
+    m = m[np.argsort(m[:, 0], kind="stable")] if len(m) > 1 else m     # person order
+    pid, amount, acct_share, has_bank = m[:, 0], m[:, 1], m[:, 2], m[:, 3] == 1
+    pay = has_bank & (amount > 0)
+    held = int(len(m) - has_bank.sum())
+    n_pay = int(pay.sum())
+    total = int(amount[pay].sum())
+    acct_total = int(acct_share[pay].sum())
     if total:
         lines = [Line.credit(account_code(region, SCHEME, "benefits_payable"), total)]
         if total - acct_total:
             lines.append(Line.debit(account_code(region, SCHEME, "pooled_fund"),
                                     total - acct_total))
-        sel = idx[acct_share[idx] > 0]
+        sel = pay & (acct_share > 0)
         be = BatchEntry(region, SCHEME, month, tuple(lines), pid[sel], acct_share[sel],
                         source="payroll", memo=f"pension payroll {month_str(month)} run {rid}")
         ledger.post_batch(conn, actor, f"payroll:{rid}:{int(pid[0])}-{int(pid[-1])}",
                           Batch([be]))
     conn.execute(update(payroll_run).where(payroll_run.c.id == rid).values(
-        cursor_person_id=int(pid[-1]), n_payments=payroll_run.c.n_payments + len(idx),
+        cursor_person_id=int(hi), n_payments=payroll_run.c.n_payments + n_pay,
         total_fen=payroll_run.c.total_fen + total,
         account_part_fen=payroll_run.c.account_part_fen + acct_total))
     if held:
         audit.record(conn, actor, "payroll.run.held", "payroll_run", rid,
                      detail={"reason": "no bank account", "count": held,
-                             "person_ids": [int(p) for p in pid[~has_bank][:50]]})
-    return n, held
+                             "person_ids": pid[~has_bank][:50].tolist()})
+    return int(n_awards), held
 
 
-def _account_balances(conn, region: str, pid: np.ndarray) -> np.ndarray:
-    """Normal-side balance of each person's individual pension account in the region (0 when
-    there is none), one indexed query for the chunk (person ids ascending)."""
-    base = ("SELECT person_id, balance FROM ledger_account WHERE scheme = 'pension' "
-            "AND kind = 'individual' AND region = :r AND ")
-    if conn.dialect.name == "postgresql":
-        got = conn.execute(text(base + "person_id = ANY(:p)"),
-                           {"r": region, "p": pid.tolist()}).all()
-    else:
-        got = conn.execute(text(base + "person_id IN (SELECT value FROM json_each(:p))"),
-                           {"r": region, "p": json.dumps(pid.tolist())}).all()
-    out = np.zeros(len(pid), dtype=np.int64)
-    if got:
-        g = np.array(got, dtype=np.int64)
-        pos = np.searchsorted(pid, g[:, 0])
-        out[pos] = -g[:, 1]                             # individual accounts are credit-normal
+_BIND = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+def _pg_copy_out_ints(conn, sql: str, params: dict, ncols: int) -> np.ndarray:
+    """``COPY (sql) TO STDOUT (FORMAT BINARY)`` into an int64 matrix (n, ncols), parsed in place
+    by numpy. Unlike ``db.bulk.fetch_int_matrix`` (which wraps its query in a sub-select) the
+    statement is COPY's own query, so it may carry a data-modifying WITH (``INSERT …``); its
+    output columns must already be non-NULL bigints. ``sql`` uses ``:name`` parameters, bound
+    client-side (COPY takes no server-side parameters)."""
+    stmt = _BIND.sub(lambda mo: f"%({mo.group(1)})s", sql.replace("%", "%%"))
+    raw = conn.connection.driver_connection
+    buf = bytearray()
+    with raw.cursor() as cur:
+        with cur.copy(f"COPY ({stmt}) TO STDOUT (FORMAT BINARY)",
+                      {k: v for k, v in params.items() if f":{k}" in sql}) as cp:
+            for block in cp:
+                buf += block
+    # header: 11-byte signature, 4-byte flags, 4-byte extension length (+ extension); the
+    # body is fixed-width records (field count, then length + value per field); -1 trailer
+    ext = int.from_bytes(buf[15:19], "big")
+    body = memoryview(buf)[19 + ext:len(buf) - 2]
+    rec = np.dtype([("nf", ">i2")] + [(f"x{i}", [("l", ">i4"), ("v", ">i8")])
+                                     for i in range(ncols)])
+    arr = np.frombuffer(body, dtype=rec)
+    out = np.empty((len(arr), ncols), dtype=np.int64)
+    for i in range(ncols):
+        if len(arr) and np.any(arr[f"x{i}"]["l"] != 8):
+            raise ValueError(f"column {i} is not a non-NULL bigint")
+        out[:, i] = arr[f"x{i}"]["v"]
     return out
-
-
-def _amounts_in_force(conn, award, amount, apart, later, month) -> None:
-    ids = [int(a) for a in award[later]]
-    rows = conn.execute(select(pension_award_amount.c.award_id,
-                               pension_award_amount.c.effective_from,
-                               pension_award_amount.c.monthly_fen,
-                               pension_award_amount.c.account_part_fen).where(and_(
-        pension_award_amount.c.award_id.in_(ids),
-        pension_award_amount.c.effective_from <= month)).order_by(
-        pension_award_amount.c.award_id, pension_award_amount.c.effective_from)).all()
-    best = {r.award_id: r for r in rows}   # last one ≤ month wins (ordered)
-    pos = {int(a): i for i, a in enumerate(award)}
-    for a in ids:
-        i = pos[a]
-        r = best.get(a)
-        amount[i] = r.monthly_fen if r else 0
-        apart[i] = r.account_part_fen if r else 0
 
 
 # ------------------------------------------------------------------------------ approve

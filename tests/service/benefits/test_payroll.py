@@ -203,3 +203,61 @@ def test_death_recorded_between_compute_and_release_cancels_before_any_file(engi
     xml = open([f for f in rel.files if f["format"] == "xml"][0]["path"], encoding="utf-8").read()
     assert payroll.e2e_id(r.run_id, a, 1) not in xml and payroll.e2e_id(r.run_id, b, 1) in xml
     assert payroll.detect_overpayments(engine, MAKER, "310000").n == 0
+
+
+def test_chunks_cross_skipped_held_and_unfunded_persons_and_pay_each_once(engine):
+    """Chunks of two awards: a chunk whose awards are all skipped (dead) must not end the run,
+    the cursor moves past held and skipped persons, and each payment row carries what the
+    database copied (bank text, e2e id) and the split the ledger posted."""
+    import json
+
+    from shebao.benefits.tables import pension_award_amount
+    from shebao.security.tables import audit_log
+    from sqlalchemy import update
+
+    jun = dt.date(2025, 6, 1)
+    p = [make_person(engine, dt.date(1958, 3, 1), seq=80 + i,
+                     bank_account=None if i == 2 else "6222000011112222") for i in range(8)]
+    held = p[2]                           # person ids ascending: p0 p1 held p3 … p7
+    fund_account(engine, "310000", p[0], 100000, dt.date(2024, 12, 31))   # less than the part
+    fund_account(engine, "310000", p[7], 5000000, dt.date(2024, 12, 31))
+    fund_pool(engine, "310000", 1_000_000_00, dt.date(2025, 1, 1), "seed-pool-4")
+    awards = [make_award(engine, x, 300000 + i, 200000) for i, x in enumerate(p)]
+    for dead in (p[1], p[4], p[5]):
+        registry.record_death(engine, ADMIN, dead, dt.date(2025, 4, 30), source="hukou feed")
+    # p7: indexed from July; June still pays the amount in force then
+    with engine.begin() as conn:
+        conn.execute(update(pension_award).where(pension_award.c.id == awards[7]).values(
+            monthly_fen=999999, account_part_fen=1, amount_from=dt.date(2025, 7, 1)))
+        conn.execute(insert(pension_award_amount).values(
+            award_id=awards[7], effective_from=dt.date(2025, 7, 1), monthly_fen=999999,
+            account_part_fen=1, source="indexation:test",
+            recorded_at=dt.datetime.now(dt.timezone.utc)))
+
+    part = payroll.run(engine, MAKER, "310000", jun, chunk=2, max_chunks=3)
+    # chunks {p0,p1} {held,p3} {p4,p5}: the third pays nobody and the run goes on
+    assert (part.status, part.n_payments, part.held, part.chunks) == ("computing", 2, 1, 3)
+    r = payroll.run(engine, MAKER, "310000", jun, chunk=2)
+    assert (r.status, r.n_payments, r.chunks, r.resumed) == ("computed", 4, 1, True)
+    # p0: account 1000.00 < part 2000.00; p3, p6: no individual account; p7 from history
+    assert r.total_fen == 300000 + 300003 + 300006 + 300007
+    assert r.account_part_fen == 100000 + 0 + 0 + 200000
+    with engine.connect() as conn:
+        rows = conn.execute(select(payment).order_by(payment.c.id)).mappings().all()
+        held_rows = conn.execute(select(audit_log.c.detail).where(
+            audit_log.c.action == "payroll.run.held")).all()
+    assert [x["person_id"] for x in rows] == [p[0], p[3], p[6], p[7]]
+    assert [x["award_id"] for x in rows] == [awards[0], awards[3], awards[6], awards[7]]
+    assert [(x["amount_fen"], x["account_part_fen"]) for x in rows] == [
+        (300000, 100000), (300003, 0), (300006, 0), (300007, 200000)]
+    for x in rows:
+        assert x["end_to_end_id"] == payroll.e2e_id(r.run_id, x["person_id"], 1)
+        assert (x["run_id"], x["region"], str(x["month"])[:10], x["attempt"], x["status"]) == (
+            r.run_id, "310000", "2025-06-01", 1, "computed")
+        assert (x["bank_name"], x["bank_account"]) == ("中国工商银行", "6222000011112222")
+        assert x["status_at"] is not None and x["replaces_id"] is None
+    assert [json.loads(d.detail)["person_ids"] for d in held_rows] == [[held]]
+    assert _bal(engine, f"310000.pension.individual.{p[0]}") == 0
+    assert _bal(engine, f"310000.pension.individual.{p[7]}") == 5000000 - 200000
+    assert _bal(engine, "310000.pension.benefits_payable") == r.total_fen
+    assert payroll.run(engine, MAKER, "310000", jun).n_payments == 4      # idempotent
