@@ -11,9 +11,11 @@ case and an active award each (amounts 1,500–9,000 yuan).
 
 Timed, each in a fresh child process (peak resident memory = that process's VmHWM):
 
-* ``set-based``: ``benefits.payroll.run`` for 2025-11 — keyset chunks, one query per chunk,
-  numpy split account/pool, COPY of payments, one ledger batch entry per chunk (per-person
-  individual-account postings), cursor, audit;
+* ``set-based``: ``benefits.payroll.run`` for 2025-11 — keyset chunks of awards by person id;
+  per chunk one statement in which the database computes the amounts in force and the
+  account/pool split and inserts the payments (``INSERT … SELECT``, no text through Python),
+  returning four integers per person (binary COPY → numpy); one ledger batch entry per chunk
+  (per-person individual-account postings), cursor, audit;
 * ``row-at-a-time`` baseline on the first ``--sample`` pensioners for 2025-12: per pensioner one
   SELECT, one INSERT of the payment, one ledger ``post_entry`` and a commit — the obvious
   implementation — extrapolated to N;
