@@ -1,5 +1,5 @@
-"""Collection tables (SQLAlchemy Core on the shared metadata). DDL: migration 0004_collection,
-written by hand; it mirrors these tables.
+"""Collection tables (SQLAlchemy Core on the shared metadata). DDL: migration 0004_collection
+(and 0008_collection_indexes), written by hand; they mirror these tables.
 
 ``base_declaration``  a declared base: an employee's previous-year average monthly wage (by the
                       employer), a flexible worker's chosen base or a resident's tier; the clamped
@@ -8,7 +8,8 @@ written by hand; it mirrors these tables.
 ``contribution``      the assessment, one *wide* row per run × person × payer: base, clamp, the
                       injury rate and one amount column per (scheme, side, account) — see
                       ``model.AMOUNT_COLUMNS``. A correction run writes only differences, so the
-                      truth for a region × month is the SUM over its runs.
+                      truth for a region × month is the SUM over its runs. Indexed by region ×
+                      month × person, by person × month and by payer × month.
 ``assessment_run`` / ``assessment_chunk``  run header and per-chunk checkpoints (resume).
 ``bill`` / ``bill_line`` one bill per payer × region × month (end-to-end id for the bank), lines
                       per scheme with the employer/employee split and what has been paid.
@@ -85,10 +86,13 @@ contribution = Table(
     *[Column(c, BigInteger, nullable=False) for c in AMOUNT_COLUMNS],
     Column("total_fen", BigInteger, nullable=False),
 )
+# the assessment's person range in a region × month; month-wide sums (bills, reconciliation)
 Index("ix_contribution_region_month_person", contribution.c.region, contribution.c.month,
       contribution.c.person_id)
-Index("ix_contribution_payer", contribution.c.region, contribution.c.month,
-      contribution.c.payer_type, contribution.c.payer_id)
+# a person's record across months (statements, portal, pension history) (0008)
+Index("ix_contribution_person", contribution.c.person_id, contribution.c.month)
+# a bill's persons; a narrow integer key: cheaper random-order inserts (0008)
+Index("ix_contribution_payer_month", contribution.c.payer_id, contribution.c.month)
 
 assessment_run = Table(
     "assessment_run", metadata,
@@ -146,7 +150,9 @@ bill = Table(
     UniqueConstraint("e2e_id", name="uq_bill_e2e_id"),
     UniqueConstraint("region", "month", "payer_type", "payer_id", name="uq_bill_region"),
 )
-Index("ix_bill_status", bill.c.region, bill.c.status)
+# No index holds a column that paying changes (paid_fen, status, last_paid_on, updated_at), and
+# on PostgreSQL bill and bill_line have fillfactor 50 (0008): the bank import's updates stay
+# on the page (HOT) and touch no index.
 
 bill_line = Table(
     "bill_line", metadata,
