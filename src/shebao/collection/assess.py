@@ -36,10 +36,11 @@ from shebao.core.periods import month_end, month_str
 from shebao.rules.formulas.contribution import (DEN, assess_employees, assess_flexible,
                                                 clamp_base, rate_set)
 from shebao.rules.loader import load_rules
+from shebao.db.bulk import fetch_int_matrix, insert_columns
 from shebao.security import audit
 
 from . import model
-from shebao.db.bulk import fetch_int_matrix, insert_columns
+from .batchdb import fetch_packed, pg_settings
 from .tables import assessment_chunk, assessment_run
 
 FLAG_SCHEMES = model.SCHEMES  # order of the flag columns read from the enrolments
@@ -110,6 +111,32 @@ WHERE person_id >= :lo AND person_id < :hi AND region = :r AND superseded_by IS 
   AND effective_from <= :mstart
 ORDER BY person_id, kind, employer_id, effective_from, id"""
 
+# PostgreSQL reads a chunk's enrolments row by row, packed (``batchdb.fetch_packed``), and
+# groups them with numpy: the GROUP BY + ORDER BY of ``_chunk_sql`` spilled its sort and hash
+# to disk and hashed the whole employment table for every chunk. Same matrix as ``_chunk_sql``.
+_SCHEME_CODE = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(FLAG_SCHEMES))
+_ENROL_SQL = f"""
+SELECT person_id, CASE kind WHEN 'employee' THEN 0 WHEN 'flexible' THEN 1 ELSE 2 END,
+       COALESCE(employer_id, 0), COALESCE(employment_id, 0),
+       CASE scheme {_SCHEME_CODE} ELSE -1 END
+FROM enrolment
+WHERE person_id >= :lo AND person_id < :hi AND region = :r
+  AND status IN ('active', 'ended') AND kind IN ('employee', 'flexible', 'resident')
+  AND start_date <= :mend AND (end_date IS NULL OR end_date >= :mstart)"""
+# the wages of the chunk's persons' spells (an enrolment naming a spell of another person is
+# looked up by id after)
+_WAGE_SQL = """SELECT id, COALESCE(wage_fen, -1) FROM employment
+WHERE person_id >= :lo AND person_id < :hi"""
+_WAGE_BY_ID_SQL = "SELECT id, COALESCE(wage_fen, -1) FROM employment WHERE id = ANY(:ids)"
+# declarations with their order (effective_from as days, id) for the latest-wins rule
+_DECL_PG_SQL = """
+SELECT person_id, CASE kind WHEN 'employee' THEN 0 WHEN 'flexible' THEN 1 ELSE 2 END,
+       COALESCE(employer_id, 0), year, COALESCE(wage_fen, chosen_fen, 0),
+       effective_from - DATE '1970-01-01', id
+FROM base_declaration
+WHERE person_id >= :lo AND person_id < :hi AND region = :r AND superseded_by IS NULL
+  AND effective_from <= :mstart"""
+
 _ANY_SQL = """SELECT 1 FROM contribution WHERE region = :r AND month = :mstart
 AND person_id >= :lo AND person_id < :hi LIMIT 1"""
 
@@ -122,15 +149,95 @@ WHERE region = :r AND month = :mstart AND person_id >= :lo AND person_id < :hi
 GROUP BY person_id, payer_type, payer_id"""
 
 
+def _pack(a: np.ndarray, b: np.ndarray):
+    """The rows of ``a`` and ``b`` (same width, ints) as one int64 each, keeping equality —
+    when the ranges of the columns fit in 62 bits together (else None)."""
+    both = np.concatenate([a, b])
+    lo, hi = both.min(axis=0), both.max(axis=0)
+    span = [int(h) - int(l) + 1 for l, h in zip(lo.tolist(), hi.tolist())]
+    total = 1
+    for s in span:
+        total *= s
+    if total >= 1 << 62:
+        return None
+    key = np.zeros(len(both), dtype=np.int64)
+    for j, s in enumerate(span):
+        key = key * s + (both[:, j] - lo[j])
+    return key[:len(a)], key[len(a):]
+
+
 def _match(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """For each row key of ``a`` (n×3 ints), the index of the same key in ``b`` (unique), or -1."""
     if len(a) == 0 or len(b) == 0:
         return np.full(len(a), -1, dtype=np.int64)
+    packed = _pack(a, b)
+    if packed is not None:    # one int64 per key: a sort of b and a binary search
+        ka, kb = packed
+        ob = np.argsort(kb, kind="stable")
+        pos = np.minimum(np.searchsorted(kb[ob], ka), len(kb) - 1)
+        return np.where(kb[ob[pos]] == ka, ob[pos], -1).astype(np.int64)
     _, inv = np.unique(np.concatenate([a, b]), axis=0, return_inverse=True)
     inv = inv.reshape(-1)
     pos = np.full(inv.max() + 1, -1, dtype=np.int64)
     pos[inv[len(a):]] = np.arange(len(b))
     return pos[inv[:len(a)]]
+
+
+def group_enrolments(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Enrolment rows (person, k, employer, employment, scheme index or −1) → one row per
+    person × k × employer, sorted so: (person, k, employer, 0, one flag per ``FLAG_SCHEMES``)
+    and the largest employment id of the group (0: none) — what ``_chunk_sql`` computes."""
+    nf = len(FLAG_SCHEMES)
+    if len(raw) == 0:
+        return np.zeros((0, 4 + nf), np.int64), np.zeros(0, np.int64)
+    o = np.lexsort((raw[:, 2], raw[:, 1], raw[:, 0]))
+    r = raw[o]
+    new = np.ones(len(r), dtype=bool)
+    new[1:] = np.any(r[1:, 0:3] != r[:-1, 0:3], axis=1)
+    starts = np.flatnonzero(new)
+    g = np.cumsum(new) - 1
+    out = np.zeros((len(starts), 4 + nf), np.int64)
+    out[:, 0:3] = r[starts, 0:3]
+    known = r[:, 4] >= 0
+    out[g[known], 4 + r[known, 4]] = 1
+    return out, np.maximum.reduceat(r[:, 3], starts)
+
+
+def _read_chunk(conn, sql: str, p: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The chunk's enrolment rows (person, k, employer, wage or −1, flags) and declarations
+    (person, k, employer, year, value; sorted, latest last per key)."""
+    if conn.dialect.name != "postgresql":
+        return (fetch_int_matrix(conn, sql, p, 4 + len(FLAG_SCHEMES)),
+                fetch_int_matrix(conn, _DECL_SQL, p, 5))
+    with pg_settings(conn, jit="off"):      # short queries: compiling them costs more
+        return _read_chunk_pg(conn, p)
+
+
+def _read_chunk_pg(conn, p: dict) -> tuple[np.ndarray, np.ndarray]:
+    rows, spell = group_enrolments(fetch_packed(conn, _ENROL_SQL, p, 5))
+    need = np.unique(spell[spell > 0])
+    wages = np.zeros((0, 2), np.int64)
+    if len(need):
+        wages = fetch_packed(conn, _WAGE_SQL, p, 2)
+        wages = wages[np.argsort(wages[:, 0], kind="stable")]
+        if len(wages):
+            pos = np.minimum(np.searchsorted(wages[:, 0], need), len(wages) - 1)
+            missing = need[wages[pos, 0] != need]
+        else:
+            missing = need
+        if len(missing):    # spells of persons outside the chunk (rare): by id
+            more = fetch_packed(conn, _WAGE_BY_ID_SQL, {"ids": missing.tolist()}, 2)
+            wages = np.concatenate([wages, more])
+            wages = wages[np.argsort(wages[:, 0], kind="stable")]
+    rows[:, 3] = -1
+    if len(wages):
+        pos = np.minimum(np.searchsorted(wages[:, 0], spell), len(wages) - 1)
+        hit = (spell > 0) & (wages[pos, 0] == spell)
+        rows[hit, 3] = wages[pos[hit], 1]
+    decl = fetch_packed(conn, _DECL_PG_SQL, p, 7)
+    if len(decl):
+        decl = decl[np.lexsort((decl[:, 6], decl[:, 5], decl[:, 2], decl[:, 1], decl[:, 0]))]
+    return rows, decl[:, 0:5]
 
 
 class _Context:
@@ -374,8 +481,7 @@ def assess(engine, actor: Actor, region: str, month: dt.date, *, chunk_size: int
                                     f"being advanced by another process (checkpoint {now_lo}, "
                                     f"expected {lo}); let it finish")
             t0 = time.perf_counter()
-            rows = fetch_int_matrix(conn, sql, p, 4 + len(FLAG_SCHEMES))
-            decl = fetch_int_matrix(conn, _DECL_SQL, p, 5)
+            rows, decl = _read_chunk(conn, sql, p)
             t1 = time.perf_counter()
             keys, info, amounts = compute_chunk(ctx, rows, decl, month)
             t2 = time.perf_counter()
@@ -384,8 +490,8 @@ def assess(engine, actor: Actor, region: str, month: dt.date, *, chunk_size: int
             if correction or conn.execute(text(_ANY_SQL), p).first() is not None:
                 old = fetch_int_matrix(conn, _OLD_SQL, p, 3 + NCOL)
                 keys, info, amounts = diff_with_previous(keys, info, amounts, old)
-                tm["diff"] += time.perf_counter() - t2
-                t2 = time.perf_counter()
+            t3 = time.perf_counter()
+            tm["diff"] += t3 - t2
             n = len(keys)
             total = int(amounts.sum())
             key = None
@@ -403,14 +509,14 @@ def assess(engine, actor: Actor, region: str, month: dt.date, *, chunk_size: int
                     ("payer_type", "S"), ("payer_id", "i8"), ("wage_fen", "i8"),
                     ("base_fen", "i8"), ("clamp", "i2"), ("basis", "i2"), ("injury_num", "i8"),
                     *[(c, "i8") for c in model.AMOUNT_COLUMNS], ("total_fen", "i8")], data)
-                t3 = time.perf_counter()
-                tm["write"] += t3 - t2
+                t4 = time.perf_counter()
+                tm["write"] += t4 - t3
                 batch = _ledger_batch(region, month, rid, keys, amounts)
                 if batch is not None:
                     key = f"collect.assess:{region}:{month_str(month)}:{rid}:{chunk_no}"
                     _post(ledger, conn, actor, key, batch)
-                tm["ledger"] += time.perf_counter() - t3
-            t4 = time.perf_counter()
+                tm["ledger"] += time.perf_counter() - t4
+            t5 = time.perf_counter()
             persons = int(len(np.unique(rows[:, 0]))) if len(rows) else 0
             conn.execute(assessment_chunk.insert().values(
                 run_id=rid, chunk_no=chunk_no, lo=lo, hi=hi, persons=persons, rows=n,
@@ -419,7 +525,7 @@ def assess(engine, actor: Actor, region: str, month: dt.date, *, chunk_size: int
                 next_lo=hi, chunks_done=chunk_no + 1,
                 persons=assessment_run.c.persons + persons,
                 rows=assessment_run.c.rows + n, total_fen=assessment_run.c.total_fen + total))
-        tm["checkpoint"] += time.perf_counter() - t4   # incl. the commit
+        tm["checkpoint"] += time.perf_counter() - t5   # incl. the commit
         LAST_TIMINGS.update(tm)
         chunk_no += 1
         done_now += 1
