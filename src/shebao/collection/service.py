@@ -23,19 +23,20 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import and_, func, select, text, update
+from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError, PermissionDenied
 from shebao.core.money import fen_to_yuan_str, to_fen
 from shebao.core.periods import month_str
+from shebao.db.bulk import insert_columns
 from shebao.rules.formulas.contribution import clamp_base
 from shebao.rules.loader import load_rules
 from shebao.security import audit
 
 from . import model
-from shebao.db.bulk import fetch_int_matrix, insert_columns
+from .batchdb import fetch_packed, new_ids, pg_settings
 from .tables import (base_declaration, bill, bill_line, contribution, declaration_upload,
                      receipt, receipt_alloc)
 
@@ -440,10 +441,17 @@ def declarations(bind, actor: Actor, person_id: int) -> list[dict]:
 
 # --------------------------------------------------------------------------- bills
 
+# per payer: the employer's and the employee's side of each scheme, summed in SQL (one sum per
+# side instead of one per amount column: half the aggregate work)
+_BILL_SIDES = [(sch, side, [c for c in model.AMOUNT_COLUMNS if c.startswith(f"{sch}_{side}_")])
+               for sch in model.SCHEMES for side in ("er", "ee")]
+_BILL_SIDES = [x for x in _BILL_SIDES if x[2]]
 _BILL_AGG = ("SELECT CASE payer_type WHEN 'E' THEN 0 WHEN 'F' THEN 1 ELSE 2 END, payer_id, "
-             + ", ".join(f"SUM({c})" for c in model.AMOUNT_COLUMNS)
+             + ", ".join(f"SUM({' + '.join(cols)})" for _, _, cols in _BILL_SIDES)
              + " FROM contribution WHERE region = :r AND month = :m "
-               "GROUP BY payer_type, payer_id ORDER BY 1, 2")
+               "GROUP BY payer_type, payer_id")
+_BILL_OLD = ("SELECT CASE payer_type WHEN 'E' THEN 0 WHEN 'F' THEN 1 ELSE 2 END, payer_id, id, "
+             "total_fen FROM bill WHERE region = :r AND month = :m")
 
 
 @dataclass
@@ -466,63 +474,54 @@ def make_bills(bind, actor: Actor, region: str, month: dt.date) -> BillsResult:
     month = month.replace(day=1)
     due_day = int(load_rules().value("collection.payment_due_day", region, month))
     due = model.due_date(month, due_day)
+    p = {"r": region, "m": month}
     with transaction(bind) as conn:
-        agg = fetch_int_matrix(conn, _BILL_AGG, {"r": region, "m": month},
-                               2 + len(model.AMOUNT_COLUMNS))
-        ptype, payer, amt = agg[:, 0], agg[:, 1], agg[:, 2:]
-        er = {s: amt[:, [model.COLUMN_INDEX[c] for c in model.AMOUNT_COLUMNS
-                         if c.startswith(s + "_er")]].sum(axis=1) for s in model.SCHEMES}
-        ee = {s: amt[:, [model.COLUMN_INDEX[c] for c in model.AMOUNT_COLUMNS
-                         if c.startswith(s + "_ee")]].sum(axis=1) for s in model.SCHEMES}
-        totals = amt.sum(axis=1)
-        old = fetch_int_matrix(
-            conn,
-            "SELECT CASE payer_type WHEN 'E' THEN 0 WHEN 'F' THEN 1 ELSE 2 END, payer_id, id, "
-            "total_fen FROM bill WHERE region = :r AND month = :m ORDER BY 1, 2",
-            {"r": region, "m": month}, 4)
+        # one pass, hashed in memory (the default plan sorts the wide rows on disk in parallel)
+        with pg_settings(conn, work_mem="64MB", max_parallel_workers_per_gather=0, jit="off"):
+            agg = fetch_packed(conn, _BILL_AGG, p, 2 + len(_BILL_SIDES))
+        agg = agg[np.lexsort((agg[:, 1], agg[:, 0]))]        # payer type, payer
+        ptype, payer, sides = agg[:, 0], agg[:, 1], agg[:, 2:]
+        zero = np.zeros(len(agg), np.int64)
+        er = {s: zero for s in model.SCHEMES}
+        ee = dict(er)
+        for j, (sch, side, _) in enumerate(_BILL_SIDES):
+            (er if side == "er" else ee)[sch] = sides[:, j]
+        totals = sides.sum(axis=1)
+        old = fetch_packed(conn, _BILL_OLD, p, 4)
         from .assess import _match
-        k_new = np.column_stack([ptype, payer, np.zeros(len(ptype), np.int64)])
-        k_old = np.column_stack([old[:, 0], old[:, 1], np.zeros(len(old), np.int64)])
-        pos = _match(k_new, k_old)
+        pos = _match(np.column_stack([ptype, payer]), old[:, 0:2])
         is_new = pos < 0
         changed = (~is_new) & (old[np.maximum(pos, 0), 3] != totals) if len(old) else is_new & False
         t = now()
+        bid = np.where(is_new, 0, old[np.maximum(pos, 0), 2] if len(old) else 0)
         if is_new.any():
+            bid[is_new] = new_ids(conn, "bill", int(is_new.sum()))
             codes = model_payer_codes(ptype[is_new])
             e2e = np.char.add(np.char.add(f"SB{region}{month.year:04d}{month.month:02d}", codes),
                               np.char.zfill(payer[is_new].astype(str), 10))
             insert_columns(conn, "bill", [
-                ("region", "S"), ("month", "date"), ("payer_type", "S"), ("payer_id", "i8"),
-                ("e2e_id", "S"), ("total_fen", "i8"), ("paid_fen", "i8"), ("status", "S"),
-                ("due_date", "date"), ("created_at", "ts"), ("updated_at", "ts")], {
-                "region": region, "month": month, "payer_type": codes, "payer_id": payer[is_new],
-                "e2e_id": e2e, "total_fen": totals[is_new], "paid_fen": 0, "status": "open",
-                "due_date": due, "created_at": t, "updated_at": t})
+                ("id", "i8"), ("region", "S"), ("month", "date"), ("payer_type", "S"),
+                ("payer_id", "i8"), ("e2e_id", "S"), ("total_fen", "i8"), ("paid_fen", "i8"),
+                ("status", "S"), ("due_date", "date"), ("created_at", "ts"),
+                ("updated_at", "ts")], {
+                "id": bid[is_new], "region": region, "month": month, "payer_type": codes,
+                "payer_id": payer[is_new], "e2e_id": e2e, "total_fen": totals[is_new],
+                "paid_fen": 0, "status": "open", "due_date": due, "created_at": t,
+                "updated_at": t})
+        if changed.any():
+            _temp_bills(conn, bid[changed], totals[changed])
+            conn.execute(text("DELETE FROM bill_line WHERE bill_id IN "
+                              "(SELECT id FROM tmp_coll_bill)"))
+            conn.execute(text("UPDATE bill SET total_fen = t.total, updated_at = :t "
+                              "FROM tmp_coll_bill t WHERE bill.id = t.id"), {"t": t})
         redo = is_new | changed
-        if redo.any():
-            ids = fetch_int_matrix(
-            conn,
-                "SELECT CASE payer_type WHEN 'E' THEN 0 WHEN 'F' THEN 1 ELSE 2 END, payer_id, id "
-                "FROM bill WHERE region = :r AND month = :m ORDER BY 1, 2",
-                {"r": region, "m": month}, 3)
-            bid = ids[_match(k_new, np.column_stack([ids[:, 0], ids[:, 1],
-                                                     np.zeros(len(ids), np.int64)])), 2]
-            if changed.any():
-                ch = bid[changed]
-                conn.execute(text("DELETE FROM bill_line WHERE bill_id IN "
-                                  "(SELECT id FROM bill WHERE region = :r AND month = :m) "
-                                  f"AND bill_id IN ({','.join(str(int(x)) for x in ch)})"),
-                             {"r": region, "m": month})
-                for b, tot in zip(ch.tolist(), totals[changed].tolist()):
-                    conn.execute(update(bill).where(bill.c.id == b).values(
-                        total_fen=tot, updated_at=t))
-            cols = {"bill_id": [], "scheme": [], "employer_fen": [], "employee_fen": []}
-            for s in model.SCHEMES:
-                m_ = redo & ((er[s] != 0) | (ee[s] != 0))
-                if m_.any():
-                    _line_insert(conn, bid[m_], s, er[s][m_], ee[s][m_])
-            if changed.any():
-                _refresh_paid(conn, bid[changed])
+        for s in model.SCHEMES:
+            m_ = redo & ((er[s] != 0) | (ee[s] != 0))
+            if m_.any():
+                _line_insert(conn, bid[m_], s, er[s][m_], ee[s][m_])
+        if changed.any():
+            _refresh_paid(conn)
+            conn.execute(text("DROP TABLE tmp_coll_bill"))
         total = int(totals.sum())
         audit.record(conn, actor, "collection.bills", "region", region,
                      detail={"month": month_str(month), "bills": int(len(totals)),
@@ -544,18 +543,28 @@ def _line_insert(conn, bill_ids, scheme, er, ee):
         "amount_fen": er + ee, "paid_fen": 0})
 
 
-def _refresh_paid(conn, bill_ids) -> None:
-    """Re-derive paid amounts of bills and lines from the receipts (the source of truth)."""
-    ids = ",".join(str(int(x)) for x in bill_ids)
-    conn.execute(text(f"""UPDATE bill_line SET paid_fen = COALESCE((SELECT SUM(a.amount_fen)
+def _temp_bills(conn, bill_ids, totals) -> None:
+    """The bills whose total changed, with their new totals, in a scratch table."""
+    conn.execute(text("DROP TABLE IF EXISTS tmp_coll_bill"))
+    conn.execute(text("CREATE TEMPORARY TABLE tmp_coll_bill (id BIGINT PRIMARY KEY, "
+                      "total BIGINT NOT NULL)"))
+    insert_columns(conn, "tmp_coll_bill", [("id", "i8"), ("total", "i8")],
+                   {"id": bill_ids, "total": totals})
+
+
+def _refresh_paid(conn) -> None:
+    """Re-derive paid amounts of the bills in ``tmp_coll_bill`` and their lines from the
+    receipts (the source of truth)."""
+    conn.execute(text("""UPDATE bill_line SET paid_fen = COALESCE((SELECT SUM(a.amount_fen)
         FROM receipt_alloc a WHERE a.bill_id = bill_line.bill_id AND a.scheme = bill_line.scheme),
-        0) WHERE bill_id IN ({ids})"""))
-    conn.execute(text(f"""UPDATE bill SET paid_fen = COALESCE((SELECT SUM(a.amount_fen)
-        FROM receipt_alloc a WHERE a.bill_id = bill.id), 0) WHERE id IN ({ids})"""))
-    conn.execute(text(f"""UPDATE bill SET status = CASE
+        0) WHERE bill_id IN (SELECT id FROM tmp_coll_bill)"""))
+    conn.execute(text("""UPDATE bill SET paid_fen = COALESCE((SELECT SUM(a.amount_fen)
+        FROM receipt_alloc a WHERE a.bill_id = bill.id), 0)
+        WHERE id IN (SELECT id FROM tmp_coll_bill)"""))
+    conn.execute(text("""UPDATE bill SET status = CASE
         WHEN paid_fen = 0 THEN 'open' WHEN paid_fen < total_fen THEN 'partial'
         WHEN EXISTS (SELECT 1 FROM receipt r WHERE r.bill_id = bill.id AND r.excess_fen > 0)
-        THEN 'overpaid' ELSE 'paid' END WHERE id IN ({ids})"""))
+        THEN 'overpaid' ELSE 'paid' END WHERE id IN (SELECT id FROM tmp_coll_bill)"""))
 
 
 def get_bill(bind, actor: Actor, *, bill_id: int | None = None, e2e_id: str | None = None,
