@@ -21,6 +21,8 @@ import io
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
+import numpy as np
+
 from shebao.core.money import fen_to_yuan_str
 
 from . import validate
@@ -42,24 +44,52 @@ def _t(s, n: int = 140) -> str:
     return escape(str(s or "")[:n])
 
 
+def texts(values, n: int = 140) -> list[str]:
+    """``[_t(v, n) for v in values]``, column at a time: cut only when some value is longer than
+    ``n``, escaped only when some value holds ``&``, ``<`` or ``>``."""
+    vals = [str(v) if v else "" for v in values]
+    if vals and max(map(len, vals)) > n:
+        vals = [v[:n] for v in vals]
+    joined = "".join(vals)
+    if "&" in joined or "<" in joined or ">" in joined:
+        vals = [escape(v) for v in vals]
+    return vals
+
+
+def yuan(amounts_fen) -> list[str]:
+    """``[fen_to_yuan_str(a) for a in amounts_fen]``, with numpy for the usual non-negative
+    amounts."""
+    a = np.asarray([int(x) for x in amounts_fen] if not isinstance(amounts_fen, np.ndarray)
+                   else amounts_fen, dtype=np.int64)
+    if len(a) == 0:
+        return []
+    if a.min() < 0:
+        return [fen_to_yuan_str(int(x)) for x in a]
+    return np.char.add(np.char.add((a // 100).astype(str), "."),
+                       np.char.zfill((a % 100).astype(str), 2)).tolist()
+
+
 def build(msg_id: str, creditor: Creditor, collection_date: dt.date, e2e, names, banks,
           accounts, amounts_fen, *, created: dt.datetime | None = None,
           validate_xsd: bool = True) -> bytes:
     """The pain.008 document for parallel sequences of bills (all amounts > 0)."""
     created = created or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    e2e = list(e2e)
     amounts = [int(a) for a in amounts_fen]
     total = fen_to_yuan_str(sum(amounts))
     n = len(amounts)
-    tx = "".join(
-        f"<DrctDbtTxInf><PmtId><EndToEndId>{_t(e, 35)}</EndToEndId></PmtId>"
-        f"<InstdAmt Ccy=\"CNY\">{fen_to_yuan_str(a)}</InstdAmt>"
-        f"<DrctDbtTx><MndtRltdInf><MndtId>{_t('M' + e[2:], 35)}</MndtId></MndtRltdInf></DrctDbtTx>"
-        f"<DbtrAgt><FinInstnId><Nm>{_t(b)}</Nm></FinInstnId></DbtrAgt>"
-        f"<Dbtr><Nm>{_t(nm)}</Nm></Dbtr>"
-        f"<DbtrAcct><Id><Othr><Id>{_t(ac, 34)}</Id></Othr></Id></DbtrAcct>"
-        f"<RmtInf><Ustrd>{_t('social insurance ' + e, 140)}</Ustrd></RmtInf></DrctDbtTxInf>"
-        for e, nm, b, ac, a in zip(e2e, names, banks, accounts, amounts))
-    doc = (
+    tx = [f"<DrctDbtTxInf><PmtId><EndToEndId>{e}</EndToEndId></PmtId>"
+          f"<InstdAmt Ccy=\"CNY\">{a}</InstdAmt>"
+          f"<DrctDbtTx><MndtRltdInf><MndtId>{m}</MndtId></MndtRltdInf></DrctDbtTx>"
+          f"<DbtrAgt><FinInstnId><Nm>{b}</Nm></FinInstnId></DbtrAgt>"
+          f"<Dbtr><Nm>{nm}</Nm></Dbtr>"
+          f"<DbtrAcct><Id><Othr><Id>{ac}</Id></Othr></Id></DbtrAcct>"
+          f"<RmtInf><Ustrd>{u}</Ustrd></RmtInf></DrctDbtTxInf>"
+          for e, a, m, b, nm, ac, u in zip(
+              texts(e2e, 35), yuan(amounts), texts(["M" + e[2:] for e in e2e], 35),
+              texts(banks), texts(names), texts(accounts, 34),
+              texts(["social insurance " + e for e in e2e], 140))]
+    head = (
         f'<?xml version="1.0" encoding="UTF-8"?>\n<Document xmlns="{NS}"><CstmrDrctDbtInitn>'
         f"<GrpHdr><MsgId>{_t(msg_id, 35)}</MsgId><CreDtTm>{created.strftime('%Y-%m-%dT%H:%M:%S')}"
         f"</CreDtTm><NbOfTxs>{n}</NbOfTxs><CtrlSum>{total}</CtrlSum>"
@@ -71,7 +101,8 @@ def build(msg_id: str, creditor: Creditor, collection_date: dt.date, e2e, names,
         f"<CdtrAcct><Id><Othr><Id>{_t(creditor.account, 34)}</Id></Othr></Id>"
         f"<Ccy>CNY</Ccy></CdtrAcct>"
         f"<CdtrAgt><FinInstnId><Nm>{_t(creditor.agent)}</Nm></FinInstnId></CdtrAgt>"
-        f"{tx}</PmtInf></CstmrDrctDbtInitn></Document>\n").encode("utf-8")
+        ).encode("utf-8")
+    doc = head + "".join(tx).encode("utf-8") + b"</PmtInf></CstmrDrctDbtInitn></Document>\n"
     if validate_xsd:
         validate(doc, XSD)
     return doc
