@@ -20,7 +20,8 @@ The cycle, each stage in a fresh child process (``ru_maxrss`` = that stage's pea
 * ``bill``      ``service.make_bills``;
 * ``export``    pain.008.001.08 (``--bank camt053``, XSD-validated before writing) or CSV;
 * ``bank``      the simulated bank answers (not our work: reported, not in the cycle total);
-* ``import``    camt.053 (XSD-validated) or CSV receipts: match, apply, post to the ledger;
+* ``import``    camt.053 (XSD-validated) or CSV receipts: match, apply, post to the ledger
+                (phases: read = parse and validate the file, check, apply, ledger, late_fee);
 * ``reconcile`` receivable vs collected vs posted (must agree);
 * ``assess`` of the following month (2025-08), when the individual accounts exist: the
   steady-state cost of a month (the cycle is printed with both).
@@ -95,11 +96,12 @@ def _stage(name, url, args, q):
         out["detail"] = f"{p.stat().st_size / 1e6:.1f} MB statement"
         out["path"] = str(p)
     elif name == "import":
-        from shebao.collection.bank import import_bank
+        from shebao.collection.bank import LAST_TIMINGS, import_bank
         r = import_bank(engine, actor, args["statement"], region=REGION,
                         kept_dir=Path(args["dir"]) / "rejected")
         out["detail"] = f"{r.new} receipts, {r.partial} partial, {r.overpaid} over, " \
-                        f"{r.unmatched} unmatched"
+                        f"{r.unmatched} unmatched; " + \
+            ", ".join(f"{k} {v:.1f}" for k, v in LAST_TIMINGS.items()) + " s"
     elif name == "reconcile":
         from shebao.collection.reconcile import reconcile
         r = reconcile(engine, actor, REGION, MONTH)

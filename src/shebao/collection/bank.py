@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,15 +42,22 @@ from shebao.core.actor import Actor
 from shebao.core.errors import ConflictError, InputError
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import month_str
+from shebao.db.bulk import day_number, insert_columns
 from shebao.rules.loader import load_rules
 from shebao.security import audit
 
 from . import model
-from shebao.db.bulk import day_number, insert_columns
+from .batchdb import (copy_text, fetch_packed, fetch_tuples, json_list, json_rows_sql,
+                      new_ids)
 from .latefee import charge_settled_late
 from .tables import bank_export, bank_import, bill, receipt
 
 PRIORITY = {s: i for i, s in enumerate(model.SCHEMES)}
+
+# Seconds per phase of the last ``import_bank`` in this process (read = parse and validate the
+# file, check = duplicates and already-posted receipts, apply = match, allocate and write,
+# ledger = the posting, late_fee) — printed by bench/monthly_cycle.py.
+LAST_TIMINGS: dict[str, float] = {}
 
 
 def _now():
@@ -105,7 +112,7 @@ def export_bank(engine, actor: Actor, region: str, month: dt.date, *, out_dir=No
     out_dir = Path(out_dir or _default_dir("out"))
     out_dir.mkdir(parents=True, exist_ok=True)
     with engine.begin() as conn:
-        rows = conn.execute(text(_OUTSTANDING), {"r": region, "m": month}).all()
+        rows = fetch_tuples(conn, _OUTSTANDING, {"r": region, "m": month})
         has_acct = [bool(r[3]) for r in rows]
         sel = [r for r, ok in zip(rows, has_acct) if ok]
         skipped = len(rows) - len(sel)
@@ -194,23 +201,22 @@ def _reject(engine, actor, path: Path, data: bytes, fmt: str, region: str, exc: 
                      detail={"file": path.name, "reason": str(exc), "kept": str(kept)})
 
 
-def _in_chunks(conn, sql_head: str, values: list, params=None, size=50_000):
-    """Run ``sql_head`` whose ``{marks}`` is an IN list, for many values: one array parameter
-    on PostgreSQL (``= ANY``), a JSON array on SQLite (``json_each``) — no giant bind lists."""
-    out = []
-    pg = conn.dialect.name == "postgresql"
-    for i in range(0, len(values), size):
-        part = [str(v) if isinstance(v, str) else int(v) for v in values[i:i + size]]
-        if not part:
-            continue
-        if pg:
-            cast = "TEXT[]" if isinstance(part[0], str) else "BIGINT[]"
-            sql = sql_head.replace("IN ({marks})", f"= ANY(CAST(:vals AS {cast}))")
-            out += conn.execute(text(sql), {**(params or {}), "vals": part}).all()
-        else:
-            sql = sql_head.replace("{marks}", "SELECT value FROM json_each(:vals)")
-            out += conn.execute(text(sql), {**(params or {}), "vals": json.dumps(part)}).all()
-    return out
+def _columns(recs):
+    """Receipts (``model.Receipt``) → the columns ``camt053.read_columns`` returns."""
+    from shebao.channels.bankfiles.camt053 import Receipts
+
+    return Receipts(*(list(c) for c in zip(*[(r.row, r.bank_ref, r.e2e_id, r.amount_fen,
+                                               r.booked_on) for r in recs]))) if recs \
+        else Receipts()
+
+
+def _take(rc, idx):
+    """The receipts at positions ``idx`` (ascending) of the columns ``rc``."""
+    from shebao.channels.bankfiles.camt053 import Receipts
+
+    idx = list(idx)
+    return Receipts(*([col[i] for i in idx] for col in (rc.row, rc.bank_ref, rc.e2e_id,
+                                                         rc.amount_fen, rc.booked_on)))
 
 
 def import_bank(engine, actor: Actor, path, *, region: str | None = None,
@@ -221,6 +227,8 @@ def import_bank(engine, actor: Actor, path, *, region: str | None = None,
     default the region named by most of the file's end-to-end ids."""
     from shebao.channels.bankfiles import camt053, receipts_csv
 
+    LAST_TIMINGS.clear()
+    t0 = time.perf_counter()
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -228,102 +236,171 @@ def import_bank(engine, actor: Actor, path, *, region: str | None = None,
         raise InputError(f"cannot read the file: {exc.strerror}", file=str(path)) from None
     fmt = _detect(data)
     try:
-        recs = (camt053.read(data, str(path)) if fmt == "camt053"
-                else receipts_csv.read(data, str(path)))
-        _check_unique(recs, str(path))
+        rc = (camt053.read_columns(data, str(path)) if fmt == "camt053"
+              else _columns(receipts_csv.read(data, str(path))))
+        LAST_TIMINGS["read"] = time.perf_counter() - t0
+        _check_unique(rc, str(path))
         if region is None:
-            named = [p[0] for p in (model.parse_e2e(r.e2e_id) for r in recs) if p]
+            named = [p[0] for p in (model.parse_e2e(e) for e in rc.e2e_id) if p]
             if not named:
                 raise InputError("no receipt names a bill: give the region whose suspense "
                                  "account takes the money", file=str(path), field="region")
             region = max(set(named), key=named.count)
         with engine.connect() as conn:
-            known = _known(conn, recs, str(path))
+            known = _known(conn, rc, str(path))
     except InputError as exc:
         _reject(engine, actor, path, data, fmt, region or "", exc, kept_dir)
         raise
-    new = [r for r in recs if r.bank_ref not in known]
+    rows = len(rc)
+    new = _take(rc, (i for i, ref in enumerate(rc.bank_ref) if ref not in known)) if known \
+        else rc
+    LAST_TIMINGS["check"] = time.perf_counter() - t0 - LAST_TIMINGS["read"]
     with engine.begin() as conn:
         iid = conn.execute(bank_import.insert().values(
             file_name=str(path), file_sha256=hashlib.sha256(data).hexdigest(), format=fmt,
-            region=region, status="posted", rows=len(recs), new_receipts=len(new),
-            duplicates=len(recs) - len(new), applied_fen=0, suspense_fen=0, actor=actor.id,
+            region=region, status="posted", rows=rows, new_receipts=len(new),
+            duplicates=rows - len(new), applied_fen=0, suspense_fen=0, actor=actor.id,
             at=_now())).inserted_primary_key[0]
-        res = _apply(conn, actor, iid, region, new) if new else None
+        res = _apply(conn, actor, iid, region, new) if len(new) else None
         # a bill settled after its due date: charge the employer's late fee (latefee.py)
-        late_fee = charge_settled_late(conn, actor, iid) if new else 0
+        t1 = time.perf_counter()
+        late_fee = charge_settled_late(conn, actor, iid) if len(new) else 0
+        LAST_TIMINGS["late_fee"] = time.perf_counter() - t1
         applied = res["applied"] if res else 0
         suspense = res["suspense"] if res else 0
         conn.execute(update(bank_import).where(bank_import.c.id == iid).values(
             applied_fen=applied, suspense_fen=suspense,
             ledger_key=res["key"] if res else None))
         audit.record(conn, actor, "collection.import_bank", "bank_import", iid,
-                     detail={"file": path.name, "format": fmt, "receipts": len(recs),
+                     detail={"file": path.name, "format": fmt, "receipts": rows,
                              "new": len(new), "applied_fen": applied, "suspense_fen": suspense,
                              "late_fee_fen": late_fee})
-    return ImportResult(iid, str(path), fmt, len(recs), len(new), len(recs) - len(new), applied,
+    t1 = time.perf_counter()
+    LAST_TIMINGS["apply"] = t1 - t0 - sum(v for k, v in LAST_TIMINGS.items() if k != "apply")
+    return ImportResult(iid, str(path), fmt, rows, len(new), rows - len(new), applied,
                         suspense, res["unmatched"] if res else 0, res["partial"] if res else 0,
                         res["overpaid"] if res else 0, late_fee)
 
 
-def _check_unique(recs, file: str) -> None:
-    first: dict[str, object] = {}
-    for r in recs:
-        prev = first.get(r.bank_ref)
-        if prev is None:
-            first[r.bank_ref] = r
-        elif prev.key() == r.key():
-            raise InputError(f"duplicate receipt: bank reference {r.bank_ref} appears twice "
-                             f"(also row {prev.row})", file=file, row=r.row, field="bank_ref",
-                             value=r.bank_ref)
-        else:
-            raise InputError(f"conflicting receipts: bank reference {r.bank_ref} appears with "
-                             f"different content (row {prev.row}: {prev.e2e_id} "
-                             f"{fen_to_yuan_str(prev.amount_fen)})", file=file, row=r.row,
-                             field="bank_ref", value=r.bank_ref)
+def _check_unique(rc, file: str) -> None:
+    """Every bank reference once in the file (the first repeat is named with both rows)."""
+    if len(set(rc.bank_ref)) == len(rc):
+        return
+    first: dict[str, int] = {}
+    for i, ref in enumerate(rc.bank_ref):
+        j = first.get(ref)
+        if j is None:
+            first[ref] = i
+            continue
+        key_i = (rc.e2e_id[i], rc.amount_fen[i], rc.booked_on[i])
+        key_j = (rc.e2e_id[j], rc.amount_fen[j], rc.booked_on[j])
+        if key_i == key_j:
+            raise InputError(f"duplicate receipt: bank reference {ref} appears twice "
+                             f"(also row {rc.row[j]})", file=file, row=rc.row[i],
+                             field="bank_ref", value=ref)
+        raise InputError(f"conflicting receipts: bank reference {ref} appears with "
+                         f"different content (row {rc.row[j]}: {rc.e2e_id[j]} "
+                         f"{fen_to_yuan_str(rc.amount_fen[j])})", file=file, row=rc.row[i],
+                         field="bank_ref", value=ref)
 
 
-def _known(conn, recs, file: str) -> set[str]:
-    """References already posted; refuses a receipt that conflicts with a posted one."""
-    refs = [r.bank_ref for r in recs]
-    rows = _in_chunks(conn, "SELECT bank_ref, e2e_id, amount_fen, booked_on FROM receipt "
-                            "WHERE bank_ref IN ({marks})", refs)
+def _known(conn, rc, file: str) -> set[str]:
+    """References already posted; refuses a receipt that conflicts with a posted one (the
+    first such receipt of the file)."""
+    rows = conn.execute(text(
+        "SELECT bank_ref, e2e_id, amount_fen, booked_on FROM receipt WHERE bank_ref IN "
+        f"(SELECT value FROM {json_rows_sql(conn)})"), {"vals": json_list(rc.bank_ref)}).all()
+    if not rows:
+        return set()
     stored = {r[0]: (r[1], int(r[2]), r[3] if isinstance(r[3], dt.date)
                      else dt.date.fromisoformat(str(r[3]))) for r in rows}
-    for r in recs:
-        s = stored.get(r.bank_ref)
-        if s is not None and s != r.key():
-            raise InputError(f"conflicting receipt: bank reference {r.bank_ref} was already "
+    for i, ref in enumerate(rc.bank_ref):
+        s = stored.get(ref)
+        if s is not None and s != (rc.e2e_id[i], rc.amount_fen[i], rc.booked_on[i]):
+            raise InputError(f"conflicting receipt: bank reference {ref} was already "
                              f"posted as {s[0]} {fen_to_yuan_str(s[1])} on {s[2]}, this file "
-                             f"says {r.e2e_id} {fen_to_yuan_str(r.amount_fen)} on "
-                             f"{r.booked_on}", file=file, row=r.row, field="bank_ref",
-                             value=r.bank_ref)
+                             f"says {rc.e2e_id[i]} {fen_to_yuan_str(rc.amount_fen[i])} on "
+                             f"{rc.booked_on[i]}", file=file, row=rc.row[i], field="bank_ref",
+                             value=ref)
     return set(stored)
 
 
-def _apply(conn, actor: Actor, iid: int, region: str, recs) -> dict:
+_PTYPES = ("E", "F", "R")
+
+
+def _bills_of(conn, e2e: list[str]):
+    """For each receipt's end-to-end id: the bill's id (0: none), region, month (int days)
+    and payer type."""
+    n = len(e2e)
+    bill_id = np.zeros(n, np.int64)
+    month = np.zeros(n, np.int64)
+    ptype = np.full(n, "", dtype="U1")
+    region = np.full(n, "", dtype="U6")
+    p = {"vals": json_list(e2e)}
+    head = f"FROM {json_rows_sql(conn)} JOIN bill b ON b.e2e_id = v.value WHERE v.value <> ''"
+    if conn.dialect.name == "postgresql":
+        # regions are six-digit codes: read as numbers (else as text below)
+        m = fetch_packed(conn, "SELECT v.ord - 1, b.id, b.month - DATE '1970-01-01', "
+                               "CASE b.payer_type WHEN 'E' THEN 0 WHEN 'F' THEN 1 "
+                               "WHEN 'R' THEN 2 ELSE -1 END, "
+                               "CASE WHEN b.region ~ '^[0-9]{6}$' THEN CAST(b.region AS BIGINT) "
+                               f"ELSE -1 END {head}", p, 5)
+        if len(m) and m[:, 4].min() >= 0 and m[:, 3].min() >= 0:
+            i = m[:, 0]
+            bill_id[i], month[i] = m[:, 1], m[:, 2]
+            ptype[i] = np.array(_PTYPES)[m[:, 3]]
+            region[i] = np.char.zfill(m[:, 4].astype(str), 6)
+            return bill_id, region, month, ptype
+        if not len(m):
+            return bill_id, region, month, ptype
+    rows = conn.execute(text(f"SELECT v.ord - 1, b.id, b.region, b.month, b.payer_type {head}"),
+                        p).all()
+    for i, bid, reg, mon, pt in rows:
+        bill_id[i], region[i], ptype[i] = bid, reg, pt
+        month[i] = day_number(mon if isinstance(mon, dt.date) else dt.date.fromisoformat(str(mon)))
+    return bill_id, region, month, ptype
+
+
+def _lines_of(conn, bill_ids: np.ndarray):
+    """The lines of the bills (ids ascending, unique): line id, bill id, scheme index in
+    ``model.SCHEMES`` (schemes outside it after, in name order) and what is still open;
+    sorted by bill, then scheme priority. Returns (matrix, scheme names)."""
+    names = list(model.SCHEMES)
+    p = {"vals": json_list(bill_ids)}
+    src = f"SELECT CAST(value AS BIGINT) FROM {json_rows_sql(conn)}"
+    while True:
+        code = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(names))
+        m = fetch_packed(conn, f"SELECT id, bill_id, CASE scheme {code} ELSE -1 END, "
+                               f"amount_fen - paid_fen FROM bill_line WHERE bill_id IN ({src})",
+                         p, 4)
+        if not len(m) or m[:, 2].min() >= 0:
+            break
+        names += sorted(r[0] for r in conn.execute(text(
+            f"SELECT DISTINCT scheme FROM bill_line WHERE bill_id IN ({src})"), p)
+            if r[0] not in names)
+    prio = np.array([PRIORITY.get(s, 99) for s in names], np.int64)
+    if len(m):
+        m = m[np.lexsort((m[:, 0], prio[m[:, 2]], m[:, 1]))]
+    return m, names
+
+
+def _apply(conn, actor: Actor, iid: int, region: str, rc) -> dict:
     from shebao.ledger import service as ledger
     from shebao.ledger.model import Batch, BatchEntry, Line, account_code
 
-    n = len(recs)
-    e2e = [r.e2e_id for r in recs]
-    bills = _in_chunks(conn, "SELECT e2e_id, id, region, month, payer_type, total_fen, paid_fen "
-                             "FROM bill WHERE e2e_id IN ({marks})", sorted(set(e2e) - {""}))
-    bmap = {b[0]: b for b in bills}
-    amount = np.array([r.amount_fen for r in recs], dtype=np.int64)
-    bill_id = np.array([bmap[e][1] if e in bmap else 0 for e in e2e], dtype=np.int64)
+    n = len(rc)
+    amount = np.asarray(rc.amount_fen, dtype=np.int64)
+    day_of = {d: day_number(d) for d in set(rc.booked_on)}
+    booked = np.array([day_of[d] for d in rc.booked_on], dtype=np.int64)
+    bill_id, b_region, b_month, b_ptype = _bills_of(conn, rc.e2e_id)
     matched = bill_id > 0
     applied = np.zeros(n, np.int64)
-    a_ri = a_bill = a_amt = np.zeros(0, np.int64)
-    a_scheme = np.zeros(0, dtype="U20")
+    a_ri = a_line = a_bill = a_amt = a_scheme = np.zeros(0, np.int64)
+    names = list(model.SCHEMES)
     if matched.any():
-        ids = sorted(set(bill_id[matched].tolist()))
-        lines = _in_chunks(conn, "SELECT bill_id, scheme, amount_fen - paid_fen FROM bill_line "
-                                 "WHERE bill_id IN ({marks})", ids)
-        lines.sort(key=lambda x: (x[0], PRIORITY.get(x[1], 99)))
-        l_bill = np.array([x[0] for x in lines], dtype=np.int64)
-        l_scheme = np.array([x[1] for x in lines], dtype="U20")
-        l_cap = np.maximum(np.array([x[2] for x in lines], dtype=np.int64), 0)
+        lines, names = _lines_of(conn, np.unique(bill_id[matched]))
+        l_id, l_bill, l_scheme = lines[:, 0], lines[:, 1], lines[:, 2]
+        l_cap = np.maximum(lines[:, 3], 0)
         ub, ustart, ucount = np.unique(l_bill, return_index=True, return_counts=True)
         # each line's interval inside its bill's outstanding amount
         l_end = np.cumsum(l_cap)
@@ -351,66 +428,43 @@ def _apply(conn, actor: Actor, iid: int, region: str, recs) -> dict:
         ov = (np.minimum(r_hi, l_stop[lidx]) - np.maximum(r_lo, l_start[lidx])
               if len(rep) else np.zeros(0, np.int64))
         keep = ov > 0
-        a_ri, a_bill, a_amt = order[rep[keep]], l_bill[lidx[keep]], ov[keep]
+        a_ri, a_line, a_bill, a_amt = order[rep[keep]], l_id[lidx[keep]], l_bill[lidx[keep]], \
+            ov[keep]
         a_scheme = l_scheme[lidx[keep]]
     excess = amount - applied
     status = np.where(~matched, "unmatched", np.where(excess > 0, "overpaid",
                       np.where(applied < amount, "partial", "paid")))
     now = _now()
-    if conn.dialect.name == "postgresql":
-        rid = np.array(conn.execute(text(
-            "SELECT nextval(pg_get_serial_sequence('receipt', 'id')) FROM generate_series(1, :n)"),
-            {"n": n}).scalars().all(), dtype=np.int64)
-    else:
-        top = conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM receipt")).scalar_one()
-        rid = np.arange(top + 1, top + n + 1, dtype=np.int64)
-    binfo = {int(b[1]): (b[2], b[3] if isinstance(b[3], dt.date)
-                         else dt.date.fromisoformat(str(b[3])), b[4]) for b in bills}
-    ub_ids = np.array(sorted(binfo), dtype=np.int64)
-    ub_region = np.array([binfo[i][0] for i in ub_ids.tolist()], dtype="U6")
-    ub_month = np.array([day_number(binfo[i][1]) for i in ub_ids.tolist()], dtype=np.int64)
-    ub_ptype = np.array([binfo[i][2] for i in ub_ids.tolist()], dtype="U1")
-    rpos = np.searchsorted(ub_ids, bill_id) if len(ub_ids) else np.zeros(n, np.int64)
-    rpos = np.minimum(rpos, max(len(ub_ids) - 1, 0))
-    r_region = np.where(matched, ub_region[rpos] if len(ub_ids) else region, region)
-    insert_columns(conn, "receipt", [
+    rid = new_ids(conn, "receipt", n)
+    r_region = np.where(matched, b_region, region)
+    copy_text(conn, "receipt", [
         ("id", "i8"), ("import_id", "i8"), ("region", "T"), ("bank_ref", "T"), ("e2e_id", "T"),
         ("amount_fen", "i8"), ("booked_on", "date"), ("bill_id", "i8"), ("applied_fen", "i8"),
         ("excess_fen", "i8"), ("status", "T")], {
         "id": rid, "import_id": np.full(n, iid), "region": r_region.tolist(),
-        "bank_ref": [r.bank_ref for r in recs], "e2e_id": e2e,
-        "amount_fen": amount, "booked_on": np.array([day_number(r.booked_on) for r in recs]),
+        "bank_ref": rc.bank_ref, "e2e_id": rc.e2e_id, "amount_fen": amount, "booked_on": booked,
         "bill_id": bill_id, "bill_id?": ~matched, "applied_fen": applied,
         "excess_fen": excess, "status": status.tolist()})
     if len(a_amt):
-        apos = np.searchsorted(ub_ids, a_bill)
-        insert_columns(conn, "receipt_alloc", [
-            ("receipt_id", "i8"), ("bill_id", "i8"), ("region", "S"), ("month", "date"),
-            ("payer_type", "S"), ("scheme", "T"), ("amount_fen", "i8")], {
-            "receipt_id": rid[a_ri], "bill_id": a_bill, "region": ub_region[apos],
-            "month": ub_month[apos], "payer_type": ub_ptype[apos],
-            "scheme": a_scheme.tolist(), "amount_fen": a_amt})
-        _temp(conn, "tmp_coll_alloc", "bill_id BIGINT, scheme VARCHAR(20), amount BIGINT")
-        insert_columns(conn, "tmp_coll_alloc", [("bill_id", "i8"), ("scheme", "T"),
-                                                ("amount", "i8")],
-                       {"bill_id": a_bill, "scheme": a_scheme.tolist(), "amount": a_amt})
+        _insert_allocs(conn, new_ids(conn, "receipt_alloc", len(a_amt)), rid[a_ri], a_bill,
+                       b_region[a_ri], b_month[a_ri], b_ptype[a_ri], a_scheme, names, a_amt)
+        # what each line received (a line appears once per receipt paying it)
+        ul, inv = np.unique(a_line, return_inverse=True)
+        _temp(conn, "tmp_coll_alloc", "line_id BIGINT PRIMARY KEY, amount BIGINT NOT NULL")
+        insert_columns(conn, "tmp_coll_alloc", [("line_id", "i8"), ("amount", "i8")],
+                       {"line_id": ul, "amount": _sum_by(inv.reshape(-1), a_amt, len(ul))})
         conn.execute(text(
-            "UPDATE bill_line SET paid_fen = bill_line.paid_fen + t.amount FROM "
-            "(SELECT bill_id, scheme, SUM(amount) AS amount FROM tmp_coll_alloc "
-            "GROUP BY bill_id, scheme) t "
-            "WHERE bill_line.bill_id = t.bill_id AND bill_line.scheme = t.scheme"))
+            "UPDATE bill_line SET paid_fen = bill_line.paid_fen + t.amount FROM tmp_coll_alloc t "
+            "WHERE bill_line.id = t.line_id"))
         conn.execute(text("DROP TABLE tmp_coll_alloc"))
     if matched.any():
         mb = bill_id[matched]
         ubill, inv = np.unique(mb, return_inverse=True)
         inv = inv.reshape(-1)
-        paid = np.zeros(len(ubill), np.int64)
-        np.add.at(paid, inv, applied[matched])
-        exc = np.zeros(len(ubill), np.int64)
-        np.add.at(exc, inv, excess[matched])
+        paid = _sum_by(inv, applied[matched], len(ubill))
+        exc = _sum_by(inv, excess[matched], len(ubill))
         last = np.zeros(len(ubill), np.int64)
-        np.maximum.at(last, inv, np.array([day_number(r.booked_on) for r in recs],
-                                          dtype=np.int64)[matched])
+        np.maximum.at(last, inv, booked[matched])
         _temp(conn, "tmp_coll_paid", "bill_id BIGINT, paid BIGINT, excess BIGINT, last DATE")
         insert_columns(conn, "tmp_coll_paid", [("bill_id", "i8"), ("paid", "i8"),
                                                ("excess", "i8"), ("last", "date")],
@@ -425,18 +479,15 @@ def _apply(conn, actor: Actor, iid: int, region: str, recs) -> dict:
     # ledger: aggregate the allocations per bill region × scheme × month × payer side
     groups: dict[tuple, dict] = {}
     if len(a_amt):
-        apos = np.searchsorted(ub_ids, a_bill)
-        side = np.where(ub_ptype[apos] == "E", "E", "I")
-        keys = np.char.add(np.char.add(np.char.add(np.char.add(ub_region[apos], "|"), a_scheme),
-                                       "|"), np.char.add(np.char.add(
-                                           ub_month[apos].astype(str), "|"), side))
-        uk, inv = np.unique(keys, return_inverse=True)
-        sums = np.zeros(len(uk), np.int64)
-        np.add.at(sums, inv.reshape(-1), a_amt)
-        for k, v in zip(uk.tolist(), sums.tolist()):
-            reg, scheme, mday, sd = k.split("|")
+        regs, reg_i = np.unique(b_region[a_ri], return_inverse=True)
+        side = (b_ptype[a_ri] != "E").astype(np.int64)                # 0 employer, 1 individual
+        keys = np.column_stack([reg_i.reshape(-1), a_scheme, b_month[a_ri], side])
+        uk, inv = np.unique(keys, axis=0, return_inverse=True)
+        sums = _sum_by(inv.reshape(-1), a_amt, len(uk))
+        for (ri, si, mday, sd), v in zip(uk.tolist(), sums.tolist()):
             mon = dt.date(1970, 1, 1) + dt.timedelta(days=int(mday))
-            groups.setdefault((reg, scheme, mon), {"E": 0, "I": 0})[sd] += int(v)
+            groups.setdefault((str(regs[ri]), names[si], mon), {"E": 0, "I": 0})[
+                "EI"[sd]] += int(v)
     entries = []
     for (reg, scheme, mon), g in sorted(groups.items()):
         tot = g["E"] + g["I"]
@@ -454,10 +505,9 @@ def _apply(conn, actor: Actor, iid: int, region: str, recs) -> dict:
             source="collection.transfer", memo=memo + " → fund special account"))
     susp = int(excess.sum())
     if susp:
-        acc = load_rules().value("collection.collection_account", region, max(
-            r.booked_on for r in recs))
+        day = max(rc.booked_on)
+        acc = load_rules().value("collection.collection_account", region, day)
         s_scheme = acc["suspense_scheme"]
-        day = max(r.booked_on for r in recs)
         ledger.open_chart(conn, actor, region, [s_scheme])
         entries.append(BatchEntry(region, s_scheme, day, (
             Line(account_code(region, s_scheme, "bank_transit"), susp),
@@ -468,11 +518,13 @@ def _apply(conn, actor: Actor, iid: int, region: str, recs) -> dict:
             Line(account_code(region, s_scheme, "bank_transit"), -susp)),
             source="collection.transfer", memo=f"bank receipts import {iid}: suspense → fund"))
     key = None
+    t = time.perf_counter()
     if entries:
         for reg in {k[0] for k in groups}:
             ledger.open_chart(conn, actor, reg, model.SCHEMES)
         key = f"collect.bank:{iid}"
         ledger.post_batch(conn, actor, key, Batch(entries))
+    LAST_TIMINGS["ledger"] = time.perf_counter() - t
     # partial = bills still not fully paid after this import
     partial = 0
     if matched.any():
@@ -482,6 +534,30 @@ def _apply(conn, actor: Actor, iid: int, region: str, recs) -> dict:
     return {"applied": int(applied.sum()), "suspense": susp, "key": key,
             "unmatched": int((~matched).sum()), "partial": partial,
             "overpaid": int(((excess > 0) & matched).sum())}
+
+
+def _insert_allocs(conn, ids, receipt_ids, bill_ids, regions, months, ptypes, schemes, names,
+                   amounts) -> None:
+    """The allocations, ids given (ascending in allocation order): one binary COPY per scheme
+    (the scheme a constant of the COPY, the other texts fixed-width)."""
+    cols = [("id", "i8"), ("receipt_id", "i8"), ("bill_id", "i8"), ("region", "S"),
+            ("month", "date"), ("payer_type", "S"), ("scheme", "S"), ("amount_fen", "i8")]
+    if len(set(map(len, np.unique(regions).tolist()))) != 1:
+        cols[3] = ("region", "T")                          # regions of different lengths
+    for code in np.unique(schemes).tolist():
+        m = schemes == code
+        insert_columns(conn, "receipt_alloc", cols, {
+            "id": ids[m], "receipt_id": receipt_ids[m], "bill_id": bill_ids[m],
+            "region": regions[m] if cols[3][1] == "S" else regions[m].tolist(),
+            "month": months[m], "payer_type": ptypes[m], "scheme": names[code],
+            "amount_fen": amounts[m]})
+
+
+def _sum_by(group: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Integer sums of ``values`` per group index (exact: no float on the way)."""
+    out = np.zeros(n, np.int64)
+    np.add.at(out, group, values)
+    return out
 
 
 # --------------------------------------------------------------------------- bank simulator
