@@ -32,6 +32,7 @@ from shebao.core.periods import month_str
 from shebao.security import audit
 
 from . import model
+from .batchdb import pg_settings
 
 
 @dataclass
@@ -64,24 +65,30 @@ def reconcile(engine, actor: Actor, region: str, month: dt.date) -> Reconciliati
     month = month.replace(day=1)
     p = {"r": region, "m": month}
     res = Reconciliation(region, month)
-    with engine.begin() as conn:
-        assessed = {}
+    with engine.begin() as conn, pg_settings(conn, jit="off"):
+        # per scheme × payer type: the sum of the scheme's amount columns (employer and
+        # employee side, pooled and individual account)
+        per_scheme = [(sch, [c for c in model.AMOUNT_COLUMNS if c.startswith(sch + "_")])
+                      for sch in model.SCHEMES]
+        per_scheme = [(sch, cols) for sch, cols in per_scheme if cols]
         sums = conn.execute(text(
-            "SELECT payer_type, " + ", ".join(f"SUM({c})" for c in model.AMOUNT_COLUMNS)
+            "SELECT payer_type, " + ", ".join(f"SUM({' + '.join(cols)})"
+                                              for _, cols in per_scheme)
             + " FROM contribution WHERE region = :r AND month = :m GROUP BY payer_type"),
             p).all()
-        funds = {}
+        assessed, funds = {}, {}
         for row in sums:
-            for i, c in enumerate(model.AMOUNT_COLUMNS):
-                s = c.split("_er_")[0] if "_er_" in c else c.split("_ee_")[0]
-                assessed[(s, row[0])] = assessed.get((s, row[0]), 0) + int(row[1 + i] or 0)
-                funds[s] = funds.get(s, 0) + int(row[1 + i] or 0)
-        billed = _by(conn, "SELECT l.scheme, b.payer_type, SUM(l.amount_fen) FROM bill_line l "
-                           "JOIN bill b ON b.id = l.bill_id WHERE b.region = :r AND b.month = :m "
-                           "GROUP BY l.scheme, b.payer_type", p)
-        paid = _by(conn, "SELECT l.scheme, b.payer_type, SUM(l.paid_fen) FROM bill_line l "
-                         "JOIN bill b ON b.id = l.bill_id WHERE b.region = :r AND b.month = :m "
-                         "GROUP BY l.scheme, b.payer_type", p)
+            for i, (sch, _) in enumerate(per_scheme):
+                v = int(row[1 + i] or 0)
+                assessed[(sch, row[0])] = assessed.get((sch, row[0]), 0) + v
+                funds[sch] = funds.get(sch, 0) + v
+        billed, paid = {}, {}
+        for sch, ptype, b_sum, p_sum in conn.execute(text(
+                "SELECT l.scheme, b.payer_type, SUM(l.amount_fen), SUM(l.paid_fen) "
+                "FROM bill_line l JOIN bill b ON b.id = l.bill_id "
+                "WHERE b.region = :r AND b.month = :m GROUP BY l.scheme, b.payer_type"), p):
+            billed[(sch, ptype)] = int(b_sum or 0)
+            paid[(sch, ptype)] = int(p_sum or 0)
         collected = _by(conn, "SELECT scheme, payer_type, SUM(amount_fen) FROM receipt_alloc "
                               "WHERE region = :r AND month = :m GROUP BY scheme, payer_type", p)
         led = conn.execute(text(
