@@ -47,7 +47,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,7 +58,7 @@ from shebao.core.actor import Actor
 from shebao.core.errors import ConflictError, InputError, InvariantError, PermissionDenied
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import add_months, month_str
-from shebao.db.bulk import fetch_int_matrix
+from shebao.db.bulk import copy_out_ints, fetch_int_matrix
 from shebao.ledger import service as ledger
 from shebao.ledger.model import Batch, BatchEntry, EntryRequest, Line, account_code
 from shebao.registry.tables import person
@@ -307,7 +306,7 @@ def _chunk(conn, actor: Actor, run_row: dict, limit: int) -> tuple[int, int] | N
     params = {"rid": rid, "region": region, "month": month, "cursor": cursor, "hi": hi,
               "t": _now()}
     if conn.dialect.name == "postgresql":
-        m = _pg_copy_out_ints(conn, f"WITH c AS MATERIALIZED ({_CHUNK}), "
+        m = copy_out_ints(conn, f"WITH c AS MATERIALIZED ({_CHUNK}), "
                                     f"ins AS ({_INSERT_PAYMENTS}) {_CHUNK_INTS}", params, 4)
     else:
         m = fetch_int_matrix(conn, f"WITH c AS ({_CHUNK}) {_CHUNK_INTS}", params, 4)
@@ -341,38 +340,6 @@ def _chunk(conn, actor: Actor, run_row: dict, limit: int) -> tuple[int, int] | N
                      detail={"reason": "no bank account", "count": held,
                              "person_ids": pid[~has_bank][:50].tolist()})
     return int(n_awards), held
-
-
-_BIND = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
-
-
-def _pg_copy_out_ints(conn, sql: str, params: dict, ncols: int) -> np.ndarray:
-    """``COPY (sql) TO STDOUT (FORMAT BINARY)`` into an int64 matrix (n, ncols), parsed in place
-    by numpy. Unlike ``db.bulk.fetch_int_matrix`` (which wraps its query in a sub-select) the
-    statement is COPY's own query, so it may carry a data-modifying WITH (``INSERT …``); its
-    output columns must already be non-NULL bigints. ``sql`` uses ``:name`` parameters, bound
-    client-side (COPY takes no server-side parameters)."""
-    stmt = _BIND.sub(lambda mo: f"%({mo.group(1)})s", sql.replace("%", "%%"))
-    raw = conn.connection.driver_connection
-    buf = bytearray()
-    with raw.cursor() as cur:
-        with cur.copy(f"COPY ({stmt}) TO STDOUT (FORMAT BINARY)",
-                      {k: v for k, v in params.items() if f":{k}" in sql}) as cp:
-            for block in cp:
-                buf += block
-    # header: 11-byte signature, 4-byte flags, 4-byte extension length (+ extension); the
-    # body is fixed-width records (field count, then length + value per field); -1 trailer
-    ext = int.from_bytes(buf[15:19], "big")
-    body = memoryview(buf)[19 + ext:len(buf) - 2]
-    rec = np.dtype([("nf", ">i2")] + [(f"x{i}", [("l", ">i4"), ("v", ">i8")])
-                                     for i in range(ncols)])
-    arr = np.frombuffer(body, dtype=rec)
-    out = np.empty((len(arr), ncols), dtype=np.int64)
-    for i in range(ncols):
-        if len(arr) and np.any(arr[f"x{i}"]["l"] != 8):
-            raise ValueError(f"column {i} is not a non-NULL bigint")
-        out[:, i] = arr[f"x{i}"]["v"]
-    return out
 
 
 # ------------------------------------------------------------------------------ approve

@@ -11,7 +11,9 @@ column is given with a boolean mask under ``data[name + "?"]`` (True = NULL).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -129,51 +131,143 @@ def _pg_text_copy(conn, table, columns, cols, data, n):
     return n
 
 
-def fetch_int_matrix(conn, sql: str, params: dict, ncols: int) -> np.ndarray:
-    """Run a query whose columns are all integers (no NULLs) into an int64 matrix (n, ncols).
-
-    PostgreSQL: ``COPY (query) TO STDOUT (FORMAT BINARY)`` with every column cast to bigint, so
-    each row is a fixed-width record that numpy reads in place — no Python object per value
-    (a million rows of ten columns: about a second instead of ten). SQLite: the driver's
-    tuples flattened straight into numpy. ``sql`` uses ``:name`` parameters."""
-    if conn.dialect.name == "postgresql":
-        return _pg_copy_ints(conn, sql, params, ncols)
-    import itertools
-
-    from sqlalchemy import text
-
-    rows = conn.execute(text(sql), params).all()
-    return np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64,
-                       count=len(rows) * ncols).reshape(len(rows), ncols)
-
-
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 
-def _pg_copy_ints(conn, sql: str, params: dict, ncols: int) -> np.ndarray:
-    cols = ", ".join(f"c{i}::bigint" for i in range(ncols))
+def _driver_sql(sql: str, params: dict) -> tuple[str, dict]:
+    """``:name`` parameters → psycopg's ``%(name)s`` (``::type`` casts left alone), and only
+    the parameters the statement names."""
+    return (_PARAM.sub(lambda m: f"%({m.group(1)})s", sql.replace("%", "%%")),
+            {k: v for k, v in params.items() if f":{k}" in sql})
+
+
+def fetch_int_matrix(conn, sql: str, params: dict, ncols: int, *,
+                     order_by: str | None = None) -> np.ndarray:
+    """Run a query whose columns are all integers (no NULLs) into an int64 matrix (n, ncols).
+
+    PostgreSQL: the server packs the whole result into ONE ``bytea``
+    (``string_agg(int8send(c0) || … || int8send(cN))``) which numpy views in place — no
+    protocol message and no Python call per row (a binary COPY still hands psycopg one message
+    per row, ~2 µs each). ``string_agg`` keeps no ORDER BY of ``sql``: give ``order_by``
+    (columns ``c0``, ``c1``… of the result) or sort the matrix. A NULL is refused (its row
+    would vanish from the aggregate: the bytes are checked against ``count(*)``); ``bytea`` is
+    limited to 1 GB, far above a chunk. SQLite: the driver's tuples flattened into numpy.
+    ``sql`` uses ``:name`` parameters."""
+    if conn.dialect.name != "postgresql":
+        import itertools
+
+        from sqlalchemy import text
+
+        rows = conn.execute(text(sql), params).all()
+        return np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64,
+                           count=len(rows) * ncols).reshape(len(rows), ncols)
     names = ", ".join(f"c{i}" for i in range(ncols))
-    query = _PARAM.sub(lambda m: f"%({m.group(1)})s",
-                       sql.replace("%", "%%"))
-    stmt = f"COPY (SELECT {cols} FROM ({query}) AS q({names})) TO STDOUT (FORMAT BINARY)"
-    raw = conn.connection.driver_connection
+    packed = " || ".join(f"int8send(c{i}::bigint)" for i in range(ncols))
+    order = f" ORDER BY {order_by}" if order_by else ""
+    query, bound = _driver_sql(sql, params)
+    stmt = f"SELECT string_agg({packed}, ''::bytea{order}), count(*) FROM ({query}) AS q({names})"
+    with conn.connection.driver_connection.cursor(binary=True) as cur:
+        cur.execute(stmt, bound)
+        blob, n = cur.fetchone()
+    blob = blob or b""
+    if len(blob) != n * ncols * 8:
+        raise ValueError("the query has NULLs: fetch_int_matrix needs integers in every column")
+    return np.frombuffer(blob, dtype=">i8").astype(np.int64).reshape(n, ncols)
+
+
+def copy_out_ints(conn, sql: str, params: dict, ncols: int) -> np.ndarray:
+    """PostgreSQL: ``COPY (sql) TO STDOUT (FORMAT BINARY)`` into an int64 matrix, parsed in
+    place by numpy. For a statement ``fetch_int_matrix`` cannot wrap in a sub-select — one
+    with a data-modifying WITH (``INSERT …``) whose written rows are the ones returned; its
+    output columns must already be non-NULL bigints."""
+    stmt, bound = _driver_sql(sql, params)
     buf = bytearray()
-    with raw.cursor() as cur:
-        with cur.copy(stmt, {k: v for k, v in params.items() if f":{k}" in sql}) as cp:
+    with conn.connection.driver_connection.cursor() as cur:
+        with cur.copy(f"COPY ({stmt}) TO STDOUT (FORMAT BINARY)", bound) as cp:
             for block in cp:
                 buf += block
-    # header: 11-byte signature, 4-byte flags, 4-byte extension length (+ extension)
+    # header: 11-byte signature, 4-byte flags, 4-byte extension length (+ extension); then
+    # fixed-width records (field count, then length + value per field); a -1 trailer
     ext = int.from_bytes(buf[15:19], "big")
-    body = memoryview(buf)[19 + ext:len(buf) - 2]          # minus the -1 trailer
+    body = memoryview(buf)[19 + ext:len(buf) - 2]
     rec = np.dtype([("nf", ">i2")] + [(f"x{i}", [("l", ">i4"), ("v", ">i8")])
                                      for i in range(ncols)])
     arr = np.frombuffer(body, dtype=rec)
     out = np.empty((len(arr), ncols), dtype=np.int64)
     for i in range(ncols):
         if len(arr) and np.any(arr[f"x{i}"]["l"] != 8):
-            raise ValueError(f"column {i} of the query has NULLs: fetch_int_matrix needs integers")
+            raise ValueError(f"column {i} is not a non-NULL bigint")
         out[:, i] = arr[f"x{i}"]["v"]
     return out
+
+
+def fetch_tuples(conn, sql: str, params: dict) -> list[tuple]:
+    """The rows of a query as plain tuples — on PostgreSQL straight from the driver's cursor,
+    without a SQLAlchemy Row per row."""
+    if conn.dialect.name != "postgresql":
+        from sqlalchemy import text
+
+        return [tuple(r) for r in conn.execute(text(sql), params)]
+    query, bound = _driver_sql(sql, params)
+    with conn.connection.driver_connection.cursor() as cur:
+        cur.execute(query, bound)
+        return cur.fetchall()
+
+
+def new_ids(conn, table: str, n: int) -> np.ndarray:
+    """``n`` fresh primary keys of ``table``, ascending — its sequence on PostgreSQL, after
+    the largest id on SQLite (whose writers are serialised) — so that a batch can name the
+    rows it is about to copy in."""
+    if n <= 0:
+        return np.zeros(0, np.int64)
+    from sqlalchemy import text
+
+    if conn.dialect.name == "postgresql":
+        seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"),
+                           {"t": table}).scalar_one()
+        seq = seq.replace("'", "''")        # a constant: resolved once, not once per row
+        ids = fetch_int_matrix(conn, f"SELECT nextval('{seq}'::regclass) "
+                                     "FROM generate_series(1, :n)", {"n": n}, 1)[:, 0]
+        return np.sort(ids)
+    top = conn.execute(text(f"SELECT COALESCE(MAX(id), 0) FROM {table}")).scalar_one()
+    return np.arange(top + 1, top + n + 1, dtype=np.int64)
+
+
+def json_list(values) -> str:
+    """A list as ONE JSON text parameter (read by ``json_rows_sql``) instead of an array whose
+    every element the driver would adapt in Python."""
+    return json.dumps(values.tolist() if isinstance(values, np.ndarray) else list(values),
+                      ensure_ascii=False)
+
+
+def json_rows_sql(conn, param: str = "vals") -> str:
+    """A FROM item ``v(value, ord)`` over the JSON list parameter ``:param``: each element as
+    text and its 1-based position."""
+    if conn.dialect.name == "postgresql":
+        return (f"json_array_elements_text(CAST(:{param} AS json)) WITH ORDINALITY "
+                f"AS v(value, ord)")
+    return f"(SELECT value, key + 1 AS ord FROM json_each(:{param})) AS v"
+
+
+@contextmanager
+def pg_settings(conn, **settings):
+    """Planner/executor settings for the statements inside the ``with`` on PostgreSQL
+    (``set_config(…, true)``: transaction-local), put back after success; on an error the
+    caller's transaction or savepoint rolls them back with the work. Nothing elsewhere."""
+    if conn.dialect.name != "postgresql" or not settings:
+        yield
+        return
+    raw = conn.connection.driver_connection
+    names = list(settings)
+    with raw.cursor() as cur:
+        cur.execute("SELECT " + ", ".join(f"current_setting('{n}')" for n in names))
+        old = cur.fetchone()
+        cur.execute("SELECT " + ", ".join(f"set_config('{n}', %s, true)" for n in names),
+                    [str(settings[n]) for n in names])
+    yield
+    with raw.cursor() as cur:
+        cur.execute("SELECT " + ", ".join(f"set_config('{n}', %s, true)" for n in names),
+                    list(old))
 
 
 def date_days(values) -> np.ndarray:

@@ -59,6 +59,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shebao.core.actor import Actor
 from shebao.core.errors import ConflictError, InputError, InvariantError, PermissionDenied
+from shebao.db.bulk import pg_settings
 from shebao.security import audit
 
 from . import model
@@ -434,27 +435,15 @@ def _stage(conn, prepared: list[_Prepared]) -> None:
             cp.write(b"\xff\xff")
 
 
-@contextlib.contextmanager
-def _index_plan(conn):
-    """Transaction-local planner settings for the stage joins: probe the (person_id, scheme)
-    index row by row in stage order — a hash join would read all of ledger_account for every
-    batch — and no JIT compilation for a statement that runs once. Put back after success;
-    on an error the caller's savepoint rolls them back with the work."""
-    names = ("enable_hashjoin", "enable_mergejoin", "jit")
-    old = [conn.exec_driver_sql(f"SELECT current_setting('{n}')").scalar() for n in names]
-    conn.exec_driver_sql("SELECT set_config('enable_hashjoin', 'off', true), "
-                         "set_config('enable_mergejoin', 'off', true), "
-                         "set_config('jit', 'off', true)")
-    yield
-    conn.exec_driver_sql(
-        "SELECT set_config('enable_hashjoin', %(a)s, true), "
-        "set_config('enable_mergejoin', %(b)s, true), set_config('jit', %(c)s, true)",
-        {"a": old[0], "b": old[1], "c": old[2]})
+# the stage joins probe the (person_id, scheme) index row by row in stage order — a hash join
+# would read all of ledger_account for every batch — and a statement that runs once is not
+# worth compiling (JIT)
+_INDEX_PLAN = {"enable_hashjoin": "off", "enable_mergejoin": "off", "jit": "off"}
 
 
 def _pg_post(conn, prepared: list[_Prepared]) -> None:
     _stage(conn, prepared)
-    with _index_plan(conn):
+    with pg_settings(conn, **_INDEX_PLAN):
         opened = 0
         for p in prepared:
             if p.open_missing and len(p.person_ids):

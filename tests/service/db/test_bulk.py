@@ -22,7 +22,8 @@ def test_round_trip_with_parameters_and_casts(engine):
                        {"a": a, "b": a % 1000, "s": np.arange(4), "d": dt.date(2025, 7, 1)})
         got = fetch_int_matrix(conn, "SELECT a, b, s, CAST(:k AS INTEGER) FROM bulk_t "
                                      "WHERE d = :d AND a > :lo ORDER BY a",
-                               {"d": dt.date(2025, 7, 1), "lo": -3, "k": 9, "unused": 1}, 4)
+                               {"d": dt.date(2025, 7, 1), "lo": -3, "k": 9, "unused": 1}, 4,
+                               order_by="c0")
     assert got.dtype == np.int64
     # a = -3 is excluded by the parameter; sorted by a
     assert got.tolist() == [[5, 5, 0, 9], [7, 7, 3, 9], [2**40, 2**40 % 1000, 2, 9]]
