@@ -361,6 +361,43 @@ def _bills_of(conn, e2e: list[str]):
     return bill_id, region, month, ptype
 
 
+def _bills_and_lines(conn, e2e: list[str]):
+    """PostgreSQL: ``_bills_of`` and ``_lines_of`` in one pass (receipt → bill → its lines, one
+    packed row per receipt × line). None — use the two — on SQLite, or when a region is not a
+    six-digit code, a payer type or a scheme is not one the model knows."""
+    if conn.dialect.name != "postgresql":
+        return None
+    names = list(model.SCHEMES)
+    code = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(names))
+    m = fetch_packed(conn, (
+        "SELECT v.ord - 1, b.id, b.month - DATE '1970-01-01', "
+        "CASE b.payer_type WHEN 'E' THEN 0 WHEN 'F' THEN 1 WHEN 'R' THEN 2 ELSE -1 END, "
+        "CASE WHEN b.region ~ '^[0-9]{6}$' THEN CAST(b.region AS BIGINT) ELSE -1 END, "
+        f"COALESCE(l.id, 0), COALESCE(CASE l.scheme {code} END, "
+        "CASE WHEN l.id IS NULL THEN 0 ELSE -1 END), "
+        "COALESCE(l.amount_fen - l.paid_fen, 0) "
+        f"FROM {json_rows_sql(conn)} JOIN bill b ON b.e2e_id = v.value "
+        "LEFT JOIN bill_line l ON l.bill_id = b.id WHERE v.value <> ''"),
+        {"vals": json_list(e2e)}, 8)
+    if len(m) and (m[:, 3].min() < 0 or m[:, 4].min() < 0 or m[:, 6].min() < 0):
+        return None
+    n = len(e2e)
+    bill_id = np.zeros(n, np.int64)
+    month = np.zeros(n, np.int64)
+    ptype = np.full(n, "", dtype="U1")
+    region = np.full(n, "", dtype="U6")
+    i = m[:, 0]
+    bill_id[i], month[i] = m[:, 1], m[:, 2]
+    ptype[i] = np.array(_PTYPES)[m[:, 3]]
+    region[i] = np.char.zfill(m[:, 4].astype(str), 6)
+    ln = m[m[:, 5] > 0][:, [5, 1, 6, 7]]
+    ln = ln[np.unique(ln[:, 0], return_index=True)[1]]            # a line once
+    prio = np.array([PRIORITY[s] for s in names], np.int64)
+    if len(ln):
+        ln = ln[np.lexsort((ln[:, 0], prio[ln[:, 2]], ln[:, 1]))]
+    return (bill_id, region, month, ptype), (ln, names)
+
+
 def _lines_of(conn, bill_ids: np.ndarray):
     """The lines of the bills (ids ascending, unique): line id, bill id, scheme index in
     ``model.SCHEMES`` (schemes outside it after, in name order) and what is still open;
@@ -392,13 +429,19 @@ def _apply(conn, actor: Actor, iid: int, region: str, rc) -> dict:
     amount = np.asarray(rc.amount_fen, dtype=np.int64)
     day_of = {d: day_number(d) for d in set(rc.booked_on)}
     booked = np.array([day_of[d] for d in rc.booked_on], dtype=np.int64)
-    bill_id, b_region, b_month, b_ptype = _bills_of(conn, rc.e2e_id)
+    found = _bills_and_lines(conn, rc.e2e_id)
+    if found is None:
+        bill_id, b_region, b_month, b_ptype = _bills_of(conn, rc.e2e_id)
+    else:
+        (bill_id, b_region, b_month, b_ptype), (lines, names) = found
     matched = bill_id > 0
     applied = np.zeros(n, np.int64)
     a_ri = a_line = a_bill = a_amt = a_scheme = np.zeros(0, np.int64)
-    names = list(model.SCHEMES)
+    if found is None:
+        names = list(model.SCHEMES)
     if matched.any():
-        lines, names = _lines_of(conn, np.unique(bill_id[matched]))
+        if found is None:
+            lines, names = _lines_of(conn, np.unique(bill_id[matched]))
         l_id, l_bill, l_scheme = lines[:, 0], lines[:, 1], lines[:, 2]
         l_cap = np.maximum(lines[:, 3], 0)
         ub, ustart, ucount = np.unique(l_bill, return_index=True, return_counts=True)
@@ -446,8 +489,12 @@ def _apply(conn, actor: Actor, iid: int, region: str, rc) -> dict:
         "bill_id": bill_id, "bill_id?": ~matched, "applied_fen": applied,
         "excess_fen": excess, "status": status.tolist()})
     if len(a_amt):
-        _insert_allocs(conn, new_ids(conn, "receipt_alloc", len(a_amt)), rid[a_ri], a_bill,
-                       b_region[a_ri], b_month[a_ri], b_ptype[a_ri], a_scheme, names, a_amt)
+        copy_text(conn, "receipt_alloc", [
+            ("receipt_id", "i8"), ("bill_id", "i8"), ("region", "T"), ("month", "date"),
+            ("payer_type", "T"), ("scheme", "T"), ("amount_fen", "i8")], {
+            "receipt_id": rid[a_ri], "bill_id": a_bill, "region": b_region[a_ri].tolist(),
+            "month": b_month[a_ri], "payer_type": b_ptype[a_ri].tolist(),
+            "scheme": np.array(names, dtype=object)[a_scheme].tolist(), "amount_fen": a_amt})
         # what each line received (a line appears once per receipt paying it)
         ul, inv = np.unique(a_line, return_inverse=True)
         _temp(conn, "tmp_coll_alloc", "line_id BIGINT PRIMARY KEY, amount BIGINT NOT NULL")
@@ -534,23 +581,6 @@ def _apply(conn, actor: Actor, iid: int, region: str, rc) -> dict:
     return {"applied": int(applied.sum()), "suspense": susp, "key": key,
             "unmatched": int((~matched).sum()), "partial": partial,
             "overpaid": int(((excess > 0) & matched).sum())}
-
-
-def _insert_allocs(conn, ids, receipt_ids, bill_ids, regions, months, ptypes, schemes, names,
-                   amounts) -> None:
-    """The allocations, ids given (ascending in allocation order): one binary COPY per scheme
-    (the scheme a constant of the COPY, the other texts fixed-width)."""
-    cols = [("id", "i8"), ("receipt_id", "i8"), ("bill_id", "i8"), ("region", "S"),
-            ("month", "date"), ("payer_type", "S"), ("scheme", "S"), ("amount_fen", "i8")]
-    if len(set(map(len, np.unique(regions).tolist()))) != 1:
-        cols[3] = ("region", "T")                          # regions of different lengths
-    for code in np.unique(schemes).tolist():
-        m = schemes == code
-        insert_columns(conn, "receipt_alloc", cols, {
-            "id": ids[m], "receipt_id": receipt_ids[m], "bill_id": bill_ids[m],
-            "region": regions[m] if cols[3][1] == "S" else regions[m].tolist(),
-            "month": months[m], "payer_type": ptypes[m], "scheme": names[code],
-            "amount_fen": amounts[m]})
 
 
 def _sum_by(group: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
