@@ -36,11 +36,10 @@ from shebao.core.periods import month_end, month_str
 from shebao.rules.formulas.contribution import (DEN, assess_employees, assess_flexible,
                                                 clamp_base, rate_set)
 from shebao.rules.loader import load_rules
-from shebao.db.bulk import fetch_int_matrix, insert_columns
+from shebao.db.bulk import fetch_int_matrix, insert_columns, pg_settings
 from shebao.security import audit
 
 from . import model
-from .batchdb import fetch_packed, pg_settings
 from .tables import assessment_chunk, assessment_run
 
 FLAG_SCHEMES = model.SCHEMES  # order of the flag columns read from the enrolments
@@ -111,7 +110,7 @@ WHERE person_id >= :lo AND person_id < :hi AND region = :r AND superseded_by IS 
   AND effective_from <= :mstart
 ORDER BY person_id, kind, employer_id, effective_from, id"""
 
-# PostgreSQL reads a chunk's enrolments row by row, packed (``batchdb.fetch_packed``), and
+# PostgreSQL reads a chunk's enrolments row by row (packed: ``db.bulk.fetch_int_matrix``), and
 # groups them with numpy: the GROUP BY + ORDER BY of ``_chunk_sql`` spilled its sort and hash
 # to disk and hashed the whole employment table for every chunk. Same matrix as ``_chunk_sql``.
 _SCHEME_CODE = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(FLAG_SCHEMES))
@@ -214,11 +213,11 @@ def _read_chunk(conn, sql: str, p: dict) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _read_chunk_pg(conn, p: dict) -> tuple[np.ndarray, np.ndarray]:
-    rows, spell = group_enrolments(fetch_packed(conn, _ENROL_SQL, p, 5))
+    rows, spell = group_enrolments(fetch_int_matrix(conn, _ENROL_SQL, p, 5))
     need = np.unique(spell[spell > 0])
     wages = np.zeros((0, 2), np.int64)
     if len(need):
-        wages = fetch_packed(conn, _WAGE_SQL, p, 2)
+        wages = fetch_int_matrix(conn, _WAGE_SQL, p, 2)
         wages = wages[np.argsort(wages[:, 0], kind="stable")]
         if len(wages):
             pos = np.minimum(np.searchsorted(wages[:, 0], need), len(wages) - 1)
@@ -226,7 +225,7 @@ def _read_chunk_pg(conn, p: dict) -> tuple[np.ndarray, np.ndarray]:
         else:
             missing = need
         if len(missing):    # spells of persons outside the chunk (rare): by id
-            more = fetch_packed(conn, _WAGE_BY_ID_SQL, {"ids": missing.tolist()}, 2)
+            more = fetch_int_matrix(conn, _WAGE_BY_ID_SQL, {"ids": missing.tolist()}, 2)
             wages = np.concatenate([wages, more])
             wages = wages[np.argsort(wages[:, 0], kind="stable")]
     rows[:, 3] = -1
@@ -234,7 +233,7 @@ def _read_chunk_pg(conn, p: dict) -> tuple[np.ndarray, np.ndarray]:
         pos = np.minimum(np.searchsorted(wages[:, 0], spell), len(wages) - 1)
         hit = (spell > 0) & (wages[pos, 0] == spell)
         rows[hit, 3] = wages[pos[hit], 1]
-    decl = fetch_packed(conn, _DECL_PG_SQL, p, 7)
+    decl = fetch_int_matrix(conn, _DECL_PG_SQL, p, 7)
     if len(decl):
         decl = decl[np.lexsort((decl[:, 6], decl[:, 5], decl[:, 2], decl[:, 1], decl[:, 0]))]
     return rows, decl[:, 0:5]
@@ -251,13 +250,13 @@ class _Context:
         self.sources.append(bm.as_json())
         self.bill_residents = month.month == int(bm.value)
         arr = fetch_int_matrix(conn, "SELECT id, risk_class, float_tier_pct FROM employer "
-                                     "ORDER BY id", {}, 3)
+                                     "ORDER BY id", {}, 3, order_by="c0")
         # the employer's version in force in the month (industry → class, floating tier),
         # where the registry kept versions; otherwise the current row
         ver = fetch_int_matrix(conn, "SELECT employer_id, risk_class, float_tier_pct "
                                      "FROM employer_version WHERE valid_from <= :m AND "
                                      "(valid_to IS NULL OR valid_to > :m) ORDER BY employer_id",
-                               {"m": month}, 3)
+                               {"m": month}, 3, order_by="c0")
         if len(ver) and len(arr):
             pos = np.searchsorted(arr[:, 0], ver[:, 0])
             ok = (pos < len(arr)) & (arr[np.minimum(pos, len(arr) - 1), 0] == ver[:, 0])

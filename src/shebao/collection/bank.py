@@ -42,13 +42,13 @@ from shebao.core.actor import Actor
 from shebao.core.errors import ConflictError, InputError
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import month_str
-from shebao.db.bulk import day_number, insert_columns
+from shebao.db.bulk import (day_number, fetch_int_matrix, fetch_tuples, insert_columns,
+                            json_list, json_rows_sql, new_ids)
 from shebao.rules.loader import load_rules
 from shebao.security import audit
 
 from . import model
-from .batchdb import (copy_text, fetch_packed, fetch_tuples, json_list, json_rows_sql,
-                      new_ids)
+from .batchdb import copy_text
 from .latefee import charge_settled_late
 from .tables import bank_export, bank_import, bill, receipt
 
@@ -340,7 +340,7 @@ def _bills_of(conn, e2e: list[str]):
     head = f"FROM {json_rows_sql(conn)} JOIN bill b ON b.e2e_id = v.value WHERE v.value <> ''"
     if conn.dialect.name == "postgresql":
         # regions are six-digit codes: read as numbers (else as text below)
-        m = fetch_packed(conn, "SELECT v.ord - 1, b.id, b.month - DATE '1970-01-01', "
+        m = fetch_int_matrix(conn, "SELECT v.ord - 1, b.id, b.month - DATE '1970-01-01', "
                                "CASE b.payer_type WHEN 'E' THEN 0 WHEN 'F' THEN 1 "
                                "WHEN 'R' THEN 2 ELSE -1 END, "
                                "CASE WHEN b.region ~ '^[0-9]{6}$' THEN CAST(b.region AS BIGINT) "
@@ -369,7 +369,7 @@ def _bills_and_lines(conn, e2e: list[str]):
         return None
     names = list(model.SCHEMES)
     code = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(names))
-    m = fetch_packed(conn, (
+    m = fetch_int_matrix(conn, (
         "SELECT v.ord - 1, b.id, b.month - DATE '1970-01-01', "
         "CASE b.payer_type WHEN 'E' THEN 0 WHEN 'F' THEN 1 WHEN 'R' THEN 2 ELSE -1 END, "
         "CASE WHEN b.region ~ '^[0-9]{6}$' THEN CAST(b.region AS BIGINT) ELSE -1 END, "
@@ -407,7 +407,7 @@ def _lines_of(conn, bill_ids: np.ndarray):
     src = f"SELECT CAST(value AS BIGINT) FROM {json_rows_sql(conn)}"
     while True:
         code = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(names))
-        m = fetch_packed(conn, f"SELECT id, bill_id, CASE scheme {code} ELSE -1 END, "
+        m = fetch_int_matrix(conn, f"SELECT id, bill_id, CASE scheme {code} ELSE -1 END, "
                                f"amount_fen - paid_fen FROM bill_line WHERE bill_id IN ({src})",
                          p, 4)
         if not len(m) or m[:, 2].min() >= 0:

@@ -29,10 +29,10 @@ from sqlalchemy import text
 from shebao.core.actor import Actor
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import month_str
+from shebao.db.bulk import pg_settings
 from shebao.security import audit
 
 from . import model
-from .batchdb import pg_settings
 
 
 @dataclass

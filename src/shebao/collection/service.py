@@ -30,13 +30,12 @@ from shebao.core.actor import Actor
 from shebao.core.errors import InputError, PermissionDenied
 from shebao.core.money import fen_to_yuan_str, to_fen
 from shebao.core.periods import month_str
-from shebao.db.bulk import insert_columns
+from shebao.db.bulk import fetch_int_matrix, insert_columns, new_ids, pg_settings
 from shebao.rules.formulas.contribution import clamp_base
 from shebao.rules.loader import load_rules
 from shebao.security import audit
 
 from . import model
-from .batchdb import fetch_packed, new_ids, pg_settings
 from .tables import (base_declaration, bill, bill_line, contribution, declaration_upload,
                      receipt, receipt_alloc)
 
@@ -478,7 +477,7 @@ def make_bills(bind, actor: Actor, region: str, month: dt.date) -> BillsResult:
     with transaction(bind) as conn:
         # one pass, hashed in memory (the default plan sorts the wide rows on disk in parallel)
         with pg_settings(conn, work_mem="64MB", max_parallel_workers_per_gather=0, jit="off"):
-            agg = fetch_packed(conn, _BILL_AGG, p, 2 + len(_BILL_SIDES))
+            agg = fetch_int_matrix(conn, _BILL_AGG, p, 2 + len(_BILL_SIDES))
         agg = agg[np.lexsort((agg[:, 1], agg[:, 0]))]        # payer type, payer
         ptype, payer, sides = agg[:, 0], agg[:, 1], agg[:, 2:]
         zero = np.zeros(len(agg), np.int64)
@@ -487,7 +486,7 @@ def make_bills(bind, actor: Actor, region: str, month: dt.date) -> BillsResult:
         for j, (sch, side, _) in enumerate(_BILL_SIDES):
             (er if side == "er" else ee)[sch] = sides[:, j]
         totals = sides.sum(axis=1)
-        old = fetch_packed(conn, _BILL_OLD, p, 4)
+        old = fetch_int_matrix(conn, _BILL_OLD, p, 4)
         from .assess import _match
         pos = _match(np.column_stack([ptype, payer]), old[:, 0:2])
         is_new = pos < 0

@@ -1,6 +1,7 @@
 """The batch paths' fast forms agree with the plain ones, on both databases: the assessment's
 chunk read (PostgreSQL: enrolment rows packed and grouped by numpy) against the grouping
-query, and collection's database helpers (packed reads, id blocks, text COPY, settings)."""
+query; the database helpers collection relies on (id blocks, text COPY, JSON list
+parameters, driver tuples, local settings); a bill changed after payment."""
 import datetime as dt
 
 import numpy as np
@@ -8,11 +9,10 @@ import pytest
 from sqlalchemy import text
 
 from shebao.collection import assess as A
-from shebao.collection.batchdb import (copy_text, fetch_packed, fetch_tuples, json_list,
-                                       json_rows_sql, new_ids, pg_settings)
+from shebao.collection.batchdb import copy_text
 from shebao.collection.synthetic import load_population
 from shebao.core.periods import month_end
-from shebao.db.bulk import fetch_int_matrix
+from shebao.db.bulk import fetch_tuples, json_list, json_rows_sql, new_ids, pg_settings
 
 REGION = "310104"
 JULY = dt.date(2025, 7, 1)
@@ -69,6 +69,11 @@ def _oddities(conn, pop) -> None:
            "AND scheme IN ('pension', 'resident_pension') AND id % 2 = 0"))
 
 
+def _plain(conn, sql, p, ncols):
+    """The query's rows in its own order, through the driver's tuples."""
+    return np.array(conn.execute(text(sql), p).all(), dtype=np.int64).reshape(-1, ncols)
+
+
 def test_chunk_read_matches_the_grouping_query(engine):
     pop = load_population(engine, REGION, 400, seed=3)
     with engine.begin() as conn:
@@ -79,8 +84,8 @@ def test_chunk_read_matches_the_grouping_query(engine):
         for lo in range(pop.first_person_id, pop.last_person_id + 1, 90):
             p = {"lo": lo, "hi": lo + 90, "r": REGION, "mstart": JULY, "mend": month_end(JULY)}
             rows, decl = A._read_chunk(conn, sql, p)
-            assert np.array_equal(rows, fetch_int_matrix(conn, sql, p, rows.shape[1]))
-            assert np.array_equal(decl, fetch_int_matrix(conn, A._DECL_SQL, p, 5))
+            assert np.array_equal(rows, _plain(conn, sql, p, rows.shape[1]))
+            assert np.array_equal(decl, _plain(conn, A._DECL_SQL, p, 5))
             seen += len(rows)
         assert seen > 400
     # and the assessment of the whole region still adds up
@@ -124,21 +129,13 @@ def _scratch(conn):
                       "d DATE NOT NULL, s VARCHAR(40), n BIGINT)"))
 
 
-def test_fetch_packed_reads_what_the_plain_reader_reads(engine):
+def test_driver_tuples(engine):
     with engine.begin() as conn:
         _scratch(conn)
         conn.execute(text("INSERT INTO bd_t (id, a, d, s, n) VALUES (1, -5, '2025-07-01', 'x', "
-                          "NULL), (2, 4611686018427387904, '2025-07-02', NULL, 3), "
-                          "(3, 0, '2025-07-03', 'y', 4)"))
-        sql = "SELECT id, a FROM bd_t WHERE id >= :lo ORDER BY id"
-        got = fetch_packed(conn, sql, {"lo": 1, "unused": 2}, 2)
-        assert got.dtype == np.int64
-        assert sorted(got.tolist()) == fetch_int_matrix(conn, sql, {"lo": 1}, 2).tolist()
-        assert fetch_packed(conn, "SELECT id, a FROM bd_t WHERE id > 9", {}, 2).shape == (0, 2)
-        with pytest.raises((ValueError, TypeError)):
-            fetch_packed(conn, "SELECT id, n FROM bd_t", {}, 2)
+                          "NULL), (2, 4611686018427387904, '2025-07-02', NULL, 3)"))
         assert fetch_tuples(conn, "SELECT id, s FROM bd_t WHERE id <= :k ORDER BY id",
-                            {"k": 2}) == [(1, "x"), (2, None)]
+                            {"k": 2, "unused": 1}) == [(1, "x"), (2, None)]
 
 
 def test_new_ids_are_fresh_ascending_and_usable(engine):
