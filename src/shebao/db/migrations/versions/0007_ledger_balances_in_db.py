@@ -36,6 +36,9 @@ def upgrade() -> None:
         return
     # The plan settings are the function's own: the touched accounts are probed through the
     # primary key in account order (a hash join would scan all of ledger_account each time).
+    # The "other statement" probes compare (entry_id, id) as a row so that only the
+    # (entry_id, id) index can answer them: with "p.id < x.lo" the planner may walk the primary
+    # key over every earlier posting of the ledger.
     op.execute("""
         CREATE OR REPLACE FUNCTION ledger_check_posting_batch() RETURNS trigger
         SET enable_hashjoin = off SET enable_mergejoin = off SET work_mem = '64MB' SET jit = off
@@ -52,9 +55,9 @@ def upgrade() -> None:
              WHERE e.id IS NULL OR e.pg_xact <> txid_current() OR x.n <> e.n_postings
                 OR x.s <> 0 OR x.d0 <> e.effective_date OR x.d1 <> e.effective_date
                 OR EXISTS (SELECT 1 FROM ledger_posting p WHERE p.entry_id = x.entry_id
-                           AND p.id < x.lo)
+                           AND (p.entry_id, p.id) < (x.entry_id, x.lo))
                 OR EXISTS (SELECT 1 FROM ledger_posting p WHERE p.entry_id = x.entry_id
-                           AND p.id > x.hi)
+                           AND (p.entry_id, p.id) > (x.entry_id, x.hi))
              LIMIT 1
           LOOP
             IF r.found IS NULL OR NOT r.open THEN
