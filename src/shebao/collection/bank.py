@@ -48,7 +48,6 @@ from shebao.rules.loader import load_rules
 from shebao.security import audit
 
 from . import model
-from .batchdb import copy_text
 from .latefee import charge_settled_late
 from .tables import bank_export, bank_import, bill, receipt
 
@@ -480,7 +479,7 @@ def _apply(conn, actor: Actor, iid: int, region: str, rc) -> dict:
     now = _now()
     rid = new_ids(conn, "receipt", n)
     r_region = np.where(matched, b_region, region)
-    copy_text(conn, "receipt", [
+    insert_columns(conn, "receipt", [
         ("id", "i8"), ("import_id", "i8"), ("region", "T"), ("bank_ref", "T"), ("e2e_id", "T"),
         ("amount_fen", "i8"), ("booked_on", "date"), ("bill_id", "i8"), ("applied_fen", "i8"),
         ("excess_fen", "i8"), ("status", "T")], {
@@ -489,7 +488,7 @@ def _apply(conn, actor: Actor, iid: int, region: str, rc) -> dict:
         "bill_id": bill_id, "bill_id?": ~matched, "applied_fen": applied,
         "excess_fen": excess, "status": status.tolist()})
     if len(a_amt):
-        copy_text(conn, "receipt_alloc", [
+        insert_columns(conn, "receipt_alloc", [
             ("receipt_id", "i8"), ("bill_id", "i8"), ("region", "T"), ("month", "date"),
             ("payer_type", "T"), ("scheme", "T"), ("amount_fen", "i8")], {
             "receipt_id": rid[a_ri], "bill_id": a_bill, "region": b_region[a_ri].tolist(),

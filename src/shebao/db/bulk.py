@@ -106,23 +106,31 @@ def _py_column(kind, a, null_mask):
     return vals
 
 
+_ESC = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+_ESC_RE = re.compile(r"[\\\t\n\r]")
+
+
 def _pg_text_copy(conn, table, columns, cols, data, n):
-    """COPY in text format, for the rare bulk insert with NULLs (fixture generation)."""
+    """COPY in text format, for rows with texts of any length or NULLs: each column becomes a
+    list of strings (integers and dates converted by numpy; only text columns holding a
+    backslash, tab, newline or carriage return are escaped) and the lines are joined
+    column-wise in C — no per-value Python string build."""
     parts = []
     for name, kind in columns:
-        py = _py_column(kind, cols[name], None)
-        if kind == "T":
-            py = [v.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-                  .replace("\r", "\\r") for v in py]
-        vals = np.array(py, dtype=object).astype(str)
+        if kind in ("i8", "i4", "i2"):
+            vals = cols[name].astype(str).tolist()
+        elif kind == "date":
+            vals = (np.datetime64("1970-01-01") + cols[name].astype("timedelta64[D]")
+                    ).astype(str).tolist()
+        else:
+            vals = [str(v) for v in _py_column(kind, cols[name], None)]
+            if kind == "T" and _ESC_RE.search("".join(vals)):
+                vals = [_ESC_RE.sub(lambda m: _ESC[m.group(0)], v) for v in vals]
         mask = data.get(name + "?")
         if mask is not None:
-            vals = np.where(np.asarray(mask), "\\N", vals)
+            vals = [r"\N" if m else v for v, m in zip(vals, np.asarray(mask).tolist())]
         parts.append(vals)
-    body = parts[0]
-    for p in parts[1:]:
-        body = np.char.add(np.char.add(body, "\t"), p)
-    payload = ("\n".join(body.tolist()) + "\n").encode("utf-8")
+    payload = ("\n".join(map("\t".join, zip(*parts))) + "\n").encode("utf-8")
     names = ", ".join(name for name, _ in columns)
     raw = conn.connection.driver_connection
     with raw.cursor() as cur:

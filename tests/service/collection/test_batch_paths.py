@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import text
 
 from shebao.collection import assess as A
-from shebao.collection.batchdb import copy_text
 from shebao.collection.synthetic import load_population
 from shebao.core.periods import month_end
-from shebao.db.bulk import fetch_tuples, json_list, json_rows_sql, new_ids, pg_settings
+from shebao.db.bulk import (fetch_tuples, insert_columns, json_list, json_rows_sql, new_ids,
+                            pg_settings)
 
 REGION = "310104"
 JULY = dt.date(2025, 7, 1)
@@ -151,12 +151,12 @@ def test_new_ids_are_fresh_ascending_and_usable(engine):
         assert new_ids(conn, "bill", 2)[0] > top
 
 
-def test_copy_text_escapes_texts_keeps_nulls_and_dates(engine):
+def test_text_copy_escapes_texts_keeps_nulls_and_dates(engine):
     names = ["plain", "tab\there", "new\nline", "back\\slash", "carriage\r", "中文"]
     with engine.begin() as conn:
         _scratch(conn)
-        n = copy_text(conn, "bd_t", [("id", "i8"), ("a", "i8"), ("d", "date"), ("s", "T"),
-                                     ("n", "i8")], {
+        n = insert_columns(conn, "bd_t", [("id", "i8"), ("a", "i8"), ("d", "date"),
+                                          ("s", "T"), ("n", "i8")], {
             "id": np.arange(1, 7), "a": np.array([1, -2, 3, 2**62, 0, 7]),
             "d": np.array([0, 20270, 20271, 20272, 20273, 20274]), "s": names,
             "s?": np.array([False, False, False, False, False, True]), "n": 9,
