@@ -97,35 +97,6 @@ def e2e_id(run_id: int, person_id: int, attempt: int) -> str:
     return f"PY{run_id}-{person_id}-{attempt}"
 
 
-def bulk_insert(conn, table, columns, rows: list[tuple]) -> None:
-    """COPY on PostgreSQL, executemany on SQLite, inside the caller's transaction."""
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        raw = conn.connection.driver_connection
-        cols = ", ".join(columns)
-        payload = "".join("\t".join(map(_copy_text, r)) + "\n" for r in rows)
-        with raw.cursor() as cur:
-            with cur.copy(f"COPY {table.name} ({cols}) FROM STDIN") as cp:
-                cp.write(payload.encode("utf-8"))
-        return
-    conn.execute(table.insert(), [dict(zip(columns, r)) for r in rows])
-
-
-_COPY_ESC = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_text(v) -> str:
-    """One value in PostgreSQL's COPY text format (NULL as \\N, specials escaped)."""
-    if v is None:
-        return "\\N"
-    if isinstance(v, str):
-        return v.translate(_COPY_ESC)
-    if isinstance(v, (dt.date, dt.datetime)):
-        return v.isoformat()
-    return str(v)
-
-
 # ------------------------------------------------------------------------------ run
 @dataclass
 class RunResult:
@@ -655,7 +626,7 @@ def reissue(db, actor: Actor, run_id: int, out_dir, debtor: pain001.Debtor,
         new = [(run_id, f.person_id, f.award_id, r["region"], month, f.attempt + 1,
                 f.amount_fen, f.account_part_fen, f.bank_name, f.bank_account,
                 e2e_id(run_id, f.person_id, f.attempt + 1), "sent", t, f.id) for f in failed]
-        bulk_insert(conn, payment, PAYMENT_COLUMNS, new)
+        conn.execute(payment.insert(), [dict(zip(PAYMENT_COLUMNS, r)) for r in new])
         n_before = conn.execute(select(func.count()).select_from(payment).where(and_(
             payment.c.run_id == run_id, payment.c.replaces_id.is_not(None)))).scalar_one() \
             - len(new)
