@@ -50,6 +50,8 @@ from shebao.core.actor import Actor
 from shebao.core.errors import ConflictError, InputError, InvariantError, PermissionDenied, RuleError
 from shebao.core.money import fen_to_yuan_str, rate_ratio, round_half_up, to_fen
 from shebao.core.periods import add_months, months_between
+from shebao.db.uow import now as _now
+from shebao.db.uow import transaction
 from shebao.ledger.model import account_code
 from shebao.ledger.tables import ledger_account, ledger_posting
 from shebao.registry.tables import person
@@ -66,13 +68,7 @@ CLAIMS = ("statutory", "early", "deferred")
 CHUNK = 1000
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def _tx(db):
-    from shebao.ledger.service import transaction
-    return transaction(db)
+_tx = transaction
 
 
 def _date(v) -> dt.date | None:

@@ -20,10 +20,10 @@ from shebao.registry import service as reg
 from shebao.security import policy
 
 
-def check_region(actor: Actor, region: str | None, permission: str = "collection.read") -> str:
+def region_in_scope(actor: Actor, region: str | None, permission: str = "collection.read"
+                    ) -> str:
     policy.require(actor, permission)
-    if not region or not regions.is_region_code(region) or region == regions.NATIONAL:
-        raise InputError("a six-digit region code", field="region")
+    regions.check_region(region)
     if not policy.in_region(actor, region):
         raise PermissionDenied(f"region {region} is outside your scope {actor.scope}")
     return region
@@ -77,7 +77,7 @@ def bill_detail(engine, actor: Actor, bill_id: int) -> dict:
         if not (r.payer_type != "E" and r.payer_id == actor.person_id):
             raise PermissionDenied("a citizen may see only their own bills")
     else:
-        check_region(actor, r.region)
+        region_in_scope(actor, r.region)
     from shebao.core.ids import mask_name
     out = coll.get_bill(engine, actor, bill_id=bill_id)
     for p in out["persons"]:
@@ -95,7 +95,7 @@ def latest_month(engine, region: str) -> dt.date | None:
 
 def dashboard(engine, actor: Actor, region: str, month: dt.date) -> dict:
     """Assessed, billed, collected, reconciled and arrears for a region × month."""
-    check_region(actor, region)
+    region_in_scope(actor, region)
     rec = reconcile_mod.reconcile(engine, actor, region, month)
     as_of = dt.date.today()
     arr = arrears_mod.arrears(engine, actor, region, as_of, flag=False)

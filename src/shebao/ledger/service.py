@@ -46,7 +46,6 @@ deadlock on account rows.
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import itertools
 import json
@@ -60,6 +59,8 @@ from sqlalchemy.exc import IntegrityError
 from shebao.core.actor import Actor
 from shebao.core.errors import ConflictError, InputError, InvariantError, PermissionDenied
 from shebao.db.bulk import pg_settings
+from shebao.db.uow import now as _now
+from shebao.db.uow import reading, transaction
 from shebao.security import audit
 
 from . import model
@@ -70,42 +71,10 @@ from .tables import ledger_account, ledger_entry, ledger_posting, ledger_request
 PG_EPOCH = dt.date(2000, 1, 1)
 
 
-# --------------------------------------------------------------------------- transactions
-@contextlib.contextmanager
-def transaction(db):
-    """Yield a connection in a transaction: own it (Engine / idle Connection) or nest in the
-    caller's with a SAVEPOINT so that a refusal rolls back only this request."""
-    if isinstance(db, Engine):
-        with db.begin() as conn:
-            yield conn
-    elif isinstance(db, Connection):
-        if db.in_transaction():
-            with db.begin_nested():
-                yield db
-        else:
-            with db.begin():
-                yield db
-    else:
-        raise TypeError("db must be a SQLAlchemy Engine or Connection")
-
-
-@contextlib.contextmanager
-def reading(db):
-    if isinstance(db, Engine):
-        with db.connect() as conn:
-            yield conn
-    else:
-        yield db
-
-
 def _serialise(conn: Connection) -> None:
     """Take the audit chain's lock first (PostgreSQL): every ledger writer needs it anyway
     for its audit row, and taking it before any account row makes deadlocks impossible."""
     audit.lock_chain(conn)
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def _as_dt(v) -> dt.datetime:

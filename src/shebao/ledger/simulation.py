@@ -44,6 +44,7 @@ from sqlalchemy import text
 
 from shebao.core.actor import Actor
 from shebao.core.errors import ConflictError, InputError, InvariantError
+from shebao.core.schemes import INDIVIDUAL_SCHEMES as SCHEMES  # the schemes it posts to
 from shebao.db.engine import make_engine
 
 from . import check, model, service
@@ -51,7 +52,6 @@ from .model import Batch, BatchEntry, EntryRequest, Line, account_code
 
 ACTOR = Actor(id="sim", role="system")
 REGIONS = ("310000", "440300")
-SCHEMES = ("pension", "medical")
 
 
 class SimulationFailure(AssertionError):

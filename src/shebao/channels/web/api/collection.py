@@ -155,7 +155,7 @@ def bill_get(bill_id: int, actor: Actor = Depends(current_actor), eng=Depends(en
              "Idempotency-Key")
 def make_bills(request: Request, body: BillsIn, idempotency_key: IdemKey = None,
                actor: Actor = Depends(needs("collection.run")), eng=Depends(engine)):
-    cv.check_region(actor, body.region, "collection.run")
+    cv.region_in_scope(actor, body.region, "collection.run")
     month = _month(body.month)
     return idempotency.run(request, actor.id, idempotency_key, body.model_dump(),
                            lambda: coll.make_bills(eng, actor, body.region, month).as_dict())
