@@ -6,7 +6,7 @@ from __future__ import annotations
 from shebao.core import regions
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError, PermissionDenied
-from shebao.registry import queries as registry_queries
+from shebao.registry import access as registry_access
 from shebao.security import policy
 
 
@@ -23,15 +23,9 @@ def require_region(actor: Actor, region: str | None,
 
 
 def require_employer(conn, actor: Actor, employer_id: int) -> str:
-    """The employer itself, or staff whose scope holds the employer's region. Returns the
-    region; an unknown employer is an input error for staff, a refusal for anyone else."""
-    region = registry_queries.employer_region(conn, employer_id)
-    if region is None:
-        if policy.is_staff(actor):
-            raise InputError(f"no employer {employer_id}", field="employer_id")
-        raise PermissionDenied(f"{actor.id} may not see employer {employer_id}")
-    policy.require_employer(actor, employer_id, region)
-    return region
+    """The employer itself, or staff whose scope holds the employer's region (the registry's
+    check). Returns the employer's region."""
+    return registry_access.check_employer(conn, actor, employer_id)["region"]
 
 
 def require_bill(actor: Actor, region: str, payer_type: str, payer_id: int) -> None:
