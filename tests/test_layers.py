@@ -96,7 +96,6 @@ ALLOWLIST: set[str] = {
     'dialect branch: registry/bulk.py',
     'dialect branch: registry/dedup.py',
     'dialect branch: registry/service.py',
-    'dialect branch: security/audit.py',
     'foreign table in SQL: benefits/demo.py -> collection.contribution',
     'foreign table in SQL: benefits/demo.py -> registry.enrolment',
     'foreign table in SQL: benefits/demo.py -> registry.person',
