@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy import and_, func, select
 
-from shebao.channels import views
+from shebao.registry import access
 from shebao.collection import arrears as arrears_mod
 from shebao.collection import reconcile as reconcile_mod
 from shebao.collection import service as coll
@@ -34,7 +34,7 @@ def declare(engine, actor: Actor, employer_id: int, citizen_id: str, year: int,
     """A wage declaration for one employee (the employer itself, or a clerk in scope)."""
     policy.require(actor, "declaration.write")
     with engine.connect() as conn:
-        views.check_employer(conn, actor, employer_id)
+        access.check_employer(conn, actor, employer_id)
         pid = reg.resolve_person_id(conn, citizen_id)
     if pid is None:
         raise InputError("no registered person with this citizen ID", field="citizen_id")
@@ -45,7 +45,7 @@ def declare(engine, actor: Actor, employer_id: int, citizen_id: str, year: int,
 def bills_of_employer(engine, actor: Actor, employer_id: int, *, limit: int,
                       after: int | None) -> tuple[list[dict], int | None]:
     with engine.connect() as conn:
-        views.check_employer(conn, actor, employer_id)
+        access.check_employer(conn, actor, employer_id)
         q = select(bill).where(and_(bill.c.payer_type == "E", bill.c.payer_id == employer_id))
         if after is not None:
             q = q.where(bill.c.id < after)

@@ -11,7 +11,7 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, Request
 
 from shebao.channels import collection_views as cv
-from shebao.channels import views
+from shebao.registry import access, queries
 from shebao.collection import service as coll
 from shebao.core.errors import InputError, InvariantError, PermissionDenied
 from shebao.core.money import to_fen
@@ -85,7 +85,7 @@ def declare_form(request: Request, user: User = Depends(employer_user), eng=Depe
 
 
 def _declare(request, user, eng, errors, values, status=200, done=None, report=None):
-    staff, _ = views.employees(eng, user.actor(), user.employer_id, limit=200, after=None,
+    staff, _ = queries.employees(eng, user.actor(), user.employer_id, limit=200, after=None,
                                current_only=True, purpose="employer portal: declaration form")
     return render(request, "employer/declare.html", {
         "user": user, "staff": staff, "errors": errors, "values": values, "done": done,
@@ -107,7 +107,7 @@ async def declare(request: Request, user: User = Depends(employer_user), eng=Dep
     pid = int(values["person_id"])
     try:
         with eng.connect() as conn:
-            views.check_person(conn, user.actor(), pid)
+            access.check_person(conn, user.actor(), pid)
         done = coll.declare_wage(eng, user.actor(), person_id=pid, employer_id=user.employer_id,
                                  year=year, wage_fen=to_fen(values["wage"]), source="web")
     except (InputError, InvariantError) as exc:
@@ -138,7 +138,7 @@ async def declare_upload(request: Request, user: User = Depends(employer_user),
     path = tmp / (name or "declarations.csv")
     path.write_bytes(data)
     try:
-        firm = views.employer_detail(eng, user.actor(), user.employer_id)
+        firm = queries.employer_detail(eng, user.actor(), user.employer_id)
         _only_own_rows(path, firm["uscc"])
         report = coll.upload_declarations(eng, user.actor(), path, year=year,
                                           dry_run=dry).as_dict()
