@@ -1,7 +1,7 @@
 """security: fair lockout lanes, idle timeout, forced password change, account provenance
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 
 * ``login_throttle``: failed sign-ins counted per lane in one atomic upsert (the account's own
   lane ``ip = ''`` and an address's lane), replacing ``users.failed_logins``/``locked_until``,
@@ -13,8 +13,8 @@ Revises: 0008
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
