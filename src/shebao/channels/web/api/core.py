@@ -104,9 +104,9 @@ def _entry(r) -> AuditEntry:
              summary="Sign in; returns a bearer token")
 def token(request: Request, creds: Credentials, eng=Depends(engine)):
     ip = request.client.host if request.client else "unknown"
-    tok, user = sec.login(eng, creds.username, creds.password, ip=ip, kind="api",
-                          rate_limit=request.app.state.settings.login_rate_limit)
-    return TokenOut(token=tok, expires_in=int(sec.SESSION_TTL["api"].total_seconds()),
+    config = request.app.state.settings.auth
+    tok, user = sec.login(eng, creds.username, creds.password, ip=ip, kind="api", config=config)
+    return TokenOut(token=tok, expires_in=int(config.lifetime["api"].total_seconds()),
                     username=user.username, role=user.role)
 
 
