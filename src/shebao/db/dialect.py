@@ -12,7 +12,7 @@ work.
 """
 from __future__ import annotations
 
-import hashlib
+import zlib
 from contextlib import contextmanager
 
 from sqlalchemy import text, tuple_
@@ -38,18 +38,19 @@ def packs_results(conn) -> bool:
 
 
 # --------------------------------------------------------------------------- locks
-def _lock_key(key: int | str) -> int:
-    if isinstance(key, int):
-        return key
-    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+def _int32(n: int) -> int:
+    return n - (1 << 32) if n >= (1 << 31) else n
 
 
-def advisory_lock(conn, key: int | str) -> None:
-    """Hold the named lock until the transaction ends (PostgreSQL ``pg_advisory_xact_lock``;
-    an integer key as is, a text key hashed to 64 bits). SQLite: the write transaction
-    already excludes every other writer."""
+def xact_lock(conn, namespace: int, name: str) -> None:
+    """Take the lock ``name`` of ``namespace`` (a constant per owner) for the rest of the
+    transaction; blocks while another transaction holds it. PostgreSQL: an advisory lock on
+    (namespace, a 32-bit hash of the name); two names that hash alike only share a lock (more
+    waiting, never less safety). SQLite needs none: every write transaction starts with
+    ``BEGIN IMMEDIATE``, so it is the only writer."""
     if _postgres(conn):
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(key)})
+        conn.execute(text("SELECT pg_advisory_xact_lock(:ns, :k)"),
+                     {"ns": _int32(namespace), "k": _int32(zlib.crc32(name.encode("utf-8")))})
 
 
 def for_update(conn, stmt):
@@ -149,7 +150,7 @@ def bind_value(conn, column, value):
     return value if (proc is None or value is None) else proc(value)
 
 
-__all__ = ["copies_in_bulk", "packs_results", "advisory_lock", "for_update", "pg_settings",
+__all__ = ["copies_in_bulk", "packs_results", "xact_lock", "for_update", "pg_settings",
            "for_index_probes", "for_short_queries", "for_single_pass_aggregate",
            "without_fk_triggers", "refresh_statistics_if_grown", "index_hint", "month_of",
            "pairs_in", "bind_value"]

@@ -30,8 +30,8 @@ def test_planner_settings_apply_inside_and_are_put_back(engine):
 
 def test_locks_month_and_pairs(engine):
     with engine.begin() as conn:
-        dialect.advisory_lock(conn, "assess:310101:2025-07")
-        dialect.advisory_lock(conn, 42)
+        dialect.xact_lock(conn, 0x5EBA0001, "assess:310101:2025-07")
+        dialect.xact_lock(conn, 0x5EBA0001, "assess:310101:2025-07")   # re-entrant
         conn.execute(text("CREATE TEMP TABLE dl_t (a INTEGER, b INTEGER, d DATE)"))
         conn.execute(text("INSERT INTO dl_t VALUES (1, 2, :d), (3, 4, :e)"),
                      {"d": dt.date(2025, 7, 31), "e": dt.date(2025, 12, 1)})
