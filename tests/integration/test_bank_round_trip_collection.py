@@ -8,12 +8,12 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from shebao.channels.bankfiles import receipts_csv, validate
-from shebao.cli import app
+from shebao.channels.cli.main import app
 from shebao.collection import bank, service
 from shebao.collection.arrears import arrears
 from shebao.collection.assess import assess
 from shebao.collection.reconcile import reconcile
-from shebao.collection.synthetic import load_population
+from shebao.devtools.synthetic_population import load_population
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError
 from shebao.ledger import service as ledger

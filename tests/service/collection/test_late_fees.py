@@ -12,7 +12,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from shebao.channels.bankfiles import receipts_csv
-from shebao.cli import app
+from shebao.channels.cli.main import app
 from shebao.collection import bank, service
 from shebao.collection.arrears import arrears
 from shebao.collection.assess import assess

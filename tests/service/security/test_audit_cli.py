@@ -3,7 +3,7 @@ edit or a removal behind the triggers."""
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from shebao.cli import app
+from shebao.channels.cli.main import app
 from shebao.core.actor import Actor
 from shebao.security import audit
 
