@@ -7,8 +7,9 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from shebao.channels.bankfiles import receipts_csv, validate
 from shebao.channels.cli.main import app
+from shebao.formats import receipts_csv
+from shebao.formats.iso20022 import validate
 from shebao.collection import bank, service
 from shebao.collection.arrears import arrears
 from shebao.collection.assess import assess

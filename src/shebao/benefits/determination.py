@@ -19,7 +19,7 @@ period with its source and the months not counted with the reason.
 Computation is set-based: :func:`compute_cases` reads the persons, their histories and their
 individual accounts for many cases in a few queries, computes the average contribution index
 exactly per person (rational arithmetic, rounded once to 1e-6), and the amounts with the
-vectorised formulas of :mod:`shebao.benefits.formulas`. A case ends in one of:
+vectorised formulas of :mod:`shebao.rules.formulas.benefits`. A case ends in one of:
 
 * ``computed``  — amounts and the decision (every input, every parameter with its legal
   reference, the arithmetic as text);
@@ -57,7 +57,7 @@ from shebao.rules import load_rules
 from shebao.rules.formulas.retirement import CATEGORIES, statutory_retirement
 from shebao.security import audit, maker_checker as mc, policy
 
-from . import formulas as F
+from shebao.rules.formulas import benefits as F
 from . import history as H
 from .tables import (CASE_LIVE, pension_award, pension_award_amount, pension_case,
                      pension_history)

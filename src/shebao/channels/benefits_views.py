@@ -94,11 +94,12 @@ def case_json(c: dict) -> dict:
 
 
 def open_case(engine, actor: Actor, person_id: int, region: str | None) -> int:
-    from shebao.channels import views
+    from shebao.registry.access import check_person
+    from shebao.registry.model import person_region
     _staff(actor, "pension.compute")
     with engine.connect() as conn:
-        facts = views.check_person(conn, actor, person_id)
-    region = region or views.person_region(facts)
+        facts = check_person(conn, actor, person_id)
+    region = region or person_region(facts)
     return det.open_case(engine, actor, person_id, region=region)
 
 

@@ -132,3 +132,11 @@ def fast_citizen_id(raw) -> tuple[str | None, str | None, dt.date | None, str | 
 
 def within_region(code: str, root: str) -> bool:
     return regions.within(code, root)
+
+
+def person_region(row) -> str | None:
+    """The region a person belongs to for scopes: where the pension relation is held, else
+    residence, else hukou, else the area code of the citizen ID."""
+    get = row.get if isinstance(row, dict) else (lambda k: getattr(row, k, None))
+    return (get("pension_region") or get("residence_region") or get("hukou_region")
+            or (get("citizen_id") or "")[:6] or None)

@@ -3,7 +3,10 @@
 Staff (collection_clerk, benefits_clerk, inspector, administrator) act inside the region
 subtree of their account (``Actor.scope``): a clerk of 310101 neither sees nor changes a
 person of 310104. Citizens see only themselves (``Actor.person_id``); employers only their
-own firm and its employees (``Actor.employer_id``). Every check raises ``PermissionDenied``
+own firm (``Actor.employer_id``) and, masked (:func:`sees_masked`), the persons it employs
+*now*: the caller passes the employers with a spell of the person that has not ended, so
+access ends with the spell. A pending hire (not yet confirmed by the person or approved by a
+clerk) gives no access at all. Every check raises ``PermissionDenied``
 with a reason that names the missing right — never the data the actor may not see.
 """
 from __future__ import annotations
@@ -27,6 +30,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
                                 "administrator", "employer"}),
     "employer.write": frozenset({"collection_clerk", "administrator"}),
     "employment.write": frozenset({"collection_clerk", "employer"}),
+    # a clerk of the employer's region makes an employer's pending hire effective
+    "employment.approve": frozenset({"collection_clerk"}),
     "registry.import": frozenset({"collection_clerk", "administrator"}),
     # collection
     "collection.read": frozenset({"collection_clerk", "inspector", "administrator", "employer"}),
@@ -85,7 +90,8 @@ def require_region(actor: Actor, region_code: str | None) -> None:
 
 def can_see_person(actor: Actor, person_id: int, region_code: str | None,
                    employer_ids: set[int] | frozenset[int] = frozenset()) -> bool:
-    """Staff in scope; the citizen themself; an employer that employs(ed) the person."""
+    """Staff in scope; the citizen themself; an employer among ``employer_ids``: the
+    employers with a current (not ended) spell of the person."""
     if not has(actor, "person.read"):
         return False
     if actor.role == "citizen":
@@ -93,6 +99,11 @@ def can_see_person(actor: Actor, person_id: int, region_code: str | None,
     if actor.role == "employer":
         return actor.employer_id is not None and int(actor.employer_id) in set(employer_ids)
     return in_region(actor, region_code)
+
+
+def sees_masked(actor: Actor) -> bool:
+    """An employer sees its employees masked (name, ID, phone) and never their address."""
+    return actor.role == "employer"
 
 
 def require_person(actor: Actor, person_id: int, region_code: str | None,

@@ -1,5 +1,5 @@
 """Audit log table: append-only and hash-chained (see security/audit.py)."""
-from sqlalchemy import Column, DateTime, String, Table, Text
+from sqlalchemy import Column, DateTime, Index, String, Table, Text
 
 from shebao.db.engine import BigId, metadata
 
@@ -17,11 +17,14 @@ audit_log = Table(
     Column("detail", Text, nullable=True),        # canonical JSON: before/after, basis, counts
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False, unique=True),
+    # the region scope whose chain the row is on (security/audit.py; migration 0009)
+    Column("chain", String(16), nullable=False, server_default="national"),
+    Index("ix_audit_log_chain_id", "chain", "id"),
 )
 
 
 # --- authentication, sessions, maker-checker, API idempotency (migration 0006) -------------
-from sqlalchemy import Boolean, Integer, ForeignKey, Index, UniqueConstraint  # noqa: E402
+from sqlalchemy import Boolean, Integer, ForeignKey, UniqueConstraint  # noqa: E402
 
 users = Table(
     "users", metadata,

@@ -44,7 +44,7 @@ import typer
 from shebao.benefits import determination as det
 from shebao.benefits import payroll
 from shebao.benefits.indexation import run_indexation
-from shebao.channels.bankfiles.pain001 import Debtor
+from shebao.formats.pain001 import Debtor
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError
 from shebao.core.money import to_fen

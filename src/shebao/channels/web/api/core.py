@@ -220,12 +220,12 @@ def _require_subject_in_scope(eng, actor: Actor, subject_type, subject_id) -> No
             or len(subject_id) > 18:
         raise PermissionDenied(f"scope {actor.scope}: name a person or employer of your region "
                                "(subject_type and subject_id)")
-    from shebao.channels import views
+    from shebao.registry import access
     with eng.connect() as conn:
         if subject_type == "person":
-            views.check_person(conn, actor, int(subject_id))
+            access.check_person(conn, actor, int(subject_id))
         else:
-            views.check_employer(conn, actor, int(subject_id))
+            access.check_employer(conn, actor, int(subject_id))
 
 
 @router.get("/users", response_model=Page[UserOut], tags=["accounts"])

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from shebao.channels import views
+from shebao.registry import access
 from shebao.core.actor import Actor
 from shebao.core.errors import PermissionDenied
 from shebao.core.money import fen_to_yuan_str
@@ -43,7 +43,7 @@ class StatementOut(BaseModel):
 def statement_page(eng, actor: Actor, person_id: int, scheme: str, limit: int, cursor,
                    why: str | None) -> StatementOut:
     with eng.connect() as conn:
-        views.check_person(conn, actor, person_id)
+        access.check_person(conn, actor, person_id)
     st = ledger.statement(eng, actor, person_id, scheme,
                           purpose=why or "individual account statement")
     start = pagination.decode(cursor) or 0

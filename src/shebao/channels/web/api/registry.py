@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from shebao.channels import views
+from shebao.registry import access, queries
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError, PermissionDenied
 from shebao.registry import model as reg_model
@@ -156,7 +156,7 @@ def _full(d: dict) -> PersonFull:
 def persons(q: Annotated[str | None, Query(max_length=64)] = None, limit: Limit = 50,
             cursor: Cursor = None, actor: Actor = Depends(needs("person.read")),
             why: str | None = Depends(purpose), eng=Depends(engine)):
-    items, nxt = views.search_persons(eng, actor, q, limit=limit,
+    items, nxt = queries.search_persons(eng, actor, q, limit=limit,
                                       after=pagination.decode(cursor), purpose=why)
     return Page[PersonBrief](items=items, next_cursor=pagination.encode(nxt) if nxt else None)
 
@@ -165,8 +165,8 @@ def persons(q: Annotated[str | None, Query(max_length=64)] = None, limit: Limit 
              summary="Register a person (region must be in the clerk's scope)")
 def person_create(body: PersonIn, actor: Actor = Depends(needs("person.write")),
                   eng=Depends(engine)):
-    pid = views.register_person(eng, actor, body.model_dump())
-    return _person_out(views.person_detail(eng, actor, pid, purpose="registration")["person"])
+    pid = register_person(eng, actor, body.model_dump())
+    return _person_out(queries.person_detail(eng, actor, pid, purpose="registration")["person"])
 
 
 @router.get("/persons/{person_id}", response_model=PersonFull, tags=["registry"],
@@ -174,7 +174,7 @@ def person_create(body: PersonIn, actor: Actor = Depends(needs("person.write")),
 def person_get(person_id: int, actor: Actor = Depends(needs("person.read")),
                why: str | None = Depends(purpose), eng=Depends(engine)):
     _id_ok(person_id, "person_id")
-    return _full(views.person_detail(eng, actor, person_id, purpose=why))
+    return _full(queries.person_detail(eng, actor, person_id, purpose=why))
 
 
 @router.get("/persons/{person_id}/history", response_model=Page[Version], tags=["registry"])
@@ -183,7 +183,7 @@ def person_history(person_id: int, limit: Limit = 50, cursor: Cursor = None,
                    why: str | None = Depends(purpose), eng=Depends(engine)):
     _id_ok(person_id, "person_id")
     after = pagination.decode(cursor) or 0
-    rows = [r for r in views.person_history(eng, actor, person_id, purpose=why)
+    rows = [r for r in queries.person_history(eng, actor, person_id, purpose=why)
             if r["version"] > after]
     rows, nxt = pagination.page(rows[:limit + 1], limit, lambda r: r["version"])
     return Page[Version](items=[Version(**{k: r[k] for k in Version.model_fields})
@@ -194,7 +194,7 @@ def person_history(person_id: int, limit: Limit = 50, cursor: Cursor = None,
 def employers(q: Annotated[str | None, Query(max_length=120)] = None, limit: Limit = 50,
               cursor: Cursor = None, actor: Actor = Depends(needs("employer.read")),
               eng=Depends(engine)):
-    items, nxt = views.search_employers(eng, actor, q, limit=limit,
+    items, nxt = queries.search_employers(eng, actor, q, limit=limit,
                                         after=pagination.decode(cursor))
     return Page[EmployerBrief](items=items, next_cursor=pagination.encode(nxt) if nxt else None)
 
@@ -203,7 +203,7 @@ def employers(q: Annotated[str | None, Query(max_length=120)] = None, limit: Lim
 def employer_get(employer_id: int, actor: Actor = Depends(needs("employer.read")),
                  eng=Depends(engine)):
     _id_ok(employer_id, "employer_id")
-    d = views.employer_detail(eng, actor, employer_id)
+    d = queries.employer_detail(eng, actor, employer_id)
     return EmployerBrief(**{k: d[k] for k in EmployerBrief.model_fields})
 
 
@@ -213,7 +213,7 @@ def employer_employees(employer_id: int, limit: Limit = 50, cursor: Cursor = Non
                        current: bool = False, actor: Actor = Depends(needs("employer.read")),
                        why: str | None = Depends(purpose), eng=Depends(engine)):
     _id_ok(employer_id, "employer_id")
-    items, nxt = views.employees(eng, actor, employer_id, limit=limit,
+    items, nxt = queries.employees(eng, actor, employer_id, limit=limit,
                                  after=pagination.decode(cursor), current_only=current,
                                  purpose=why)
     return Page[Employee](items=items, next_cursor=pagination.encode(nxt) if nxt else None)
@@ -227,11 +227,17 @@ def employer_hire(employer_id: int, body: HireIn,
     return hire(eng, actor, employer_id, body.citizen_id, body.start_date, body.monthly_wage)
 
 
+def register_person(eng, actor: Actor, fields: dict) -> int:
+    """A clerk registers a person of their region subtree."""
+    access.check_new_person_region(actor, fields)
+    return reg.register_person(eng, actor, **fields)
+
+
 def hire(eng, actor: Actor, employer_id: int, citizen_id: str, start_date: dt.date,
          monthly_wage: str | None) -> dict:
     from shebao.core.money import to_fen
     with eng.connect() as conn:
-        views.check_employer(conn, actor, employer_id)
+        access.check_employer(conn, actor, employer_id)
         pid = reg.resolve_person_id(conn, citizen_id)
     if pid is None:
         raise InputError("no registered person with this citizen ID (the bureau registers "
@@ -239,7 +245,7 @@ def hire(eng, actor: Actor, employer_id: int, citizen_id: str, start_date: dt.da
     wage = to_fen(monthly_wage) if monthly_wage else None
     sid = reg.start_employment(eng, actor, pid, employer_id, start_date, wage_fen=wage,
                                wage_year=start_date.year - 1 if wage is not None else None)
-    items, _ = views.employees(eng, actor, employer_id, limit=1, after=sid - 1,
+    items, _ = queries.employees(eng, actor, employer_id, limit=1, after=sid - 1,
                                purpose="employee enrolled")
     return items[0]
 
@@ -254,12 +260,12 @@ def employment_end(employment_id: int, body: EndIn,
 
 def end_spell(eng, actor: Actor, employment_id: int, end_date: dt.date, reason: str) -> dict:
     with eng.connect() as conn:
-        row = views.employment_of(conn, employment_id)
+        row = queries.employment_of(conn, employment_id)
         if row is None:
             raise InputError(f"no employment spell {employment_id}", field="employment_id")
-        views.check_employer(conn, actor, row["employer_id"])
+        access.check_employer(conn, actor, row["employer_id"])
     reg.end_employment(eng, actor, employment_id, end_date, leave_reason=reason)
-    items, _ = views.employees(eng, actor, row["employer_id"], limit=1,
+    items, _ = queries.employees(eng, actor, row["employer_id"], limit=1,
                                after=employment_id - 1, purpose="employee left")
     return items[0]
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 import datetime as dt
 
 from shebao.channels import views
-from shebao.channels.collection_views import contributions_of
 from shebao.collection import service as coll
+from shebao.collection.queries import contributions_of
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import months_between
+from shebao.registry import queries
 from shebao.rules.calculators import calculate
 from shebao.security.service import User
 
@@ -29,7 +30,7 @@ def citizen_summary(eng, user: User) -> dict | None:
     if user.person_id is None:
         return None
     actor = user.actor()
-    d = views.person_detail(eng, actor, user.person_id, purpose="citizen portal: my record")
+    d = queries.person_detail(eng, actor, user.person_id, purpose="citizen portal: my record")
     p = d["person"]
     sts = views.statements(eng, actor, user.person_id, purpose="citizen portal: my statement")
     balances = {s: st.closing_balance for s, st in sts.items()}
@@ -55,7 +56,7 @@ def employer_summary(eng, user: User) -> dict | None:
     if user.employer_id is None:
         return None
     actor = user.actor()
-    firm = views.employer_detail(eng, actor, user.employer_id)
-    staff, nxt = views.employees(eng, actor, user.employer_id, limit=200, after=None,
+    firm = queries.employer_detail(eng, actor, user.employer_id)
+    staff, nxt = queries.employees(eng, actor, user.employer_id, limit=200, after=None,
                                  purpose="employer portal: employee list")
     return {"employer": firm, "employees": staff, "more": nxt is not None}

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from shebao.channels import views
+from shebao.registry import queries
 from shebao.core.errors import ConflictError, InputError, InvariantError, PermissionDenied
 from shebao.core.money import fen_to_yuan_str
 from shebao.registry import model as reg_model
@@ -54,7 +55,7 @@ def persons(request: Request, q: str = "", cursor: str | None = None, purpose: s
     errors, rows, nxt = {}, [], None
     purpose = purpose.strip()[:200]
     try:
-        rows, nxt = views.search_persons(eng, user.actor(), q[:65], limit=50,
+        rows, nxt = queries.search_persons(eng, user.actor(), q[:65], limit=50,
                                          after=pagination.decode(cursor),
                                          purpose=purpose or "back-office search")
     except InputError as exc:
@@ -84,7 +85,7 @@ async def person_create(request: Request, user: User = Depends(user_with("person
             errors[k] = "required"
     if not errors:
         try:
-            pid = views.register_person(eng, user.actor(), data)
+            pid = api_reg.register_person(eng, user.actor(), data)
         except InputError as exc:
             errors[exc.field or "_form"] = exc.reason
         except PermissionDenied as exc:
@@ -103,8 +104,8 @@ def person_view(request: Request, person_id: RecordId,
                 user: User = Depends(user_with("person.read")), eng=Depends(engine)):
     actor = user.actor()
     why = _purpose(request, "back-office person view")
-    d = views.person_detail(eng, actor, person_id, purpose=why)
-    history = views.person_history(eng, actor, person_id, purpose=why)
+    d = queries.person_detail(eng, actor, person_id, purpose=why)
+    history = queries.person_history(eng, actor, person_id, purpose=why)
     sts = views.statements(eng, actor, person_id, purpose=why) \
         if policy.has(actor, "account.read") else {}
     extra = bureau_sections(eng, actor, person_id)
@@ -130,7 +131,7 @@ def employers(request: Request, q: str = "", cursor: str | None = None,
               user: User = Depends(user_with("employer.read")), eng=Depends(engine)):
     errors, rows, nxt = {}, [], None
     try:
-        rows, nxt = views.search_employers(eng, user.actor(), q[:121], limit=50,
+        rows, nxt = queries.search_employers(eng, user.actor(), q[:121], limit=50,
                                            after=pagination.decode(cursor))
     except InputError as exc:
         errors[exc.field or "q"] = exc.reason
@@ -143,8 +144,8 @@ def employers(request: Request, q: str = "", cursor: str | None = None,
 def employer_view(request: Request, employer_id: RecordId, cursor: str | None = None,
                   user: User = Depends(user_with("employer.read")), eng=Depends(engine)):
     actor = user.actor()
-    firm = views.employer_detail(eng, actor, employer_id)
-    staff, nxt = views.employees(eng, actor, employer_id, limit=100,
+    firm = queries.employer_detail(eng, actor, employer_id)
+    staff, nxt = queries.employees(eng, actor, employer_id, limit=100,
                                  after=pagination.decode(cursor),
                                  purpose="back-office employer view")
     return render(request, "staff/employer.html", {
@@ -276,7 +277,7 @@ def employees(request: Request, user: User = Depends(employer_user), eng=Depends
 
 
 def _employees(request, user, eng, errors, values, status=200, flash=None):
-    staff, _ = views.employees(eng, user.actor(), user.employer_id, limit=200, after=None,
+    staff, _ = queries.employees(eng, user.actor(), user.employer_id, limit=200, after=None,
                                purpose="employer portal: employee list")
     return render(request, "employer/employees.html", {
         "user": user, "staff": staff, "errors": errors, "values": values, "flash": flash,
