@@ -133,7 +133,6 @@ ALLOWLIST: set[str] = {
     'planner setting: collection/service.py',
     'planner setting: devtools/synthetic_population.py',
     'planner setting: ledger/service.py',
-    'pytest in src: channels/testing.py',
 }
 
 
