@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 from fastapi.testclient import TestClient
 
-from shebao.channels.sample import api_headers, web_client
+from tests.support.web import api_headers, web_client
 from shebao.channels.web import create_app
 from shebao.channels.web.app import SERVER_OPTIONS
 
