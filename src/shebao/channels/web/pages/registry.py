@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -192,20 +193,37 @@ async def import_run(request: Request, user: User = Depends(user_with("registry.
         errors["file"] = "a .csv or .xlsx file"
     result = None
     if not errors:
-        # the importer reads a path and writes <file>.errors.csv beside it: a private temp dir
-        tmp = Path(tempfile.mkdtemp(prefix="shebao-import-"))
-        path = tmp / (hashlib.sha256(data).hexdigest()[:12] + "-" + name)
-        path.write_bytes(data)
         fn = {"persons": importer.import_persons, "employers": importer.import_employers,
               "employment": importer.import_employment}[kind]
-        try:
-            result = fn(eng, user.actor(), path, dry_run=dry).as_json()
-        except InputError as exc:
-            errors["file"] = str(exc)
-        result and result.update(file=name)
+        result, problem = run_upload(fn, eng, user.actor(), name, data, dry)
+        if problem:
+            errors["file"] = problem
     return render(request, "staff/import.html", {
         "user": user, "kinds": IMPORT_KINDS, "values": values, "errors": errors,
         "result": result}, status=422 if errors else 200)
+
+
+def run_upload(fn, eng, actor, name: str, data: bytes, dry: bool
+               ) -> tuple[dict | None, str | None]:
+    """Run an importer on an uploaded file: (result, None) or (None, problem). The importer
+    reads a path and writes ``<file>.errors.csv`` beside it, so the upload goes to a private
+    temp dir that is removed whatever happens (dry run, refusal, crash); the clerk sees the
+    problems on the page, and no message names a server path."""
+    tmp = Path(tempfile.mkdtemp(prefix="shebao-import-"))
+    try:
+        path = tmp / (hashlib.sha256(data).hexdigest()[:12] + "-" + name)
+        path.write_bytes(data)
+        try:
+            result = fn(eng, actor, path, dry_run=dry).as_json()
+        except InputError as exc:
+            where = ", ".join(([f"row {exc.row}"] if exc.row is not None else [])
+                              + ([f"field '{exc.field}'"] if exc.field else []))
+            msg = f"{name}: {where + ': ' if where else ''}{exc.reason}"
+            return None, msg.replace(str(path), name).replace(str(tmp), "")
+        result.update(file=name, error_file=None)
+        return result, None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- citizen
