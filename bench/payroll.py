@@ -168,7 +168,7 @@ def _child_baseline(url, sample, q):
 
 def _child_release(url, out, q):
     from shebao.benefits import payroll
-    from shebao.channels.bankfiles.pain001 import Debtor
+    from shebao.formats.pain001 import Debtor
     from shebao.core.actor import Actor
     from shebao.db.engine import make_engine
     from shebao.ledger import service as ledger

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from shebao.benefits import demo
 from shebao.benefits import history as H
-from shebao.channels.bankfiles import validate
+from shebao.formats.iso20022 import validate
 from shebao.collection.demo import run_months
 from shebao.core.actor import SYSTEM
 from shebao.core.money import to_fen

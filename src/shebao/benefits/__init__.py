@@ -1,10 +1,10 @@
-"""Benefits bureau: pension determination and payroll, and the benefit calculators
-(pension, unemployment, injury, maternity, transfer).
+"""Benefits bureau: pension determination, indexation and payroll.
 
-``formulas`` holds the vectorised, exact arithmetic (integer fen, rationals, rounded once per
-part by ``core.money.round_half_up``); ``calculators`` registers the ``shebao calc`` entries;
-``determination``, ``indexation`` and ``payroll`` (with ``camt053`` for bank returns) hold the
-audited use cases. ``history`` is the one source of truth for a person's contribution record
-(legacy ``pension_history`` ∪ the pension months shebao's collection bureau assessed and
-collected in full, each month once); ``demo`` is the pension stage of ``shebao demo``.
+``model`` holds the plain data and pure rules (the case state machine, bank outcomes);
+``determination``, ``indexation`` and ``payroll`` hold the audited use cases; ``queries``
+the reads for the channels, behind ``access``. ``history`` is the one source of truth for a
+person's contribution record (legacy ``pension_history`` ∪ the pension months shebao's
+collection bureau assessed and collected in full, each month once, read through
+``collection.queries``). The benefit formulas and calculators (pension, unemployment,
+injury, maternity, transfer) are law and live under ``rules/``.
 """

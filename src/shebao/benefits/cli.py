@@ -25,7 +25,7 @@ from typing import List, Optional
 
 import typer
 
-from shebao.channels.bankfiles.pain001 import Debtor
+from shebao.formats.pain001 import Debtor
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError
 from shebao.core.money import to_fen

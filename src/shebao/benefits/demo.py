@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import text
 
-from shebao.channels.bankfiles import pain001
+from shebao.formats import pain001
 from shebao.core.actor import Actor
 from shebao.core.money import apply_rate, fen_to_yuan_str, round_half_up, to_fen
 from shebao.core.periods import add_months, month_str

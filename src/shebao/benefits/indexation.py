@@ -25,7 +25,7 @@ from shebao.ledger.service import transaction
 from shebao.rules import load_rules
 from shebao.security import audit, policy
 
-from . import formulas as F
+from shebao.rules.formulas import benefits as F
 from .tables import indexation_run, pension_award, pension_award_amount
 
 

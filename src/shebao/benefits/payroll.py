@@ -53,18 +53,18 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import Date, and_, bindparam, func, insert, select, text, update
 
-from shebao.channels.bankfiles import pain001
 from shebao.core.actor import Actor
 from shebao.core.errors import ConflictError, InputError, InvariantError, PermissionDenied
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import add_months, month_str
 from shebao.db.bulk import copy_out_ints, fetch_int_matrix
+from shebao.formats import camt053, pain001, returns_csv
 from shebao.ledger import service as ledger
 from shebao.ledger.model import Batch, BatchEntry, EntryRequest, Line, account_code
 from shebao.registry.tables import person
 from shebao.security import audit, maker_checker as mc, policy
 
-from . import camt053
+from .model import outcomes_of_csv, outcomes_of_statement
 from .tables import (bank_return, living_certification, overpayment, payment, payroll_run,
                      pension_award)
 
@@ -317,6 +317,7 @@ def _chunk(conn, actor: Actor, run_row: dict, limit: int) -> tuple[int, int] | N
 def submit(db, maker: Actor, run_id: int) -> int:
     with ledger.transaction(db) as conn:
         r = _get_run(conn, run_id, lock=True)
+        _staff(maker, "payroll.prepare", r["region"])
         if r["status"] != "computed":
             raise ConflictError(f"payroll run {run_id} is {r['status']}; only a computed run "
                                 f"can be submitted")
@@ -332,6 +333,7 @@ def submit(db, maker: Actor, run_id: int) -> int:
 def approve(db, checker: Actor, run_id: int) -> None:
     with ledger.transaction(db) as conn:
         r = _get_run(conn, run_id, lock=True)
+        _staff(checker, "payroll.approve", r["region"])
         if r["status"] != "submitted":
             raise ConflictError(f"payroll run {run_id} is {r['status']}; only a submitted run "
                                 f"can be approved")
@@ -514,7 +516,8 @@ def import_returns(db, actor: Actor, path) -> ReturnResult:
     sha = hashlib.sha256(data).hexdigest()
     fmt = "csv" if path.suffix.lower() == ".csv" else "camt053"
     try:
-        outcomes = camt053.parse_csv(data) if fmt == "csv" else camt053.parse(data)
+        outcomes = (outcomes_of_csv(returns_csv.read(data)) if fmt == "csv"
+                    else outcomes_of_statement(camt053.read_payments(data, str(path))))
     except InputError as exc:
         raise InputError(exc.reason, field=exc.field, file=str(path), row=exc.row) from None
     with ledger.transaction(db) as conn:

@@ -68,7 +68,7 @@ def _default_dir(sub: str) -> Path:
 
 
 def _creditor(region: str, on: dt.date):
-    from shebao.channels.bankfiles.pain008 import Creditor
+    from shebao.formats.pain008 import Creditor
 
     acc = load_rules().value("collection.collection_account", region, on)
     return Creditor(acc["creditor_name"], acc["account"], acc["agent"]), acc
@@ -103,7 +103,7 @@ ORDER BY b.id"""
 
 def export_bank(engine, actor: Actor, region: str, month: dt.date, *, out_dir=None,
                 fmt: str = "pain008", collection_date: dt.date | None = None) -> ExportResult:
-    from shebao.channels.bankfiles import pain008
+    from shebao.formats import pain008
 
     if fmt not in ("pain008", "csv"):
         raise InputError("format must be pain008 or csv", field="format", value=fmt)
@@ -201,20 +201,20 @@ def _reject(engine, actor, path: Path, data: bytes, fmt: str, region: str, exc: 
 
 
 def _columns(recs):
-    """Receipts (``model.Receipt``) → the columns ``camt053.read_columns`` returns."""
-    from shebao.channels.bankfiles.camt053 import Receipts
+    """CSV receipt lines → the columns ``camt053.read_columns`` returns."""
+    from shebao.formats.camt053 import Credits
 
-    return Receipts(*(list(c) for c in zip(*[(r.row, r.bank_ref, r.e2e_id, r.amount_fen,
+    return Credits(*(list(c) for c in zip(*[(r.row, r.bank_ref, r.e2e_id, r.amount_fen,
                                                r.booked_on) for r in recs]))) if recs \
-        else Receipts()
+        else Credits()
 
 
 def _take(rc, idx):
     """The receipts at positions ``idx`` (ascending) of the columns ``rc``."""
-    from shebao.channels.bankfiles.camt053 import Receipts
+    from shebao.formats.camt053 import Credits
 
     idx = list(idx)
-    return Receipts(*([col[i] for i in idx] for col in (rc.row, rc.bank_ref, rc.e2e_id,
+    return Credits(*([col[i] for i in idx] for col in (rc.row, rc.bank_ref, rc.e2e_id,
                                                          rc.amount_fen, rc.booked_on)))
 
 
@@ -224,7 +224,7 @@ def import_bank(engine, actor: Actor, path, *, region: str | None = None,
 
     ``region`` is the region whose suspense account takes money that matches no bill; by
     default the region named by most of the file's end-to-end ids."""
-    from shebao.channels.bankfiles import camt053, receipts_csv
+    from shebao.formats import camt053, receipts_csv
 
     LAST_TIMINGS.clear()
     t0 = time.perf_counter()
@@ -596,7 +596,7 @@ def simulate_bank(export_path, *, seed: int = 7, fmt: str = "camt053", booked_on
                   shares=(0.93, 0.03, 0.01), stranger: bool = True) -> Path:
     """Answer a direct-debit file as the bank would: ``shares`` = (paid in full, partly paid,
     over-paid); the rest is not paid; with ``stranger`` one credit matches no bill."""
-    from shebao.channels.bankfiles import camt053, receipts_csv
+    from shebao.formats import camt053, receipts_csv
 
     export_path = Path(export_path)
     raw = export_path.read_bytes()

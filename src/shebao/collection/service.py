@@ -33,7 +33,7 @@ from shebao.core.periods import month_str
 from shebao.db.bulk import fetch_int_matrix, insert_columns, new_ids, pg_settings
 from shebao.rules.formulas.contribution import clamp_base
 from shebao.rules.loader import load_rules
-from shebao.security import audit
+from shebao.security import audit, policy
 
 from . import model
 from .tables import (base_declaration, bill, bill_line, contribution, declaration_upload,
@@ -161,6 +161,24 @@ def declare_wage(bind, actor: Actor, *, person_id: int, employer_id: int, year: 
                                               "effective_from": eff, "base_fen": base,
                                               "clamp": how})
         return Declared(did, person_id, eff, wage_fen, base, how, reason)
+
+
+def declare_for_employer(engine, actor: Actor, employer_id: int, citizen_id: str, year: int,
+                         wage_fen: int) -> dict:
+    """A wage declaration for one employee named by citizen ID (the employer itself, or a
+    clerk whose scope holds the employer)."""
+    from shebao.registry.service import resolve_person_id
+
+    from .access import require_employer
+
+    policy.require(actor, "declaration.write")
+    with engine.connect() as conn:
+        require_employer(conn, actor, employer_id)
+        pid = resolve_person_id(conn, citizen_id)
+    if pid is None:
+        raise InputError("no registered person with this citizen ID", field="citizen_id")
+    return declare_wage(engine, actor, person_id=pid, employer_id=employer_id, year=year,
+                        wage_fen=wage_fen, source="web").as_dict()
 
 
 def choose_flexible_base(bind, actor: Actor, *, person_id: int, month: dt.date,

@@ -344,7 +344,7 @@ class Simulator:
         conn = self.engine.connect()
         try:
             conn.begin()
-            service._serialise(conn)
+            service._serialise(conn, ACTOR)
             rid, _ = service._claim(conn, ACTOR, self.key("drop"), "entry", req.content_hash())
             service._write(conn, rid, [service._prepare_entry(conn, req)])
         finally:
@@ -480,7 +480,7 @@ print("STARTED", flush=True)
 if mode == "after_write":
     conn = engine.connect()
     conn.begin()
-    service._serialise(conn)
+    service._serialise(conn, sim.ACTOR)
     b = batch.validated()
     rid, _ = service._claim(conn, sim.ACTOR, key, "batch", b.content_hash())
     prepared = [service._prepare_batch_entry(conn, be, True) for be in b.entries]

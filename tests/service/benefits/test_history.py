@@ -11,7 +11,7 @@ from sqlalchemy import select
 from shebao.benefits import determination as det
 from shebao.benefits import history as H
 from shebao.benefits.tables import pension_case
-from shebao.channels.bankfiles import receipts_csv
+from shebao.formats import receipts_csv
 from shebao.collection import bank, service as coll
 from shebao.collection.assess import assess
 from shebao.collection.model import e2e_id

@@ -9,9 +9,10 @@ from lxml import etree
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from shebao.benefits import camt053, payroll
+from shebao.benefits import payroll
 from shebao.benefits.tables import overpayment, payment, pension_award
-from shebao.channels.bankfiles import pain001, validate
+from shebao.formats import camt053, pain001
+from shebao.formats.iso20022 import validate
 from shebao.core.errors import PermissionDenied
 from shebao.ledger import service as ledger
 from shebao.registry import service as registry
@@ -79,7 +80,7 @@ def test_run_release_returns_reissue(engine, tmp_path):
     # bank return: A booked, C returned (closed account)
     e2e_a, e2e_c = payroll.e2e_id(r.run_id, a, 1), payroll.e2e_id(r.run_id, c, 1)
     stmt = tmp_path / "stmt.xml"
-    stmt.write_bytes(camt053.build("ST1", DEBTOR.account, dt.date(2025, 11, 6),
+    stmt.write_bytes(camt053.build_payments("ST1", DEBTOR.account, dt.date(2025, 11, 6),
                                    [(e2e_a, 432120, None), (e2e_c, 500000, "AC04")]))
     fund_before = _bal(engine, "310000.pension.fund_bank")
     res = payroll.import_returns(engine, MAKER, stmt)

@@ -187,7 +187,7 @@ def test_two_concurrent_runs_never_assess_twice(engine):
 def test_late_fee_accrues_until_paid(engine, world, tmp_path):
     from shebao.collection import bank
     from shebao.collection.arrears import arrears
-    from shebao.channels.bankfiles import receipts_csv
+    from shebao.formats import receipts_csv
     assess(engine, ADMIN, REGION, JULY)
     service.make_bills(engine, ADMIN, REGION, JULY)
     e2e = f"SB{REGION}202507E{world['employer']:010d}"      # 2775.12 due 2025-08-15

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from shebao.channels.bankfiles import receipts_csv
+from shebao.formats import receipts_csv
 from shebao.cli import app
 from shebao.collection import bank, service
 from shebao.collection.arrears import arrears

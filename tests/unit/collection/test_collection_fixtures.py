@@ -1,7 +1,7 @@
 """The documented example files parse as documented."""
 from pathlib import Path
 
-from shebao.channels.bankfiles import receipts_csv
+from shebao.formats import receipts_csv
 
 FIX = Path(__file__).resolve().parents[2] / "fixtures" / "collection"
 

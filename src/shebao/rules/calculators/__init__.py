@@ -5,23 +5,15 @@ every field it reads through :mod:`shebao.rules.calculators.fields` (which raise
 ``InputError(field=…)``), computes with the same vectorised formulas the batch runs use
 (arrays of length one), and returns amounts as decimal strings in yuan ("2984.16").
 
-The portal's estimators and the API call these same functions.
+The portal's estimators and the API call these same functions. Every calculator module is
+listed at the end of this file.
 """
 from __future__ import annotations
 
-import importlib
 from typing import Callable
 
 Calculator = Callable[[dict], dict]
 _REGISTRY: dict[str, Calculator] = {}
-
-# Modules that register calculators when imported (benefits adds its own as it lands).
-MODULES = [
-    "shebao.rules.calculators.identity",
-    "shebao.rules.calculators.retirement",
-    "shebao.rules.calculators.contribution",
-    "shebao.benefits.calculators",
-]
 
 
 def register(name: str):
@@ -32,13 +24,6 @@ def register(name: str):
 
 
 def registry() -> dict[str, Calculator]:
-    for mod in MODULES:
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as exc:
-            if exc.name and (exc.name == mod or mod.startswith(exc.name + ".")):
-                continue
-            raise
     return dict(_REGISTRY)
 
 
@@ -52,3 +37,8 @@ def calculate(name: str, request: dict) -> dict:
     if not isinstance(request, dict):
         raise InputError("request must be a JSON object", field="json")
     return calcs[name](request)
+
+
+# The calculators (each module registers its own with ``@register``; imported after
+# ``register`` exists).
+from . import benefits, contribution, identity, retirement  # noqa: E402,F401

@@ -6,7 +6,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, Field
 
-from shebao.channels import collection_views as cv
+from shebao.collection import access as coll_access
+from shebao.collection import queries as coll_q
 from shebao.collection import service as coll
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError
@@ -127,7 +128,7 @@ def declare(request: Request, employer_id: int, body: DeclarationIn,
         raise InputError("not a valid id", field="employer_id")
     return idempotency.run(
         request, actor.id, idempotency_key, body.model_dump() | {"employer_id": employer_id},
-        lambda: cv.declare(eng, actor, employer_id, body.citizen_id, body.year,
+        lambda: coll.declare_for_employer(eng, actor, employer_id, body.citizen_id, body.year,
                            to_fen(body.wage)))
 
 
@@ -137,7 +138,7 @@ def employer_bills(employer_id: int, limit: Limit = 50, cursor: Cursor = None,
                    actor: Actor = Depends(current_actor), eng=Depends(engine)):
     if employer_id < 1 or employer_id > 2 ** 62:
         raise InputError("not a valid id", field="employer_id")
-    items, nxt = cv.bills_of_employer(eng, actor, employer_id, limit=limit,
+    items, nxt = coll_q.bills_of_employer(eng, actor, employer_id, limit=limit,
                                       after=pagination.decode(cursor))
     return Page[BillBrief](items=items, next_cursor=pagination.encode(nxt) if nxt else None)
 
@@ -147,7 +148,7 @@ def employer_bills(employer_id: int, limit: Limit = 50, cursor: Cursor = None,
 def bill_get(bill_id: int, actor: Actor = Depends(current_actor), eng=Depends(engine)):
     if bill_id < 1 or bill_id > 2 ** 62:
         raise InputError("not a valid id", field="bill_id")
-    return cv.bill_detail(eng, actor, bill_id)
+    return coll_q.bill_detail(eng, actor, bill_id)
 
 
 @router.post("/collection/bills", response_model=BillsOut, tags=["collection"],
@@ -155,7 +156,7 @@ def bill_get(bill_id: int, actor: Actor = Depends(current_actor), eng=Depends(en
              "Idempotency-Key")
 def make_bills(request: Request, body: BillsIn, idempotency_key: IdemKey = None,
                actor: Actor = Depends(needs("collection.run")), eng=Depends(engine)):
-    cv.check_region(actor, body.region, "collection.run")
+    coll_access.require_region(actor, body.region, "collection.run")
     month = _month(body.month)
     return idempotency.run(request, actor.id, idempotency_key, body.model_dump(),
                            lambda: coll.make_bills(eng, actor, body.region, month).as_dict())
@@ -166,6 +167,6 @@ def make_bills(request: Request, body: BillsIn, idempotency_key: IdemKey = None,
 def dashboard(region: Annotated[str, Query(pattern=r"^\d{6}$")],
               month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
               actor: Actor = Depends(needs("collection.read")), eng=Depends(engine)):
-    d = cv.dashboard(eng, actor, region, _month(month))
+    d = coll_q.dashboard(eng, actor, region, _month(month))
     return {k: d[k] for k in Dashboard.model_fields}
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
 
-from shebao.channels import collection_views as cv
+from shebao.collection import queries as coll_q
 from shebao.registry import access, queries
 from shebao.collection import service as coll
 from shebao.core.errors import InputError, InvariantError, PermissionDenied
@@ -41,7 +41,7 @@ def dashboard(request: Request, region: str = "", month: str = "",
     values = {"region": region, "month": month}
     if region:
         try:
-            m = parse_month(month) if month else cv.latest_month(eng, region)
+            m = parse_month(month) if month else coll_q.latest_month(eng, region)
         except (ValueError, OverflowError) as exc:
             errors["month"] = str(exc)
             m = None
@@ -50,7 +50,7 @@ def dashboard(request: Request, region: str = "", month: str = "",
         if not errors:
             values["month"] = month_str(m)
             try:
-                d = cv.dashboard(eng, user.actor(), region, m)
+                d = coll_q.dashboard(eng, user.actor(), region, m)
             except InputError as exc:
                 errors[exc.field or "region"] = exc.reason
             except PermissionDenied as exc:
@@ -60,7 +60,7 @@ def dashboard(request: Request, region: str = "", month: str = "",
                 tr = i18n.translations(i18n.pick(request.cookies.get("lang"))).gettext
                 labels = {k: tr(k) for k in list(d["by_scheme"]) + ["assessed", "billed",
                                                                       "collected"]}
-                chart = base64.b64encode(cv.chart_svg(d["by_scheme"], labels).encode()).decode()
+                chart = base64.b64encode(chart_svg(d["by_scheme"], labels).encode()).decode()
     else:
         errors["region"] = "a six-digit region code"
     return render(request, "staff/collection.html", {
@@ -69,12 +69,41 @@ def dashboard(request: Request, region: str = "", month: str = "",
         422 if errors and (region or month) else 200)
 
 
+def chart_svg(by_scheme: dict[str, dict], labels: dict[str, str]) -> str:
+    """Grouped bars per scheme (assessed / billed / collected), as an SVG string."""
+    import io
+
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib import font_manager
+    from matplotlib.figure import Figure
+
+    have = {f.name for f in font_manager.fontManager.ttflist}
+    fam = [f for f in ("WenQuanYi Micro Hei", "Noto Sans CJK SC") if f in have] + ["DejaVu Sans"]
+    schemes = list(by_scheme)
+    fig = Figure(figsize=(7.5, 3.2))
+    ax = fig.add_subplot()
+    width = 0.27
+    for i, (k, color) in enumerate((("assessed", "#5b6773"), ("billed", "#d9822b"),
+                                    ("collected", "#1b7a3d"))):
+        vals = [by_scheme[s][k] / 100 for s in schemes]
+        ax.bar([x + (i - 1) * width for x in range(len(schemes))], vals, width,
+               label=labels.get(k, k), color=color)
+    ax.set_xticks(range(len(schemes)), [labels.get(s, s) for s in schemes], fontfamily=fam)
+    ax.legend(prop={"family": fam})
+    ax.set_ylabel("¥", fontfamily=fam)
+    fig.tight_layout()
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg")
+    return buf.getvalue()
+
+
 def person_section(eng, actor, person_id: int) -> dict | None:
     if not policy.has(actor, "collection.read") and actor.role not in ("benefits_clerk",):
         return None
     rows = coll.declarations(eng, actor, person_id)
     return {"template": "staff/_declarations.html", "declarations": rows,
-            "contributions": cv.contributions_of(eng, person_id)}
+            "contributions": coll_q.contributions_of(eng, person_id)}
 
 
 # ---------------------------------------------------------------- employer
@@ -175,12 +204,12 @@ def _year(text: str, errors: dict, key: str = "year") -> int | None:
 
 @router.get("/employer/bills")
 def bills(request: Request, user: User = Depends(employer_user), eng=Depends(engine)):
-    items, _ = cv.bills_of_employer(eng, user.actor(), user.employer_id, limit=120, after=None)
+    items, _ = coll_q.bills_of_employer(eng, user.actor(), user.employer_id, limit=120, after=None)
     return render(request, "employer/bills.html", {"user": user, "bills": items})
 
 
 @router.get("/employer/bills/{bill_id}")
 def bill_view(request: Request, bill_id: RecordId, user: User = Depends(employer_user),
               eng=Depends(engine)):
-    b = cv.bill_detail(eng, user.actor(), bill_id)
+    b = coll_q.bill_detail(eng, user.actor(), bill_id)
     return render(request, "employer/bill.html", {"user": user, "b": b})

@@ -44,7 +44,7 @@ def citizen_summary(eng, user: User) -> dict | None:
         except Exception:  # noqa: BLE001 - a pre-fill is a convenience, never a failure
             pass
     try:
-        from shebao.channels.collection_views import contributions_of
+        from shebao.collection.queries import contributions_of
         from shebao.collection import service as coll
         declared = coll.declarations(eng, actor, user.person_id)
         contributions = contributions_of(eng, user.person_id)

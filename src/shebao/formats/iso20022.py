@@ -1,4 +1,4 @@
-"""Bank file formats (ISO 20022 and CSV variants) and XSD validation.
+"""ISO 20022 XSD validation of the bank file formats.
 
 ``validate(xml_bytes, xsd_name)`` checks a document against a vendored schema under
 ``xsd/`` (``"pain.001.001.09"``, ``"camt.053.001.08"``, and whatever the collection bureau
@@ -24,7 +24,7 @@ from shebao.core.errors import InputError
 
 def _schema_path(xsd_name: str):
     name = xsd_name if xsd_name.endswith(".xsd") else xsd_name + ".xsd"
-    path = resources.files("shebao.channels.bankfiles") / "xsd" / name
+    path = resources.files("shebao.formats") / "xsd" / name
     if not path.is_file():
         raise InputError(f"no vendored schema {name}", field="xsd_name")
     return path

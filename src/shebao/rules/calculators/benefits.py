@@ -3,7 +3,7 @@
 Each calculator reads its request through :mod:`shebao.rules.calculators.fields` (errors name
 the field), resolves every parameter it uses once (the answer lists them with their legal
 references under ``parameters``) and calls the vectorised formulas of
-:mod:`shebao.benefits.formulas` with arrays of length one. Amounts in the answer are yuan
+:mod:`shebao.rules.formulas.benefits` with arrays of length one. Amounts in the answer are yuan
 strings with two decimals.
 """
 from __future__ import annotations
@@ -16,9 +16,9 @@ import numpy as np
 from shebao.core.errors import InputError, RuleError
 from shebao.core.money import fen_to_yuan_str, to_fen
 from shebao.rules import load_rules
-from shebao.rules.calculators import fields, register
+from shebao.rules.formulas import benefits as F
 
-from . import formulas as F
+from . import fields, register
 
 KINDS = ("employee", "flexible")
 

@@ -1,55 +1,11 @@
-"""The column-at-a-time forms of the bank files write and read exactly what the per-value
-forms do: pain.008 text escaping, cutting and amounts; camt.053 receipts of every entry shape."""
+"""camt.053.001.08, the one statement codec: booked credits of every entry shape (collection
+accounts), payments and returns (payout accounts), refusals after the schema validation."""
 import datetime as dt
-import random
-from xml.sax.saxutils import escape
 
 import pytest
 
-from shebao.channels.bankfiles import camt053, pain008
 from shebao.core.errors import InputError
-from shebao.core.money import fen_to_yuan_str
-
-CRED = pain008.Creditor("社保 & 中心 <一>", "31001234560000000001", "BANK")
-
-
-def _t(s, n=140):
-    return escape(str(s or "")[:n])
-
-
-@pytest.mark.parametrize("seed", range(6))
-def test_texts_and_yuan_equal_the_per_value_forms(seed):
-    rnd = random.Random(seed)
-    alphabet = ["张", "三", "&", "<", ">", "a", " ", '"', "'"] if seed % 2 else ["a", "b", "张"]
-    values = [rnd.choice([None, "", 0, "".join(rnd.choices(alphabet, k=rnd.randint(1, 160)))])
-              for _ in range(200)]
-    for n in (34, 35, 140):
-        assert pain008.texts(values, n) == [_t(v, n) for v in values]
-    amounts = [rnd.randint(-10**12, 10**12) for _ in range(50)] + [0, 1, 99, 100, 101]
-    assert pain008.yuan(amounts) == [fen_to_yuan_str(a) for a in amounts]
-    pos = [abs(a) for a in amounts]
-    assert pain008.yuan(pos) == [fen_to_yuan_str(a) for a in pos]
-
-
-def test_pain008_transactions_are_written_as_before():
-    created = dt.datetime(2025, 8, 1, 9, 30)
-    e2e = [f"SB310104202507E{i:010d}" for i in range(4)]
-    names = ["上海<某>有限公司 & Co", None, "x" * 200, "李四"]
-    banks = ["工行", "", None, "BANK & TRUST"]
-    accounts = ["6222" * 10, "6217000000000001", "1", "2"]
-    amounts = [1, 100, 2946971_18, 5]
-    got = pain008.build("M1", CRED, dt.date(2025, 8, 15), e2e, names, banks, accounts, amounts,
-                        created=created, validate_xsd=False).decode()
-    for e, nm, b, ac, a in zip(e2e, names, banks, accounts, amounts):
-        assert (f"<DrctDbtTxInf><PmtId><EndToEndId>{_t(e, 35)}</EndToEndId></PmtId>"
-                f"<InstdAmt Ccy=\"CNY\">{fen_to_yuan_str(a)}</InstdAmt>"
-                f"<DrctDbtTx><MndtRltdInf><MndtId>{_t('M' + e[2:], 35)}</MndtId></MndtRltdInf>"
-                f"</DrctDbtTx><DbtrAgt><FinInstnId><Nm>{_t(b)}</Nm></FinInstnId></DbtrAgt>"
-                f"<Dbtr><Nm>{_t(nm)}</Nm></Dbtr>"
-                f"<DbtrAcct><Id><Othr><Id>{_t(ac, 34)}</Id></Othr></Id></DbtrAcct>"
-                f"<RmtInf><Ustrd>{_t('social insurance ' + e, 140)}</Ustrd></RmtInf>"
-                f"</DrctDbtTxInf>") in got
-    assert got.count("<DrctDbtTxInf>") == 4 and "<CtrlSum>2946972.24</CtrlSum>" in got
+from shebao.formats import camt053
 
 
 def _entry(body: str) -> str:
@@ -117,3 +73,38 @@ def test_camt053_refusals_come_after_the_validation():
     with pytest.raises(InputError) as e:
         camt053.read_columns(b"<Document>", "m.xml")
     assert e.value.field == "xml" and e.value.file == "m.xml"
+
+
+def test_camt053_round_trip_and_refusals():
+    st = camt053.build_statement("S1", "3100", dt.date(2025, 8, 15), ["B1", "B2"],
+                                 ["SB310104202507E0000000001", ""], [100, 250])
+    recs = camt053.read(st, "s.xml")
+    assert [(r.bank_ref, r.e2e_id, r.amount_fen, r.row) for r in recs] == [
+        ("B1", "SB310104202507E0000000001", 100, 1), ("B2", "", 250, 2)]
+    with pytest.raises(InputError) as e:
+        camt053.read(b"<Document><oops></Document>", "bad.xml")
+    assert e.value.file == "bad.xml"
+    usd = st.replace(b'Ccy="CNY">2.50', b'Ccy="USD">2.50')
+    with pytest.raises(InputError) as e:
+        camt053.read(usd, "usd.xml")
+    assert e.value.row == 2 and "CNY" in str(e.value)
+
+
+def test_camt053_payments_and_returns_round_trip():
+    data = camt053.build_payments("S1", "31050161393600000001", dt.date(2025, 11, 6),
+                                  [("E1", 432120, None), ("E2", 500000, "AC04")])
+    got = camt053.read_payments(data)
+    assert [(x.e2e_id, x.returned, x.amount_fen, x.reason, x.booked_on) for x in got] == [
+        ("E1", False, 432120, None, dt.date(2025, 11, 6)),
+        ("E2", True, 500000, "AC04", dt.date(2025, 11, 6))]
+
+
+def test_camt053_payments_skip_pending_entries_and_read_reversals():
+    data = camt053.build_payments("S1", "31050161393600000001", dt.date(2025, 11, 6),
+                                  [("E1", 100, None), ("E2", 200, "AC01"), ("E3", 300, None)])
+    data = data.replace(b"<Sts><Cd>BOOK</Cd></Sts>", b"<Sts><Cd>PDNG</Cd></Sts>")
+    got = camt053.read_payments(data)       # pending: only the returned one is an outcome
+    assert [(x.e2e_id, x.returned) for x in got] == [("E2", True)]
+    with pytest.raises(InputError) as e:
+        camt053.read_payments(b"<Document>", "r.xml")
+    assert (e.value.field, e.value.file) == ("xml", "r.xml")

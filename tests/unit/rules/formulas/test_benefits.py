@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from shebao.benefits import formulas as F
+from shebao.rules.formulas import benefits as F
 from shebao.core.errors import InvariantError, RuleError
 from shebao.rules.calculators import calculate
 

@@ -26,7 +26,7 @@ from xml.sax.saxutils import escape
 
 from shebao.core.money import fen_to_yuan_str
 
-from . import validate
+from .iso20022 import validate
 
 NS = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"
 CSV_HEADER = ["end_to_end_id", "creditor_name", "bank_name", "account", "amount", "currency",

@@ -25,7 +25,7 @@ import numpy as np
 
 from shebao.core.money import fen_to_yuan_str
 
-from . import validate
+from .iso20022 import validate
 
 XSD = "pain.008.001.08"
 NS = "urn:iso:std:iso:20022:tech:xsd:pain.008.001.08"

@@ -23,6 +23,7 @@ import csv
 import datetime as dt
 import io
 import re
+from dataclasses import dataclass
 
 from shebao.core.errors import InputError
 from shebao.core.money import fen_to_yuan_str
@@ -30,6 +31,18 @@ from shebao.core.money import fen_to_yuan_str
 HEADER = ("bank_ref", "e2e_id", "amount", "currency", "booked_on", "payer_account")
 _AMOUNT = re.compile(r"^\d{1,15}(\.\d{1,2})?$")
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/\-?:().,'+ ]{0,34}$")
+
+
+@dataclass(frozen=True)
+class CsvReceipt:
+    """One line of the file (``row`` = its line number, 1 = the header)."""
+
+    row: int
+    bank_ref: str
+    e2e_id: str
+    amount_fen: int
+    booked_on: dt.date
+    payer_account: str = ""
 
 
 def parse_amount(text: str, *, file: str, row: int, field: str = "amount") -> int:
@@ -44,10 +57,8 @@ def parse_amount(text: str, *, file: str, row: int, field: str = "amount") -> in
     return fen
 
 
-def read(data: bytes, file: str):
-    """Receipts of a CSV file (see the module docstring)."""
-    from shebao.collection.model import Receipt
-
+def read(data: bytes, file: str) -> list[CsvReceipt]:
+    """The receipts of a CSV file (see the module docstring)."""
     for enc in ("utf-8-sig", "gb18030"):
         try:
             txt = data.decode(enc)
@@ -83,7 +94,7 @@ def read(data: bytes, file: str):
         except ValueError:
             raise InputError(f"booking date {booked!r} is not YYYY-MM-DD", file=file, row=i,
                              field="booked_on", value=booked) from None
-        out.append(Receipt(i, ref, e2e, fen, day, acct))
+        out.append(CsvReceipt(i, ref, e2e, fen, day, acct))
     return out
 
 

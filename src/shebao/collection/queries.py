@@ -1,0 +1,197 @@
+"""Reads of the collection bureau's tables for other packages and for the channels.
+
+The only way anything outside ``shebao.collection`` reads ``contribution``, ``bill``,
+``bill_line`` and friends: plain functions returning plain data (tuples, dicts, dataclasses).
+Functions taking an ``actor`` check it first (``collection.access``); the others are for
+bureaus that have already decided the caller may see the persons they ask about.
+
+Tables read: ``contribution`` (one row per run × person × payer × month; a correction run
+stores differences, so a month's truth is the SUM over runs and its base that of the latest
+run), ``bill`` / ``bill_line`` (one bill per payer × region × month, one line per scheme, with
+what has been paid).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple
+
+from sqlalchemy import and_, func, select, text
+
+from shebao.core.actor import Actor
+from shebao.core.errors import InputError
+from shebao.core.ids import mask_name
+from shebao.core.money import fen_to_yuan_str
+from shebao.core.periods import month_str
+from shebao.db.bulk import json_list, json_rows_sql
+
+from . import access, model
+from .tables import bill
+
+PENSION_SCHEME = "pension"
+
+
+def _date(v) -> dt.date:
+    return v if isinstance(v, dt.date) and not isinstance(v, dt.datetime) else \
+        dt.date.fromisoformat(str(v)[:10])
+
+
+# --------------------------------------------------------------------------- for benefits
+
+class ContributionMonth(NamedTuple):
+    """One payer's pension assessment of a person in a month, with its bill's pension line.
+
+    ``pension_fen``: the net pension assessed (all runs, all ``pension_*`` columns);
+    ``base_fen``: the base of the latest run; ``bill_e2e_id`` / ``line_fen`` /
+    ``line_paid_fen``: the payer's bill of the month and its pension line (None: no bill yet)."""
+
+    person_id: int
+    region: str
+    month: dt.date
+    pension_fen: int
+    base_fen: int
+    bill_e2e_id: str | None
+    line_fen: int | None
+    line_paid_fen: int | None
+
+
+_PENSION_SUM = " + ".join(model.AMOUNT_COLUMNS[i] for i in model.scheme_columns(PENSION_SCHEME))
+
+_RECORD_SQL = """
+WITH ids AS (SELECT CAST(value AS BIGINT) AS id FROM {rows}),
+g AS (
+  SELECT person_id, region, month, payer_type, payer_id,
+         SUM({pen}) AS pension_fen, MAX(run_id) AS last_run
+  FROM contribution WHERE person_id IN (SELECT id FROM ids)
+  GROUP BY person_id, region, month, payer_type, payer_id)
+SELECT g.person_id, g.region, g.month, g.pension_fen, c.base_fen,
+       b.e2e_id, bl.amount_fen, bl.paid_fen
+FROM g
+JOIN contribution c ON c.person_id = g.person_id AND c.region = g.region AND c.month = g.month
+     AND c.payer_type = g.payer_type AND c.payer_id = g.payer_id AND c.run_id = g.last_run
+LEFT JOIN bill b ON b.region = g.region AND b.month = g.month AND b.payer_type = g.payer_type
+     AND b.payer_id = g.payer_id
+LEFT JOIN bill_line bl ON bl.bill_id = b.id AND bl.scheme = :scheme
+WHERE g.pension_fen <> 0
+ORDER BY g.person_id, g.month, g.region, g.payer_type, g.payer_id
+"""
+
+RECORD_CHUNK = 1000
+
+
+def contribution_record(conn, person_ids) -> list[ContributionMonth]:
+    """The pension contributions collection assessed for ``person_ids``: one row per person ×
+    month × region × payer with a non-zero net pension assessment, ordered by person, month,
+    region. One query per chunk of persons. The caller decides what counts (benefits: a
+    month counts when the pension line is paid in full)."""
+    ids = sorted({int(p) for p in person_ids})
+    out: list[ContributionMonth] = []
+    sql = text(_RECORD_SQL.format(rows=json_rows_sql(conn), pen=_PENSION_SUM))
+    for i in range(0, len(ids), RECORD_CHUNK):
+        part = ids[i:i + RECORD_CHUNK]
+        for r in conn.execute(sql, {"vals": json_list(part), "scheme": PENSION_SCHEME}):
+            out.append(ContributionMonth(
+                int(r[0]), r[1], _date(r[2]), int(r[3]), int(r[4]), r[5],
+                None if r[6] is None else int(r[6]), None if r[7] is None else int(r[7])))
+    return out
+
+
+# --------------------------------------------------------------------------- for channels
+
+def contributions_of(engine, person_id: int, limit: int = 120) -> list[dict]:
+    """A person's contribution record by month (newest first): the sum over assessment runs
+    (a correction run stores differences), the person's own share, the base of the latest run.
+    The caller has checked access to the person and audits the view it is part of."""
+    ee = " + ".join(f"SUM({c})" for c in model.AMOUNT_COLUMNS if "_ee_" in c)
+    ind = " + ".join(f"SUM({c})" for c in model.AMOUNT_COLUMNS if c.endswith("_ind"))
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            f"SELECT month, region, SUM(total_fen), {ee}, {ind}, MAX(id) FROM contribution "
+            f"WHERE person_id = :p GROUP BY month, region ORDER BY month DESC LIMIT :n"),
+            {"p": person_id, "n": limit}).all()
+        bases = dict(conn.execute(text(
+            "SELECT id, base_fen FROM contribution WHERE id IN (SELECT MAX(id) FROM "
+            "contribution WHERE person_id = :p GROUP BY month, region)"), {"p": person_id}).all())
+    out = []
+    for month, region, total, own, indiv, last in rows:
+        out.append({"month": month_str(_date(month)), "region": region,
+                    "base": fen_to_yuan_str(bases.get(last, 0)),
+                    "total": fen_to_yuan_str(int(total or 0)),
+                    "employee": fen_to_yuan_str(int(own or 0)),
+                    "employer": fen_to_yuan_str(int(total or 0) - int(own or 0)),
+                    "individual_account": fen_to_yuan_str(int(indiv or 0))})
+    return out
+
+
+def _bill_brief(r) -> dict:
+    return {"id": r["id"], "e2e_id": r["e2e_id"], "region": r["region"],
+            "month": month_str(_date(r["month"])),
+            "total": fen_to_yuan_str(r["total_fen"]), "paid": fen_to_yuan_str(r["paid_fen"]),
+            "outstanding": fen_to_yuan_str(max(r["total_fen"] - r["paid_fen"], 0)),
+            "status": r["status"], "due_date": str(r["due_date"])[:10]}
+
+
+def bills_of_employer(engine, actor: Actor, employer_id: int, *, limit: int,
+                      after: int | None) -> tuple[list[dict], int | None]:
+    """An employer's bills, newest first (keyset page: ids below ``after``)."""
+    with engine.connect() as conn:
+        access.require_employer(conn, actor, employer_id)
+        q = select(bill).where(and_(bill.c.payer_type == "E", bill.c.payer_id == employer_id))
+        if after is not None:
+            q = q.where(bill.c.id < after)
+        rows = conn.execute(q.order_by(bill.c.id.desc()).limit(limit + 1)).mappings().all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return [_bill_brief(r) for r in rows], (rows[-1]["id"] if more and rows else None)
+
+
+def bill_detail(engine, actor: Actor, bill_id: int) -> dict:
+    """One bill with its lines and persons (names masked), for whoever may see it."""
+    from .service import get_bill
+
+    with engine.connect() as conn:
+        r = conn.execute(select(bill.c.region, bill.c.payer_type, bill.c.payer_id)
+                         .where(bill.c.id == bill_id)).first()
+    if r is None:
+        raise InputError(f"no bill {bill_id}", field="bill_id")
+    access.require_bill(actor, r.region, r.payer_type, r.payer_id)
+    out = get_bill(engine, actor, bill_id=bill_id)
+    for p in out["persons"]:
+        p["name"] = mask_name(p["name"])
+    return out
+
+
+def latest_month(engine, region: str) -> dt.date | None:
+    """The latest month with bills in ``region`` (None: none yet)."""
+    with engine.connect() as conn:
+        m = conn.execute(select(func.max(bill.c.month)).where(bill.c.region == region)).scalar()
+    return None if m is None else _date(m)
+
+
+def dashboard(engine, actor: Actor, region: str, month: dt.date) -> dict:
+    """Assessed, billed, collected, reconciled and arrears for a region × month."""
+    from .arrears import arrears
+    from .reconcile import reconcile
+
+    access.require_region(actor, region)
+    rec = reconcile(engine, actor, region, month)
+    as_of = dt.date.today()
+    arr = arrears(engine, actor, region, as_of, flag=False)
+    totals = {k: sum(int(r[k]) for r in rec.rows)
+              for k in ("assessed", "billed", "collected", "outstanding")}
+    by_scheme: dict[str, dict] = {}
+    for r in rec.rows:
+        s = by_scheme.setdefault(r["scheme"], {"assessed": 0, "billed": 0, "collected": 0})
+        for k in s:
+            s[k] += int(r[k])
+    return {"region": region, "month": month_str(month), "ok": rec.ok,
+            "totals": {k: fen_to_yuan_str(v) for k, v in totals.items()},
+            "totals_fen": totals, "by_scheme": by_scheme,
+            "differences": rec.as_dict()["differences"],
+            "arrears": {"as_of": as_of.isoformat(), "payers": len(arr.payers),
+                        "flagged": len(arr.flagged),
+                        "outstanding": fen_to_yuan_str(sum(p["outstanding_fen"]
+                                                           for p in arr.payers)),
+                        "late_fee": fen_to_yuan_str(sum(p["late_fee_fen"] for p in arr.payers)),
+                        "top": [{k: p[k] for k in ("payer_type", "payer_id", "bills",
+                                                   "outstanding", "late_fee", "days")}
+                                | {"flag": p.get("flag")} for p in arr.payers[:20]]}}
