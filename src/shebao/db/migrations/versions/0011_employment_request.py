@@ -1,14 +1,14 @@
 """registry: employment_request — an employer's request to enrol a person it has never
 employed, pending until the person confirms or a clerk of the employer's region approves
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
