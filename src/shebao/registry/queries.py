@@ -180,3 +180,15 @@ def employment_of(conn, employment_id: int) -> dict | None:
 
 __all__ = ["search_persons", "person_detail", "person_history", "search_employers",
            "employer_detail", "employees", "employment_of", "masked_person", "DEFAULT_PURPOSE"]
+
+
+# --- read by benefits ---
+def identities(conn, person_ids) -> dict[int, dict]:
+    """person id → {citizen_id, name} (unmasked: the caller masks what it shows)."""
+    ids = sorted({int(i) for i in person_ids})
+    out: dict[int, dict] = {}
+    for i in range(0, len(ids), 5000):
+        for r in conn.execute(select(person.c.id, person.c.citizen_id, person.c.name).where(
+                person.c.id.in_(ids[i:i + 5000]))):
+            out[r.id] = {"citizen_id": r.citizen_id, "name": r.name}
+    return out
