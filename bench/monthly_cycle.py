@@ -9,7 +9,7 @@ URL is only used to connect for CREATE/DROP DATABASE) and dropped at the end (``
 it). Everything is migrated first.
 
 Setup (timed, reported apart): N insured bulk-loaded into region 310104 by
-``collection.synthetic.load_population`` (80% employees in 5 schemes, 12% flexible, 8%
+``devtools.synthetic_population.load_population`` (80% employees in 5 schemes, 12% flexible, 8%
 residents; ~N/30 employers).
 
 The cycle, each stage in a fresh child process (``ru_maxrss`` = that stage's peak memory):
@@ -63,7 +63,7 @@ def _stage(name, url, args, q):
     out: dict = {}
     t = time.perf_counter()
     if name == "generate":
-        from shebao.collection.synthetic import load_population
+        from shebao.devtools.synthetic_population import load_population
         p = load_population(engine, REGION, args["people"], seed=1)
         out["detail"] = f"{p.persons} persons, {p.employers} employers, {p.employees} employees, " \
                         f"{p.flexible} flexible, {p.residents} residents"
@@ -280,10 +280,10 @@ def main(argv=None) -> None:
             f"sqlite:///{tempfile.mkdtemp(prefix='shebao_bench_')}/cycle.db"
         run(url, args)
         return
-    from _scratch import scratch_database
+    from shebao.devtools.scratch_db import scratch_database
 
     from shebao.db.engine import database_url
-    with scratch_database("postgresql", pg_admin=database_url(args.db), prefix="shebao_cycle",
+    with scratch_database("postgresql", admin=database_url(args.db), prefix="shebao_cycle",
                           keep=args.keep, migrate=False) as url:
         run(url, args)
 

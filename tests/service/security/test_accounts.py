@@ -6,8 +6,8 @@ from sqlalchemy import select, update
 from shebao.core.actor import SYSTEM, Actor
 from shebao.core.errors import ConflictError, InputError, PermissionDenied
 from shebao.security import service as sec
+from shebao.devtools.demo_users import seed_demo_users
 from shebao.security.config import DEFAULT
-from shebao.security.demo import seed_demo_users
 from shebao.security.tables import audit_log, login_attempts, sessions, users
 
 PW = "Long-enough-1"

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, text
 from typer.testing import CliRunner
 
-from shebao.cli import app
+from shebao.channels.cli.main import app
 from shebao.core.actor import Actor
 from shebao.security import audit
 from shebao.security.tables import audit_log

@@ -5,7 +5,7 @@ from pathlib import Path
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from shebao.cli import app
+from shebao.channels.cli.main import app
 from shebao.core.actor import Actor
 from shebao.security import audit
 

@@ -12,8 +12,7 @@ import typer
 
 from shebao.core.errors import InputError
 from shebao.db.engine import make_engine
-
-from . import audit
+from shebao.security import audit
 
 app = typer.Typer(no_args_is_help=True, help="Audit log.")
 
