@@ -3,7 +3,7 @@ concurrent clients, one audit chain for the platform vs one chain per region, in
 
 Every ``/me`` appends audit rows (the record read, the statements, the declarations), so the
 page measures the audit append path under contention. The world: a few districts generated on
-a scratch PostgreSQL database (``bench/_scratch.py``), one citizen account per client, the
+a scratch PostgreSQL database (``devtools.scratch_db``), one citizen account per client, the
 clients spread over the districts. For each mode the web app runs in its own uvicorn process on
 127.0.0.1 — ``single`` (one chain, one lock: the old behaviour), ``region`` (a chain per
 district), ``region/8`` (each district's chain in 8 lanes) — and the chain is verified after.
@@ -28,12 +28,12 @@ import time
 os.environ.setdefault("SHEBAO_ARGON2_FAST", "1")   # logins are not what is measured
 
 import requests  # noqa: E402
-from _scratch import scratch_database  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from shebao.core.actor import SYSTEM  # noqa: E402
 from shebao.db.engine import make_engine  # noqa: E402
-from shebao.registry.generate import generate_region  # noqa: E402
+from shebao.devtools.generate_region import generate_region  # noqa: E402
+from shebao.devtools.scratch_db import scratch_database  # noqa: E402
 from shebao.security import audit  # noqa: E402
 from shebao.security import service as sec  # noqa: E402
 
@@ -135,6 +135,8 @@ def load(base: str, logins, seconds: float, warmup: float) -> dict:
     for t in threads:
         t.join()
     lat.sort()
+    if len(lat) < 2:
+        raise SystemExit(f"only {len(lat)} requests finished in {seconds:g} s: run longer")
     q = statistics.quantiles(lat, n=100, method="inclusive")
     return {"requests": len(lat), "rps": len(lat) / seconds, "p50": q[49] * 1e3,
             "p90": q[89] * 1e3, "p99": q[98] * 1e3, "max": lat[-1] * 1e3, "errors": errors[0]}
