@@ -49,6 +49,7 @@ from shebao.core.actor import Actor
 from shebao.core.errors import ConflictError, InputError, PermissionDenied
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import add_months
+from shebao.db import dialect
 from shebao.db.uow import now as _now
 from shebao.db.uow import transaction
 from shebao.ledger.tables import ledger_account, ledger_posting
@@ -327,8 +328,8 @@ def _accounts(conn, rules, ctxs: list[CaseContext]) -> None:
 # ------------------------------------------------------------------------ decide
 def _case(conn, case_id: int, lock: bool = False) -> dict:
     q = select(pension_case).where(pension_case.c.id == case_id)
-    if lock and conn.dialect.name == "postgresql":
-        q = q.with_for_update()
+    if lock:
+        q = dialect.for_update(conn, q)
     r = conn.execute(q).mappings().first()
     if r is None:
         raise InputError(f"no pension case {case_id}", field="case_id")

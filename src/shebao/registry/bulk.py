@@ -13,6 +13,7 @@ from sqlalchemy import and_, bindparam, select, update
 from shebao.core.actor import Actor
 from shebao.db.bulk import fetch_rows_by_keys as fetch_by_keys  # noqa: F401  (importer's name)
 from shebao.db.bulk import insert_rows as bulk_insert
+from shebao.db.uow import now
 
 from . import model
 from .tables import (EMPLOYER_FIELDS, PERSON_FIELDS, employer, employer_version, import_run,
@@ -23,20 +24,20 @@ def new_run(conn, actor: Actor, kind: str, file_name: str, sha256: str, encoding
             dry_run: bool = False) -> int:
     return conn.execute(import_run.insert().values(
         kind=kind, file_name=file_name[-300:], file_sha256=sha256, encoding=encoding,
-        dry_run=dry_run, actor=actor.id, started_at=dt.datetime.now(dt.timezone.utc))
+        dry_run=dry_run, actor=actor.id, started_at=now())
     ).inserted_primary_key[0]
 
 
 def finish_run(conn, run_id: int, **counts) -> None:
     conn.execute(update(import_run).where(import_run.c.id == run_id).values(
-        **counts, finished_at=dt.datetime.now(dt.timezone.utc)))
+        **counts, finished_at=now()))
 
 
 def insert_persons(conn, actor: Actor, run_id: int, records: list[dict], *, source: str,
                    valid_from: dt.date, reason: str) -> dict[str, int]:
     """Insert new persons (dicts with citizen_id and PERSON_FIELDS) and their version 1.
     Returns citizen_id → person id."""
-    t = dt.datetime.now(dt.timezone.utc)
+    t = now()
     rows = []
     for r in records:
         row = {k: r.get(k) for k in PERSON_FIELDS}
@@ -63,7 +64,7 @@ def update_persons(conn, actor: Actor, run_id: int, changes: list[tuple[dict, di
     """Apply (current row, changed fields) pairs as new versions, set-based."""
     if not changes:
         return 0
-    t = dt.datetime.now(dt.timezone.utc)
+    t = now()
     close = [{"pid": cur["id"], "ver": cur["version"], "vt": valid_from} for cur, _ in changes]
     conn.execute(update(person_version).where(and_(
         person_version.c.person_id == bindparam("pid"),
@@ -87,7 +88,7 @@ def update_persons(conn, actor: Actor, run_id: int, changes: list[tuple[dict, di
 
 def insert_employers(conn, actor: Actor, run_id: int, records: list[dict], *, source: str,
                      valid_from: dt.date, reason: str) -> dict[str, int]:
-    t = dt.datetime.now(dt.timezone.utc)
+    t = now()
     rows = []
     for r in records:
         row = {k: r.get(k) for k in EMPLOYER_FIELDS}
@@ -110,7 +111,7 @@ def update_employers(conn, actor: Actor, run_id: int, changes: list[tuple[dict, 
                      source: str, valid_from: dt.date, reason: str) -> int:
     if not changes:
         return 0
-    t = dt.datetime.now(dt.timezone.utc)
+    t = now()
     conn.execute(update(employer_version).where(and_(
         employer_version.c.employer_id == bindparam("eid"),
         employer_version.c.version == bindparam("ver"))).values(valid_to=bindparam("vt")),

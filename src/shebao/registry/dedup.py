@@ -363,7 +363,9 @@ def check_against_registry(conn, records: list[dict], today: dt.date) -> list[Ve
 def queue_pairs(conn, pairs: list[tuple[int, int, float, float, str]], *, found_by: str) -> int:
     """Put (person, person, probability, weight, detail) pairs in the review queue, once:
     a pair already queued or decided is left as it is."""
-    from sqlalchemy import or_, select, tuple_
+    from sqlalchemy import select
+
+    from shebao.db import dialect
 
     from .bulk import bulk_insert
     from .tables import dedup_candidate
@@ -379,13 +381,8 @@ def queue_pairs(conn, pairs: list[tuple[int, int, float, float, str]], *, found_
     known = set()
     for i in range(0, len(keys), 400):
         chunk = keys[i:i + 400]
-        if conn.dialect.name == "postgresql":
-            cond = tuple_(dedup_candidate.c.person_a, dedup_candidate.c.person_b).in_(chunk)
-        else:
-            from sqlalchemy import and_
-
-            cond = or_(*[and_(dedup_candidate.c.person_a == a, dedup_candidate.c.person_b == b)
-                         for a, b in chunk])
+        cond = dialect.pairs_in(conn, dedup_candidate.c.person_a, dedup_candidate.c.person_b,
+                                chunk)
         known.update(tuple(r) for r in conn.execute(
             select(dedup_candidate.c.person_a, dedup_candidate.c.person_b).where(cond)))
     t = dt.datetime.now(dt.timezone.utc)

@@ -26,6 +26,7 @@ from sqlalchemy import and_, select, update
 from shebao.core.actor import Actor
 from shebao.core.errors import ConflictError, InputError, InvariantError
 from shebao.core.ids import mask_id, parse_citizen_id, parse_uscc
+from shebao.db import dialect
 from shebao.db.uow import now, transaction
 from shebao.rules.loader import load_rules
 from shebao.security import audit
@@ -75,8 +76,8 @@ def allowed_float_tiers(risk_class: int, region: str, on: dt.date) -> list[int]:
 
 def _person_row(conn, person_id: int, for_update: bool = False) -> dict:
     q = select(person).where(person.c.id == person_id)
-    if for_update and conn.dialect.name == "postgresql":
-        q = q.with_for_update()
+    if for_update:
+        q = dialect.for_update(conn, q)
     row = conn.execute(q).mappings().first()
     if row is None:
         raise InputError(f"no person with id {person_id}", field="person_id", value=person_id)
