@@ -49,6 +49,8 @@ from shebao.core.actor import Actor
 from shebao.core.errors import ConflictError, InputError, PermissionDenied
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import add_months
+from shebao.db.uow import now as _now
+from shebao.db.uow import transaction
 from shebao.ledger.tables import ledger_account, ledger_posting
 from shebao.registry.tables import person
 from shebao.rules import load_rules
@@ -66,13 +68,7 @@ from .tables import pension_award, pension_award_amount, pension_case, pension_h
 CHUNK = 1000
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def _tx(db):
-    from shebao.ledger.service import transaction
-    return transaction(db)
+_tx = transaction
 
 
 def _date(v) -> dt.date | None:
