@@ -192,3 +192,25 @@ def identities(conn, person_ids) -> dict[int, dict]:
                 person.c.id.in_(ids[i:i + 5000]))):
             out[r.id] = {"citizen_id": r.citizen_id, "name": r.name}
     return out
+
+
+# --- read by the channels' command line ---
+def person_id_of(conn, citizen_id: str) -> int | None:
+    """The person's id for a citizen ID as typed (trimmed, upper-cased ``x``); None if unknown."""
+    return conn.execute(select(person.c.id).where(
+        person.c.citizen_id == citizen_id.strip().upper())).scalar()
+
+
+def employer_id_of(conn, uscc: str) -> int | None:
+    """The employer's id for a unified social credit code as typed; None if unknown."""
+    return conn.execute(select(employer.c.id).where(
+        employer.c.uscc == uscc.strip().upper())).scalar()
+
+
+def enrolled_person_range(conn, region: str) -> tuple[int | None, int | None]:
+    """(lowest, highest) person id with an enrolment in ``region``: the keyset span a
+    batch run over the region walks (None, None when nobody is enrolled)."""
+    from sqlalchemy import func
+    lo, hi = conn.execute(select(func.min(enrolment.c.person_id), func.max(enrolment.c.person_id))
+                          .where(enrolment.c.region == region)).one()
+    return lo, hi
