@@ -15,6 +15,7 @@ import json
 import re
 import numpy as np
 
+from .dialect import copies_in_bulk
 from .dialect import pg_settings  # noqa: F401  (callers still import it from here)
 
 EPOCH_1970 = dt.date(1970, 1, 1)
@@ -261,3 +262,35 @@ def date_days(values) -> np.ndarray:
     """Dates (date objects or ISO strings, as the two drivers return them) → int days."""
     arr = np.array([str(v) for v in values], dtype="datetime64[D]")
     return arr.astype(np.int64)
+
+
+# --------------------------------------------------------------------------- rows of dicts
+def insert_rows(conn, table, rows, columns=None) -> int:
+    """Insert row dicts (all with the same keys) into the SQLAlchemy ``table``: a text COPY
+    of the rows on PostgreSQL, one ``executemany`` with each column's bind processor applied
+    once per value on SQLite — for batch paths whose rows are records, not columns (the
+    registry's import and merge)."""
+    if not rows:
+        return 0
+    columns = list(columns or rows[0].keys())
+    names = ", ".join(f'"{c}"' for c in columns)
+    if copies_in_bulk(conn):
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur:
+            with cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as cp:
+                for r in rows:
+                    cp.write_row(tuple(r.get(c) for c in columns))
+        return len(rows)
+    d = conn.dialect
+    procs = [table.c[c].type.dialect_impl(d).bind_processor(d) for c in columns]
+    sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" for _ in columns)})'
+    step = 50_000
+    cur = conn.connection.driver_connection.cursor()
+    try:
+        for i in range(0, len(rows), step):
+            cur.executemany(sql, [tuple(v if (p is None or v is None) else p(v)
+                                        for v, p in zip((r.get(c) for c in columns), procs))
+                                  for r in rows[i:i + step]])
+    finally:
+        cur.close()
+    return len(rows)

@@ -1,7 +1,7 @@
 """Set-based writes for the batch paths (import, generator): no per-row round trips.
 
-``bulk_insert`` uses ``COPY … FROM STDIN`` on PostgreSQL and ``executemany`` on SQLite, inside
-the caller's transaction. New person/employer rows are inserted together with their first
+``bulk_insert`` is ``db.bulk.insert_rows`` (COPY or executemany, inside the caller's
+transaction). New person/employer rows are inserted together with their first
 version row; the ids are read back by ``import_run_id`` (every bulk write belongs to a run).
 """
 from __future__ import annotations
@@ -9,48 +9,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Iterable, Sequence
 
-from sqlalchemy import Table, and_, bindparam, select, update
+from sqlalchemy import Table, and_, bindparam, literal_column, select, text, update
 
 from shebao.core.actor import Actor
+from shebao.db.bulk import insert_rows, json_list, json_rows_sql
 
 from . import model
 from .tables import (EMPLOYER_FIELDS, PERSON_FIELDS, employer, employer_version, import_run,
                      person, person_version)
 
-CHUNK = 50_000
-
-
 def bulk_insert(conn, table: Table, rows: Sequence[dict], columns: Sequence[str] | None = None
                 ) -> int:
-    """Insert many rows of dicts (all with the same keys)."""
-    if not rows:
-        return 0
-    columns = list(columns or rows[0].keys())
-    if conn.dialect.name == "postgresql":
-        raw = conn.connection.driver_connection
-        cols = ", ".join(f'"{c}"' for c in columns)
-        with raw.cursor() as cur:
-            with cur.copy(f'COPY "{table.name}" ({cols}) FROM STDIN') as cp:
-                for r in rows:
-                    cp.write_row(tuple(r.get(c) for c in columns))
-        return len(rows)
-    # SQLite: the DBAPI's executemany with values converted once by each column's own bind
-    # processor (what SQLAlchemy would do per row, without its per-row bookkeeping)
-    dialect = conn.dialect
-    procs = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
-    sql = (f'INSERT INTO "{table.name}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) '
-           f'VALUES ({", ".join("?" for _ in columns)})')
-    cur = conn.connection.driver_connection.cursor()
-    try:
-        for i in range(0, len(rows), CHUNK):
-            params = []
-            for r in rows[i:i + CHUNK]:
-                params.append(tuple(v if (p is None or v is None) else p(v)
-                                    for v, p in zip((r.get(c) for c in columns), procs)))
-            cur.executemany(sql, params)
-    finally:
-        cur.close()
-    return len(rows)
+    """Insert many rows of dicts (all with the same keys), set-based (``db.bulk``)."""
+    return insert_rows(conn, table, rows, columns)
 
 
 def new_run(conn, actor: Actor, kind: str, file_name: str, sha256: str, encoding: str | None,
@@ -166,22 +137,15 @@ def update_employers(conn, actor: Actor, run_id: int, changes: list[tuple[dict, 
     return len(changes)
 
 
-def fetch_by_keys(conn, table: Table, key: str, keys: Iterable[str], chunk: int = 900
+def fetch_by_keys(conn, table: Table, key: str, keys: Iterable[str], chunk: int = 20_000
                   ) -> dict[str, dict]:
-    """Rows whose ``key`` column is in ``keys`` (chunked IN lists), as key → row dict."""
+    """Rows whose ``key`` column is in ``keys`` (one JSON list parameter per chunk, not an IN
+    list of bound values), as key → row dict."""
     keys = list(dict.fromkeys(k for k in keys if k))
     out: dict[str, dict] = {}
-    col = table.c[key]
-    if conn.dialect.name == "postgresql":   # one array parameter instead of a long IN list
-        from sqlalchemy import String, any_, bindparam
-        from sqlalchemy.dialects.postgresql import ARRAY
-
-        for i in range(0, len(keys), 20_000):
-            q = select(table).where(col == any_(bindparam("keys", type_=ARRAY(String))))
-            for r in conn.execute(q, {"keys": keys[i:i + 20_000]}).mappings():
-                out[r[key]] = dict(r)
-        return out
+    listed = select(literal_column("v.value")).select_from(text(json_rows_sql(conn)))
+    q = select(table).where(table.c[key].in_(listed))
     for i in range(0, len(keys), chunk):
-        for r in conn.execute(select(table).where(col.in_(keys[i:i + chunk]))).mappings():
+        for r in conn.execute(q, {"vals": json_list(keys[i:i + chunk])}).mappings():
             out[r[key]] = dict(r)
     return out
