@@ -83,7 +83,6 @@ ALLOWLIST: set[str] = {
     'dialect branch: benefits/payroll.py',
     'dialect branch: collection/assess.py',
     'dialect branch: collection/bank.py',
-    'dialect branch: devtools/synthetic_population.py',
     'dialect branch: ledger/interest.py',
     'dialect branch: ledger/service.py',
     'foreign table in SQL: benefits/determination.py -> registry.person',
@@ -120,7 +119,6 @@ ALLOWLIST: set[str] = {
     'planner setting: collection/assess.py',
     'planner setting: collection/reconcile.py',
     'planner setting: collection/service.py',
-    'planner setting: devtools/synthetic_population.py',
     'planner setting: ledger/service.py',
 }
 
