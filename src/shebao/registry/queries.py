@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError
@@ -192,3 +192,22 @@ def identities(conn, person_ids) -> dict[int, dict]:
                 person.c.id.in_(ids[i:i + 5000]))):
             out[r.id] = {"citizen_id": r.citizen_id, "name": r.name}
     return out
+
+
+# --- read by the command line (ids behind the numbers a clerk types) ---
+def person_id_of(conn, citizen_id: str) -> int | None:
+    """The person behind a citizen ID (a merged ID finds the survivor), or None."""
+    return reg.resolve_person_id(conn, citizen_id)
+
+
+def employer_id_of(conn, uscc: str) -> int | None:
+    """The employer behind a unified social credit code, or None."""
+    return conn.execute(select(employer.c.id).where(
+        employer.c.uscc == str(uscc).strip().upper())).scalar_one_or_none()
+
+
+def enrolled_person_range(conn, region: str) -> tuple[int | None, int | None]:
+    """The lowest and highest person id enrolled in ``region`` (the assessment's chunk range)."""
+    lo, hi = conn.execute(select(func.min(enrolment.c.person_id), func.max(enrolment.c.person_id))
+                          .where(enrolment.c.region == region)).one()
+    return lo, hi

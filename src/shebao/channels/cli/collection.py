@@ -18,6 +18,8 @@ from shebao.core.errors import InputError, ShebaoError
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import parse_date, parse_month
 
+from shebao.registry import queries as registry_queries
+
 from .actor import ACTOR, engine_and_actor
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -46,23 +48,19 @@ def _fail(exc: ShebaoError) -> None:
 
 
 def _person(engine, citizen_id: str) -> int:
-    from sqlalchemy import text
     with engine.connect() as c:
-        r = c.execute(text("SELECT id FROM person WHERE citizen_id = :c"),
-                      {"c": citizen_id.strip().upper()}).first()
-    if r is None:
+        pid = registry_queries.person_id_of(c, citizen_id)
+    if pid is None:
         raise InputError(f"unknown person {citizen_id}", field="citizen_id")
-    return r[0]
+    return pid
 
 
 def _employer(engine, uscc: str) -> int:
-    from sqlalchemy import text
     with engine.connect() as c:
-        r = c.execute(text("SELECT id FROM employer WHERE uscc = :c"),
-                      {"c": uscc.strip().upper()}).first()
-    if r is None:
+        eid = registry_queries.employer_id_of(c, uscc)
+    if eid is None:
         raise InputError(f"unknown employer {uscc}", field="uscc")
-    return r[0]
+    return eid
 
 
 @app.command("declare")
@@ -141,14 +139,12 @@ def assess_cmd(region: str = typer.Option(..., help="GB/T 2260 code"),
     """Assess every active enrolment of the region for the month, then (re)build the bills.
     Resumes an interrupted run; running it again changes nothing; after a late declaration
     it writes only the differences."""
-    from sqlalchemy import text
     from shebao.collection import assess, service
     try:
         engine, who = engine_and_actor(actor, permission="collection.run", region=region)
         m = _month(month)
         with engine.connect() as c:
-            lo, hi = c.execute(text("SELECT MIN(person_id), MAX(person_id) FROM enrolment "
-                                    "WHERE region = :r"), {"r": region}).one()
+            lo, hi = registry_queries.enrolled_person_range(c, region)
         total = max(1, -(-((hi or 0) - (lo or 0) + 1) // chunk_size))
         with Progress(TextColumn("[bold]assess {task.description}"), BarColumn(),
                       MofNCompleteColumn(), TextColumn("{task.fields[persons]} persons"),
