@@ -351,3 +351,37 @@ def verify(conn: Connection, anchors: list[dict] | None = None) -> VerifyResult:
                                 f"{have} rows (the log was truncated after it was anchored)",
                                 chain, count)
     return VerifyResult(True, n, chains=count, anchors=len(anchors or ()))
+
+
+# ---------------------------------------------------------------- bulk append (batch paths)
+
+def record_many(conn: Connection, actor: Actor, action: str, subject_type: str,
+                entries: list[tuple[object, list[str] | None, dict | None]], *,
+                purpose: str | None = None) -> int:
+    """Append one row per ``(subject_id, fields, detail)`` to the actor's chain inside the
+    caller's transaction, linked exactly as :func:`record` links them, under one lock and in
+    one multi-row INSERT (a bulk import audits every person it changed). Returns the count."""
+    global _appends
+    if not entries:
+        return 0
+    chain = chain_of(actor)
+    lock_chain(conn, chain)
+    prev = conn.execute(select(audit_log.c.hash).where(audit_log.c.chain == chain)
+                        .order_by(audit_log.c.id.desc()).limit(1)
+                        ).scalar_one_or_none() or genesis(chain)
+    at = dt.datetime.now(dt.timezone.utc)
+    at_text = _at_text(at)
+    rows = []
+    for subject_id, fields, detail in entries:
+        row = {"at": at_text, "actor": actor.id, "role": actor.role, "action": action,
+               "subject_type": subject_type,
+               "subject_id": None if subject_id is None else str(subject_id),
+               "fields": ",".join(fields) if fields else None, "purpose": purpose,
+               "detail": json.dumps(detail, sort_keys=True, ensure_ascii=False, default=str)
+               if detail is not None else None}
+        h = _digest(prev, row)
+        rows.append({**row, "at": at, "chain": chain, "prev_hash": prev, "hash": h})
+        prev = h
+    conn.execute(audit_log.insert(), rows)
+    _appends += len(rows)
+    return len(rows)
