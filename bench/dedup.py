@@ -31,7 +31,7 @@ def one(n: int, seed: int, threads: int | None) -> dict:
     import numpy as np
 
     from shebao.registry import dedup
-    from shebao.devtools.generate_region import synth_people
+    from shebao.devtools.synthetic_people import synth_people
 
     t0 = time.perf_counter()
     pop = synth_people(n, "310000", seed=seed, duplicate_share=0.01, allow_missing_ids=True)
