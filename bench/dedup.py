@@ -3,7 +3,7 @@
     .venv/bin/python bench/dedup.py                 # 100k (quality + speed) and 1M (speed)
     .venv/bin/python bench/dedup.py --n 100000      # one size, in this process
 
-The population comes from ``shebao.devtools.generate_region.synth_people``: zh_CN names, valid IDs
+The population comes from ``shebao.devtools.synthetic_people.synth_people``: zh_CN names, valid IDs
 from real area codes, and 1 % duplicates perturbed as legacy data is (homophone characters,
 typos, swapped characters, transposed or substituted ID digits, missing IDs and birth dates,
 changed or missing phone and address). The truth is known, so precision, recall and F1 are

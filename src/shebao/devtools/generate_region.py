@@ -1,8 +1,16 @@
 """Synthetic region: ``shebao generate --people N --employers M --region CODE``.
 
-Persons come from :mod:`shebao.devtools.synthetic_people`; this module adds employers across
-GB/T 4754 industries (risk class from the rules) and floating tiers, employment spells and
-enrolments, and writes everything in bulk in one audited transaction.
+Everything is drawn with numpy from a seeded generator (no per-person Python objects in the
+hot path, no per-row database round trips): zh_CN surnames (weighted by frequency) and given
+names from faker's tables, addresses built from the region's real county names and faker
+street names, citizen IDs built from real GB/T 2260 area codes (python-stdnum's table, not
+``faker.ssn()``) with a correct GB 11643 check character, a plausible age pyramid, log-normal
+wages in integer fen, employers across GB/T 4754 industries (risk class from the rules) and
+floating tiers, employees with current and past spells (some involuntary), flexible workers,
+urban–rural residents, students, retirees, some deceased, and a share of legacy duplicates
+(typos, homophones, swapped characters, transposed ID digits, changed or missing contacts).
+
+The people themselves come from :mod:`shebao.devtools.synthetic_people` (pure); this module writes them.
 """
 from __future__ import annotations
 
@@ -13,8 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from shebao.core.actor import Actor
-
-from .synthetic_people import build_uscc, counties_in, synth_people
+from shebao.devtools.synthetic_people import build_uscc, counties_in, synth_people
 
 
 # --------------------------------------------------------------------------- writing

@@ -1,17 +1,10 @@
-"""Synthetic people for the region generator and the benchmarks: pure numpy, no database.
+"""Synthetic people as numpy columns: zh_CN names from faker's tables, addresses from the
+region's real county names, citizen IDs from real GB/T 2260 area codes with a correct GB 11643
+check character, USCCs, an age pyramid, and a share of legacy duplicates (typos, homophones,
+swapped characters, transposed ID digits, changed or missing contacts).
 
-Everything is drawn with numpy from a seeded generator (no per-person Python objects in the
-hot path, no per-row database round trips): zh_CN surnames (weighted by frequency) and given
-names from faker's tables, addresses built from the region's real county names and faker
-street names, citizen IDs built from real GB/T 2260 area codes (python-stdnum's table, not
-``faker.ssn()``) with a correct GB 11643 check character, a plausible age pyramid, log-normal
-wages in integer fen, employers across GB/T 4754 industries (risk class from the rules) and
-floating tiers, employees with current and past spells (some involuntary), flexible workers,
-urban–rural residents, students, retirees, some deceased, and a share of legacy duplicates
-(typos, homophones, swapped characters, transposed ID digits, changed or missing contacts).
-
-:func:`synth_people` is used by ``bench/dedup.py`` and ``bench/import_persons.py``;
-:func:`shebao.devtools.generate_region.generate_region` writes a region of them.
+Pure: nothing here touches a database (``bench/dedup.py`` and ``bench/import_persons.py`` use
+:func:`synth_people` directly; :mod:`shebao.devtools.generate_region` writes a region from it).
 """
 from __future__ import annotations
 

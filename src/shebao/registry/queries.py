@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError
@@ -194,20 +194,23 @@ def identities(conn, person_ids) -> dict[int, dict]:
     return out
 
 
-# --- read by the command line (ids behind the numbers a clerk types) ---
+# --- read by the channels' command line ---
 def person_id_of(conn, citizen_id: str) -> int | None:
-    """The person behind a citizen ID (a merged ID finds the survivor), or None."""
-    return reg.resolve_person_id(conn, citizen_id)
+    """The person's id for a citizen ID as typed (trimmed, upper-cased ``x``); None if unknown."""
+    return conn.execute(select(person.c.id).where(
+        person.c.citizen_id == citizen_id.strip().upper())).scalar()
 
 
 def employer_id_of(conn, uscc: str) -> int | None:
-    """The employer behind a unified social credit code, or None."""
+    """The employer's id for a unified social credit code as typed; None if unknown."""
     return conn.execute(select(employer.c.id).where(
-        employer.c.uscc == str(uscc).strip().upper())).scalar_one_or_none()
+        employer.c.uscc == uscc.strip().upper())).scalar()
 
 
 def enrolled_person_range(conn, region: str) -> tuple[int | None, int | None]:
-    """The lowest and highest person id enrolled in ``region`` (the assessment's chunk range)."""
+    """(lowest, highest) person id with an enrolment in ``region``: the keyset span a
+    batch run over the region walks (None, None when nobody is enrolled)."""
+    from sqlalchemy import func
     lo, hi = conn.execute(select(func.min(enrolment.c.person_id), func.max(enrolment.c.person_id))
                           .where(enrolment.c.region == region)).one()
     return lo, hi

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from pathlib import Path
 
 import typer
@@ -16,8 +17,6 @@ from rich.table import Table
 from shebao.core.errors import InputError, ShebaoError
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import parse_date, parse_month
-
-from shebao.registry import queries as registry_queries
 
 from .actor import ACTOR, engine_and_actor
 
@@ -47,16 +46,18 @@ def _fail(exc: ShebaoError) -> None:
 
 
 def _person(engine, citizen_id: str) -> int:
+    from shebao.registry.queries import person_id_of
     with engine.connect() as c:
-        pid = registry_queries.person_id_of(c, citizen_id)
+        pid = person_id_of(c, citizen_id)
     if pid is None:
         raise InputError(f"unknown person {citizen_id}", field="citizen_id")
     return pid
 
 
 def _employer(engine, uscc: str) -> int:
+    from shebao.registry.queries import employer_id_of
     with engine.connect() as c:
-        eid = registry_queries.employer_id_of(c, uscc)
+        eid = employer_id_of(c, uscc)
     if eid is None:
         raise InputError(f"unknown employer {uscc}", field="uscc")
     return eid
@@ -139,11 +140,12 @@ def assess_cmd(region: str = typer.Option(..., help="GB/T 2260 code"),
     Resumes an interrupted run; running it again changes nothing; after a late declaration
     it writes only the differences."""
     from shebao.collection import assess, service
+    from shebao.registry.queries import enrolled_person_range
     try:
         engine, who = engine_and_actor(actor, permission="collection.run", region=region)
         m = _month(month)
         with engine.connect() as c:
-            lo, hi = registry_queries.enrolled_person_range(c, region)
+            lo, hi = enrolled_person_range(c, region)
         total = max(1, -(-((hi or 0) - (lo or 0) + 1) // chunk_size))
         with Progress(TextColumn("[bold]assess {task.description}"), BarColumn(),
                       MofNCompleteColumn(), TextColumn("{task.fields[persons]} persons"),
