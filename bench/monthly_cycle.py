@@ -17,7 +17,7 @@ The cycle, each stage in a fresh child process (``ru_maxrss`` = that stage's pea
 * ``assess``    ``collection.assess.assess`` for 2025-07: keyset chunks, numpy, COPY, one
                 ledger batch per chunk (aggregated pooled entries + per-person individual
                 accounts; the first month opens the individual accounts);
-* ``bill``      ``service.make_bills``;
+* ``bill``      ``bills.make_bills``;
 * ``export``    pain.008.001.08 (``--bank camt053``, XSD-validated before writing) or CSV;
 * ``bank``      the simulated bank answers (not our work: reported, not in the cycle total);
 * ``import``    camt.053 (XSD-validated) or CSV receipts: match, apply, post to the ledger
@@ -81,7 +81,7 @@ def _stage(name, url, args, q):
         out["detail"] = f"2025-08: {r.rows} rows (individual accounts exist already); " + \
             ", ".join(f"{k} {v:.1f}" for k, v in LAST_TIMINGS.items()) + " s"
     elif name == "bill":
-        from shebao.collection.service import make_bills
+        from shebao.collection.bills import make_bills
         b = make_bills(engine, actor, REGION, MONTH)
         out["detail"] = f"{b.bills} bills"
     elif name == "export":

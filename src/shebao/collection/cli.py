@@ -1,6 +1,8 @@
 """``shebao collect …`` — the collection bureau's commands.
 
-Exit codes: 0 done; 1 reconciliation found differences; 2 bad input (file, row, field named).
+Exit codes: 0 done; 1 reconciliation found differences, or the same run (a bank file's import,
+a region's late fees) is already being done by another process; 2 bad input (file, row, field
+named).
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from shebao.core.actor import Actor
-from shebao.core.errors import InputError, ShebaoError
+from shebao.core.errors import AlreadyRunning, InputError, ShebaoError
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import parse_date, parse_month
 from shebao.db.engine import make_engine
@@ -47,7 +49,7 @@ def _as_of(text: str) -> dt.date:
 def _fail(exc: ShebaoError) -> None:
     from rich.markup import escape
     console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True, highlight=False)
-    raise typer.Exit(2)
+    raise typer.Exit(1 if isinstance(exc, AlreadyRunning) else 2)
 
 
 def _person(engine, citizen_id: str) -> int:
@@ -76,12 +78,12 @@ def declare(citizen_id: str = typer.Option(..., help="employee's citizen ID"),
             year: int = typer.Option(..., help="declaration year (takes effect in its adjustment month)"),
             wage: str = typer.Option(..., help="previous-year average monthly wage, yuan")):
     """Declare one employee's base (the form)."""
-    from . import service
+    from . import bills, declarations
     try:
         engine = make_engine()
-        d = service.declare_wage(engine, _actor(), person_id=_person(engine, citizen_id),
+        d = declarations.declare_wage(engine, _actor(), person_id=_person(engine, citizen_id),
                                  employer_id=_employer(engine, uscc), year=year,
-                                 wage_fen=service.parse_yuan(wage, field="wage"))
+                                 wage_fen=declarations.parse_yuan(wage, field="wage"))
     except ShebaoError as exc:
         _fail(exc)
     console.print_json(json.dumps(d.as_dict(), ensure_ascii=False))
@@ -92,9 +94,9 @@ def declare_file(file: Path = typer.Argument(..., help="CSV: citizen_id,uscc,wag
                  year: int = typer.Option(...),
                  dry_run: bool = typer.Option(False, "--dry-run", help="check only, write nothing")):
     """Upload wage declarations from a file (dry run reports every problem)."""
-    from . import service
+    from . import bills, declarations
     try:
-        rep = service.upload_declarations(make_engine(), _actor(), file, year=year,
+        rep = declarations.upload_declarations(make_engine(), _actor(), file, year=year,
                                           dry_run=dry_run)
     except ShebaoError as exc:
         _fail(exc)
@@ -107,12 +109,12 @@ def declare_file(file: Path = typer.Argument(..., help="CSV: citizen_id,uscc,wag
 def flexible_base(citizen_id: str = typer.Option(...), month: str = typer.Option(...),
                   base: str = typer.Option(..., help="chosen base, yuan")):
     """A flexible worker chooses a base between the floor and the ceiling."""
-    from . import service
+    from . import bills, declarations
     try:
         engine = make_engine()
-        d = service.choose_flexible_base(engine, _actor(), person_id=_person(engine, citizen_id),
+        d = declarations.choose_flexible_base(engine, _actor(), person_id=_person(engine, citizen_id),
                                          month=_month(month),
-                                         base_fen=service.parse_yuan(base, field="base"))
+                                         base_fen=declarations.parse_yuan(base, field="base"))
     except ShebaoError as exc:
         _fail(exc)
     console.print_json(json.dumps(d.as_dict(), ensure_ascii=False))
@@ -122,10 +124,10 @@ def flexible_base(citizen_id: str = typer.Option(...), month: str = typer.Option
 def resident_tier(citizen_id: str = typer.Option(...), year: int = typer.Option(...),
                   tier: int = typer.Option(..., help="yuan per year, one of resident.pension_tiers")):
     """A resident chooses the year's contribution tier."""
-    from . import service
+    from . import bills, declarations
     try:
         engine = make_engine()
-        d = service.choose_resident_tier(engine, _actor(), person_id=_person(engine, citizen_id),
+        d = declarations.choose_resident_tier(engine, _actor(), person_id=_person(engine, citizen_id),
                                          year=year, tier_yuan=tier)
     except ShebaoError as exc:
         _fail(exc)
@@ -141,7 +143,7 @@ def assess_cmd(region: str = typer.Option(..., help="GB/T 2260 code"),
     Resumes an interrupted run; running it again changes nothing; after a late declaration
     it writes only the differences."""
     from sqlalchemy import text
-    from . import assess, service
+    from . import assess, bills
     try:
         engine = make_engine()
         m = _month(month)
@@ -161,7 +163,7 @@ def assess_cmd(region: str = typer.Option(..., help="GB/T 2260 code"),
 
             r = assess.assess(engine, _actor(), region, m, chunk_size=chunk_size,
                               on_chunk=on_chunk)
-        b = service.make_bills(engine, _actor(), region, m)
+        b = bills.make_bills(engine, _actor(), region, m)
     except ShebaoError as exc:
         _fail(exc)
     out = {"assessment": r.as_dict(), "bills": b.as_dict()}
@@ -180,16 +182,16 @@ def bill_cmd(e2e_id: str = typer.Option(None, "--e2e", help="end-to-end id of th
                                        help="late fee accrued to YYYY-MM-DD (default today)")):
     """View (or export) a payer's bill: lines per scheme, the late fee (charged and accrued,
     not yet charged) and the persons with their bases."""
-    from . import service
+    from . import bills, declarations
     try:
         d = _as_of(as_of) if as_of else None
         engine = make_engine()
         if export:
-            p = service.export_bill(engine, _actor(), export, bill_id=bill_id, e2e_id=e2e_id,
+            p = bills.export_bill(engine, _actor(), export, bill_id=bill_id, e2e_id=e2e_id,
                                     as_of=d)
             console.print(f"written {p}")
             return
-        b = service.get_bill(engine, _actor(), bill_id=bill_id, e2e_id=e2e_id, as_of=d)
+        b = bills.get_bill(engine, _actor(), bill_id=bill_id, e2e_id=e2e_id, as_of=d)
     except ShebaoError as exc:
         _fail(exc)
     t = Table(title=f"bill {b['e2e_id']} — {b['payer_type']} {b['payer_id']} — {b['month']} "
@@ -245,8 +247,8 @@ def import_bank(file: Path = typer.Argument(..., help="camt.053.001.08 XML or re
 @app.command("suspense")
 def suspense_cmd(region: str = typer.Option(...), as_json: bool = typer.Option(False, "--json")):
     """The clerk's queue: money received that matches no bill (or more than the bill)."""
-    from . import bank
-    rows = bank.suspense(make_engine(), region)
+    from . import suspense
+    rows = suspense.suspense(make_engine(), region)
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
@@ -263,9 +265,9 @@ def suspense_cmd(region: str = typer.Option(...), as_json: bool = typer.Option(F
 def resolve_cmd(receipt_id: int = typer.Option(..., "--receipt"),
                 e2e_id: str = typer.Option(..., "--e2e", help="the bill to pay from suspense")):
     """Apply money held in suspense to a bill (ledger: suspense → receivables)."""
-    from . import bank
+    from . import suspense
     try:
-        r = bank.resolve_suspense(make_engine(), _actor(), receipt_id, e2e_id)
+        r = suspense.resolve_suspense(make_engine(), _actor(), receipt_id, e2e_id)
     except ShebaoError as exc:
         _fail(exc)
     console.print_json(json.dumps(r, ensure_ascii=False))
@@ -323,7 +325,7 @@ def arrears_cmd(region: str = typer.Option(...),
     """Payers in arrears with amounts, days and late fees; employers beyond the threshold are
     flagged for the supervision bureau."""
     from .arrears import arrears
-    from .service import parse_yuan
+    from .declarations import parse_yuan
     try:
         d = parse_date(as_of) if as_of else dt.date.today()
         thr = parse_yuan(threshold, field="threshold") if threshold else None

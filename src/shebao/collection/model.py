@@ -12,16 +12,15 @@ month at a million rows.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from shebao.core.money import fen_to_yuan_str, round_half_up
-from shebao.core.periods import add_months
+from shebao.core.periods import add_months, month_end
+from shebao.core.schemes import (COLLECTED_SCHEMES, EMPLOYEE_SCHEMES,  # noqa: F401
+                                 KIND_PAYER, PAYER_TYPES, RESIDENT_SCHEME)
 
-EMPLOYEE_SCHEMES = ("pension", "medical", "unemployment", "injury", "maternity")
-RESIDENT_SCHEME = "resident_pension"
-SCHEMES = EMPLOYEE_SCHEMES + (RESIDENT_SCHEME,)
 SIDES = ("er", "ee")
 ACCOUNTS = ("pool", "ind")
 AMOUNT_COLUMNS = tuple(f"{s}_{side}_{acct}" for s in EMPLOYEE_SCHEMES for side in SIDES
@@ -29,8 +28,6 @@ AMOUNT_COLUMNS = tuple(f"{s}_{side}_{acct}" for s in EMPLOYEE_SCHEMES for side i
                                                 f"{RESIDENT_SCHEME}_ee_ind")
 COLUMN_INDEX = {c: i for i, c in enumerate(AMOUNT_COLUMNS)}
 
-PAYER_TYPES = {"E": "employer", "F": "flexible", "R": "resident"}
-KIND_PAYER = {"employee": "E", "flexible": "F", "resident": "R"}
 
 # How the base of a row was found.
 BASIS = {0: "declared wage", 1: "wage on the employment record", 2: "no wage known: floor",
@@ -92,10 +89,10 @@ def clamp_reason(wage_fen: int, base_fen: int, floor_fen: int, ceiling_fen: int,
 
 
 def due_date(month: dt.date, due_day: int) -> dt.date:
-    """Bills of ``month`` are due on ``due_day`` of the following month."""
+    """Bills of ``month`` are due on ``due_day`` of the following month (its last day when
+    the month is shorter)."""
     nxt = add_months(month.replace(day=1), 1)
-    return nxt.replace(day=min(due_day, 28 if nxt.month == 2 else 30 if nxt.month in
-                               (4, 6, 9, 11) else 31))
+    return nxt.replace(day=min(due_day, month_end(nxt).day))
 
 
 def late_fee(outstanding_fen, days, rate_num: int, rate_den: int):
@@ -141,3 +138,113 @@ class Receipt:
 
     def key(self) -> tuple:
         return (self.e2e_id, self.amount_fen, self.booked_on)
+
+
+# --------------------------------------------------------------------------- receipts
+
+@dataclass
+class Receipts:
+    """Bank receipts as columns, in file order (what the import works on): the file's row,
+    the bank's reference, the end-to-end id echoed (the bill's, or anything), the amount in
+    fen and the day the bank booked it."""
+
+    row: list = field(default_factory=list)
+    bank_ref: list = field(default_factory=list)
+    e2e_id: list = field(default_factory=list)
+    amount_fen: list = field(default_factory=list)
+    booked_on: list = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.bank_ref)
+
+    def take(self, idx) -> "Receipts":
+        """The receipts at positions ``idx`` (ascending)."""
+        idx = list(idx)
+        return Receipts(*([col[i] for i in idx] for col in (
+            self.row, self.bank_ref, self.e2e_id, self.amount_fen, self.booked_on)))
+
+
+def allocate_receipts(bill_of: np.ndarray, amount: np.ndarray, line_bill: np.ndarray,
+                      line_cap: np.ndarray):
+    """Receipts to bill lines, vectorised, with ``allocate``: the receipts of a bill, in file
+    order, each take the next slice of the bill's outstanding lines (in priority order), so a
+    partial payment fills pension first and a second receipt continues where the first
+    stopped; what exceeds the bill is the receipt's excess.
+
+    ``bill_of``: each receipt's bill (0: no bill); ``amount``: each receipt's money;
+    ``line_bill`` (sorted) / ``line_cap``: the bills' lines in priority order and what each
+    can still take. Returns (applied per receipt, and the non-zero allocations as three
+    arrays: receipt index, line index, fen)."""
+    bill_of = np.asarray(bill_of, dtype=np.int64)
+    amount = np.asarray(amount, dtype=np.int64)
+    line_bill = np.asarray(line_bill, dtype=np.int64)
+    cap = np.maximum(np.asarray(line_cap, dtype=np.int64), 0)
+    applied = np.zeros(len(bill_of), np.int64)
+    none = np.zeros(0, np.int64)
+    idx = np.flatnonzero(bill_of > 0)
+    if not len(idx) or not len(line_bill):
+        return applied, (none, none, none)
+    # receipts grouped by bill, file order inside; what the bill's earlier receipts took
+    order = idx[np.lexsort((idx, bill_of[idx]))]
+    rb, ra = bill_of[order], amount[order]
+    csum = np.cumsum(ra)
+    first = np.searchsorted(rb, rb, side="left")
+    before = csum - ra - (csum - ra)[first]
+    # each receipt paired with each line of its bill (one group per receipt)
+    ub, ustart, ucount = np.unique(line_bill, return_index=True, return_counts=True)
+    bpos = np.minimum(np.searchsorted(ub, rb), len(ub) - 1)
+    counts = np.where(ub[bpos] == rb, ucount[bpos], 0)
+    rep = np.repeat(np.arange(len(order)), counts)
+    lidx = ustart[bpos[rep]] + (np.arange(len(rep)) - np.repeat(np.cumsum(counts) - counts,
+                                                                 counts))
+    # the lines filled by the bill's receipts up to and including this one, minus before it
+    upto, _ = allocate(rep, (before + ra)[counts > 0], cap[lidx])
+    below, _ = allocate(rep, before[counts > 0], cap[lidx])
+    share = upto - below
+    applied[order] = sum_by(rep, share, len(order))
+    keep = share > 0
+    return applied, (order[rep[keep]], lidx[keep], share[keep])
+
+
+def sum_by(group: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Integer sums of ``values`` per group index (exact: no float on the way)."""
+    out = np.zeros(n, np.int64)
+    np.add.at(out, group, values)
+    return out
+
+
+# --------------------------------------------------------------------------- row keys
+
+def _pack(a: np.ndarray, b: np.ndarray):
+    """The rows of ``a`` and ``b`` (same width, ints) as one int64 each, keeping equality —
+    when the ranges of the columns fit in 62 bits together (else None)."""
+    both = np.concatenate([a, b])
+    lo, hi = both.min(axis=0), both.max(axis=0)
+    span = [int(h) - int(l) + 1 for l, h in zip(lo.tolist(), hi.tolist())]
+    total = 1
+    for s in span:
+        total *= s
+    if total >= 1 << 62:
+        return None
+    key = np.zeros(len(both), dtype=np.int64)
+    for j, s in enumerate(span):
+        key = key * s + (both[:, j] - lo[j])
+    return key[:len(a)], key[len(a):]
+
+
+def match_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """For each row key of ``a`` (n×k ints), the index of the same key in ``b`` (unique
+    keys), or −1."""
+    if len(a) == 0 or len(b) == 0:
+        return np.full(len(a), -1, dtype=np.int64)
+    packed = _pack(a, b)
+    if packed is not None:    # one int64 per key: a sort of b and a binary search
+        ka, kb = packed
+        ob = np.argsort(kb, kind="stable")
+        pos = np.minimum(np.searchsorted(kb[ob], ka), len(kb) - 1)
+        return np.where(kb[ob[pos]] == ka, ob[pos], -1).astype(np.int64)
+    _, inv = np.unique(np.concatenate([a, b]), axis=0, return_inverse=True)
+    inv = inv.reshape(-1)
+    pos = np.full(inv.max() + 1, -1, dtype=np.int64)
+    pos[inv[len(a):]] = np.arange(len(b))
+    return pos[inv[:len(a)]]

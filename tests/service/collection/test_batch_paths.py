@@ -192,28 +192,28 @@ def test_pg_settings_apply_inside_and_restore_after(engine):
 
 
 def test_a_bill_changed_after_payment_keeps_what_was_paid(engine, world, tmp_path):
-    from shebao.collection import bank, service
+    from shebao.collection import bank, bills, declarations
     from shebao.collection.reconcile import reconcile
 
     clerk = _actor()
     A.assess(engine, clerk, REGION, JULY)
-    service.make_bills(engine, clerk, REGION, JULY)
+    bills.make_bills(engine, clerk, REGION, JULY)
     x = bank.export_bank(engine, clerk, REGION, JULY, out_dir=tmp_path)
     st = bank.simulate_bank(x.path, shares=(1.0, 0.0, 0.0), stranger=False)
     r = bank.import_bank(engine, clerk, st, region=REGION, kept_dir=tmp_path / "kept")
     assert r.new == 2 and r.partial == 0
     e2e = f"SB{REGION}202507E{world['employer']:010d}"
-    before = service.get_bill(engine, clerk, e2e_id=e2e, with_persons=False)
+    before = bills.get_bill(engine, clerk, e2e_id=e2e, with_persons=False)
     assert before["status"] == "paid" and before["paid"] == before["total"] == "2775.12"
     # a late declaration raises the employee's base: the bill changes, what was paid stays
-    service.declare_wage(engine, clerk, person_id=world["employee"],
+    declarations.declare_wage(engine, clerk, person_id=world["employee"],
                          employer_id=world["employer"], year=2025, wage_fen=1_000_000)
     A.assess(engine, clerk, REGION, JULY)
-    b = service.make_bills(engine, clerk, REGION, JULY)
+    b = bills.make_bills(engine, clerk, REGION, JULY)
     assert (b.bills, b.new, b.changed) == (2, 0, 1)
-    after = service.get_bill(engine, clerk, e2e_id=e2e, with_persons=False)
+    after = bills.get_bill(engine, clerk, e2e_id=e2e, with_persons=False)
     assert (after["total"], after["paid"], after["status"]) == ("3720.00", "2775.12", "partial")
     lines = {ln["scheme"]: (ln["amount"], ln["paid"]) for ln in after["lines"]}
     assert lines["pension"] == ("2400.00", "1790.40")      # 24% of 10000.00; paid: of 7460.00
     assert reconcile(engine, clerk, REGION, JULY).ok
-    assert service.make_bills(engine, clerk, REGION, JULY).changed == 0
+    assert bills.make_bills(engine, clerk, REGION, JULY).changed == 0

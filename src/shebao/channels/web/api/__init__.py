@@ -8,7 +8,7 @@ MODULES = [
     ("shebao.channels.web.api.core", None),
     ("shebao.channels.web.api.registry", "shebao.registry.service"),
     ("shebao.channels.web.api.ledger", "shebao.ledger.service"),
-    ("shebao.channels.web.api.collection", "shebao.collection.service"),
+    ("shebao.channels.web.api.collection", "shebao.collection.declarations"),
     ("shebao.channels.web.api.benefits", "shebao.benefits.determination"),
 ]
 

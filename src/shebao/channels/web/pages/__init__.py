@@ -13,7 +13,7 @@ MODULES = [
     ("shebao.channels.web.pages.citizen", None),
     ("shebao.channels.web.pages.employer", None),
     ("shebao.channels.web.pages.registry", "shebao.registry.service"),
-    ("shebao.channels.web.pages.collection", "shebao.collection.service"),
+    ("shebao.channels.web.pages.collection", "shebao.collection.declarations"),
     ("shebao.channels.web.pages.benefits", "shebao.benefits.determination"),
 ]
 

@@ -45,8 +45,8 @@ def citizen_summary(eng, user: User) -> dict | None:
             pass
     try:
         from shebao.collection.queries import contributions_of
-        from shebao.collection import service as coll
-        declared = coll.declarations(eng, actor, user.person_id)
+        from shebao.collection import bills, declarations
+        declared = declarations.declarations(eng, actor, user.person_id)
         contributions = contributions_of(eng, user.person_id)
     except ModuleNotFoundError:
         declared = contributions = None
