@@ -24,7 +24,7 @@ from pathlib import Path
 def write_csv(path: Path, rows: int, seed: int) -> int:
     import numpy as np
 
-    from shebao.registry.generate import synth_people
+    from shebao.devtools.generate_region import synth_people
 
     pop = synth_people(rows, "310000", seed=seed, duplicate_share=0.0)
     rng = np.random.default_rng(seed)
@@ -96,9 +96,9 @@ def main() -> None:
               f"{path.stat().st_size / 1e6:.1f} MB")
         run(f"sqlite:///{d}/bench.db", path)
         if args.pg:
-            from _scratch import scratch_database
+            from shebao.devtools.scratch_db import scratch_database
 
-            with scratch_database("postgresql", pg_admin=args.pg, migrate=False) as url:
+            with scratch_database("postgresql", admin=args.pg, migrate=False) as url:
                 run(url, path)
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 

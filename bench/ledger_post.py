@@ -22,12 +22,12 @@ import sys
 import time
 
 import numpy as np
-from _scratch import scratch_database
 from sqlalchemy import text
 
 from shebao.core.actor import Actor
 from shebao.db.bulk import PG_EPOCH_SHIFT, insert_columns
 from shebao.db.engine import make_engine
+from shebao.devtools.scratch_db import scratch_database
 from shebao.ledger import model, service
 
 ACTOR = Actor(id="bench", role="system")
@@ -59,7 +59,7 @@ def bare_insert(engine, rows: tuple[np.ndarray, ...]) -> float:
 
 
 def run_backend(backend: str, args) -> dict:
-    with scratch_database(backend, pg_admin=args.pg_admin, prefix="ledger_bench") as url:
+    with scratch_database(backend, admin=args.pg_admin, prefix="ledger_bench") as url:
         engine = make_engine(url)
         with engine.begin() as conn:
             conn.execute(text("CREATE TABLE bench_bare (entry_id BIGINT, account_id BIGINT, "

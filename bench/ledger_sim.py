@@ -12,13 +12,12 @@ import argparse
 import json
 import sys
 
-from _scratch import scratch_database
-
-from shebao.ledger.simulation import SimulationFailure, Simulator
+from shebao.devtools.ledger_simulation import SimulationFailure, Simulator
+from shebao.devtools.scratch_db import scratch_database
 
 
 def run_one(backend: str, args) -> dict:
-    with scratch_database(backend, pg_admin=args.pg_admin, prefix="ledger_sim") as url:
+    with scratch_database(backend, admin=args.pg_admin, prefix="ledger_sim") as url:
         sim = Simulator(url, args.seed, persons=args.persons, kill_every=args.kill_every,
                         full_every=args.full_every, log=lambda m: print(f"[{backend}]{m}",
                                                                          file=sys.stderr))

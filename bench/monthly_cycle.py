@@ -9,7 +9,7 @@ URL is only used to connect for CREATE/DROP DATABASE) and dropped at the end (``
 it). Everything is migrated first.
 
 Setup (timed, reported apart): N insured bulk-loaded into region 310104 by
-``collection.synthetic.load_population`` (80% employees in 5 schemes, 12% flexible, 8%
+``devtools.synthetic_population.load_population`` (80% employees in 5 schemes, 12% flexible, 8%
 residents; ~N/30 employers).
 
 The cycle, each stage in a fresh child process (``ru_maxrss`` = that stage's peak memory):
@@ -55,31 +55,39 @@ def _peak():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+class _Phases(dict):
+    """Seconds per phase, summed over the calls (the runs' ``on_phase``)."""
+
+    def add(self, name: str, seconds: float) -> None:
+        self[name] = self.get(name, 0.0) + seconds
+
+    def __str__(self) -> str:
+        return ", ".join(f"{k} {v:.1f}" for k, v in self.items()) + " s"
+
+
 def _stage(name, url, args, q):
     from shebao.core.actor import Actor
     from shebao.db.engine import make_engine
     actor = Actor(id="bench", role="collection_clerk")
     engine = make_engine(url)
     out: dict = {}
+    phases = _Phases()
     t = time.perf_counter()
     if name == "generate":
-        from shebao.collection.synthetic import load_population
+        from shebao.devtools.synthetic_population import load_population
         p = load_population(engine, REGION, args["people"], seed=1)
         out["detail"] = f"{p.persons} persons, {p.employers} employers, {p.employees} employees, " \
                         f"{p.flexible} flexible, {p.residents} residents"
     elif name == "assess":
         from shebao.collection.assess import assess
-        from shebao.collection.assess import LAST_TIMINGS
-        r = assess(engine, actor, REGION, MONTH, chunk_size=args["chunk"])
+        r = assess(engine, actor, REGION, MONTH, chunk_size=args["chunk"], on_phase=phases.add)
         out["detail"] = f"{r.rows} contribution rows, {r.chunks} chunks, total " \
-                        f"{r.total_fen / 100:,.2f} yuan; " + \
-            ", ".join(f"{k} {v:.1f}" for k, v in LAST_TIMINGS.items()) + " s"
+                        f"{r.total_fen / 100:,.2f} yuan; {phases}"
     elif name == "assess-next":
         from shebao.collection.assess import assess
-        from shebao.collection.assess import LAST_TIMINGS
-        r = assess(engine, actor, REGION, NEXT_MONTH, chunk_size=args["chunk"])
-        out["detail"] = f"2025-08: {r.rows} rows (individual accounts exist already); " + \
-            ", ".join(f"{k} {v:.1f}" for k, v in LAST_TIMINGS.items()) + " s"
+        r = assess(engine, actor, REGION, NEXT_MONTH, chunk_size=args["chunk"],
+                   on_phase=phases.add)
+        out["detail"] = f"2025-08: {r.rows} rows (individual accounts exist already); {phases}"
     elif name == "bill":
         from shebao.collection.bills import make_bills
         b = make_bills(engine, actor, REGION, MONTH)
@@ -96,12 +104,11 @@ def _stage(name, url, args, q):
         out["detail"] = f"{p.stat().st_size / 1e6:.1f} MB statement"
         out["path"] = str(p)
     elif name == "import":
-        from shebao.collection.bank import LAST_TIMINGS, import_bank
+        from shebao.collection.bank import import_bank
         r = import_bank(engine, actor, args["statement"], region=REGION,
-                        kept_dir=Path(args["dir"]) / "rejected")
+                        kept_dir=Path(args["dir"]) / "rejected", on_phase=phases.add)
         out["detail"] = f"{r.new} receipts, {r.partial} partial, {r.overpaid} over, " \
-                        f"{r.unmatched} unmatched; " + \
-            ", ".join(f"{k} {v:.1f}" for k, v in LAST_TIMINGS.items()) + " s"
+                        f"{r.unmatched} unmatched; {phases}"
     elif name == "reconcile":
         from shebao.collection.reconcile import reconcile
         r = reconcile(engine, actor, REGION, MONTH)
@@ -280,10 +287,10 @@ def main(argv=None) -> None:
             f"sqlite:///{tempfile.mkdtemp(prefix='shebao_bench_')}/cycle.db"
         run(url, args)
         return
-    from _scratch import scratch_database
+    from shebao.devtools.scratch_db import scratch_database
 
     from shebao.db.engine import database_url
-    with scratch_database("postgresql", pg_admin=database_url(args.db), prefix="shebao_cycle",
+    with scratch_database("postgresql", admin=database_url(args.db), prefix="shebao_cycle",
                           keep=args.keep, migrate=False) as url:
         run(url, args)
 

@@ -36,8 +36,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _scratch import scratch_database
 from sqlalchemy import text
+
+from shebao.devtools.scratch_db import scratch_database
 
 REGION = "310000"
 MONTH = dt.date(2025, 11, 1)
@@ -224,7 +225,7 @@ def _in_child(target, *args) -> dict:
 
 
 def run_backend(backend: str, args) -> None:
-    with scratch_database(backend, pg_admin=args.pg_admin, prefix="payroll_bench") as url:
+    with scratch_database(backend, admin=args.pg_admin, prefix="payroll_bench") as url:
         sd = _in_child(_child_seed, url, args.pensioners)
         print(f"[{backend}] seeded {args.pensioners} pensioners in "
               f"{sd['seconds']:.1f} s (not timed below)", flush=True)

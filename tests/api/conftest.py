@@ -9,7 +9,7 @@ from shebao.channels.web import create_app  # noqa: E402
 from shebao.db.engine import make_engine  # noqa: E402
 
 
-from shebao.channels.testing import (_world_pg, _world_sqlite, engine, world,  # noqa: E402,F401
+from tests.support.world import (_world_pg, _world_sqlite, engine, world,  # noqa: E402,F401
                                      world_engine)
 
 

@@ -11,7 +11,7 @@ from itertools import count
 from fastapi.testclient import TestClient
 from itsdangerous import URLSafeSerializer
 
-from shebao.channels.sample import api_headers
+from tests.support.web import api_headers
 from shebao.core.actor import SYSTEM
 from shebao.core.ids import ric_check_char
 from shebao.security import service as sec

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, settings
 
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from shebao.channels.sample import api_headers
+from tests.support.web import api_headers
 from shebao.channels.web import create_app
 from shebao.db.engine import make_engine
 

@@ -13,7 +13,7 @@ os.environ.setdefault("SHEBAO_ARGON2_FAST", "1")
 
 import uvicorn  # noqa: E402
 
-from shebao.channels.testing import _world_sqlite  # noqa: E402,F401
+from tests.support.world import _world_sqlite  # noqa: E402,F401
 from shebao.channels.web import create_app  # noqa: E402
 from shebao.db.engine import make_engine  # noqa: E402
 

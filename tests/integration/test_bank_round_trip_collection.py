@@ -7,14 +7,14 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
+from shebao.channels.cli.main import app
 from shebao.formats import receipts_csv
 from shebao.formats.iso20022 import validate
-from shebao.cli import app
 from shebao.collection import bank, bills, declarations, suspense
 from shebao.collection.arrears import arrears
 from shebao.collection.assess import assess
 from shebao.collection.reconcile import reconcile
-from shebao.collection.synthetic import load_population
+from shebao.devtools.synthetic_population import load_population
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError
 from shebao.ledger import service as ledger

@@ -8,13 +8,13 @@ import re
 
 from sqlalchemy import text
 
-from shebao.benefits import demo
+from shebao.devtools import demo_benefits as demo
 from shebao.benefits import history as H
 from shebao.formats.iso20022 import validate
-from shebao.collection.demo import run_months
+from shebao.devtools.demo_collection import run_months
 from shebao.core.actor import SYSTEM
 from shebao.core.money import to_fen
-from shebao.registry.generate import generate_region
+from shebao.devtools.generate_region import generate_region
 
 REGION = "310104"
 

@@ -1,12 +1,12 @@
 """Seeded fault simulation of the ledger on SQLite and PostgreSQL (see
-``shebao.ledger.simulation``): a few thousand operations — postings, retries with the same
+``shebao.devtools.ledger_simulation``): a few thousand operations — postings, retries with the same
 key, the same key with changed content, reversals, bad requests, concurrent writers on the
 same accounts, connections dropped mid-transaction and writer processes killed with SIGKILL
 mid-transaction — with the database compared to a shadow model and the invariants checked
 after every step. Longer runs: ``bench/ledger_sim.py --ops 10000 --seed S``."""
 import os
 
-from shebao.ledger.simulation import Simulator
+from shebao.devtools.ledger_simulation import Simulator
 
 SEED = int(os.environ.get("SHEBAO_SIM_SEED", "20261128"))
 OPS = int(os.environ.get("SHEBAO_SIM_OPS", "2000"))

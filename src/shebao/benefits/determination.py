@@ -55,10 +55,13 @@ from shebao.ledger.tables import ledger_account, ledger_posting
 from shebao.registry.tables import person
 from shebao.rules import load_rules
 from shebao.rules.formulas.retirement import CATEGORIES, statutory_retirement
-from shebao.security import audit, maker_checker as mc, policy
+from shebao.security import audit, maker_checker as mc
 
 from shebao.rules.formulas import benefits as F
+
+from . import access
 from . import history as H
+from .access import check_case, require_in_region
 from .tables import (CASE_LIVE, pension_award, pension_award_amount, pension_case,
                      pension_history)
 
@@ -79,13 +82,6 @@ def _date(v) -> dt.date | None:
     if v is None or isinstance(v, dt.date):
         return v
     return dt.date.fromisoformat(str(v)[:10])
-
-
-def _require_staff(actor: Actor, perm: str, region: str) -> None:
-    if actor.role == "system":
-        return
-    policy.require(actor, perm)
-    policy.require_region(actor, region)
 
 
 # ------------------------------------------------------------------------ history
@@ -162,7 +158,7 @@ def _validate_claim(claim: str, requested_date):
 def open_case(db, actor: Actor, person_id: int, *, region: str, category: str | None = None,
               claim: str = "statutory", requested_date: dt.date | None = None) -> int:
     """Open a retirement case for one person and compute it at once (one transaction)."""
-    _require_staff(actor, "pension.compute", region)
+    require_in_region(actor, "pension.compute", region)
     if not regions.is_region_code(region) or region == regions.NATIONAL:
         raise InputError(f"{region!r} is not a region code", field="region")
     if category is not None and category not in CATEGORIES:
@@ -188,6 +184,18 @@ def open_case(db, actor: Actor, person_id: int, *, region: str, category: str | 
         return cid
 
 
+def open_case_for(db, actor: Actor, person_id: int, region: str | None = None) -> int:
+    """``open_case`` from a channel: the person must be in the actor's scope; the case's region
+    defaults to the region the person belongs to."""
+    from shebao.registry.access import check_person
+    from shebao.registry.model import person_region
+
+    access.require_staff(actor, "pension.compute")
+    with db.connect() as conn:
+        facts = check_person(conn, actor, person_id)
+    return open_case(db, actor, person_id, region=region or person_region(facts))
+
+
 @dataclass
 class BatchResult:
     region: str
@@ -203,7 +211,7 @@ def open_batch(db, actor: Actor, region: str, month: dt.date) -> BatchResult:
     women's category (cadre 55 / worker 50) is not in the registry, so both possibilities are
     computed and a woman is opened when either falls in the month, with the category left for
     the clerk (the case is ``incomplete`` until it is given)."""
-    _require_staff(actor, "pension.compute", region)
+    require_in_region(actor, "pension.compute", region)
     month = month.replace(day=1)
     rules = load_rules()
     res = BatchResult(region, month)
@@ -710,7 +718,7 @@ def set_category(db, actor: Actor, case_id: int, category: str) -> str:
         raise InputError(f"category must be one of {', '.join(CATEGORIES)}", field="category")
     with _tx(db) as conn:
         c = _case(conn, case_id, lock=True)
-        _require_staff(actor, "pension.compute", c["region"])
+        require_in_region(actor, "pension.compute", c["region"])
         if c["status"] not in ("open", "incomplete", "ineligible", "computed"):
             raise ConflictError(f"case {case_id} is {c['status']}: it can no longer change")
         conn.execute(update(pension_case).where(pension_case.c.id == case_id).values(
@@ -724,7 +732,7 @@ def set_category(db, actor: Actor, case_id: int, category: str) -> str:
 def recompute_case(db, actor: Actor, case_id: int) -> str:
     with _tx(db) as conn:
         c = _case(conn, case_id, lock=True)
-        _require_staff(actor, "pension.compute", c["region"])
+        require_in_region(actor, "pension.compute", c["region"])
         if c["status"] not in ("open", "incomplete", "ineligible", "computed"):
             raise ConflictError(f"case {case_id} is {c['status']}: it can no longer change")
         status = compute_cases(conn, [case_id])[case_id]
@@ -743,7 +751,7 @@ def recompute_cases(db, actor: Actor, case_ids: list[int]) -> dict[int, str]:
                                         pension_case.c.status).where(
                 pension_case.c.id.in_(case_ids[i:i + CHUNK]))).all()
         for r in {r.region for r in rows}:
-            _require_staff(actor, "pension.compute", r)
+            require_in_region(actor, "pension.compute", r)
         todo = sorted(r.id for r in rows
                       if r.status in ("open", "incomplete", "ineligible", "computed"))
         out = compute_cases(conn, todo) if todo else {}
@@ -821,12 +829,7 @@ def reject_case(db, checker: Actor, case_id: int, *, reason: str) -> None:
 def get_case(db, actor: Actor, case_id: int, *, purpose: str = "pension case review") -> dict:
     with _tx(db) as conn:
         c = _case(conn, case_id)
-        if actor.role == "citizen":
-            if actor.person_id != c["person_id"]:
-                raise PermissionDenied("a citizen may read only their own pension case")
-        elif actor.role != "system":
-            policy.require(actor, "pension.read")
-            policy.require_region(actor, c["region"])
+        check_case(actor, c)
         audit.record(conn, actor, "pension.case.read", "pension_case", case_id,
                      fields=["decision"], purpose=purpose)
     for k in ("missing", "options", "decision"):

@@ -3,6 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# ------------------------------------------------------------------------------ pension case
+CASE_STATUSES = ("open", "incomplete", "ineligible", "computed", "submitted", "approved",
+                 "rejected")
+
 
 # ------------------------------------------------------------------------------ bank returns
 @dataclass(frozen=True)

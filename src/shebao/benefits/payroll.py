@@ -317,6 +317,7 @@ def _chunk(conn, actor: Actor, run_row: dict, limit: int) -> tuple[int, int] | N
 def submit(db, maker: Actor, run_id: int) -> int:
     with ledger.transaction(db) as conn:
         r = _get_run(conn, run_id, lock=True)
+        _staff(maker, "payroll.prepare", r["region"])
         if r["status"] != "computed":
             raise ConflictError(f"payroll run {run_id} is {r['status']}; only a computed run "
                                 f"can be submitted")
@@ -332,6 +333,7 @@ def submit(db, maker: Actor, run_id: int) -> int:
 def approve(db, checker: Actor, run_id: int) -> None:
     with ledger.transaction(db) as conn:
         r = _get_run(conn, run_id, lock=True)
+        _staff(checker, "payroll.approve", r["region"])
         if r["status"] != "submitted":
             raise ConflictError(f"payroll run {run_id} is {r['status']}; only a submitted run "
                                 f"can be approved")

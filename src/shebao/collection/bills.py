@@ -190,9 +190,9 @@ def get_bill(bind, actor: Actor, *, bill_id: int | None = None, e2e_id: str | No
                 "month = :m AND payer_type = :t AND payer_id = :p GROUP BY person_id"),
                 {"r": b["region"], "m": b["month"], "t": b["payer_type"],
                  "p": b["payer_id"]}).all())
-            names = registry.person_names(conn, [r[0] for r in rows])
+            who = registry.identities(conn, [r[0] for r in rows])
             for pid, wage, base, clamp, basis in rows:
-                cid, name = names.get(pid, ("", ""))
+                cid, name = who[pid]["citizen_id"], who[pid]["name"]
                 persons.append({"person_id": pid, "citizen_id": mask_id(cid), "name": name,
                                 "wage": fen_to_yuan_str(wage), "base": fen_to_yuan_str(base),
                                 "why": f"{model.BASIS[basis]}; {model.CLAMP[clamp]}",

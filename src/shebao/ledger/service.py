@@ -40,9 +40,10 @@ entry writes its postings, finding each person's individual account by index in 
 statement; the posting trigger (migration 0007) checks the entry from the statement's rows and
 adds the per-account sums to the stored balances. SQLite: account ids are looked up, postings
 go in with ``executemany`` and the service updates the balances set-based.
-Writers are serialised on the audit chain's lock (PostgreSQL advisory lock,
-``BEGIN IMMEDIATE`` on SQLite) which the ledger takes *first*, so ledger writers never
-deadlock on account rows.
+Writers are serialised on the ledger's lock (PostgreSQL advisory lock, ``BEGIN IMMEDIATE`` on
+SQLite), so ledger writers never deadlock on account rows. Before it they take their actor's
+audit chain lock (the one their audit row needs anyway): every writer locks chain, then
+ledger, then rows, in that order.
 """
 from __future__ import annotations
 
@@ -60,6 +61,7 @@ from sqlalchemy.exc import IntegrityError
 from shebao.core.actor import Actor
 from shebao.core.errors import ConflictError, InputError, InvariantError, PermissionDenied
 from shebao.db.bulk import pg_settings
+from shebao.db.locks import xact_lock
 from shebao.security import audit
 
 from . import model
@@ -98,10 +100,15 @@ def reading(db):
         yield db
 
 
-def _serialise(conn: Connection) -> None:
-    """Take the audit chain's lock first (PostgreSQL): every ledger writer needs it anyway
-    for its audit row, and taking it before any account row makes deadlocks impossible."""
-    audit.lock_chain(conn)
+_LEDGER_LOCK_NS = 0x5EBA1ED6  # advisory lock namespace of the ledger's writer lock
+
+
+def _serialise(conn: Connection, actor: Actor) -> None:
+    """Take the actor's audit chain lock, then the ledger's (PostgreSQL): a writer that already
+    appended an audit row holds its chain lock, so chain-before-ledger is the one order every
+    writer can keep; taking both before any account row makes deadlocks impossible."""
+    audit.lock_chain(conn, audit.chain_of(actor))
+    xact_lock(conn, _LEDGER_LOCK_NS, "ledger")
 
 
 def _now() -> dt.datetime:
@@ -165,7 +172,7 @@ def open_chart(db, actor: Actor, region: str, schemes=SCHEMES) -> int:
     wanted = [model.AccountCode(region, check_scheme(s), k.kind) for s in schemes
               for k in model.CHART]
     with transaction(db) as conn:
-        _serialise(conn)
+        _serialise(conn, actor)
         have = set(conn.execute(select(ledger_account.c.code).where(
             ledger_account.c.region == region, ledger_account.c.person_id.is_(None))).scalars())
         new = [ac for ac in wanted if ac.code not in have]
@@ -264,7 +271,7 @@ def open_individual_accounts(db, actor: Actor, region: str, scheme: str, person_
     if len(pids) and pids.min() <= 0:
         raise InputError("person_ids must be positive", field="person_ids")
     with transaction(db) as conn:
-        _serialise(conn)
+        _serialise(conn, actor)
         n = _open_persons(conn, region, scheme, pids)
         audit.record(conn, actor, "ledger.individual.open", "ledger_region", region,
                      detail={"scheme": scheme, "persons": int(len(pids)), "created": n})
@@ -307,7 +314,7 @@ def _with_key(db, actor, key, kind, digest, write):
     check_key(key)
     try:
         with transaction(db) as conn:
-            _serialise(conn)
+            _serialise(conn, actor)
             rid, replay = _claim(conn, actor, key, kind, digest)
             if replay is not None:
                 return replay

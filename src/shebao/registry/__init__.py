@@ -21,8 +21,8 @@ For other packages (stable interface):
 * Duplicates: :mod:`shebao.registry.dedup` (``run``, ``check_against_registry``, ``find_pairs``),
   :mod:`shebao.registry.merge` (``merge_persons``, ``undo_merge``, ``review_queue``,
   ``decide``).
-* :mod:`shebao.registry.quality` (``report``), :mod:`shebao.registry.generate`
-  (``generate_region``, ``synth_people``, ``demo_region``).
+* :mod:`shebao.registry.quality` (``report``). The synthetic region generator
+  (``generate_region``, ``synth_people``) is a dev tool: :mod:`shebao.devtools.generate_region`.
 
 Parameters: ``registry.industry_risk_class`` (GB/T 4754 division → work-injury risk class,
 人社部发〔2015〕71号), ``registry.injury_float_tiers``, ``registry.dedup_threshold_lower`` /

@@ -185,6 +185,17 @@ __all__ = ["search_persons", "person_detail", "person_history", "search_employer
            "employer_detail", "employees", "employment_of", "masked_person", "DEFAULT_PURPOSE"]
 
 
+# --- read by benefits ---
+def identities(conn, person_ids) -> dict[int, dict]:
+    """person id → {citizen_id, name} (unmasked: the caller masks what it shows)."""
+    ids = sorted({int(i) for i in person_ids})
+    out: dict[int, dict] = {}
+    for i in range(0, len(ids), 5000):
+        for r in conn.execute(select(person.c.id, person.c.citizen_id, person.c.name).where(
+                person.c.id.in_(ids[i:i + 5000]))):
+            out[r.id] = {"citizen_id": r.citizen_id, "name": r.name}
+
+
 # --- read by collection ---
 
 # how a person is insured, as the assessment codes it (k): the row order of enrolment_matrix
@@ -352,16 +363,6 @@ def employer_ids_by_uscc(conn, usccs) -> dict[str, int]:
     return {u: int(i) for u, i in conn.execute(text(
         f"SELECT uscc, id FROM employer WHERE uscc IN "
         f"(SELECT value FROM {json_rows_sql(conn)})"), {"vals": json_list(vals)})}
-
-
-def person_names(conn, person_ids) -> dict[int, tuple[str, str]]:
-    """person id → (citizen ID, name)."""
-    ids = sorted({int(p) for p in person_ids})
-    if not ids:
-        return {}
-    return {int(i): (c, n) for i, c, n in conn.execute(text(
-        "SELECT id, citizen_id, name FROM person WHERE id IN "
-        f"(SELECT CAST(value AS BIGINT) FROM {json_rows_sql(conn)})"), {"vals": json_list(ids)})}
 
 
 def payer_bank_accounts(conn, employer_ids, person_ids) -> dict[tuple[str, int], tuple]:

@@ -12,7 +12,8 @@ The benefits package calls these inside its own transaction (pass its connection
     mc.reject(conn, checker, aid, reason="...")
     mc.require_approved(conn, mc.PENSION, "pension_case", case_id)   # before paying
 
-Each call writes one audit row. The database refuses a row whose checker equals its maker
+Separation of duties (``duties.py``): a check is refused when the maker's and the checker's
+accounts were created or last reset by the same administrator. Each call writes one audit row. The database refuses a row whose checker equals its maker
 (check constraint ``ck_approvals_four_eyes``), so even a bug in a caller cannot self-approve.
 """
 from __future__ import annotations
@@ -26,18 +27,10 @@ from sqlalchemy.engine import Connection
 from shebao.core.actor import Actor
 from shebao.core.errors import ConflictError, InputError, PermissionDenied
 
-from . import audit, policy
+from . import audit, duties, policy
+from .duties import KINDS, PAYROLL, PENSION  # noqa: F401 - the kinds are part of this API
 from .service import now, utc
 from .tables import approvals
-
-PENSION = "pension.determination"
-PAYROLL = "payroll.release"
-
-# kind → (permission of the maker, permission of the checker)
-KINDS: dict[str, tuple[str, str]] = {
-    PENSION: ("pension.compute", "pension.approve"),
-    PAYROLL: ("payroll.prepare", "payroll.approve"),
-}
 
 
 @dataclass(frozen=True)
@@ -113,6 +106,7 @@ def _decide(conn: Connection, checker: Actor, approval_id: int, status: str,
     if checker.id == a.maker:
         raise PermissionDenied("the checker must be a different staff member from the maker "
                                f"({a.maker})")
+    duties.check_pair(conn, a.maker, checker.id)
     if a.status != "pending":
         raise ConflictError(f"approval {approval_id} is already {a.status}")
     if status == "rejected" and not (reason and reason.strip()):

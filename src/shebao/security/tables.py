@@ -1,5 +1,5 @@
 """Audit log table: append-only and hash-chained (see security/audit.py)."""
-from sqlalchemy import Column, DateTime, String, Table, Text
+from sqlalchemy import Column, DateTime, Index, String, Table, Text
 
 from shebao.db.engine import BigId, metadata
 
@@ -17,11 +17,14 @@ audit_log = Table(
     Column("detail", Text, nullable=True),        # canonical JSON: before/after, basis, counts
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False, unique=True),
+    # the region scope whose chain the row is on (security/audit.py; migration 0009)
+    Column("chain", String(16), nullable=False, server_default="national"),
+    Index("ix_audit_log_chain_id", "chain", "id"),
 )
 
 
 # --- authentication, sessions, maker-checker, API idempotency (migration 0006) -------------
-from sqlalchemy import Boolean, Integer, ForeignKey, Index, UniqueConstraint  # noqa: E402
+from sqlalchemy import Boolean, Integer, ForeignKey, UniqueConstraint, false  # noqa: E402
 
 users = Table(
     "users", metadata,
@@ -34,10 +37,14 @@ users = Table(
     Column("employer_id", BigId, nullable=True),            # employers: their own firm
     Column("display_name", String(100), nullable=False),
     Column("active", Boolean, nullable=False),
-    Column("failed_logins", Integer, nullable=False),
-    Column("locked_until", DateTime(timezone=True), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("password_changed_at", DateTime(timezone=True), nullable=False),
+    # migration 0009: a temporary password (reset by an administrator) must be changed at the
+    # next sign-in; who created the account and who last reset its password (separation of
+    # duties: security/maker_checker.py)
+    Column("must_change_password", Boolean, nullable=False, server_default=false()),
+    Column("created_by", String(64), nullable=True),
+    Column("password_reset_by", String(64), nullable=True),
 )
 
 sessions = Table(
@@ -50,6 +57,22 @@ sessions = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
     Column("ip", String(64), nullable=True),
+    Column("last_seen_at", DateTime(timezone=True), nullable=True),   # idle timeout (0009)
+)
+
+# Failed sign-ins per lane (migration 0009): ``ip = ''`` is the account's own lane, any other
+# value an address's lane for that account. Keyed by the username as typed, so an unknown
+# name behaves exactly like a real one (security/service.py, "Lockout").
+login_throttle = Table(
+    "login_throttle", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False),
+    Column("ip", String(64), nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("locks", Integer, nullable=False),
+    Column("locked_until", DateTime(timezone=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("username", "ip", name="uq_login_throttle_username_ip"),
 )
 
 login_attempts = Table(

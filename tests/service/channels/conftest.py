@@ -4,8 +4,8 @@ import pytest
 
 os.environ.setdefault("SHEBAO_ARGON2_FAST", "1")
 
-from shebao.channels.sample import web_client  # noqa: E402
-from shebao.channels.testing import (_world_pg, _world_sqlite, engine, world,  # noqa: E402,F401
+from tests.support.web import web_client  # noqa: E402
+from tests.support.world import (_world_pg, _world_sqlite, engine, world,  # noqa: E402,F401
                                      world_engine)
 from shebao.channels.web import create_app  # noqa: E402
 

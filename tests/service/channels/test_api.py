@@ -2,7 +2,7 @@
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from shebao.channels.sample import api_headers
+from tests.support.web import api_headers
 from shebao.core.ids import ric_check_char
 from shebao.security.tables import audit_log
 
@@ -101,7 +101,7 @@ def test_statement_api_and_citizen_contact(app, engine, world):
 
 def test_employer_hires_and_ends_through_the_api(app, engine, world):
     from shebao.registry import service as reg
-    from shebao.channels.sample import REGISTRAR
+    from shebao.devtools.sample_world import REGISTRAR
     pid = reg.register_person(engine, REGISTRAR, citizen_id=_cid(40), name="新员工",
                               pension_region="310101")
     c = _api(app, engine, world, "employer-310101")

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from shebao.benefits import payroll
 from shebao.benefits.tables import payroll_run, pension_award
-from shebao.channels.sample import api_headers
+from tests.support.web import api_headers
 from shebao.collection.tables import base_declaration
 
 

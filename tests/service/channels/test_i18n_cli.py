@@ -20,7 +20,7 @@ def test_catalogue_is_compiled_at_runtime_and_formats_money():
 
 
 def test_serve_refuses_production_without_secret(monkeypatch):
-    from shebao.cli import app
+    from shebao.channels.cli.main import app
     monkeypatch.delenv("SHEBAO_SECRET_KEY", raising=False)
     monkeypatch.delenv("SHEBAO_ENV", raising=False)
     r = CliRunner().invoke(app, ["serve", "--port", "1"])

@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import select
 
-from shebao.channels.sample import web_client
+from tests.support.web import web_client
 from shebao.channels.web import create_app
 from shebao.channels.web.config import ConfigError
 from shebao.security.tables import audit_log
@@ -54,7 +54,7 @@ def test_login_form_itself_needs_the_csrf_token(app, world):
 
 
 def test_bearer_api_calls_need_no_csrf_but_cookie_calls_do(app, world, engine):
-    from shebao.channels.sample import api_headers
+    from tests.support.web import api_headers
     from fastapi.testclient import TestClient
     admin = world.users[("administrator-310101", "")]
     api = TestClient(app)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from stdnum.cn import uscc as _uscc
 
-from shebao.collection.synthetic import citizen_ids
+from shebao.devtools.synthetic_population import citizen_ids
 from shebao.core.actor import Actor
 from shebao.registry import service as reg
 

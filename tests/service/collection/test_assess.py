@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from shebao.collection import bills, declarations
 from shebao.collection.assess import _Crash, assess
-from shebao.collection.synthetic import load_population
+from shebao.devtools.synthetic_population import load_population
 from shebao.core.errors import InputError
 from shebao.ledger import service as ledger
 

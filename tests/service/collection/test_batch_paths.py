@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from shebao.collection import assess as A
-from shebao.collection.synthetic import load_population
+from shebao.devtools.synthetic_population import load_population
 from shebao.core.periods import month_end
 from shebao.db.bulk import (fetch_tuples, insert_columns, json_list, json_rows_sql, new_ids,
                             pg_settings)

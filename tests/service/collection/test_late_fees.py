@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
+from shebao.channels.cli.main import app
 from shebao.formats import receipts_csv
-from shebao.cli import app
 from shebao.collection import bank, bills, declarations
 from shebao.collection.arrears import arrears
 from shebao.collection.assess import assess

@@ -317,7 +317,7 @@ def test_caller_transaction_is_joined_and_a_refusal_leaves_it_intact(ledger):
 def test_check_finds_what_a_trigger_bypass_broke(ledger, db_url, monkeypatch):
     from typer.testing import CliRunner
 
-    from shebao.ledger.cli import app
+    from shebao.channels.cli.ledger import app
 
     res = service.post_entry(ledger, CLERK, "k-chk", contribution())
     monkeypatch.setenv("SHEBAO_DATABASE_URL", db_url)
@@ -353,7 +353,7 @@ def test_check_finds_what_a_trigger_bypass_broke(ledger, db_url, monkeypatch):
 def test_cli_statement_balance_and_bad_input(ledger, db_url, monkeypatch):
     from typer.testing import CliRunner
 
-    from shebao.ledger.cli import app
+    from shebao.channels.cli.ledger import app
 
     service.post_entry(ledger, CLERK, "cli1", contribution(indiv=((2, 12_345),)))
     monkeypatch.setenv("SHEBAO_DATABASE_URL", db_url)

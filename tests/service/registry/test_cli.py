@@ -3,7 +3,7 @@ import json
 
 from typer.testing import CliRunner
 
-from shebao.cli import app
+from shebao.channels.cli.main import app
 
 runner = CliRunner()
 

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from shebao.core.actor import SYSTEM
 from shebao.registry import bulk, service as s
-from shebao.registry.generate import generate_region
+from shebao.devtools.generate_region import generate_region
 from shebao.registry.quality import report
 from shebao.registry.tables import employer, employment, enrolment, person
 

@@ -6,7 +6,8 @@ from sqlalchemy import select, update
 from shebao.core.actor import SYSTEM, Actor
 from shebao.core.errors import ConflictError, InputError, PermissionDenied
 from shebao.security import service as sec
-from shebao.security.demo import seed_demo_users
+from shebao.devtools.demo_users import seed_demo_users
+from shebao.security.config import DEFAULT
 from shebao.security.tables import audit_log, login_attempts, sessions, users
 
 PW = "Long-enough-1"
@@ -101,9 +102,8 @@ def test_lock_expires(engine):
     for _ in range(5):
         with pytest.raises(sec.LoginRefused):
             sec.login(engine, "clerk", "wrong-password-1")
-    with engine.begin() as c:
-        c.execute(update(users).values(locked_until=sec.now() - dt.timedelta(seconds=1)))
-    token, _ = sec.login(engine, "clerk", PW)
+    later = sec.now() + DEFAULT.lock + dt.timedelta(seconds=1)
+    token, _ = sec.login(engine, "clerk", PW, at=later)
     assert token
 
 

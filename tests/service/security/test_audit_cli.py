@@ -1,9 +1,11 @@
 """`shebao audit verify`: exit 0 on an intact chain; exit 1 naming the first bad row after an
 edit or a removal behind the triggers."""
+from pathlib import Path
+
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from shebao.cli import app
+from shebao.channels.cli.main import app
 from shebao.core.actor import Actor
 from shebao.security import audit
 
@@ -11,6 +13,8 @@ CLERK = Actor(id="c", role="collection_clerk", scope="310101")
 
 
 def _verify(engine, monkeypatch):
+    monkeypatch.delenv("SHEBAO_AUDIT_ANCHOR_FILE", raising=False)
+    monkeypatch.setenv("SHEBAO_VAR", str(Path(engine.url.database or "x").parent / "no-var"))
     monkeypatch.setenv("SHEBAO_DATABASE_URL", engine.url.render_as_string(hide_password=False))
     return CliRunner().invoke(app, ["audit", "verify"])
 

@@ -16,11 +16,21 @@ def test_verify_accepts_right_and_refuses_wrong_or_garbage():
 
 
 def test_password_rules():
-    assert passwords.password_problem("short1") == "must have at least 10 characters"
-    assert passwords.password_problem("abcdefghijk") is not None   # letters only
-    assert passwords.password_problem("12345678901") is not None   # digits only
+    assert passwords.password_problem("short1") == "must have at least 12 characters"
+    assert passwords.password_problem("abcdefghijk") is not None   # letters only, too short
+    assert passwords.password_problem("12345678901") is not None   # digits only, too short
     assert passwords.password_problem("x" * 201 + "1") is not None
     assert passwords.password_problem("good-pass-2026") is None
+
+
+def test_common_passwords_and_the_username_are_refused():
+    assert len(passwords.common_passwords()) >= 10_000          # shipped in the package
+    for weak in ("password1234", "Password2024!", "qwertyuiop12", "123456789012",
+                 "iloveyou2023", "aaaaaaaaaaaa", "1q2w3e4r5t6y", "Monkey123456!"):
+        assert "common" in passwords.password_problem(weak), weak
+    assert passwords.password_problem("zhang.wei-Harbor-77", "zhang.wei") == \
+        "must not contain the username"
+    assert passwords.password_problem("Harbor-lantern-77", "zhang.wei") is None
 
 
 def test_default_cost_is_not_the_fast_test_profile(monkeypatch):

@@ -13,6 +13,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
 from shebao.db.engine import make_engine
+from shebao.security import audit
 
 from . import problems
 from .config import Settings, load_settings
@@ -37,6 +38,8 @@ def create_app(engine_url: str | None = None, *, mode: str | None = None,
                               "cursor-paginated; money-moving POSTs take Idempotency-Key.")
     app.state.settings = settings
     app.state.engine = engine if engine is not None else make_engine(engine_url)
+    # anchors the audit chains every SHEBAO_AUDIT_ANCHOR_EVERY seconds (off when unset: cron)
+    app.state.audit_anchor = audit.start_periodic_anchor(app.state.engine)
     app.add_middleware(CSRFMiddleware, secret=settings.secret_key, session_cookie=SESSION_COOKIE,
                        secure=settings.cookie_secure)
 

@@ -5,12 +5,15 @@
   one (at least 32 characters); dev mode generates an ephemeral key per process (sessions end
   when the server stops). There is no default key anywhere in the repository.
 - ``SHEBAO_COOKIE_SECURE``: ``1``/``0``; default on in production, off in dev (local http).
+- Sign-in, lockout and session settings: ``security/config.py`` (``Settings.auth``).
 """
 from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from shebao.security.config import AuthConfig, load_auth_config
 
 
 class ConfigError(RuntimeError):
@@ -25,6 +28,7 @@ class Settings:
     cookie_secure: bool
     login_rate_limit: int
     ephemeral_secret: bool = False
+    auth: AuthConfig = field(default_factory=AuthConfig)
 
 
 def _flag(value: str | None) -> bool | None:
@@ -54,6 +58,6 @@ def load_settings(database_url: str | None = None, *, mode: str | None = None,
         cookie_secure = _flag(os.environ.get("SHEBAO_COOKIE_SECURE"))
     if cookie_secure is None:
         cookie_secure = mode == "production"
-    if login_rate_limit is None:
-        login_rate_limit = int(os.environ.get("SHEBAO_LOGIN_RATE_LIMIT") or 30)
-    return Settings(database_url, mode, key, bool(cookie_secure), login_rate_limit, ephemeral)
+    auth = load_auth_config(rate_limit_per_ip=login_rate_limit)
+    return Settings(database_url, mode, key, bool(cookie_secure), auth.rate_limit_per_ip,
+                    ephemeral, auth)

@@ -42,10 +42,11 @@ def cookie_token(request: Request) -> str | None:
 def optional_user(request: Request,
                   creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> User | None:
     eng = request.app.state.engine
+    config = request.app.state.settings.auth
     if creds is not None and request.url.path.startswith("/api/"):
-        return session_user(eng, creds.credentials, kind="api")
+        return session_user(eng, creds.credentials, kind="api", config=config)
     token = cookie_token(request)
-    return session_user(eng, token, kind="web") if token else None
+    return session_user(eng, token, kind="web", config=config) if token else None
 
 
 def current_user(user: User | None = Depends(optional_user)) -> User:

@@ -7,8 +7,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, Field
 
+from shebao.benefits import access, payroll
 from shebao.benefits import determination as det
-from shebao.channels import benefits_views as bv
+from shebao.benefits import queries as bq
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError
 
@@ -98,7 +99,7 @@ def _id(v: int, field: str) -> int:
             summary="Pension cases in my region scope, newest first")
 def cases(status: Status | None = None, limit: Limit = 50, cursor: Cursor = None,
           actor: Actor = Depends(current_actor), eng=Depends(engine)):
-    items, nxt = bv.cases(eng, actor, status=status, limit=limit,
+    items, nxt = bq.cases(eng, actor, status=status, limit=limit,
                           after=pagination.decode(cursor))
     return Page[CaseBrief](items=items, next_cursor=pagination.encode(nxt) if nxt else None)
 
@@ -106,23 +107,23 @@ def cases(status: Status | None = None, limit: Limit = 50, cursor: Cursor = None
 @router.post("/pension/cases", response_model=CaseOut, status_code=201, tags=["benefits"],
              summary="Open and compute a retirement case (maker)")
 def open_case(body: CaseIn, actor: Actor = Depends(current_actor), eng=Depends(engine)):
-    cid = bv.open_case(eng, actor, body.person_id, body.region)
-    return bv.case_json(bv.case(eng, actor, cid, purpose="case opened"))
+    cid = det.open_case_for(eng, actor, body.person_id, body.region)
+    return bq.case_json(bq.case(eng, actor, cid, purpose="case opened"))
 
 
 @router.get("/pension/cases/{case_id}", response_model=CaseOut, tags=["benefits"],
             summary="A case with its decision (audited read)")
 def get_case(case_id: int, actor: Actor = Depends(current_actor),
              why: str | None = Depends(purpose), eng=Depends(engine)):
-    return bv.case_json(bv.case(eng, actor, _id(case_id, "case_id"), purpose=why))
+    return bq.case_json(bq.case(eng, actor, _id(case_id, "case_id"), purpose=why))
 
 
 @router.post("/pension/cases/{case_id}/submit", response_model=CaseOut, tags=["benefits"],
              summary="Put a computed case up for a second clerk (maker)")
 def submit_case(case_id: int, actor: Actor = Depends(current_actor), eng=Depends(engine)):
-    bv._staff(actor, "pension.compute")
+    access.require_staff(actor, "pension.compute")
     det.submit_case(eng, actor, _id(case_id, "case_id"))
-    return bv.case_json(bv.case(eng, actor, case_id, purpose="case submitted"))
+    return bq.case_json(bq.case(eng, actor, case_id, purpose="case submitted"))
 
 
 @router.post("/pension/cases/{case_id}/approve", response_model=CaseOut, tags=["benefits"],
@@ -133,9 +134,9 @@ def approve_case(request: Request, case_id: int, idempotency_key: IdemKey = None
     _id(case_id, "case_id")
 
     def do():
-        bv._staff(actor, "pension.approve")
+        access.require_staff(actor, "pension.approve")
         det.approve_case(eng, actor, case_id)
-        return bv.case_json(bv.case(eng, actor, case_id, purpose="case approved"))
+        return bq.case_json(bq.case(eng, actor, case_id, purpose="case approved"))
     return idempotency.run(request, actor.id, idempotency_key, {"case_id": case_id}, do)
 
 
@@ -143,30 +144,29 @@ def approve_case(request: Request, case_id: int, idempotency_key: IdemKey = None
              summary="Reject with a reason (checker)")
 def reject_case(case_id: int, body: RejectIn, actor: Actor = Depends(current_actor),
                 eng=Depends(engine)):
-    bv._staff(actor, "pension.approve")
+    access.require_staff(actor, "pension.approve")
     det.reject_case(eng, actor, _id(case_id, "case_id"), reason=body.reason)
-    return bv.case_json(bv.case(eng, actor, case_id, purpose="case rejected"))
+    return bq.case_json(bq.case(eng, actor, case_id, purpose="case rejected"))
 
 
 @router.get("/payroll/runs", response_model=Page[RunOut], tags=["benefits"],
             summary="Payroll runs in my region scope, newest first")
 def runs(limit: Limit = 50, cursor: Cursor = None, actor: Actor = Depends(current_actor),
          eng=Depends(engine)):
-    items, nxt = bv.runs(eng, actor, limit=limit, after=pagination.decode(cursor))
+    items, nxt = bq.runs(eng, actor, limit=limit, after=pagination.decode(cursor))
     return Page[RunOut](items=items, next_cursor=pagination.encode(nxt) if nxt else None)
 
 
 def _run(eng, actor, run_id) -> dict:
-    for r in bv.runs(eng, actor, limit=10 ** 6, after=None)[0]:
-        if r["id"] == run_id:
-            return r
-    raise InputError(f"no payroll run {run_id}", field="run_id")
+    return bq.run(eng, actor, run_id)
 
 
 @router.post("/payroll/runs/{run_id}/submit", response_model=RunOut, tags=["benefits"],
              summary="Put a computed payroll run up for a second clerk (maker)")
 def submit_run(run_id: int, actor: Actor = Depends(current_actor), eng=Depends(engine)):
-    bv.submit_run(eng, actor, _id(run_id, "run_id"))
+    _id(run_id, "run_id")
+    access.require_staff(actor, "payroll.prepare")
+    payroll.submit(eng, actor, run_id)
     return _run(eng, actor, run_id)
 
 
@@ -178,6 +178,7 @@ def approve_run(request: Request, run_id: int, idempotency_key: IdemKey = None,
     _id(run_id, "run_id")
 
     def do():
-        bv.approve_run(eng, actor, run_id)
+        access.require_staff(actor, "payroll.approve")
+        payroll.approve(eng, actor, run_id)
         return _run(eng, actor, run_id)
     return idempotency.run(request, actor.id, idempotency_key, {"run_id": run_id}, do)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import and_, select
 
+from shebao.benefits import queries as benefits_queries
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError, PermissionDenied
 from shebao.rules.calculators import calculate, registry
@@ -103,9 +104,9 @@ def _entry(r) -> AuditEntry:
              summary="Sign in; returns a bearer token")
 def token(request: Request, creds: Credentials, eng=Depends(engine)):
     ip = request.client.host if request.client else "unknown"
-    tok, user = sec.login(eng, creds.username, creds.password, ip=ip, kind="api",
-                          rate_limit=request.app.state.settings.login_rate_limit)
-    return TokenOut(token=tok, expires_in=int(sec.SESSION_TTL["api"].total_seconds()),
+    config = request.app.state.settings.auth
+    tok, user = sec.login(eng, creds.username, creds.password, ip=ip, kind="api", config=config)
+    return TokenOut(token=tok, expires_in=int(config.lifetime["api"].total_seconds()),
                     username=user.username, role=user.role)
 
 
@@ -123,20 +124,15 @@ def me(user=Depends(current_user)):
 
 
 def reads_of_person(eng, person_id: int, limit: int, cursor) -> tuple[list, str | None]:
-    """Audit rows about a person: their record, and their pension cases when benefits exist."""
+    """Audit rows about a person: their record, and their pension cases."""
     from sqlalchemy import or_
     after = pagination.decode(cursor)
     cond = and_(audit_log.c.subject_type == "person", audit_log.c.subject_id == str(person_id))
-    try:
-        from shebao.benefits.tables import pension_case
-        with eng.connect() as conn:
-            cases = [str(c) for c in conn.execute(select(pension_case.c.id).where(
-                pension_case.c.person_id == person_id)).scalars()]
-        if cases:
-            cond = or_(cond, and_(audit_log.c.subject_type == "pension_case",
-                                  audit_log.c.subject_id.in_(cases)))
-    except ModuleNotFoundError:
-        pass
+    with eng.connect() as conn:
+        cases = [str(c) for c in benefits_queries.case_ids_of_person(conn, person_id)]
+    if cases:
+        cond = or_(cond, and_(audit_log.c.subject_type == "pension_case",
+                              audit_log.c.subject_id.in_(cases)))
     q = select(audit_log).where(cond)
     if after is not None:
         q = q.where(audit_log.c.id < after)

@@ -54,12 +54,12 @@ async def login(request: Request, eng=Depends(engine)):
         ip = request.client.host if request.client else "unknown"
         try:
             token, user = sec.login(eng, username, password, ip=ip, kind="web",
-                                    rate_limit=request.app.state.settings.login_rate_limit)
+                                    config=request.app.state.settings.auth)
         except LoginRefused:
             errors["password"] = i18n_msg(request, "Wrong username or password")
             status = 401
         except AccountLocked:
-            errors["_form"] = i18n_msg(request, "This account is locked for 15 minutes")
+            errors["_form"] = i18n_msg(request, "This account is temporarily locked after repeated failed sign-ins")
             status = 423
         except RateLimited:
             errors["_form"] = i18n_msg(request, "Too many sign-in attempts; wait a few minutes")
@@ -68,7 +68,8 @@ async def login(request: Request, eng=Depends(engine)):
             resp = RedirectResponse(safe_next(f.get("next"), home_of(user)), status_code=303)
             resp.set_cookie(SESSION_COOKIE, sign_session(request, token), httponly=True,
                             secure=request.app.state.settings.cookie_secure, samesite="lax",
-                            max_age=int(sec.SESSION_TTL["web"].total_seconds()), path="/")
+                            max_age=int(request.app.state.settings.auth.lifetime["web"]
+                                        .total_seconds()), path="/")
             return resp
     return render(request, "login.html", {"errors": errors, "values": values}, status=status)
 

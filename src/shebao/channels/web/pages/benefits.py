@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
+from shebao.benefits import access, payroll
 from shebao.benefits import determination as det
-from shebao.channels import benefits_views as bv
+from shebao.benefits import queries as bq
+from shebao.benefits.model import CASE_STATUSES
 from shebao.core.errors import ConflictError, InputError, PermissionDenied
 from shebao.security import policy
 from shebao.security.service import User
@@ -27,11 +29,11 @@ def cases(request: Request, status: str = "", cursor: str | None = None,
 
 
 def _cases(request, user, eng, status, cursor, errors, values, code=200):
-    st = status if status in bv.CASE_STATUSES else None
-    items, nxt = bv.cases(eng, user.actor(), status=st, limit=50,
+    st = status if status in CASE_STATUSES else None
+    items, nxt = bq.cases(eng, user.actor(), status=st, limit=50,
                           after=pagination.decode(cursor))
     return render(request, "staff/pension.html", {
-        "user": user, "cases": items, "status": st or "", "statuses": bv.CASE_STATUSES,
+        "user": user, "cases": items, "status": st or "", "statuses": CASE_STATUSES,
         "errors": errors, "values": values,
         "next_url": f"/staff/pension?status={st or ''}&cursor={pagination.encode(nxt)}"
         if nxt else None}, status=code)
@@ -46,7 +48,7 @@ async def open_case(request: Request, user: User = Depends(user_with("pension.co
         return _cases(request, user, eng, "", None, {"person_id": "a person number"}, values,
                       422)
     try:
-        cid = bv.open_case(eng, user.actor(), int(values["person_id"]), None)
+        cid = det.open_case_for(eng, user.actor(), int(values["person_id"]))
     except (InputError, ConflictError, PermissionDenied) as exc:
         return _cases(request, user, eng, "", None,
                       {"person_id": getattr(exc, "reason", None) or str(exc)}, values,
@@ -61,7 +63,7 @@ def case_view(request: Request, case_id: RecordId, user: User = Depends(user_wit
 
 
 def _case(request, user, eng, case_id, error=None, code=200, flash=None, field_error=None):
-    c = bv.case(eng, user.actor(), case_id, purpose="back-office case view")
+    c = bq.case(eng, user.actor(), case_id, purpose="back-office case view")
     actor = user.actor()
     can_submit = c["status"] == "computed" and policy.has(actor, "pension.compute")
     can_check = (c["status"] == "submitted" and policy.has(actor, "pension.approve")
@@ -82,13 +84,13 @@ async def case_action(request: Request, case_id: RecordId, action: str,
     actor = user.actor()
     try:
         if action == "submit":
-            bv._staff(actor, "pension.compute")
+            access.require_staff(actor, "pension.compute")
             det.submit_case(eng, actor, case_id)
         elif action == "approve":
-            bv._staff(actor, "pension.approve")
+            access.require_staff(actor, "pension.approve")
             det.approve_case(eng, actor, case_id)
         elif action == "reject":
-            bv._staff(actor, "pension.approve")
+            access.require_staff(actor, "pension.approve")
             det.reject_case(eng, actor, case_id, reason=f.get("reason", ""))
         elif action == "recompute":
             det.recompute_case(eng, actor, case_id)
@@ -110,7 +112,7 @@ def runs(request: Request, user: User = Depends(user_with("payroll.read")),
 
 
 def _runs(request, user, eng, error=None, code=200):
-    items, _ = bv.runs(eng, user.actor(), limit=100, after=None)
+    items, _ = bq.runs(eng, user.actor(), limit=100, after=None)
     return render(request, "staff/payroll.html", {"user": user, "runs": items, "error": error},
                   status=code)
 
@@ -120,9 +122,11 @@ def run_action(request: Request, run_id: RecordId, action: str,
                user: User = Depends(user_with("payroll.read")), eng=Depends(engine)):
     try:
         if action == "submit":
-            bv.submit_run(eng, user.actor(), run_id)
+            access.require_staff(user.actor(), "payroll.prepare")
+            payroll.submit(eng, user.actor(), run_id)
         elif action == "approve":
-            bv.approve_run(eng, user.actor(), run_id)
+            access.require_staff(user.actor(), "payroll.approve")
+            payroll.approve(eng, user.actor(), run_id)
         else:
             raise InputError(f"unknown action {action}", field="action")
     except (InputError, ConflictError) as exc:
@@ -133,4 +137,4 @@ def run_action(request: Request, run_id: RecordId, action: str,
 def person_section(eng, actor, person_id: int) -> dict | None:
     if not policy.has(actor, "pension.read"):
         return None
-    return {"template": "staff/_pension.html", **bv.person_benefits(eng, actor, person_id)}
+    return {"template": "staff/_pension.html", **bq.person_benefits(eng, actor, person_id)}

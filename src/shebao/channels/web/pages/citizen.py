@@ -11,6 +11,7 @@ from shebao.security.service import User
 from ..api.core import reads_of_person
 from ..deps import engine
 from ..render import render
+from . import record
 from .common import citizen_user, form
 
 router = APIRouter(include_in_schema=False)
@@ -22,11 +23,7 @@ ESTIMATE_FIELDS = ("region", "retirement_date", "age_years", "avg_index", "contr
 
 
 def person_summary(eng, user: User):
-    """The citizen's registry record and balances when those bureaus exist (see record.py)."""
-    try:
-        from . import record
-    except ModuleNotFoundError:
-        return None
+    """The citizen's registry record and balances (see record.py)."""
     return record.citizen_summary(eng, user)
 
 

@@ -1,12 +1,14 @@
-"""A citizen's own record and an employer's firm, assembled from the bureaus that exist."""
+"""A citizen's own record and an employer's firm, assembled from the bureaus."""
 from __future__ import annotations
 
 import datetime as dt
 
 from shebao.channels import views
-from shebao.registry import queries
+from shebao.collection import declarations
+from shebao.collection.queries import contributions_of
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import months_between
+from shebao.registry import queries
 from shebao.rules.calculators import calculate
 from shebao.security.service import User
 
@@ -43,13 +45,8 @@ def citizen_summary(eng, user: User) -> dict | None:
             est.update(retirement_date=r["retirement_date"], age_years=str(r["age_years"]))
         except Exception:  # noqa: BLE001 - a pre-fill is a convenience, never a failure
             pass
-    try:
-        from shebao.collection.queries import contributions_of
-        from shebao.collection import bills, declarations
-        declared = declarations.declarations(eng, actor, user.person_id)
-        contributions = contributions_of(eng, user.person_id)
-    except ModuleNotFoundError:
-        declared = contributions = None
+    declared = declarations.declarations(eng, actor, user.person_id)
+    contributions = contributions_of(eng, user.person_id)
     return {"person": p, "enrolments": d["enrolments"], "employment": d["employment"],
             "statements": sts, "balances": balances, "estimate": est, "declared": declared,
             "contributions": contributions}

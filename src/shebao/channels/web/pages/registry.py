@@ -22,6 +22,8 @@ from .. import pagination
 from ..api import registry as api_reg
 from ..deps import engine
 from ..render import render
+from . import benefits as benefits_pages
+from . import collection as collection_pages
 from .common import RecordId, citizen_user, employer_user, form, redirect, user_with
 
 router = APIRouter(include_in_schema=False)
@@ -113,18 +115,12 @@ def person_view(request: Request, person_id: RecordId,
 
 
 def bureau_sections(eng, actor, person_id: int) -> list[dict]:
-    """Sections contributed by collection and benefits pages when those bureaus exist."""
+    """Sections contributed by the collection and benefits pages."""
     out = []
-    for mod in ("collection", "benefits"):
-        try:
-            m = __import__(f"shebao.channels.web.pages.{mod}", fromlist=["person_section"])
-        except ModuleNotFoundError:
-            continue
-        fn = getattr(m, "person_section", None)
-        if fn:
-            sec = fn(eng, actor, person_id)
-            if sec:
-                out.append(sec)
+    for fn in (collection_pages.person_section, benefits_pages.person_section):
+        sec = fn(eng, actor, person_id)
+        if sec:
+            out.append(sec)
     return out
 
 

@@ -1,16 +1,13 @@
 """``shebao demo`` (what ``make demo`` runs): a working platform on the embedded SQLite default.
 
-Each stage uses only public service functions of its package, and a stage whose package has not
-landed is reported as such rather than faked. Stages: database → parameters → (as the bureaus
-land) a generated region → monthly collection cycles → pension payroll → the web server.
+Each stage uses only public service functions: database → parameters → a generated region →
+monthly collection cycles → pension payroll → the web server.
 """
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import os
 
-import typer
 from rich.console import Console
 from rich.table import Table
 
@@ -20,16 +17,10 @@ from shebao.db.engine import database_url, make_engine
 from shebao.db.migrate import upgrade
 from shebao.rules import load_rules
 
+from . import demo_benefits, demo_collection, generate_region
+from .demo_users import seed_demo_users
+
 console = Console()
-
-
-def _optional(module: str):
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and (exc.name == module or module.startswith(exc.name + ".")):
-            return None
-        raise
 
 
 def _parameters_summary(region: str, on: dt.date) -> Table:
@@ -47,11 +38,8 @@ def _parameters_summary(region: str, on: dt.date) -> Table:
     return t
 
 
-def app(region: str = typer.Option("310104", help="GB/T 2260 code of the demo region"),
-        people: int = typer.Option(5000, help="insured persons to generate"),
-        employers: int = typer.Option(200, help="employers to generate"),
-        months: int = typer.Option(3, help="monthly collection cycles to run"),
-        serve: bool = typer.Option(True, help="end by serving the web portals")):
+def run_demo(*, region: str = "310104", people: int = 5000, employers: int = 200,
+             months: int = 3, serve: bool = True) -> None:
     """Create the database, load the law, build a region and run it; then say what to do next."""
     url = database_url()
     console.rule("[bold]shebao 社保 demo")
@@ -73,47 +61,38 @@ def app(region: str = typer.Option("310104", help="GB/T 2260 code of the demo re
         "shebao calc retirement-age --json '{\"birth_date\": \"1967-05-10\", \"category\": \"male\"}'",
     ]
 
-    gen = _optional("shebao.registry.generate")
-    if gen is not None:
-        existing = _count(engine, "SELECT COUNT(*) FROM person")
-        if existing:
-            console.print(f"3. registry: {existing} persons already there (delete ./var to start "
-                          f"afresh)")
-        else:
-            console.print(f"3. registry: generating {people} persons and {employers} employers "
-                          f"in {region}")
-            res = gen.generate_region(engine, SYSTEM, people=people, employers=employers,
-                                      region=region, today=on)
-            console.print(f"   {res.as_json()}")
-        done.append("registry")
-        next_steps += ["shebao quality report", "shebao dedup run"]
+    existing = _count(engine, "SELECT COUNT(*) FROM person")
+    if existing:
+        console.print(f"3. registry: {existing} persons already there (delete ./var to start "
+                      f"afresh)")
     else:
-        console.print("3. registry: not in this build")
+        console.print(f"3. registry: generating {people} persons and {employers} employers "
+                      f"in {region}")
+        res = generate_region.generate_region(engine, SYSTEM, people=people,
+                                              employers=employers, region=region, today=on)
+        console.print(f"   {res.as_json()}")
+    done.append("registry")
+    next_steps += ["shebao quality report", "shebao dedup run"]
 
-    coll = _optional("shebao.collection.demo")
-    if coll is not None and "registry" in done:
-        console.print(f"4. collection: {months} monthly cycles (assess → bill → bank → post → "
-                      f"reconcile → arrears)")
-        figs = coll.run_months(engine, region, months)
-        console.print(_figures_table(figs))
-        done.append("collection")
-        next_steps += [f"shebao collect reconcile --region {region} --month {figs[-1]['month']}",
-                       "shebao ledger check"]
+    console.print(f"4. collection: {months} monthly cycles (assess → bill → bank → post → "
+                  f"reconcile → arrears)")
+    figs = demo_collection.run_months(engine, region, months)
+    console.print(_figures_table(figs))
+    done.append("collection")
+    next_steps += [f"shebao collect reconcile --region {region} --month {figs[-1]['month']}",
+                   "shebao ledger check"]
 
-    pay = _optional("shebao.benefits.demo")
-    if pay is not None and "collection" in done:
-        console.print("5. pensions")
-        for line in pay.run(engine, region):
-            console.print(f"   {line}")
-        done.append("benefits")
+    console.print("5. pensions")
+    for line in demo_benefits.run(engine, region):
+        console.print(f"   {line}")
+    done.append("benefits")
 
     console.rule("done: " + ", ".join(done))
     console.print("Next, try:")
     for s in next_steps:
         console.print(f"  .venv/bin/{s}")
-    channels = _optional("shebao.channels.cli")
-    if serve and channels is not None and not os.environ.get("SHEBAO_DEMO_NO_SERVE"):
-        from shebao.security.demo import seed_demo_users
+    if serve and not os.environ.get("SHEBAO_DEMO_NO_SERVE"):
+        from shebao.channels.cli.serve import serve as serve_web
 
         person_id, employer_id = _demo_citizen_and_employer(engine, region)
         console.rule("web portals")
@@ -122,8 +101,8 @@ def app(region: str = typer.Option("310104", help="GB/T 2260 code of the demo re
         console.print("staff back office /staff · citizen portal /me · employer portal /employer "
                       "· API /api/v1/docs — Ctrl-C stops the server")
         engine.dispose()
-        channels.serve(host="127.0.0.1", port=int(os.environ.get("SHEBAO_PORT", "8000")),
-                       db=url, dev=True)
+        serve_web(host="127.0.0.1", port=int(os.environ.get("SHEBAO_PORT", "8000")),
+                  db=url, dev=True)
 
 
 def _count(engine, sql: str) -> int:

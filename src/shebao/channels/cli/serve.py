@@ -4,7 +4,7 @@ from __future__ import annotations
 import typer
 
 
-def app(host: str = typer.Option("127.0.0.1", "--host", help="address to listen on"),
+def serve_cmd(host: str = typer.Option("127.0.0.1", "--host", help="address to listen on"),
         port: int = typer.Option(8000, "--port", help="TCP port"),
         db: str = typer.Option(None, "--db", help="database URL (default SHEBAO_DATABASE_URL "
                                                   "or ./var/shebao.db)"),

@@ -1,8 +1,8 @@
 """``shebao db …``: migrations."""
 import typer
 
-from .engine import database_url
-from .migrate import upgrade as _upgrade
+from shebao.db.engine import database_url
+from shebao.db.migrate import upgrade as _upgrade
 
 app = typer.Typer(no_args_is_help=True, help="Database: migrations.")
 

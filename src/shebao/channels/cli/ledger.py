@@ -21,9 +21,9 @@ from shebao.core.actor import Actor
 from shebao.core.money import fen_to_yuan_str
 from shebao.db.engine import make_engine
 
-from . import check as check_mod
-from . import interest as interest_mod
-from . import model, service
+from shebao.ledger import check as check_mod
+from shebao.ledger import interest as interest_mod
+from shebao.ledger import model, service
 
 app = typer.Typer(no_args_is_help=True, help="Ledger: trial balance, invariants, statements.")
 

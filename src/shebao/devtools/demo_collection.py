@@ -24,11 +24,11 @@ from shebao.core.errors import InputError
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import add_months, month_str, parse_month
 
-from . import bank, bills, declarations
-from .arrears import arrears
-from .assess import assess
-from .latefee import charge_late_fees
-from .reconcile import reconcile
+from shebao.collection import bank, bills, declarations
+from shebao.collection.arrears import arrears
+from shebao.collection.assess import assess
+from shebao.collection.latefee import charge_late_fees
+from shebao.collection.reconcile import reconcile
 
 DEMO_ACTOR = Actor(id="demo:collection", role="collection_clerk")
 

@@ -46,12 +46,12 @@ from shebao.core.actor import Actor
 from shebao.core.errors import ConflictError, InputError, InvariantError
 from shebao.db.engine import make_engine
 
-from . import check, model, service
-from .model import Batch, BatchEntry, EntryRequest, Line, account_code
+from shebao.ledger import check, model, service
+from shebao.ledger.model import Batch, BatchEntry, EntryRequest, Line, account_code
 
 ACTOR = Actor(id="sim", role="system")
 REGIONS = ("310000", "440300")
-SCHEMES = ("pension", "medical")
+SIM_SCHEMES = model.INDIVIDUAL_SCHEMES  # the schemes that have individual accounts
 
 
 class SimulationFailure(AssertionError):
@@ -91,8 +91,8 @@ class Simulator:
     # ------------------------------------------------------------------ setup
     def setup(self) -> None:
         for r in REGIONS:
-            service.open_chart(self.engine, ACTOR, r, SCHEMES)
-            for s in SCHEMES:
+            service.open_chart(self.engine, ACTOR, r, SIM_SCHEMES)
+            for s in SIM_SCHEMES:
                 service.open_individual_accounts(self.engine, ACTOR, r, s,
                                                  range(1, self.persons + 1))
         with self.engine.connect() as c:
@@ -128,7 +128,7 @@ class Simulator:
     def _contribution(self, region=None, scheme=None) -> EntryRequest:
         rng = self.rng
         region = region or rng.choice(REGIONS)
-        scheme = scheme or rng.choice(SCHEMES)
+        scheme = scheme or rng.choice(SIM_SCHEMES)
         people = rng.sample(range(1, self.persons + 1), rng.randint(1, 3))
         indiv = [rng.randint(1, 50_000) for _ in people]
         pooled = rng.randint(1, 200_000)
@@ -164,7 +164,7 @@ class Simulator:
 
     def op_withdraw(self):
         rng = self.rng
-        region, scheme = rng.choice(REGIONS), rng.choice(SCHEMES)
+        region, scheme = rng.choice(REGIONS), rng.choice(SIM_SCHEMES)
         p = rng.randint(1, self.persons)
         acct = account_code(region, scheme, "individual", p)
         have = -self.balances[acct]
@@ -178,7 +178,7 @@ class Simulator:
     def op_batch(self):
         rng = self.rng
         entries = []
-        for scheme in SCHEMES:
+        for scheme in SIM_SCHEMES:
             region = rng.choice(REGIONS)
             n = rng.randint(1, self.persons)
             pids = np.array(sorted(rng.sample(range(1, self.persons + 1), n)), np.int64)
@@ -296,7 +296,7 @@ class Simulator:
 
     def op_concurrent(self):
         rng = self.rng
-        region, scheme = rng.choice(REGIONS), rng.choice(SCHEMES)
+        region, scheme = rng.choice(REGIONS), rng.choice(SIM_SCHEMES)
         n_threads = 4
         plans = []
         shared_key = self.key("dup")
@@ -344,7 +344,7 @@ class Simulator:
         conn = self.engine.connect()
         try:
             conn.begin()
-            service._serialise(conn)
+            service._serialise(conn, ACTOR)
             rid, _ = service._claim(conn, ACTOR, self.key("drop"), "entry", req.content_hash())
             service._write(conn, rid, [service._prepare_entry(conn, req)])
         finally:
@@ -465,14 +465,15 @@ def _kill_batch(key: str, persons: int, seed: int) -> Batch:
         REGIONS[i % 2], scheme, dt.date(2025, 6, 1), debit_kind="bank_transit",
         person_ids=pids, pooled_fen=rng.integers(1, 30_000, persons),
         individual_fen=rng.integers(1, 8_000, persons), source="sim.kill")
-        for i, scheme in enumerate(SCHEMES)]
+        for i, scheme in enumerate(SIM_SCHEMES)]
     return Batch(entries)
 
 
 # The writer that gets killed: same batch as the parent rebuilds (same seed).
 _KILL_SCRIPT = r"""
 import sys, time
-from shebao.ledger import simulation as sim, service
+from shebao.devtools import ledger_simulation as sim
+from shebao.ledger import service
 url, key, mode, persons, seed = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 batch = sim._kill_batch(key, persons, seed)
 engine = sim.make_engine(url)
@@ -480,7 +481,7 @@ print("STARTED", flush=True)
 if mode == "after_write":
     conn = engine.connect()
     conn.begin()
-    service._serialise(conn)
+    service._serialise(conn, sim.ACTOR)
     b = batch.validated()
     rid, _ = service._claim(conn, sim.ACTOR, key, "batch", b.content_hash())
     prepared = [service._prepare_batch_entry(conn, be, True) for be in b.entries]

@@ -78,7 +78,7 @@ def declare(citizen_id: str = typer.Option(..., help="employee's citizen ID"),
             year: int = typer.Option(..., help="declaration year (takes effect in its adjustment month)"),
             wage: str = typer.Option(..., help="previous-year average monthly wage, yuan")):
     """Declare one employee's base (the form)."""
-    from . import bills, declarations
+    from shebao.collection import bills, declarations
     try:
         engine = make_engine()
         d = declarations.declare_wage(engine, _actor(), person_id=_person(engine, citizen_id),
@@ -94,7 +94,7 @@ def declare_file(file: Path = typer.Argument(..., help="CSV: citizen_id,uscc,wag
                  year: int = typer.Option(...),
                  dry_run: bool = typer.Option(False, "--dry-run", help="check only, write nothing")):
     """Upload wage declarations from a file (dry run reports every problem)."""
-    from . import bills, declarations
+    from shebao.collection import bills, declarations
     try:
         rep = declarations.upload_declarations(make_engine(), _actor(), file, year=year,
                                           dry_run=dry_run)
@@ -109,7 +109,7 @@ def declare_file(file: Path = typer.Argument(..., help="CSV: citizen_id,uscc,wag
 def flexible_base(citizen_id: str = typer.Option(...), month: str = typer.Option(...),
                   base: str = typer.Option(..., help="chosen base, yuan")):
     """A flexible worker chooses a base between the floor and the ceiling."""
-    from . import bills, declarations
+    from shebao.collection import bills, declarations
     try:
         engine = make_engine()
         d = declarations.choose_flexible_base(engine, _actor(), person_id=_person(engine, citizen_id),
@@ -124,7 +124,7 @@ def flexible_base(citizen_id: str = typer.Option(...), month: str = typer.Option
 def resident_tier(citizen_id: str = typer.Option(...), year: int = typer.Option(...),
                   tier: int = typer.Option(..., help="yuan per year, one of resident.pension_tiers")):
     """A resident chooses the year's contribution tier."""
-    from . import bills, declarations
+    from shebao.collection import bills, declarations
     try:
         engine = make_engine()
         d = declarations.choose_resident_tier(engine, _actor(), person_id=_person(engine, citizen_id),
@@ -143,7 +143,7 @@ def assess_cmd(region: str = typer.Option(..., help="GB/T 2260 code"),
     Resumes an interrupted run; running it again changes nothing; after a late declaration
     it writes only the differences."""
     from sqlalchemy import text
-    from . import assess, bills
+    from shebao.collection import assess, bills
     try:
         engine = make_engine()
         m = _month(month)
@@ -182,7 +182,7 @@ def bill_cmd(e2e_id: str = typer.Option(None, "--e2e", help="end-to-end id of th
                                        help="late fee accrued to YYYY-MM-DD (default today)")):
     """View (or export) a payer's bill: lines per scheme, the late fee (charged and accrued,
     not yet charged) and the persons with their bases."""
-    from . import bills, declarations
+    from shebao.collection import bills, declarations
     try:
         d = _as_of(as_of) if as_of else None
         engine = make_engine()
@@ -222,7 +222,7 @@ def export_bank(region: str = typer.Option(...), month: str = typer.Option(...),
                 fmt: str = typer.Option("pain008", "--format", help="pain008 | csv"),
                 out: Path = typer.Option(None, help="directory (default var/collection/out)")):
     """Write the month's direct-debit instructions (pain.008, XSD-validated; or CSV)."""
-    from . import bank
+    from shebao.collection import bank
     try:
         r = bank.export_bank(make_engine(), _actor(), region, _month(month), out_dir=out, fmt=fmt)
     except ShebaoError as exc:
@@ -236,7 +236,7 @@ def import_bank(file: Path = typer.Argument(..., help="camt.053.001.08 XML or re
                                            "money (default: the region the receipts' bills name)"),
                 kept_dir: Path = typer.Option(None, help="where rejected files are kept")):
     """Import bank receipts: match, apply, post; rejected files are kept for review."""
-    from . import bank
+    from shebao.collection import bank
     try:
         r = bank.import_bank(make_engine(), _actor(), file, region=region, kept_dir=kept_dir)
     except ShebaoError as exc:
@@ -247,7 +247,7 @@ def import_bank(file: Path = typer.Argument(..., help="camt.053.001.08 XML or re
 @app.command("suspense")
 def suspense_cmd(region: str = typer.Option(...), as_json: bool = typer.Option(False, "--json")):
     """The clerk's queue: money received that matches no bill (or more than the bill)."""
-    from . import suspense
+    from shebao.collection import suspense
     rows = suspense.suspense(make_engine(), region)
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False))
@@ -265,7 +265,7 @@ def suspense_cmd(region: str = typer.Option(...), as_json: bool = typer.Option(F
 def resolve_cmd(receipt_id: int = typer.Option(..., "--receipt"),
                 e2e_id: str = typer.Option(..., "--e2e", help="the bill to pay from suspense")):
     """Apply money held in suspense to a bill (ledger: suspense → receivables)."""
-    from . import suspense
+    from shebao.collection import suspense
     try:
         r = suspense.resolve_suspense(make_engine(), _actor(), receipt_id, e2e_id)
     except ShebaoError as exc:
@@ -278,7 +278,7 @@ def simulate_bank(export_file: Path = typer.Argument(...),
                   fmt: str = typer.Option("camt053", "--format", help="camt053 | csv"),
                   seed: int = typer.Option(7)):
     """Play the commissioned bank: answer a direct-debit file with a statement (demo)."""
-    from . import bank
+    from shebao.collection import bank
     p = bank.simulate_bank(export_file, fmt=fmt, seed=seed)
     console.print(f"written {p}")
 
@@ -287,7 +287,7 @@ def simulate_bank(export_file: Path = typer.Argument(...),
 def reconcile_cmd(region: str = typer.Option(...), month: str = typer.Option(...),
                   as_json: bool = typer.Option(False, "--json")):
     """Receivable vs collected vs posted, by scheme and payer type; exit 1 on any difference."""
-    from .reconcile import reconcile
+    from shebao.collection.reconcile import reconcile
     try:
         r = reconcile(make_engine(), _actor(), region, _month(month))
     except ShebaoError as exc:
@@ -324,8 +324,8 @@ def arrears_cmd(region: str = typer.Option(...),
                 as_json: bool = typer.Option(False, "--json")):
     """Payers in arrears with amounts, days and late fees; employers beyond the threshold are
     flagged for the supervision bureau."""
-    from .arrears import arrears
-    from .declarations import parse_yuan
+    from shebao.collection.arrears import arrears
+    from shebao.collection.declarations import parse_yuan
     try:
         d = parse_date(as_of) if as_of else dt.date.today()
         thr = parse_yuan(threshold, field="threshold") if threshold else None
@@ -358,7 +358,7 @@ def late_fees_cmd(region: str = typer.Option(..., help="six-digit region code"),
     第八十六条; rate ``collection.late_fee_rate``): a charge per bill and a ledger entry
     receivable_employer → late_fee_income. Idempotent: a rerun charges nothing, a later as-of
     only the increment."""
-    from .latefee import charge_late_fees
+    from shebao.collection.latefee import charge_late_fees
     try:
         d = _as_of(as_of)
         r = charge_late_fees(make_engine(), _actor(), region, d)

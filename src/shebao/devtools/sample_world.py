@@ -10,8 +10,18 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from shebao.benefits import determination as det
+from shebao.collection import bills, declarations
+from shebao.collection.assess import assess
 from shebao.core.actor import SYSTEM, Actor
 from shebao.core.ids import ric_check_char
+from shebao.core.money import to_fen
+from shebao.ledger import model as lm
+from shebao.ledger import service as ledger
+from shebao.registry import service as reg
+from shebao.rules import load_rules
 from shebao.security import service as sec
 
 DISTRICTS = ("310101", "310104")
@@ -47,8 +57,6 @@ def _pw() -> str:
 
 
 def build_world(engine, *, with_ledger: bool = True) -> World:
-    from shebao.registry import service as reg
-
     w = World()
     for i, d in enumerate(DISTRICTS):
         cid = citizen_id(d, dt.date(1966 + i, 3, 14), 11 + 2 * i)
@@ -77,17 +85,6 @@ def build_world(engine, *, with_ledger: bool = True) -> World:
 def _pension_case(engine, w: World) -> None:
     """A man of 310104 born 1965-08-15 with 15 years at the average wage and 300,000.00 on his
     account: his case computed and submitted by benefits_clerk-310104 (the maker)."""
-    try:
-        from shebao.benefits import determination as det
-        from shebao.ledger import model as lm
-        from shebao.ledger import service as ledger
-    except ModuleNotFoundError:
-        return
-    import numpy as np
-
-    from shebao.core.money import to_fen
-    from shebao.registry import service as reg
-    from shebao.rules import load_rules
     d = "310104"
     cid = citizen_id(d, dt.date(1965, 8, 15), 31)
     pid = reg.register_person(engine, REGISTRAR, citizen_id=cid, name="王建国",
@@ -117,11 +114,6 @@ BILL_MONTH = dt.date(2025, 8, 1)
 
 def _bill_a_month(engine, w: World) -> None:
     """A declared wage, an assessment and the bills of August 2025 in each district."""
-    try:
-        from shebao.collection import bills, declarations
-        from shebao.collection.assess import assess
-    except ModuleNotFoundError:
-        return
     for d in DISTRICTS:
         declarations.declare_wage(engine, SYSTEM, person_id=w.persons[d], employer_id=w.employers[d],
                           year=2025, wage_fen=1200000, source="sample")
@@ -140,12 +132,6 @@ def _user(engine, w: World, username: str, role: str, scope: str, **ids) -> None
 
 def _post_contributions(engine, w: World) -> None:
     """Twelve months of individual-account credits for each person (8% of 9,000.00)."""
-    try:
-        from shebao.ledger import model as lm
-        from shebao.ledger import service as ledger
-    except ModuleNotFoundError:
-        return
-    import numpy as np
     for d in DISTRICTS:
         ledger.open_chart(engine, SYSTEM, d)
         ledger.open_individual_accounts(engine, SYSTEM, d, "pension", [w.persons[d]])
@@ -156,23 +142,3 @@ def _post_contributions(engine, w: World) -> None:
                                          individual_fen=np.array([72000]))
                    for m in range(1, 13)]
         ledger.post_batch(engine, SYSTEM, f"sample:{d}:2024", lm.Batch(entries))
-
-
-# ------------------------------------------------------------------ clients for tests
-
-def web_client(app, username: str | None = None, password: str | None = None, *,
-               base_url: str = "http://testserver"):
-    """A TestClient that signed in through the login form (CSRF header set for later POSTs)."""
-    from fastapi.testclient import TestClient
-
-    c = TestClient(app, follow_redirects=False, base_url=base_url)
-    c.get("/login")
-    c.headers["X-CSRF-Token"] = c.cookies.get("csrftoken")
-    if username:
-        r = c.post("/login", data={"username": username, "password": password})
-        assert r.status_code == 303, r.text
-    return c
-
-
-def api_headers(engine, user: sec.User) -> dict:
-    return {"Authorization": "Bearer " + sec.start_session(engine, user, kind="api")}

@@ -1,7 +1,9 @@
-"""``shebao rules check|show|list``: validate the parameter tree, show what is in force."""
+"""``shebao rules check|show|list``: validate the parameter tree, show what is in force;
+``shebao calc NAME --json '{…}'``: one JSON object out; exit 2 naming the field on bad input."""
 from __future__ import annotations
 
 import json
+import sys
 
 import typer
 
@@ -9,7 +11,9 @@ from shebao.core.errors import InputError, RuleError
 from shebao.core.periods import parse_date
 from shebao.core.regions import is_region_code
 
-from .loader import Resolved, load_tree, parameters_root
+from shebao.rules import load_rules
+from shebao.rules.calculators import calculate, registry
+from shebao.rules.loader import Resolved, load_tree, parameters_root
 
 app = typer.Typer(no_args_is_help=True, help="Law as data: dated, regional parameters.")
 
@@ -42,8 +46,6 @@ def show(name: str, region: str = typer.Option(..., "--region"),
          date: str = typer.Option(..., "--date", help="YYYY-MM-DD"),
          as_json: bool = typer.Option(False, "--json")):
     """The value in force for a region on a date, its unit, where it is inherited from and its law."""
-    from . import load_rules
-
     if not is_region_code(region):
         raise InputError(f"{region!r} is not a six-digit GB/T 2260 code", field="region")
     try:
@@ -60,9 +62,24 @@ def show(name: str, region: str = typer.Option(..., "--region"),
 @app.command("list")
 def list_(prefix: str = typer.Argument("", help="only names starting with this")):
     """Every parameter name with its unit and description."""
-    from . import load_rules
-
     rules = load_rules()
     for n in rules.names(prefix):
         p = rules.parameter(n)
         typer.echo(f"{n:<48} {p.unit:<18} {p.description.strip()[:70]}")
+
+
+def calc(name: str = typer.Argument(..., help="calculator: " + ", ".join(sorted(registry()))),
+         request: str = typer.Option(..., "--json", help="the request as a JSON object")):
+    """Run a calculator (citizen-id, uscc, retirement-age, contribution, pension, …)."""
+    try:
+        req = json.loads(request)
+    except json.JSONDecodeError as exc:
+        typer.echo(f"error: field 'json': not valid JSON ({exc.msg} at column {exc.colno})",
+                   err=True)
+        raise typer.Exit(2)
+    try:
+        out = calculate(name, req)
+    except InputError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2)
+    sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")

@@ -1,6 +1,6 @@
 """Demo accounts for ``shebao demo``: one of every role, passwords generated now and printed.
 
-    from shebao.security.demo import seed_demo_users
+    from shebao.devtools.demo_users import seed_demo_users
     logins = seed_demo_users(engine, region="310104")   # prints a table, returns the list
 
 No password is stored anywhere but as an argon2id hash; run it again and the existing demo
@@ -17,8 +17,8 @@ from sqlalchemy import select
 from shebao.core import regions
 from shebao.core.actor import SYSTEM
 
-from . import service
-from .tables import users
+from shebao.security import service
+from shebao.security.tables import users
 
 
 @dataclass(frozen=True)

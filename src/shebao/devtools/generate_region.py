@@ -314,9 +314,9 @@ def generate_region(engine, actor: Actor, *, people: int, employers: int, region
     from shebao.rules.loader import load_rules
     from shebao.security import audit
 
-    from . import bulk
-    from .model import EMPLOYEE_SCHEMES
-    from .tables import employment, enrolment
+    from shebao.registry import bulk
+    from shebao.registry.model import EMPLOYEE_SCHEMES
+    from shebao.registry.tables import employment, enrolment
 
     t0 = time.perf_counter()
     if not re.fullmatch(r"\d{6}", str(region)):
@@ -448,7 +448,7 @@ def generate_region(engine, actor: Actor, *, people: int, employers: int, region
                        20_000_000).astype(np.int64)
         reasons = np.array(["resignation", "contract_end", "dismissal", "bankruptcy",
                             "mutual_agreement"])
-        from .model import LEAVE_REASONS
+        from shebao.registry.model import LEAVE_REASONS
 
         spell_rows = []
         for j, i in enumerate(idx_emp):
@@ -509,7 +509,7 @@ def generate_region(engine, actor: Actor, *, people: int, employers: int, region
         if pension_at:
             from sqlalchemy import bindparam, update
 
-            from .tables import person, person_version
+            from shebao.registry.tables import person, person_version
 
             upd = [{"p": k, "r": v} for k, v in pension_at.items()]
             conn.execute(update(person).where(person.c.id == bindparam("p"))

@@ -1,7 +1,7 @@
 """The pension stage of ``shebao demo``: ``run(engine, region) -> list[str]``.
 
 Called by the lead's demo after the registry generated ``region`` and the collection bureau ran
-its monthly cycles (``collection.demo.run_months``). Through the public services only:
+its monthly cycles (``devtools.demo_collection.run_months``). Through the public services only:
 
 1. **Demo month.** The earliest month after the first collected month (so at least one month
    shebao itself collected lies before retirement) in which someone of the region with an
@@ -44,8 +44,8 @@ from shebao.ledger.model import Batch, BatchEntry, Line, account_code
 from shebao.rules import load_rules
 from shebao.rules.formulas.retirement import CATEGORIES, statutory_retirement
 
-from . import determination as det
-from . import payroll
+from shebao.benefits import determination as det
+from shebao.benefits import payroll
 
 DEMO_SOURCE = "legacy import (synthetic demo)"
 MIGRATION_SOURCE = "benefits.legacy-migration"

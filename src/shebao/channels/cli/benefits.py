@@ -1,4 +1,5 @@
-"""``shebao payroll …``: the monthly pension payroll of a region.
+"""``shebao payroll …``: the monthly pension payroll of a region; ``shebao pension …``:
+retirement cases (maker-checker) and annual indexation.
 
     shebao payroll run --region 310000 --month 2025-11 [--chunk 50000] [--actor clerk-a]
     shebao payroll submit --run 7 --actor clerk-a          # maker
@@ -12,19 +13,37 @@
     shebao payroll overpayments --region 310000
     shebao payroll recover --overpayment 3 --amount 1500.00
 
+    shebao pension history FILE.csv [--actor clerk-a]     # person_id,region,period_start,
+                                                          # months,base_total,kind
+    shebao pension open --person 42 --region 310000 [--category female_worker]
+                        [--claim early --date 2025-03-10] --actor clerk-a
+    shebao pension open-batch --region 310000 --month 2025-11 --actor clerk-a
+    shebao pension show 17 --actor clerk-a                # decision: inputs, law, arithmetic
+    shebao pension category 17 --category female_cadre --actor clerk-a
+    shebao pension submit 17 --actor clerk-a              # maker
+    shebao pension approve 17 --actor clerk-b             # checker, never the maker
+    shebao pension reject 17 --reason "…" --actor clerk-b
+    shebao pension index --region 310000 --effective-from 2025-01-01 --actor clerk-a
+
 The database is ``SHEBAO_DATABASE_URL``. ``--actor`` names a benefits clerk (staff id); the
 default ``system`` may compute but never submit or approve. Output is JSON on stdout; bad
 input exits 2 with the field named.
 """
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import sys
+from pathlib import Path
 from typing import List, Optional
 
 import typer
 
+from shebao.benefits import determination as det
+from shebao.benefits import payroll
+from shebao.benefits.indexation import run_indexation
 from shebao.formats.pain001 import Debtor
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError
@@ -32,9 +51,9 @@ from shebao.core.money import to_fen
 from shebao.core.periods import parse_month
 from shebao.db.engine import make_engine
 
-from . import payroll
-
-app = typer.Typer(no_args_is_help=True, help="Pension payroll: run, approve, release, returns.")
+payroll_app = typer.Typer(no_args_is_help=True,
+                          help="Pension payroll: run, approve, release, returns.")
+pension_app = typer.Typer(no_args_is_help=True, help="Pension determination and indexation.")
 
 
 def actor_of(actor_id: str, scope: str = "national") -> Actor:
@@ -66,7 +85,7 @@ DEBTOR_ACCOUNT = typer.Option(..., "--debtor-account", help="the fund's payout a
 DEBTOR_BANK = typer.Option(..., "--debtor-bank", help="the commissioned bank's name")
 
 
-@app.command("run")
+@payroll_app.command("run")
 def run_cmd(region: str = typer.Option(...), month: str = typer.Option(..., help="YYYY-MM"),
             chunk: int = typer.Option(payroll.CHUNK), actor: str = typer.Option("system")):
     """Compute (or resume) the payroll of a region and month; idempotent."""
@@ -82,20 +101,20 @@ def run_cmd(region: str = typer.Option(...), month: str = typer.Option(..., help
     _out(res.as_json())
 
 
-@app.command("submit")
+@payroll_app.command("submit")
 def submit_cmd(run: int = typer.Option(..., "--run"), actor: str = typer.Option(...)):
     """Maker: put a computed run up for approval."""
     _out({"approval_id": payroll.submit(make_engine(), actor_of(actor), run)})
 
 
-@app.command("approve")
+@payroll_app.command("approve")
 def approve_cmd(run: int = typer.Option(..., "--run"), actor: str = typer.Option(...)):
     """Checker: approve a submitted run (a different clerk from the maker)."""
     payroll.approve(make_engine(), actor_of(actor), run)
     _out({"run_id": run, "status": "approved"})
 
 
-@app.command("release")
+@payroll_app.command("release")
 def release_cmd(run: int = typer.Option(..., "--run"), out: str = typer.Option("var/bank"),
                 execution_date: str = typer.Option(..., "--execution-date"),
                 debtor_name: str = DEBTOR_NAME, debtor_account: str = DEBTOR_ACCOUNT,
@@ -110,7 +129,7 @@ def release_cmd(run: int = typer.Option(..., "--run"), out: str = typer.Option("
           "replayed": rel.replayed})
 
 
-@app.command("returns")
+@payroll_app.command("returns")
 def returns_cmd(path: str = typer.Argument(..., help="camt.053.001.08 XML or CSV"),
                 actor: str = typer.Option("system")):
     """Record a bank return file once: booked → paid, returned → awaiting confirmation."""
@@ -119,7 +138,7 @@ def returns_cmd(path: str = typer.Argument(..., help="camt.053.001.08 XML or CSV
           "unknown_refs": r.unknown_refs[:50], "replayed": r.replayed})
 
 
-@app.command("confirm-failure")
+@payroll_app.command("confirm-failure")
 def confirm_cmd(payment_id: List[int] = typer.Option(..., "--payment"),
                 reason: str = typer.Option(...), actor: str = typer.Option(...)):
     """Confirm returned payments as failed (only confirmed failures are re-issued)."""
@@ -127,7 +146,7 @@ def confirm_cmd(payment_id: List[int] = typer.Option(..., "--payment"),
                                                 reason=reason)})
 
 
-@app.command("reissue")
+@payroll_app.command("reissue")
 def reissue_cmd(run: int = typer.Option(..., "--run"), out: str = typer.Option("var/bank"),
                 execution_date: str = typer.Option(..., "--execution-date"),
                 debtor_name: str = DEBTOR_NAME, debtor_account: str = DEBTOR_ACCOUNT,
@@ -139,7 +158,7 @@ def reissue_cmd(run: int = typer.Option(..., "--run"), out: str = typer.Option("
     _out({"run_id": r.run_id, "payments": r.n_payments, "files": r.files})
 
 
-@app.command("living-cert")
+@payroll_app.command("living-cert")
 def living_cmd(person: int = typer.Option(...), year: int = typer.Option(...),
                failed: bool = typer.Option(False, "--failed/--passed"),
                date: str = typer.Option(..., "--date"), method: str = typer.Option("counter"),
@@ -150,7 +169,7 @@ def living_cmd(person: int = typer.Option(...), year: int = typer.Option(...),
     _out({"id": lid})
 
 
-@app.command("overpayments")
+@payroll_app.command("overpayments")
 def overpayments_cmd(region: str = typer.Option(...), actor: str = typer.Option("system")):
     """Find payments made after a recorded death; record them for recovery (ledger)."""
     r = payroll.detect_overpayments(make_engine(), actor_of(actor), region)
@@ -158,7 +177,7 @@ def overpayments_cmd(region: str = typer.Option(...), actor: str = typer.Option(
           "awards_stopped": r.awards_stopped})
 
 
-@app.command("recover")
+@payroll_app.command("recover")
 def recover_cmd(overpayment: int = typer.Option(...), amount: str = typer.Option(...),
                 actor: str = typer.Option("system")):
     """Record money recovered against an overpayment."""
@@ -167,3 +186,108 @@ def recover_cmd(overpayment: int = typer.Option(...), amount: str = typer.Option
     except (ValueError, TypeError) as exc:
         raise InputError(str(exc), field="amount") from None
     _out({"status": payroll.record_recovery(make_engine(), actor_of(actor), overpayment, fen)})
+
+
+# ------------------------------------------------------------------ pension
+
+
+@pension_app.command("history")
+def history_cmd(path: str = typer.Argument(...), actor: str = typer.Option("system")):
+    """Import contribution history rows (CSV, UTF-8, header as above; amounts in yuan)."""
+    text = Path(path).read_text(encoding="utf-8-sig")
+    by_person: dict[int, list] = {}
+    for i, r in enumerate(csv.DictReader(io.StringIO(text)), start=2):
+        try:
+            pid = int(r["person_id"])
+            row = {"region": r["region"].strip(),
+                   "period_start": dt.date.fromisoformat(r["period_start"].strip()),
+                   "months": int(r["months"]), "kind": (r.get("kind") or "paid").strip()}
+            if row["kind"] == "paid":
+                row["base_total_fen"] = to_fen(r["base_total"].strip())
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            raise InputError(f"{exc}", file=path, row=i) from None
+        by_person.setdefault(pid, []).append(row)
+    engine = make_engine()
+    n = sum(det.record_history(engine, actor_of(actor), pid, rows, source=Path(path).name)
+            for pid, rows in by_person.items())
+    _out({"rows": n, "persons": len(by_person)})
+
+
+@pension_app.command("open")
+def open_cmd(person: int = typer.Option(...), region: str = typer.Option(...),
+             category: Optional[str] = typer.Option(None), claim: str = typer.Option("statutory"),
+             date: Optional[str] = typer.Option(None, "--date", help="early/deferred date"),
+             actor: str = typer.Option(...)):
+    """Open a retirement case and compute it."""
+    req = None
+    if date:
+        try:
+            req = dt.date.fromisoformat(date)
+        except ValueError:
+            raise InputError(f"{date!r} is not a date", field="requested_date") from None
+    engine = make_engine()
+    a = actor_of(actor)
+    cid = det.open_case(engine, a, person, region=region, category=category, claim=claim,
+                        requested_date=req)
+    _out(_summary(det.get_case(engine, a, cid)))
+
+
+@pension_app.command("open-batch")
+def open_batch_cmd(region: str = typer.Option(...), month: str = typer.Option(...),
+                   actor: str = typer.Option(...)):
+    """Open cases for everyone reaching statutory retirement age in the month."""
+    try:
+        m = parse_month(month)
+    except ValueError as exc:
+        raise InputError(str(exc), field="month") from None
+    r = det.open_batch(make_engine(), actor_of(actor), region, m)
+    _out({"opened": r.opened, "by_status": r.by_status, "case_ids": r.case_ids[:200]})
+
+
+def _summary(c: dict) -> dict:
+    return {k: c[k] for k in ("id", "person_id", "region", "status", "retirement_date",
+                              "basic", "account", "transitional", "total", "missing",
+                              "options")}
+
+
+@pension_app.command("show")
+def show_cmd(case: int = typer.Argument(...), actor: str = typer.Option(...)):
+    """The case with its decision record (inputs, parameters with references, arithmetic)."""
+    c = det.get_case(make_engine(), actor_of(actor), case)
+    _out({**_summary(c), "decision": c["decision"]})
+
+
+@pension_app.command("category")
+def category_cmd(case: int = typer.Argument(...), category: str = typer.Option(...),
+                 actor: str = typer.Option(...)):
+    _out({"status": det.set_category(make_engine(), actor_of(actor), case, category)})
+
+
+@pension_app.command("submit")
+def pension_submit_cmd(case: int = typer.Argument(...), actor: str = typer.Option(...)):
+    _out({"approval_id": det.submit_case(make_engine(), actor_of(actor), case)})
+
+
+@pension_app.command("approve")
+def pension_approve_cmd(case: int = typer.Argument(...), actor: str = typer.Option(...)):
+    _out({"award_id": det.approve_case(make_engine(), actor_of(actor), case)})
+
+
+@pension_app.command("reject")
+def reject_cmd(case: int = typer.Argument(...), reason: str = typer.Option(...),
+               actor: str = typer.Option(...)):
+    det.reject_case(make_engine(), actor_of(actor), case, reason=reason)
+    _out({"case": case, "status": "rejected"})
+
+
+@pension_app.command("index")
+def index_cmd(region: str = typer.Option(...), effective_from: str = typer.Option(...),
+              actor: str = typer.Option(...)):
+    """Annual indexation of pensions in payment (its own audited run)."""
+    try:
+        d = dt.date.fromisoformat(effective_from)
+    except ValueError:
+        raise InputError(f"{effective_from!r} is not a date", field="effective_from") from None
+    r = run_indexation(make_engine(), actor_of(actor), region, d)
+    _out({"run_id": r.run_id, "rate": r.rate, "awards": r.n_awards,
+          "increase_fen": r.increase_fen, "replayed": r.replayed})

@@ -1,0 +1,41 @@
+"""The one command-line app: the composition root of the CLI. Every command group lives in a
+module beside this one and is imported here explicitly.
+
+Exit codes: 0 done; 1 a check found problems (ledger check, reconcile, audit verify);
+2 bad input (the message names the field, file or row).
+"""
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from shebao.core.errors import ShebaoError
+
+from . import audit, benefits, collection, db, demo, ledger, registry, rules, serve
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="shebao 社保 — social insurance administration.")
+
+app.add_typer(db.app, name="db")
+app.add_typer(rules.app, name="rules")
+app.command(name="calc")(rules.calc)
+app.add_typer(audit.app, name="audit")
+app.add_typer(registry.import_app, name="import")
+app.add_typer(registry.dedup_app, name="dedup")
+app.add_typer(registry.quality_app, name="quality")
+app.command(name="generate")(demo.generate)
+app.add_typer(ledger.app, name="ledger")
+app.add_typer(collection.app, name="collect")
+app.add_typer(benefits.payroll_app, name="payroll")
+app.add_typer(benefits.pension_app, name="pension")
+app.command(name="serve")(serve.serve_cmd)
+app.command(name="demo")(demo.demo)
+
+
+def main() -> None:
+    try:
+        app()
+    except ShebaoError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
