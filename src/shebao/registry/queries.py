@@ -194,6 +194,7 @@ def identities(conn, person_ids) -> dict[int, dict]:
         for r in conn.execute(select(person.c.id, person.c.citizen_id, person.c.name).where(
                 person.c.id.in_(ids[i:i + 5000]))):
             out[r.id] = {"citizen_id": r.citizen_id, "name": r.name}
+    return out
 
 
 # --- read by collection ---
@@ -221,7 +222,7 @@ _WAGE_SQL = """SELECT id, COALESCE(wage_fen, -1) FROM employment
 WHERE person_id >= :lo AND person_id < :hi"""
 
 
-def _group_enrolments(raw: np.ndarray, nflags: int) -> tuple[np.ndarray, np.ndarray]:
+def group_enrolments(raw: np.ndarray, nflags: int) -> tuple[np.ndarray, np.ndarray]:
     """Enrolment rows (person, k, employer, employment, scheme index or −1) → one row per
     person × k × employer, sorted: (person, k, employer, 0, one flag per scheme) and the
     largest employment id of the group (0: none)."""
@@ -272,7 +273,7 @@ def enrolment_matrix(conn, region: str, lo: int, hi: int, month_start: dt.date,
     employment record of the group's latest spell or −1, then one 0/1 flag per scheme of
     ``schemes``). Read as plain rows (packed where the database can) and grouped by numpy."""
     p = {"lo": lo, "hi": hi, "r": region, "mstart": month_start, "mend": month_end}
-    rows, spell = _group_enrolments(fetch_int_matrix(conn, _enrolment_sql(conn, schemes), p, 5),
+    rows, spell = group_enrolments(fetch_int_matrix(conn, _enrolment_sql(conn, schemes), p, 5),
                                     len(schemes))
     wages = _spell_wages(conn, spell, lo, hi)
     rows[:, 3] = -1

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from shebao.collection import bills, declarations
-from shebao.collection.assess import _Crash, assess
+from shebao.collection.assess import assess
 from shebao.devtools.synthetic_population import load_population
 from shebao.core.errors import InputError
 from shebao.ledger import service as ledger
@@ -82,10 +82,24 @@ def test_rerun_changes_nothing_and_correction_posts_the_difference(engine, world
                                                         "injury"]
 
 
+class _Crash(RuntimeError):
+    """The process 'dies' between two chunks."""
+
+
+def _crash_after(chunks: int):
+    seen = []
+
+    def fault_point(name):
+        seen.append(name)
+        if seen.count("chunk_done") >= chunks:
+            raise _Crash(f"simulated crash after {chunks} chunk(s)")
+    return fault_point
+
+
 def test_resume_after_crash_gives_the_same_result(engine):
     load_population(engine, REGION, 240, seed=3)
     with pytest.raises(_Crash):
-        assess(engine, ADMIN, REGION, JULY, chunk_size=50, _crash_after=2)
+        assess(engine, ADMIN, REGION, JULY, chunk_size=50, fault_point=_crash_after(2))
     with engine.connect() as c:
         assert c.execute(text("SELECT status, chunks_done FROM assessment_run")).one() == (
             "running", 2)

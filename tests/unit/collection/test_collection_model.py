@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from shebao.collection import model
-from shebao.collection.assess import diff_with_previous
 from shebao.core.errors import InputError
 
 
@@ -45,7 +44,7 @@ def test_diff_keeps_only_differences_and_vanished_rows():
     old = np.zeros((2, 3 + len(model.AMOUNT_COLUMNS)), np.int64)
     old[0, :3], old[0, 3] = [1, 0, 9], 100          # unchanged
     old[1, :3], old[1, 3] = [3, 1, 0], 70           # person 3 no longer enrolled
-    k, i, a = diff_with_previous(keys, info, amt, old)
+    k, i, a = model.diff_with_previous(keys, info, amt, old)
     assert k.tolist() == [[2, 1, 0], [3, 1, 0]] and a[:, 0].tolist() == [200, -70]
 
 
