@@ -53,23 +53,23 @@ def _fail(exc: ShebaoError) -> None:
 
 
 def _person(engine, citizen_id: str) -> int:
-    from sqlalchemy import text
+    from shebao.registry import queries
+    cid = citizen_id.strip().upper()
     with engine.connect() as c:
-        r = c.execute(text("SELECT id FROM person WHERE citizen_id = :c"),
-                      {"c": citizen_id.strip().upper()}).first()
-    if r is None:
+        pid = queries.person_ids_by_citizen_id(c, [cid]).get(cid)
+    if pid is None:
         raise InputError(f"unknown person {citizen_id}", field="citizen_id")
-    return r[0]
+    return pid
 
 
 def _employer(engine, uscc: str) -> int:
-    from sqlalchemy import text
+    from shebao.registry import queries
+    code = uscc.strip().upper()
     with engine.connect() as c:
-        r = c.execute(text("SELECT id FROM employer WHERE uscc = :c"),
-                      {"c": uscc.strip().upper()}).first()
-    if r is None:
+        eid = queries.employer_ids_by_uscc(c, [code]).get(code)
+    if eid is None:
         raise InputError(f"unknown employer {uscc}", field="uscc")
-    return r[0]
+    return eid
 
 
 @app.command("declare")
@@ -142,15 +142,14 @@ def assess_cmd(region: str = typer.Option(..., help="GB/T 2260 code"),
     """Assess every active enrolment of the region for the month, then (re)build the bills.
     Resumes an interrupted run; running it again changes nothing; after a late declaration
     it writes only the differences."""
-    from sqlalchemy import text
     from shebao.collection import assess, bills
+    from shebao.registry import queries
     try:
         engine = make_engine()
         m = _month(month)
         with engine.connect() as c:
-            lo, hi = c.execute(text("SELECT MIN(person_id), MAX(person_id) FROM enrolment "
-                                    "WHERE region = :r"), {"r": region}).one()
-        total = max(1, -(-((hi or 0) - (lo or 0) + 1) // chunk_size))
+            lo, hi = queries.enrolled_person_range(c, region)
+        total = max(1, -(-(hi - lo + 1) // chunk_size))
         with Progress(TextColumn("[bold]assess {task.description}"), BarColumn(),
                       MofNCompleteColumn(), TextColumn("{task.fields[persons]} persons"),
                       TimeElapsedColumn(), console=console, disable=as_json) as prog:
