@@ -7,11 +7,10 @@ Determination reads a person's record from two places and nowhere else:
 * **legacy** — ``pension_history`` (benefits-owned): periods recorded before shebao ran the
   person's contributions (imports from the old system, ``source`` e.g. ``legacy import``),
   including deemed service (视同缴费); a period is a run of 1–12 months with Σ of its bases;
-* **shebao** — the collection bureau's own per-person assessment records, read from its tables
-  (never written here): ``contribution`` (one row per run × person × payer × month; a correction
-  run writes differences, so the truth of a month is the SUM over runs, and the base is that of
-  the latest run), ``bill`` / ``bill_line`` (one bill per payer × region × month, one line per
-  scheme, with what has been paid).
+* **shebao** — the collection bureau's own per-person assessment records, read through
+  ``collection.queries.contribution_record`` (never written here): per person × month × region
+  × payer the net pension assessed, the base of the latest run, and the payer's bill of the
+  month with its pension line and what has been paid.
 
 **Paid, not assessed.** The Social Insurance Law (art. 16) counts months for which
 contributions were *paid* (累计缴费满十五年). Collection records payment per bill line, and a
@@ -33,114 +32,47 @@ twice. A trimmed legacy period keeps its contribution index exactly: its ``base_
 **Several payers in one month** (two employers): the month counts once; its base is the sum of
 the bases of the paid payers (each already within floor and ceiling).
 
-Set-based: two queries per chunk of persons (legacy rows; shebao months with their bills), and
+Set-based: two reads per chunk of persons (legacy rows; shebao months with their bills), and
 pure Python over the chunk in memory — never a query per person.
 """
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
-from typing import Callable
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from shebao.core.periods import add_months, month_str
+from shebao.collection.queries import contribution_record
 
+from .record import Period, ShebaoMonth, merge
 from .tables import pension_history
 
 CHUNK = 1000
-LEGACY, SHEBAO = "legacy", "shebao"
-SHEBAO_SOURCE = "shebao collection (assessed and paid)"
-PENSION_COLUMNS = ("pension_er_pool", "pension_er_ind", "pension_ee_pool", "pension_ee_ind")
-
-
-@dataclass
-class Period:
-    """A run of contribution months as determination counts them."""
-
-    origin: str                 # legacy | shebao
-    kind: str                   # paid | deemed
-    region: str
-    period_start: dt.date
-    months: int                 # months counted
-    base_total_fen: int | None  # Σ bases over index_months (None for deemed)
-    index_months: int           # months the base total spans (the index = base / (wage × this))
-    source: str
-    superseded_months: int = 0  # legacy months replaced by shebao's own record
-
-    def as_json(self) -> dict:
-        d = asdict(self)
-        d["period_start"] = self.period_start.isoformat()
-        return d
-
-
-@dataclass
-class ShebaoMonth:
-    region: str
-    month: dt.date
-    base_fen: int
-    paid: bool
-    bills: tuple[str, ...]
-
-
-def _date(v) -> dt.date:
-    return v if isinstance(v, dt.date) and not isinstance(v, dt.datetime) else \
-        dt.date.fromisoformat(str(v)[:10])
-
-
-_SHEBAO_SQL = """
-WITH g AS (
-  SELECT person_id, region, month, payer_type, payer_id,
-         SUM({pen}) AS pension_fen, MAX(run_id) AS last_run
-  FROM contribution WHERE person_id IN ({ids})
-  GROUP BY person_id, region, month, payer_type, payer_id)
-SELECT g.person_id, g.region, g.month, g.pension_fen, c.base_fen,
-       b.e2e_id, bl.amount_fen AS line_fen, bl.paid_fen AS line_paid_fen
-FROM g
-JOIN contribution c ON c.person_id = g.person_id AND c.region = g.region AND c.month = g.month
-     AND c.payer_type = g.payer_type AND c.payer_id = g.payer_id AND c.run_id = g.last_run
-LEFT JOIN bill b ON b.region = g.region AND b.month = g.month AND b.payer_type = g.payer_type
-     AND b.payer_id = g.payer_id
-LEFT JOIN bill_line bl ON bl.bill_id = b.id AND bl.scheme = 'pension'
-WHERE g.pension_fen <> 0
-ORDER BY g.person_id, g.month, g.region
-"""
 
 
 def shebao_months(conn: Connection, person_ids: list[int]) -> dict[int, list[ShebaoMonth]]:
     """The pension months shebao's collection bureau assessed, per person, with whether each
-    was paid (see the module doc). One query per chunk of persons."""
-    out: dict[int, list[ShebaoMonth]] = {}
-    pen = " + ".join(PENSION_COLUMNS)
-    for i in range(0, len(person_ids), CHUNK):
-        ids = [int(p) for p in person_ids[i:i + CHUNK]]
-        if not ids:
+    was paid (see the module doc). Read through ``collection.queries.contribution_record``."""
+    acc: dict[tuple[int, dt.date], dict] = {}
+    for r in contribution_record(conn, person_ids):
+        if r.pension_fen <= 0:                # reversed by a correction: nothing assessed
             continue
-        names = ", ".join(f":p{j}" for j in range(len(ids)))
-        rows = conn.execute(text(_SHEBAO_SQL.format(pen=pen, ids=names)),
-                            {f"p{j}": v for j, v in enumerate(ids)}).all()
-        acc: dict[tuple[int, dt.date], dict] = {}
-        for r in rows:
-            if int(r.pension_fen) <= 0:       # reversed by a correction: nothing assessed
-                continue
-            key = (int(r.person_id), _date(r.month))
-            a = acc.setdefault(key, {"region": r.region, "paid_base": 0, "any_base": 0,
-                                     "paid": False, "bills": []})
-            a["any_base"] += int(r.base_fen)
-            paid = (r.line_fen is not None and int(r.line_fen) > 0
-                    and int(r.line_paid_fen) >= int(r.line_fen))
-            if paid:
-                if not a["paid"]:
-                    a["region"] = r.region
-                a["paid"] = True
-                a["paid_base"] += int(r.base_fen)
-            if r.e2e_id:
-                a["bills"].append(r.e2e_id)
-        for (pid, m), a in sorted(acc.items()):
-            out.setdefault(pid, []).append(ShebaoMonth(
-                a["region"], m, a["paid_base"] if a["paid"] else a["any_base"], a["paid"],
-                tuple(a["bills"])))
+        a = acc.setdefault((r.person_id, r.month), {"region": r.region, "paid_base": 0,
+                                                    "any_base": 0, "paid": False, "bills": []})
+        a["any_base"] += r.base_fen
+        paid = r.line_fen is not None and r.line_fen > 0 and r.line_paid_fen >= r.line_fen
+        if paid:
+            if not a["paid"]:
+                a["region"] = r.region
+            a["paid"] = True
+            a["paid_base"] += r.base_fen
+        if r.bill_e2e_id:
+            a["bills"].append(r.bill_e2e_id)
+    out: dict[int, list[ShebaoMonth]] = {}
+    for (pid, m), a in sorted(acc.items()):
+        out.setdefault(pid, []).append(ShebaoMonth(
+            a["region"], m, a["paid_base"] if a["paid"] else a["any_base"], a["paid"],
+            tuple(a["bills"])))
     return out
 
 
@@ -155,54 +87,6 @@ def legacy_rows(conn: Connection, person_ids: list[int]) -> dict[int, list[dict]
                 pension_history.c.person_id, pension_history.c.period_start,
                 pension_history.c.id)).mappings():
             out.setdefault(int(r["person_id"]), []).append(dict(r))
-    return out
-
-
-def merge(legacy: list[dict], shebao: list[ShebaoMonth]) -> tuple[list[Period], list[dict]]:
-    """One person's record: legacy periods trimmed by the months shebao governs, plus shebao's
-    paid months (one period per month; see :func:`compact`). Returns
-    (periods counted, months not counted with the reason)."""
-    governed = {m.month for m in shebao}
-    periods: list[Period] = []
-    for r in legacy:
-        start = _date(r["period_start"]).replace(day=1)
-        n = int(r["months"])
-        overlap = sum(1 for k in range(n) if add_months(start, k) in governed)
-        if overlap == n:
-            continue
-        base = r["base_total_fen"]
-        periods.append(Period(LEGACY, r["kind"], r["region"], start, n - overlap,
-                              int(base) if base is not None else None, n, r["source"],
-                              overlap))
-    not_counted = [{"month": month_str(m.month), "region": m.region, "why": "unpaid",
-                    "reason": "assessed by shebao but the pension contribution is not paid in "
-                              "full", "bills": list(m.bills)}
-                   for m in shebao if not m.paid]
-    periods += [Period(SHEBAO, "paid", m.region, m.month, 1, m.base_fen, 1, SHEBAO_SOURCE)
-                for m in shebao if m.paid]
-    periods.sort(key=lambda p: (p.period_start, p.origin != SHEBAO))
-    return periods, not_counted
-
-
-def compact(periods: list[Period], wage_of: Callable[[dt.date], object]) -> list[Period]:
-    """Run consecutive shebao months together (same region, same monthly base, same average
-    wage in force per ``wage_of``) so a decision lists a year as one line; the average index is
-    unchanged (each month's index is the run's index)."""
-    out: list[Period] = []
-    last: Period | None = None
-    for p in periods:
-        if (p.origin == SHEBAO and last is not None and last.origin == SHEBAO
-                and last.region == p.region and last.months < 12
-                and last.base_total_fen == p.base_total_fen * last.months
-                and add_months(last.period_start, last.months) == p.period_start
-                and wage_of(last.period_start) == wage_of(p.period_start)):
-            last.months += 1
-            last.index_months += 1
-            last.base_total_fen += p.base_total_fen
-            continue
-        p = Period(**asdict(p))
-        out.append(p)
-        last = p
     return out
 
 

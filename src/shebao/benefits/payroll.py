@@ -58,6 +58,8 @@ from shebao.core.errors import ConflictError, InputError, InvariantError, Permis
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import add_months, month_str
 from shebao.db.bulk import copy_out_ints, fetch_int_matrix
+from shebao.db.uow import now as _now
+from shebao.db.uow import reading, transaction
 from shebao.formats import camt053, pain001, returns_csv
 from shebao.ledger import service as ledger
 from shebao.ledger.model import Batch, BatchEntry, EntryRequest, Line, account_code
@@ -74,10 +76,6 @@ FILE_MAX_TX = 20_000      # payments per pain.001 file (bounded memory; not law)
 PAYMENT_COLUMNS = ("run_id", "person_id", "award_id", "region", "month", "attempt",
                    "amount_fen", "account_part_fen", "bank_name", "bank_account",
                    "end_to_end_id", "status", "status_at", "replaces_id")
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def _date(v) -> dt.date | None:
@@ -212,7 +210,7 @@ def run(db, actor: Actor, region: str, month: dt.date, *, chunk: int = CHUNK,
     _staff(actor, "payroll.prepare", region)
     month = month.replace(day=1)
     ledger.open_chart(db, actor, region, schemes=(SCHEME,))
-    with ledger.transaction(db) as conn:
+    with transaction(db) as conn:
         r = conn.execute(select(payroll_run).where(and_(
             payroll_run.c.region == region, payroll_run.c.month == month))).mappings().first()
         if r is None:
@@ -230,7 +228,7 @@ def run(db, actor: Actor, region: str, month: dt.date, *, chunk: int = CHUNK,
         return _result(r)
     chunks = held = 0
     while max_chunks is None or chunks < max_chunks:
-        with ledger.transaction(db) as conn:
+        with transaction(db) as conn:
             cur = _get_run(conn, rid, lock=True)
             if cur["status"] != "computing":
                 break
@@ -254,7 +252,7 @@ def run(db, actor: Actor, region: str, month: dt.date, *, chunk: int = CHUNK,
 
 
 def _get_run_db(db, rid):
-    with ledger.reading(db) as conn:
+    with reading(db) as conn:
         return _get_run(conn, rid)
 
 
@@ -315,7 +313,7 @@ def _chunk(conn, actor: Actor, run_row: dict, limit: int) -> tuple[int, int] | N
 
 # ------------------------------------------------------------------------------ approve
 def submit(db, maker: Actor, run_id: int) -> int:
-    with ledger.transaction(db) as conn:
+    with transaction(db) as conn:
         r = _get_run(conn, run_id, lock=True)
         _staff(maker, "payroll.prepare", r["region"])
         if r["status"] != "computed":
@@ -331,7 +329,7 @@ def submit(db, maker: Actor, run_id: int) -> int:
 
 
 def approve(db, checker: Actor, run_id: int) -> None:
-    with ledger.transaction(db) as conn:
+    with transaction(db) as conn:
         r = _get_run(conn, run_id, lock=True)
         _staff(checker, "payroll.approve", r["region"])
         if r["status"] != "submitted":
@@ -412,7 +410,7 @@ def release(db, actor: Actor, run_id: int, out_dir, debtor: pain001.Debtor,
     """Write the payment files of an approved run and mark its payments sent (idempotent:
     a released run returns its files)."""
     out_dir = Path(out_dir)
-    with ledger.transaction(db) as conn:
+    with transaction(db) as conn:
         r = _get_run(conn, run_id, lock=True)
         _staff(actor, "payroll.prepare", r["region"])
         if r["status"] == "released":
@@ -520,7 +518,7 @@ def import_returns(db, actor: Actor, path) -> ReturnResult:
                     else outcomes_of_statement(camt053.read_payments(data, str(path))))
     except InputError as exc:
         raise InputError(exc.reason, field=exc.field, file=str(path), row=exc.row) from None
-    with ledger.transaction(db) as conn:
+    with transaction(db) as conn:
         prior = conn.execute(select(bank_return.c.id).where(bank_return.c.sha256 == sha)).first()
         if prior:
             return ReturnResult(prior.id, 0, 0, 0, 0, replayed=True)
@@ -575,7 +573,7 @@ def confirm_failures(db, actor: Actor, payment_ids: list[int], *, reason: str) -
     only confirmed failures are re-issued."""
     if not reason or not reason.strip():
         raise InputError("a reason is required", field="reason")
-    with ledger.transaction(db) as conn:
+    with transaction(db) as conn:
         rows = conn.execute(select(payment.c.id, payment.c.status, payment.c.region).where(
             payment.c.id.in_(list(payment_ids)))).all()
         found = {r.id: r for r in rows}
@@ -607,7 +605,7 @@ def reissue(db, actor: Actor, run_id: int, out_dir, debtor: pain001.Debtor,
             execution_date: dt.date, formats=("xml",)) -> ReissueResult:
     """Re-issue the run's confirmed failures as new attempts (current bank account from the
     registry), write their file and post the payment to the bank."""
-    with ledger.transaction(db) as conn:
+    with transaction(db) as conn:
         r = _get_run(conn, run_id, lock=True)
         _staff(actor, "payroll.prepare", r["region"])
         failed = conn.execute(text(
@@ -657,7 +655,7 @@ def record_living_certification(db, actor: Actor, person_id: int, year: int, pas
     until a later certification passes."""
     if checked_on > dt.date.today():
         raise InputError("checked_on is in the future", field="checked_on")
-    with ledger.transaction(db) as conn:
+    with transaction(db) as conn:
         p = conn.execute(select(person.c.id, person.c.pension_region).where(
             person.c.id == person_id)).first()
         if p is None:
@@ -689,7 +687,7 @@ def detect_overpayments(db, actor: Actor, region: str) -> OverpaymentResult:
     and the account share back to the — inheritable — individual account); the award stops
     from the month after the death."""
     _staff(actor, "payroll.prepare", region)
-    with ledger.transaction(db) as conn:
+    with transaction(db) as conn:
         rows = conn.execute(text(
             "SELECT p.id, p.person_id, p.award_id, p.month, p.amount_fen, p.account_part_fen, "
             "r.death_date FROM payment p JOIN person r ON r.id = p.person_id "
@@ -738,7 +736,7 @@ def record_recovery(db, actor: Actor, overpayment_id: int, fen: int) -> str:
     """Money recovered (from the estate or a bank claw-back) against one overpayment."""
     if isinstance(fen, bool) or not isinstance(fen, int) or fen <= 0:
         raise InputError("recovered amount must be positive integer fen", field="fen")
-    with ledger.transaction(db) as conn:
+    with transaction(db) as conn:
         o = conn.execute(select(overpayment, payment.c.region).join(
             payment, payment.c.id == overpayment.c.payment_id).where(
             overpayment.c.id == overpayment_id)).mappings().first()

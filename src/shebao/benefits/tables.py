@@ -31,8 +31,6 @@ from sqlalchemy import (BigInteger, Column, Date, DateTime, ForeignKey, Index, I
                         SmallInteger, String, Table, Text, UniqueConstraint, text)
 
 from shebao.db.engine import BigId, metadata
-
-CASE_LIVE = ("open", "incomplete", "ineligible", "computed", "submitted", "approved")
 PAYMENT_LIVE = ("computed", "sent", "paid")
 
 pension_history = Table(

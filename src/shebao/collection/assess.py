@@ -177,7 +177,7 @@ def _chunk(conn, ledger, actor, ctx, run: dict, chunk_no: int, lo: int, hi: int,
     (persons seen, rows written, their total, the ledger key)."""
     rid, region = run["id"], run["region"]
     p = {"lo": lo, "hi": hi, "r": region, "mstart": month}
-    dialect.advisory_lock(conn, f"assess:{region}:{month}")
+    dialect.xact_lock(conn, model.LOCK_NS, f"assess:{region}:{month}")
     now_lo = conn.execute(text("SELECT next_lo FROM assessment_run WHERE id = :i"),
                           {"i": rid}).scalar_one()
     if int(now_lo) != lo:

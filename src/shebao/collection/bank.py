@@ -245,14 +245,14 @@ def import_bank(engine, actor: Actor, path, *, region: str | None = None, kept_d
     rows = len(rc)
     refused = None
     with engine.begin() as conn:
-        if not dialect.try_advisory_lock(conn, f"collection.bank_import:{sha}"):
+        if not dialect.try_xact_lock(conn, model.LOCK_NS, f"collection.bank_import:{sha}"):
             raise AlreadyRunning(f"{path.name} is already being imported by another process: "
                                  "let it finish (importing the file again afterwards posts "
                                  "nothing twice)")
         # imports and late-fee runs of the same regions take turns (a late fee charged twice
         # otherwise); in one order, so two imports never wait for each other in a circle
         for reg in sorted(set(named) | {region}):
-            dialect.advisory_lock(conn, LATE_FEE_LOCK.format(region=reg))
+            dialect.xact_lock(conn, model.LOCK_NS, LATE_FEE_LOCK.format(region=reg))
         with phase(on_phase, "check"):
             try:        # after the locks: what another import posted meanwhile is known here
                 known = _known(conn, rc, str(path))

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import text
 
-from shebao.core import regions
+from shebao.core.regions import check_region
 from shebao.core.actor import Actor
 from shebao.core.errors import AlreadyRunning, InputError
 from shebao.core.money import fen_to_yuan_str, rate_ratio
@@ -76,17 +76,6 @@ class Accrual:
 
     def __len__(self) -> int:
         return len(self.bill_id)
-
-
-def check_region(region) -> str:
-    if not isinstance(region, str) or not regions.is_region_code(region) \
-            or region == regions.NATIONAL:
-        raise InputError(f"region {region!r} is not a six-digit GB/T 2260 code", field="region",
-                         value=region)
-    if not regions.known(region):
-        raise InputError(f"region {region} is not a known GB/T 2260 code", field="region",
-                         value=region)
-    return region
 
 
 def _rate(region: str, on: dt.date):
@@ -250,7 +239,7 @@ def charge_late_fees(engine, actor: Actor, region: str, as_of: dt.date, *,
         raise InputError(f"as-of {as_of} is in the future: a late fee is charged only for days "
                          "that have passed", field="as_of", value=str(as_of))
     with transaction(engine) as conn:
-        if not dialect.try_advisory_lock(conn, LOCK.format(region=region)):
+        if not dialect.try_xact_lock(conn, model.LOCK_NS, LOCK.format(region=region)):
             raise AlreadyRunning(f"late fees of region {region} are already being charged by "
                                  "another process (a late-fee run or a bank import): let it "
                                  "finish; running again afterwards charges nothing twice")

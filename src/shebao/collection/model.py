@@ -31,6 +31,9 @@ AMOUNT_COLUMNS = tuple(f"{s}_{side}_{acct}" for s in EMPLOYEE_SCHEMES for side i
                                                 f"{RESIDENT_SCHEME}_ee_ind")
 COLUMN_INDEX = {c: i for i, c in enumerate(AMOUNT_COLUMNS)}
 
+# advisory lock namespace of collection's runs (db.dialect.xact_lock)
+LOCK_NS = 0x5EBAC011
+
 
 # How the base of a row was found.
 BASIS = {0: "declared wage", 1: "wage on the employment record", 2: "no wage known: floor",

@@ -19,12 +19,8 @@ from functools import lru_cache
 from shebao.core import regions
 from shebao.core.errors import InputError, InvariantError
 from shebao.core.ids import parse_citizen_id
-
-SCHEMES = ("pension", "medical", "unemployment", "injury", "maternity", "resident_pension",
-           "resident_medical")
-EMPLOYEE_SCHEMES = ("pension", "medical", "unemployment", "injury", "maternity")
-FLEXIBLE_SCHEMES = ("pension", "medical")
-KINDS = ("employee", "flexible", "resident", "student")
+from shebao.core.schemes import EMPLOYEE_SCHEMES, FLEXIBLE_SCHEMES, SCHEMES  # noqa: F401
+from shebao.core.schemes import PERSON_KINDS as KINDS  # noqa: F401
 PERSON_STATUSES = ("active", "deceased", "emigrated", "merged")
 EMPLOYER_STATUSES = ("active", "closed")
 ENROLMENT_STATUSES = ("active", "suspended", "ended")
@@ -90,11 +86,9 @@ def valid_region(s: str | None) -> bool:
     return s is None or bool(_REGION.match(s))
 
 
-def check_region(value, field: str) -> str:
-    s = str(value or "").strip()
-    if not _REGION.match(s):
-        raise InputError(f"{s!r} is not a six-digit GB/T 2260 region code", field=field, value=s)
-    return s
+def region_code(value, field: str) -> str:
+    """A region field of a record: surrounding blanks dropped, then ``regions.check_region``."""
+    return regions.check_region(str(value or "").strip(), field)
 
 
 def check_citizen_id(value, field: str = "citizen_id") -> str:

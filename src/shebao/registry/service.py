@@ -19,40 +19,20 @@ Public functions (stable):
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from typing import Iterator
 
 from sqlalchemy import and_, select, update
-from sqlalchemy.engine import Connection, Engine
 
 from shebao.core.actor import Actor
 from shebao.core.errors import ConflictError, InputError, InvariantError
 from shebao.core.ids import mask_id, parse_citizen_id, parse_uscc
+from shebao.db.uow import now, transaction
 from shebao.rules.loader import load_rules
 from shebao.security import audit
 
 from . import model
 from .tables import (EMPLOYER_FIELDS, PERSON_FIELDS, employer, employer_version, employment,
                      enrolment, person, person_version, person_merge)
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-@contextlib.contextmanager
-def transaction(bind) -> Iterator[Connection]:
-    """A connection in a transaction: a new one for an Engine, the caller's for a Connection."""
-    if isinstance(bind, Engine):
-        with bind.begin() as conn:
-            yield conn
-    else:
-        if bind.in_transaction():
-            yield bind
-        else:
-            with bind.begin():
-                yield bind
 
 
 # --------------------------------------------------------------------------- parameters
@@ -124,7 +104,7 @@ def validate_person_fields(f: dict) -> dict:
         raise InputError("sex must be M or F", field="sex", value=out["sex"])
     for key in ("hukou_region", "residence_region", "pension_region"):
         if out.get(key) is not None:
-            out[key] = model.check_region(out[key], key)
+            out[key] = model.region_code(out[key], key)
     if "phone" in out:
         out["phone"] = model.normalize_phone(out["phone"])
         if not model.valid_phone(out["phone"]):
@@ -400,7 +380,7 @@ def validate_employer_fields(f: dict, on: dt.date) -> dict:
         if not out["name"]:
             raise InputError("name is required", field="name")
     if "region" in out:
-        out["region"] = model.check_region(out["region"], "region")
+        out["region"] = model.region_code(out["region"], "region")
     if out.get("bank_account") is not None:
         out["bank_account"] = str(out["bank_account"]).replace(" ", "")
         if not model.valid_bank_account(out["bank_account"]):
@@ -506,7 +486,7 @@ def _insert_enrolment(conn, actor: Actor, pid: int, death: dt.date | None, schem
     if (kind == "employee") != (employer_id is not None):
         raise InputError("an employee enrolment needs an employer, other kinds none",
                          field="employer_id", value=employer_id)
-    region = model.check_region(region, "region")
+    region = model.region_code(region, "region")
     model.check_interval(start, end, f"{scheme} enrolment")
     model.check_alive(start, death, f"{scheme} enrolment")
     if death is not None and (end is None or end > death):

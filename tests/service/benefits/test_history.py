@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from shebao.benefits import determination as det
 from shebao.benefits import history as H
+from shebao.benefits.record import SHEBAO_SOURCE
 from shebao.benefits.tables import pension_case
 from shebao.formats import receipts_csv
 from shebao.collection import bank, bills, declarations
@@ -113,7 +114,7 @@ def test_paid_shebao_months_count_assessed_unpaid_do_not(engine, tmp_path):
     shebao = [p for p in inp["periods"] if p["origin"] == "shebao"]
     assert [(p["period_start"], p["months"], p["base_total"]) for p in shebao] == [
         ("2025-07-01", 2, "20000.00")]                 # one run: same base, same wage
-    assert shebao[0]["source"] == H.SHEBAO_SOURCE
+    assert shebao[0]["source"] == SHEBAO_SOURCE
     assert {p["source"] for p in inp["periods"] if p["origin"] == "legacy"} == {"legacy import"}
     # …and in words, beside the decision, for the citizen and the clerk
     rec = case["contribution_record"]

@@ -20,3 +20,17 @@ def test_camt053_round_trip_and_csv():
     with pytest.raises(InputError) as info:
         returns_csv.read(b"end_to_end_id,status\nE1,maybe\n")
     assert (info.value.field, info.value.row) == ("status", 2)
+
+
+def test_case_status_allows_only_its_actions():
+    from shebao.benefits.model import EDITABLE, require_status
+    from shebao.core.errors import ConflictError
+
+    require_status({"id": 1, "status": "computed"}, ("computed",), "submitted")
+    with pytest.raises(ConflictError) as info:
+        require_status({"id": 1, "status": "open", "missing": '["history"]'}, ("computed",),
+                       "submitted")
+    assert "only a computed case can be submitted (missing: " in str(info.value)
+    with pytest.raises(ConflictError) as info:
+        require_status({"id": 2, "status": "approved"}, EDITABLE, "changed")
+    assert "case 2 is approved: it can no longer change" in str(info.value)

@@ -1,7 +1,7 @@
 """The merge of legacy history and shebao's own months (pure, no database)."""
 import datetime as dt
 
-from shebao.benefits.history import SHEBAO_SOURCE, Period, ShebaoMonth, compact, merge
+from shebao.benefits.record import SHEBAO_SOURCE, Period, ShebaoMonth, compact, merge
 
 
 def _legacy(start, months, base, kind="paid"):

@@ -1,0 +1,96 @@
+"""A person's pension contribution record as determination counts it (pure; read by
+:mod:`.history`): legacy periods trimmed by the months shebao governs, plus shebao's own paid
+months, each month once (:func:`merge`), runs of equal months joined for the decision
+(:func:`compact`)."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from typing import Callable
+
+from shebao.core.periods import add_months, month_str
+
+LEGACY, SHEBAO = "legacy", "shebao"
+SHEBAO_SOURCE = "shebao collection (assessed and paid)"
+
+
+@dataclass
+class Period:
+    """A run of contribution months as determination counts them."""
+
+    origin: str                 # legacy | shebao
+    kind: str                   # paid | deemed
+    region: str
+    period_start: dt.date
+    months: int                 # months counted
+    base_total_fen: int | None  # Σ bases over index_months (None for deemed)
+    index_months: int           # months the base total spans (the index = base / (wage × this))
+    source: str
+    superseded_months: int = 0  # legacy months replaced by shebao's own record
+
+    def as_json(self) -> dict:
+        d = asdict(self)
+        d["period_start"] = self.period_start.isoformat()
+        return d
+
+
+@dataclass
+class ShebaoMonth:
+    region: str
+    month: dt.date
+    base_fen: int
+    paid: bool
+    bills: tuple[str, ...]
+
+
+def merge(legacy: list[dict], shebao: list[ShebaoMonth]) -> tuple[list[Period], list[dict]]:
+    """One person's record: legacy periods trimmed by the months shebao governs, plus shebao's
+    paid months (one period per month; see :func:`compact`). Returns
+    (periods counted, months not counted with the reason)."""
+    governed = {m.month for m in shebao}
+    periods: list[Period] = []
+    for r in legacy:
+        start = _date(r["period_start"]).replace(day=1)
+        n = int(r["months"])
+        overlap = sum(1 for k in range(n) if add_months(start, k) in governed)
+        if overlap == n:
+            continue
+        base = r["base_total_fen"]
+        periods.append(Period(LEGACY, r["kind"], r["region"], start, n - overlap,
+                              int(base) if base is not None else None, n, r["source"],
+                              overlap))
+    not_counted = [{"month": month_str(m.month), "region": m.region, "why": "unpaid",
+                    "reason": "assessed by shebao but the pension contribution is not paid in "
+                              "full", "bills": list(m.bills)}
+                   for m in shebao if not m.paid]
+    periods += [Period(SHEBAO, "paid", m.region, m.month, 1, m.base_fen, 1, SHEBAO_SOURCE)
+                for m in shebao if m.paid]
+    periods.sort(key=lambda p: (p.period_start, p.origin != SHEBAO))
+    return periods, not_counted
+
+
+def compact(periods: list[Period], wage_of: Callable[[dt.date], object]) -> list[Period]:
+    """Run consecutive shebao months together (same region, same monthly base, same average
+    wage in force per ``wage_of``) so a decision lists a year as one line; the average index is
+    unchanged (each month's index is the run's index)."""
+    out: list[Period] = []
+    last: Period | None = None
+    for p in periods:
+        if (p.origin == SHEBAO and last is not None and last.origin == SHEBAO
+                and last.region == p.region and last.months < 12
+                and last.base_total_fen == p.base_total_fen * last.months
+                and add_months(last.period_start, last.months) == p.period_start
+                and wage_of(last.period_start) == wage_of(p.period_start)):
+            last.months += 1
+            last.index_months += 1
+            last.base_total_fen += p.base_total_fen
+            continue
+        p = Period(**asdict(p))
+        out.append(p)
+        last = p
+    return out
+
+
+def _date(v) -> dt.date:
+    return v if isinstance(v, dt.date) and not isinstance(v, dt.datetime) else \
+        dt.date.fromisoformat(str(v)[:10])
