@@ -142,6 +142,7 @@ def _start_or_resume(engine, actor: Actor, region: str, month: dt.date, chunk_si
         if running is not None:
             return dict(running), True
         lo, hi = registry.enrolled_person_range(conn, region)
+        lo, hi = int(lo or 0), int(hi if hi is not None else -1)
         prior = conn.execute(text("SELECT 1 FROM assessment_run WHERE region = :r AND "
                                   "month = :m AND status = 'done'"),
                              {"r": region, "m": month}).first()

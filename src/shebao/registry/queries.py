@@ -197,6 +197,28 @@ def identities(conn, person_ids) -> dict[int, dict]:
     return out
 
 
+# --- read by the channels' command line ---
+def person_id_of(conn, citizen_id: str) -> int | None:
+    """The person's id for a citizen ID as typed (trimmed, upper-cased ``x``); None if unknown."""
+    return conn.execute(select(person.c.id).where(
+        person.c.citizen_id == citizen_id.strip().upper())).scalar()
+
+
+def employer_id_of(conn, uscc: str) -> int | None:
+    """The employer's id for a unified social credit code as typed; None if unknown."""
+    return conn.execute(select(employer.c.id).where(
+        employer.c.uscc == uscc.strip().upper())).scalar()
+
+
+def enrolled_person_range(conn, region: str) -> tuple[int | None, int | None]:
+    """(lowest, highest) person id with an enrolment in ``region``: the keyset span a
+    batch run over the region walks (None, None when nobody is enrolled)."""
+    from sqlalchemy import func
+    lo, hi = conn.execute(select(func.min(enrolment.c.person_id), func.max(enrolment.c.person_id))
+                          .where(enrolment.c.region == region)).one()
+    return lo, hi
+
+
 # --- read by collection ---
 
 # how a person is insured, as the assessment codes it (k): the row order of enrolment_matrix
@@ -282,13 +304,6 @@ def enrolment_matrix(conn, region: str, lo: int, hi: int, month_start: dt.date,
         hit = (spell > 0) & (wages[pos, 0] == spell)
         rows[hit, 3] = wages[pos[hit], 1]
     return rows
-
-
-def enrolled_person_range(conn, region: str) -> tuple[int, int]:
-    """The smallest and largest person id with an enrolment in ``region`` ((0, −1): none)."""
-    lo, hi = conn.execute(select(func.min(enrolment.c.person_id), func.max(enrolment.c.person_id))
-                          .where(enrolment.c.region == region)).one()
-    return (int(lo), int(hi)) if lo is not None else (0, -1)
 
 
 def employer_risk_matrix(conn, month: dt.date) -> np.ndarray:

@@ -54,6 +54,18 @@ def _division(industry_code) -> str:
     return s[:2] if len(s) >= 2 else s.zfill(2)
 
 
+def employment_date_bounds(region: str, today: dt.date | None = None) -> model.DateBounds:
+    """The plausibility bounds of employment dates in force today (parameters
+    ``registry.employment_*``)."""
+    today = today or dt.date.today()
+    rules = load_rules()
+    return model.DateBounds(
+        min_age=int(rules.value("registry.employment_min_age", region, today)),
+        earliest_year=int(rules.value("registry.employment_earliest_year", region, today)),
+        max_days_ahead=int(rules.value("registry.employment_max_days_ahead", region, today)),
+        today=today)
+
+
 def allowed_float_tiers(risk_class: int, region: str, on: dt.date) -> list[int]:
     table = load_rules().value("registry.injury_float_tiers", region, on)
     return [int(x) for x in table[risk_class]]
@@ -95,11 +107,7 @@ def validate_person_fields(f: dict) -> dict:
     """Normalise and check person attributes; raises InputError naming the field."""
     out = dict(f)
     if "name" in out:
-        name = str(out["name"] or "").strip()
-        if not name or len(name) > 64:
-            raise InputError("name is required (at most 64 characters)", field="name",
-                             value=out["name"])
-        out["name"] = name
+        out["name"] = model.check_name(out["name"], "name")
     if out.get("sex") not in (None, "M", "F"):
         raise InputError("sex must be M or F", field="sex", value=out["sex"])
     for key in ("hukou_region", "residence_region", "pension_region"):
@@ -376,9 +384,7 @@ def person_history(bind, actor: Actor, person_id: int, *, purpose: str) -> list[
 def validate_employer_fields(f: dict, on: dt.date) -> dict:
     out = dict(f)
     if "name" in out:
-        out["name"] = str(out["name"] or "").strip()
-        if not out["name"]:
-            raise InputError("name is required", field="name")
+        out["name"] = model.check_name(out["name"], "name", max_len=120)
     if "region" in out:
         out["region"] = model.region_code(out["region"], "region")
     if out.get("bank_account") is not None:
@@ -558,6 +564,8 @@ def start_employment(bind, actor: Actor, person_id: int, employer_id: int,
                            ).mappings().first()
         if emp is None:
             raise InputError(f"no employer {employer_id}", field="employer_id")
+        model.check_employment_dates(start_date, end_date, cur["birth_date"],
+                                     employment_date_bounds(emp["region"]))
         model.check_interval(start_date, end_date, "employment spell")
         model.check_alive(start_date, cur["death_date"], "employment spell")
         model.check_no_overlap(
