@@ -19,6 +19,8 @@ from shebao.collection.latefee import charge_late_fees
 from shebao.core.errors import AlreadyRunning
 from shebao.formats import receipts_csv
 
+from tests.support.accounts import cli_accounts
+
 from .conftest import ADMIN, REGION
 
 JULY = dt.date(2025, 7, 1)
@@ -64,16 +66,23 @@ def _billed(engine):
     bills.make_bills(engine, ADMIN, REGION, JULY)
 
 
+def _cli_env(engine, tmp_path) -> dict:
+    """A collection clerk of the region, signed in from a credentials file."""
+    return {**cli_accounts(engine, tmp_path, {"clerk": ("collection_clerk", REGION)}),
+            "SHEBAO_ACTOR": "clerk"}
+
+
 @ON_POSTGRESQL
-def test_two_late_fee_runs_at_once(engine, db_url, world):
+def test_two_late_fee_runs_at_once(engine, world, tmp_path):
     _billed(engine)
+    env = _cli_env(engine, tmp_path)
     as_of = dt.date(2025, 9, 14)
     first = Held(lambda hold: charge_late_fees(engine, ADMIN, REGION, as_of, fault_point=hold))
     with pytest.raises(AlreadyRunning) as e:
         charge_late_fees(engine, ADMIN, REGION, as_of)
     assert "already being charged by another process" in str(e.value)
     res = CliRunner().invoke(app, ["collect", "late-fees", "--region", REGION, "--as-of",
-                                   as_of.isoformat()], env={"SHEBAO_DATABASE_URL": db_url})
+                                   as_of.isoformat()], env=env)
     assert res.exit_code == 1, res.output
     assert "already being charged" in " ".join(res.output.split())
     assert "Traceback" not in res.output and res.exception is None or \
@@ -87,8 +96,9 @@ def test_two_late_fee_runs_at_once(engine, db_url, world):
 
 
 @ON_POSTGRESQL
-def test_two_imports_of_one_bank_file_at_once(engine, db_url, world, tmp_path):
+def test_two_imports_of_one_bank_file_at_once(engine, world, tmp_path):
     _billed(engine)
+    env = _cli_env(engine, tmp_path)
     emp = f"SB{REGION}202507E{world['employer']:010d}"
     f = tmp_path / "receipts.csv"
     # paid in full, late (due 2025-08-15): 277512 × 5 × 0.0005 = 693.78 → 6.94 late fee
@@ -98,7 +108,6 @@ def test_two_imports_of_one_bank_file_at_once(engine, db_url, world, tmp_path):
     with pytest.raises(AlreadyRunning) as e:
         bank.import_bank(engine, ADMIN, f, region=REGION, kept_dir=tmp_path / "kept")
     assert f"{f.name} is already being imported by another process" in str(e.value)
-    env = {"SHEBAO_DATABASE_URL": db_url}
     res = CliRunner().invoke(app, ["collect", "import-bank", str(f), "--region", REGION], env=env)
     assert res.exit_code == 1, res.output
     assert "already being imported" in " ".join(res.output.split())
