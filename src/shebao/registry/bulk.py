@@ -1,27 +1,22 @@
 """Set-based writes for the batch paths (import, generator): no per-row round trips.
 
-``bulk_insert`` is ``db.bulk.insert_rows`` (COPY or executemany, inside the caller's
-transaction). New person/employer rows are inserted together with their first
+Rows go in through ``db.bulk.insert_rows`` (COPY on PostgreSQL, executemany on SQLite), inside
+the caller's transaction. New person/employer rows are inserted together with their first
 version row; the ids are read back by ``import_run_id`` (every bulk write belongs to a run).
 """
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable, Sequence
 
-from sqlalchemy import Table, and_, bindparam, literal_column, select, text, update
+from sqlalchemy import and_, bindparam, select, update
 
 from shebao.core.actor import Actor
-from shebao.db.bulk import insert_rows, json_list, json_rows_sql
+from shebao.db.bulk import fetch_rows_by_keys as fetch_by_keys  # noqa: F401  (importer's name)
+from shebao.db.bulk import insert_rows as bulk_insert
 
 from . import model
 from .tables import (EMPLOYER_FIELDS, PERSON_FIELDS, employer, employer_version, import_run,
                      person, person_version)
-
-def bulk_insert(conn, table: Table, rows: Sequence[dict], columns: Sequence[str] | None = None
-                ) -> int:
-    """Insert many rows of dicts (all with the same keys), set-based (``db.bulk``)."""
-    return insert_rows(conn, table, rows, columns)
 
 
 def new_run(conn, actor: Actor, kind: str, file_name: str, sha256: str, encoding: str | None,
@@ -135,17 +130,3 @@ def update_employers(conn, actor: Actor, run_id: int, changes: list[tuple[dict, 
         **{k: bindparam(f"n_{k}") for k in EMPLOYER_FIELDS}, version=bindparam("n_version"),
         source=source, updated_at=t), current)
     return len(changes)
-
-
-def fetch_by_keys(conn, table: Table, key: str, keys: Iterable[str], chunk: int = 20_000
-                  ) -> dict[str, dict]:
-    """Rows whose ``key`` column is in ``keys`` (one JSON list parameter per chunk, not an IN
-    list of bound values), as key → row dict."""
-    keys = list(dict.fromkeys(k for k in keys if k))
-    out: dict[str, dict] = {}
-    listed = select(literal_column("v.value")).select_from(text(json_rows_sql(conn)))
-    q = select(table).where(table.c[key].in_(listed))
-    for i in range(0, len(keys), chunk):
-        for r in conn.execute(q, {"vals": json_list(keys[i:i + chunk])}).mappings():
-            out[r[key]] = dict(r)
-    return out
