@@ -41,7 +41,7 @@ import json
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import and_, bindparam, func, insert, select, text, update
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from shebao.core import regions
@@ -49,8 +49,8 @@ from shebao.core.actor import Actor
 from shebao.core.errors import ConflictError, InputError, PermissionDenied
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import add_months
-from shebao.ledger.tables import ledger_account, ledger_posting
-from shebao.registry.tables import person
+from shebao.ledger import queries as ledger_queries
+from shebao.registry import queries as registry_queries
 from shebao.rules import load_rules
 from shebao.rules.formulas.retirement import CATEGORIES, statutory_retirement
 from shebao.security import audit, maker_checker as mc
@@ -126,9 +126,7 @@ def open_case(db, actor: Actor, person_id: int, *, region: str, category: str | 
         raise InputError(f"category must be one of {', '.join(CATEGORIES)}", field="category")
     validate_claim(claim, requested_date)
     with _tx(db) as conn:
-        p = conn.execute(select(person.c.id, person.c.status).where(person.c.id == person_id)
-                         ).first()
-        if p is None:
+        if person_id not in registry_queries.person_facts(conn, [person_id]):
             raise InputError(f"no person {person_id}", field="person_id")
         live = conn.execute(select(pension_case.c.id, pension_case.c.status).where(and_(
             pension_case.c.person_id == person_id, pension_case.c.status.in_(CASE_LIVE)))).first()
@@ -177,14 +175,10 @@ def open_batch(db, actor: Actor, region: str, month: dt.date) -> BatchResult:
     rules = load_rules()
     res = BatchResult(region, month)
     with _tx(db) as conn:
-        rows = conn.execute(text(
-            "SELECT p.id, p.sex, p.birth_date, p.pension_region FROM person p "
-            "WHERE p.status = 'active' AND p.birth_date IS NOT NULL "
-            "AND p.pension_region LIKE :pref AND NOT EXISTS (SELECT 1 FROM pension_case c "
-            "WHERE c.person_id = p.id AND c.status IN ('open','incomplete','ineligible',"
-            "'computed','submitted','approved')) ORDER BY p.id"),
-            {"pref": region_prefix(region)}).all()
-        rows = may_reach_age(rules, region, rows, month)
+        rows = may_reach_age(rules, region, registry_queries.active_persons_in(
+            conn, region_prefix(region)), month)
+        live = _with_live_case(conn, [r.id for r in rows])
+        rows = [r for r in rows if r.id not in live]
         if rows:
             ids = np.array([r.id for r in rows], dtype=np.int64)
             sex = np.array([r.sex or "" for r in rows])
@@ -228,14 +222,22 @@ def compute_cases(conn: Connection, case_ids: list[int]) -> dict[int, str]:
     return out
 
 
+def _with_live_case(conn, person_ids: list[int]) -> set[int]:
+    """Those of ``person_ids`` who have a live case."""
+    out: set[int] = set()
+    for i in range(0, len(person_ids), CHUNK):
+        out.update(conn.execute(select(pension_case.c.person_id).where(
+            pension_case.c.person_id.in_(person_ids[i:i + CHUNK]),
+            pension_case.c.status.in_(CASE_LIVE))).scalars())
+    return out
+
+
 def _compute_chunk(conn: Connection, ids: list[int]) -> dict[int, str]:
     rules = load_rules()
     cases = [dict(r) for r in conn.execute(select(pension_case).where(
         pension_case.c.id.in_(ids))).mappings()]
     pids = [c["person_id"] for c in cases]
-    persons = {r["id"]: dict(r) for r in conn.execute(select(
-        person.c.id, person.c.sex, person.c.birth_date, person.c.status, person.c.death_date
-    ).where(person.c.id.in_(pids))).mappings()}
+    persons = registry_queries.person_facts(conn, pids)
     hist = H.history_rows(conn, pids)     # legacy ∪ shebao's own paid months (history.py)
 
     ctxs = [CaseContext(c, persons[c["person_id"]]) for c in cases]
@@ -279,21 +281,12 @@ def _compute_chunk(conn: Connection, ids: list[int]) -> dict[int, str]:
     return result
 
 
-def _in(col, values: list):
-    return col.in_(values) if values else col.in_([-1])
-
-
 def _accounts(conn, rules, ctxs: list[CaseContext]) -> None:
     """Individual-account balance at retirement for many cases in a few queries: the balance
     before the retirement year (one grouped query per retirement year), this year's credits by
     month (one query), plus this year's interest to the retirement month by the monthly-product
     method at the rate in force for that year."""
-    codes = [x.inputs["_account"][0] for x in ctxs]
-    ids = {}
-    for i in range(0, len(codes), CHUNK):
-        for r in conn.execute(select(ledger_account.c.code, ledger_account.c.id).where(
-                ledger_account.c.code.in_(codes[i:i + CHUNK]))):
-            ids[r.code] = r.id
+    ids = ledger_queries.account_ids(conn, [x.inputs["_account"][0] for x in ctxs])
     have = [x for x in ctxs if x.inputs["_account"][0] in ids]
     for x in ctxs:
         if x.inputs["_account"][0] not in ids:
@@ -304,20 +297,11 @@ def _accounts(conn, rules, ctxs: list[CaseContext]) -> None:
     for year, group in by_year.items():
         year_start = dt.date(year, 1, 1)
         accts = [ids[x.inputs["_account"][0]] for x in group]
-        opening = dict(conn.execute(select(ledger_posting.c.account_id,
-                                           func.sum(ledger_posting.c.amount)).where(and_(
-            _in(ledger_posting.c.account_id, accts),
-            ledger_posting.c.effective_date < year_start)).group_by(
-            ledger_posting.c.account_id)).all())
+        opening = ledger_queries.sums_before(conn, accts, year_start)
         last = max(x.inputs["_account"][1].replace(day=1) for x in group)
         monthly: dict[int, np.ndarray] = {}
-        rows = conn.execute(select(ledger_posting.c.account_id, ledger_posting.c.effective_date,
-                                   ledger_posting.c.amount).where(and_(
-            _in(ledger_posting.c.account_id, accts),
-            ledger_posting.c.effective_date >= year_start,
-            ledger_posting.c.effective_date < last))).all()
-        for r in rows:
-            monthly.setdefault(r.account_id, []).append((_date(r.effective_date), int(r.amount)))
+        for aid, day, amount in ledger_queries.postings_between(conn, accts, year_start, last):
+            monthly.setdefault(aid, []).append((_date(day), amount))
         for x in group:
             code, ret = x.inputs["_account"]
             aid = ids[code]
@@ -411,8 +395,8 @@ def approve_case(db, checker: Actor, case_id: int) -> int:
         if a.maker == checker.id:
             raise PermissionDenied(f"case {case_id} was submitted by {checker.id}: the same "
                                    f"staff member can never approve their own case")
-        dead = conn.execute(select(person.c.death_date).where(
-            person.c.id == c["person_id"])).scalar_one_or_none()
+        dead = registry_queries.person_facts(conn, [c["person_id"]]).get(
+            c["person_id"], {}).get("death_date")
         if dead is not None and _date(dead) < _date(c["retirement_date"]):
             raise ConflictError(f"person {c['person_id']} died on {dead}, before the retirement "
                                 f"date {c['retirement_date']}: reject the case instead")
