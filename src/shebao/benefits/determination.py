@@ -49,6 +49,7 @@ from shebao.core.actor import Actor
 from shebao.core.errors import ConflictError, InputError, PermissionDenied
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import add_months
+from shebao.db.dialect import for_update
 from shebao.ledger import queries as ledger_queries
 from shebao.registry import queries as registry_queries
 from shebao.rules import load_rules
@@ -315,8 +316,8 @@ def _accounts(conn, rules, ctxs: list[CaseContext]) -> None:
 # ------------------------------------------------------------------------ decide
 def _case(conn, case_id: int, lock: bool = False) -> dict:
     q = select(pension_case).where(pension_case.c.id == case_id)
-    if lock and conn.dialect.name == "postgresql":
-        q = q.with_for_update()
+    if lock:
+        q = for_update(conn, q)
     r = conn.execute(q).mappings().first()
     if r is None:
         raise InputError(f"no pension case {case_id}", field="case_id")

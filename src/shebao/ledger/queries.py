@@ -7,6 +7,8 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
+from shebao.db.dialect import unindexed
+
 from .tables import ledger_account, ledger_posting
 
 
@@ -43,12 +45,12 @@ def postings_between(conn, account_ids, start: dt.date, end: dt.date) -> list[tu
 
 
 # A derived table for set-based statements of benefits (payroll) that need the stored balance
-# of persons' individual accounts: ``LEFT JOIN ({individual_balances_sql(…)}) la ON
-# la.person_id = …``; columns (person_id, balance) — balance debit-positive, so a
-# credit-normal individual account's money is ``-balance``. Parameters ``:scheme`` and
-# ``:region`` are the caller's. The region is compared through ``unindexed`` so that SQLite,
-# which has no statistics, keeps to the (person_id, scheme) index the caller's person range
-# makes selective instead of scanning the region's accounts for every person.
-def individual_balances_sql(unindexed) -> str:
-    return ("SELECT person_id, balance FROM ledger_account "
-            f"WHERE kind = 'individual' AND scheme = :scheme AND {unindexed('region')} = :region")
+# of persons' individual accounts: ``LEFT JOIN ({individual_balances_sql()}) la ON
+# la.person_id = …``; columns (person_id, balance) — balance debit-positive, so a credit-normal
+# individual account's money is ``-balance``. Parameters ``:scheme`` and ``:region`` are the
+# caller's. The region is compared through ``dialect.unindexed`` so that SQLite, which has no
+# statistics, keeps to the (person_id, scheme) index the caller's person range makes
+# selective instead of scanning the region's accounts for every person.
+def individual_balances_sql() -> str:
+    return ("SELECT person_id, balance FROM ledger_account WHERE kind = 'individual' "
+            f"AND scheme = :scheme AND {unindexed('region')} = :region")

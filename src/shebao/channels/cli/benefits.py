@@ -42,7 +42,7 @@ from typing import List, Optional
 import typer
 
 from shebao.benefits import determination as det
-from shebao.benefits import payroll
+from shebao.benefits import life_events, payouts, payroll
 from shebao.benefits.indexation import run_indexation
 from shebao.formats.pain001 import Debtor
 from shebao.core.actor import Actor
@@ -122,7 +122,7 @@ def release_cmd(run: int = typer.Option(..., "--run"), out: str = typer.Option("
                 fmt: Optional[List[str]] = typer.Option(None, "--format", help="xml and/or csv"),
                 actor: str = typer.Option("system")):
     """Write pain.001.001.09 (validated) and/or CSV for an approved run; mark payments sent."""
-    rel = payroll.release(make_engine(), actor_of(actor), run, out,
+    rel = payouts.release(make_engine(), actor_of(actor), run, out,
                           Debtor(debtor_name, debtor_account, debtor_bank),
                           _day(execution_date, "execution_date"), tuple(fmt or ("xml", "csv")))
     _out({"run_id": rel.run_id, "payments": rel.n_payments, "files": rel.files,
@@ -133,7 +133,7 @@ def release_cmd(run: int = typer.Option(..., "--run"), out: str = typer.Option("
 def returns_cmd(path: str = typer.Argument(..., help="camt.053.001.08 XML or CSV"),
                 actor: str = typer.Option("system")):
     """Record a bank return file once: booked → paid, returned → awaiting confirmation."""
-    r = payroll.import_returns(make_engine(), actor_of(actor), path)
+    r = payouts.import_returns(make_engine(), actor_of(actor), path)
     _out({"paid": r.paid, "failed": r.failed, "unknown": r.unknown,
           "unknown_refs": r.unknown_refs[:50], "replayed": r.replayed})
 
@@ -142,7 +142,7 @@ def returns_cmd(path: str = typer.Argument(..., help="camt.053.001.08 XML or CSV
 def confirm_cmd(payment_id: List[int] = typer.Option(..., "--payment"),
                 reason: str = typer.Option(...), actor: str = typer.Option(...)):
     """Confirm returned payments as failed (only confirmed failures are re-issued)."""
-    _out({"confirmed": payroll.confirm_failures(make_engine(), actor_of(actor), payment_id,
+    _out({"confirmed": payouts.confirm_failures(make_engine(), actor_of(actor), payment_id,
                                                 reason=reason)})
 
 
@@ -152,7 +152,7 @@ def reissue_cmd(run: int = typer.Option(..., "--run"), out: str = typer.Option("
                 debtor_name: str = DEBTOR_NAME, debtor_account: str = DEBTOR_ACCOUNT,
                 debtor_bank: str = DEBTOR_BANK, actor: str = typer.Option(...)):
     """Re-issue the confirmed failures of a run as new attempts."""
-    r = payroll.reissue(make_engine(), actor_of(actor), run, out,
+    r = payouts.reissue(make_engine(), actor_of(actor), run, out,
                         Debtor(debtor_name, debtor_account, debtor_bank),
                         _day(execution_date, "execution_date"))
     _out({"run_id": r.run_id, "payments": r.n_payments, "files": r.files})
@@ -164,7 +164,7 @@ def living_cmd(person: int = typer.Option(...), year: int = typer.Option(...),
                date: str = typer.Option(..., "--date"), method: str = typer.Option("counter"),
                actor: str = typer.Option("system")):
     """Record an annual living certification (a failure stops payment from the next month)."""
-    lid = payroll.record_living_certification(make_engine(), actor_of(actor), person, year,
+    lid = life_events.record_living_certification(make_engine(), actor_of(actor), person, year,
                                               not failed, _day(date, "date"), method)
     _out({"id": lid})
 
@@ -172,7 +172,7 @@ def living_cmd(person: int = typer.Option(...), year: int = typer.Option(...),
 @payroll_app.command("overpayments")
 def overpayments_cmd(region: str = typer.Option(...), actor: str = typer.Option("system")):
     """Find payments made after a recorded death; record them for recovery (ledger)."""
-    r = payroll.detect_overpayments(make_engine(), actor_of(actor), region)
+    r = life_events.detect_overpayments(make_engine(), actor_of(actor), region)
     _out({"region": r.region, "overpayments": r.n, "total_fen": r.total_fen,
           "awards_stopped": r.awards_stopped})
 
@@ -185,7 +185,7 @@ def recover_cmd(overpayment: int = typer.Option(...), amount: str = typer.Option
         fen = to_fen(amount)
     except (ValueError, TypeError) as exc:
         raise InputError(str(exc), field="amount") from None
-    _out({"status": payroll.record_recovery(make_engine(), actor_of(actor), overpayment, fen)})
+    _out({"status": life_events.record_recovery(make_engine(), actor_of(actor), overpayment, fen)})
 
 
 # ------------------------------------------------------------------ pension
