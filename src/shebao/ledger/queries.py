@@ -52,5 +52,5 @@ def postings_between(conn, account_ids, start: dt.date, end: dt.date) -> list[tu
 # statistics, keeps to the (person_id, scheme) index the caller's person range makes
 # selective instead of scanning the region's accounts for every person.
 def individual_balances_sql() -> str:
-    return ("SELECT person_id, balance FROM ledger_account WHERE kind = 'individual' "
-            f"AND scheme = :scheme AND {unindexed('region')} = :region")
+    return ("SELECT person_id, balance FROM ledger_account WHERE scheme = :scheme "
+            f"AND kind = 'individual' AND {unindexed('region')} = :region")
