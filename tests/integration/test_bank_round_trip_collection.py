@@ -18,6 +18,7 @@ from shebao.devtools.synthetic_population import load_population
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError
 from shebao.ledger import service as ledger
+from tests.support.accounts import cli_accounts
 
 REGION = "310104"
 JULY = dt.date(2025, 7, 1)
@@ -131,7 +132,8 @@ def test_bank_round_trip(engine, db_url, tmp_path):
 
     # the CLI: exit 0 when everything agrees, 1 (with the difference listed) when not
     runner = CliRunner()
-    env = {"SHEBAO_DATABASE_URL": db_url}
+    env = {**cli_accounts(engine, tmp_path, {"clerk": ("collection_clerk", REGION)}),
+           "SHEBAO_ACTOR": "clerk"}
     res = runner.invoke(app, ["collect", "reconcile", "--region", REGION, "--month", "2025-07",
                               "--json"], env=env)
     assert res.exit_code == 0, res.output

@@ -11,11 +11,13 @@ def web_client(app, username: str | None = None, password: str | None = None, *,
     from fastapi.testclient import TestClient
 
     c = TestClient(app, follow_redirects=False, base_url=base_url)
+    c.headers["Origin"] = base_url            # as a browser sends on every form POST
     c.get("/login")
     c.headers["X-CSRF-Token"] = c.cookies.get("csrftoken")
     if username:
         r = c.post("/login", data={"username": username, "password": password})
         assert r.status_code == 303, r.text
+        c.headers["X-CSRF-Token"] = c.cookies.get("csrftoken")   # bound to the new session
     return c
 
 

@@ -50,6 +50,8 @@ from shebao.core.errors import ConflictError, InputError, PermissionDenied
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import add_months
 from shebao.db.dialect import for_update
+from shebao.db.uow import now as _now
+from shebao.db.uow import transaction
 from shebao.ledger import queries as ledger_queries
 from shebao.registry import queries as registry_queries
 from shebao.rules import load_rules
@@ -67,15 +69,6 @@ from .tables import pension_award, pension_award_amount, pension_case, pension_h
 CHUNK = 1000
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def _tx(db):
-    from shebao.ledger.service import transaction
-    return transaction(db)
-
-
 def _date(v) -> dt.date | None:
     if v is None or isinstance(v, dt.date):
         return v
@@ -89,7 +82,7 @@ def record_history(db, actor: Actor, person_id: int, rows: list[dict], *,
     (date), months (1–12), base_total_fen (paid; Σ of the monthly bases), kind paid | deemed.
     Months shebao itself collects need no row: they come from the collection bureau."""
     clean = clean_history(actor, person_id, rows, source, _now())
-    with _tx(db) as conn:
+    with transaction(db) as conn:
         if clean:
             conn.execute(insert(pension_history), clean)
         audit.record(conn, actor, "pension.history.record", "person", person_id,
@@ -106,7 +99,7 @@ def record_histories(db, actor: Actor, rows_by_person: dict[int, list[dict]], *,
     clean = []
     for pid, rows in sorted(rows_by_person.items()):
         clean += clean_history(actor, int(pid), rows, source, t, f"persons[{pid}]")
-    with _tx(db) as conn:
+    with transaction(db) as conn:
         if clean:
             conn.execute(insert(pension_history), clean)
         audit.record(conn, actor, "pension.history.record_batch", "person_set",
@@ -126,7 +119,7 @@ def open_case(db, actor: Actor, person_id: int, *, region: str, category: str | 
     if category is not None and category not in CATEGORIES:
         raise InputError(f"category must be one of {', '.join(CATEGORIES)}", field="category")
     validate_claim(claim, requested_date)
-    with _tx(db) as conn:
+    with transaction(db) as conn:
         if person_id not in registry_queries.person_facts(conn, [person_id]):
             raise InputError(f"no person {person_id}", field="person_id")
         live = conn.execute(select(pension_case.c.id, pension_case.c.status).where(and_(
@@ -175,7 +168,7 @@ def open_batch(db, actor: Actor, region: str, month: dt.date) -> BatchResult:
     month = month.replace(day=1)
     rules = load_rules()
     res = BatchResult(region, month)
-    with _tx(db) as conn:
+    with transaction(db) as conn:
         rows = may_reach_age(rules, region, registry_queries.active_persons_in(
             conn, region_prefix(region)), month)
         live = _with_live_case(conn, [r.id for r in rows])
@@ -328,7 +321,7 @@ def set_category(db, actor: Actor, case_id: int, category: str) -> str:
     """Give a woman's category (cadre / worker) on a batch-opened case and recompute it."""
     if category not in CATEGORIES:
         raise InputError(f"category must be one of {', '.join(CATEGORIES)}", field="category")
-    with _tx(db) as conn:
+    with transaction(db) as conn:
         c = _case(conn, case_id, lock=True)
         require_in_region(actor, "pension.compute", c["region"])
         require_status(c, EDITABLE, "changed")
@@ -341,7 +334,7 @@ def set_category(db, actor: Actor, case_id: int, category: str) -> str:
 
 
 def recompute_case(db, actor: Actor, case_id: int) -> str:
-    with _tx(db) as conn:
+    with transaction(db) as conn:
         c = _case(conn, case_id, lock=True)
         require_in_region(actor, "pension.compute", c["region"])
         require_status(c, EDITABLE, "changed")
@@ -354,7 +347,7 @@ def recompute_case(db, actor: Actor, case_id: int) -> str:
 def recompute_cases(db, actor: Actor, case_ids: list[int]) -> dict[int, str]:
     """Recompute many cases set-based (after history or accounts changed): one transaction,
     one audit row. Cases already submitted or decided are left alone and not returned."""
-    with _tx(db) as conn:
+    with transaction(db) as conn:
         rows = []
         for i in range(0, len(case_ids), CHUNK):
             rows += conn.execute(select(pension_case.c.id, pension_case.c.region,
@@ -375,7 +368,7 @@ def recompute_cases(db, actor: Actor, case_ids: list[int]) -> dict[int, str]:
 
 def submit_case(db, maker: Actor, case_id: int) -> int:
     """The maker (a benefits clerk) puts a computed case up for a second pair of eyes."""
-    with _tx(db) as conn:
+    with transaction(db) as conn:
         c = _case(conn, case_id, lock=True)
         require_status(c, ("computed",), "submitted")
         aid = mc.submit(conn, maker, mc.PENSION, "pension_case", case_id, region=c["region"],
@@ -389,7 +382,7 @@ def submit_case(db, maker: Actor, case_id: int) -> int:
 def approve_case(db, checker: Actor, case_id: int) -> int:
     """A second clerk approves: the pension is awarded from the month after retirement.
     The same staff member who submitted can never approve (PermissionDenied)."""
-    with _tx(db) as conn:
+    with transaction(db) as conn:
         c = _case(conn, case_id, lock=True)
         require_status(c, ("submitted",), "approved")
         a = mc.get(conn, c["approval_id"])
@@ -422,7 +415,7 @@ def approve_case(db, checker: Actor, case_id: int) -> int:
 
 
 def reject_case(db, checker: Actor, case_id: int, *, reason: str) -> None:
-    with _tx(db) as conn:
+    with transaction(db) as conn:
         c = _case(conn, case_id, lock=True)
         require_status(c, ("submitted",), "rejected")
         mc.reject(conn, checker, c["approval_id"], reason=reason)
@@ -431,7 +424,7 @@ def reject_case(db, checker: Actor, case_id: int, *, reason: str) -> None:
 
 
 def get_case(db, actor: Actor, case_id: int, *, purpose: str = "pension case review") -> dict:
-    with _tx(db) as conn:
+    with transaction(db) as conn:
         c = _case(conn, case_id)
         check_case(actor, c)
         audit.record(conn, actor, "pension.case.read", "pension_case", case_id,

@@ -21,7 +21,7 @@ from sqlalchemy import and_, bindparam, insert, select, update
 from shebao.core.actor import Actor
 from shebao.core.errors import ConflictError, InputError, RuleError
 from shebao.core.money import fen_to_yuan_str
-from shebao.ledger.service import transaction
+from shebao.db.uow import transaction
 from shebao.rules import load_rules
 from shebao.security import audit, policy
 

@@ -19,8 +19,11 @@ from shebao.security import audit, policy
 
 from .tables import living_certification, overpayment, payment, pension_award
 
+from shebao.db.uow import now as _now
+from shebao.db.uow import transaction
+
 from .access import require_in_region
-from .payroll import SCHEME, _date, _now
+from .payroll import SCHEME, _date
 
 
 # ------------------------------------------------------------------------------ life events
@@ -30,7 +33,7 @@ def record_living_certification(db, actor: Actor, person_id: int, year: int, pas
     until a later certification passes."""
     if checked_on > dt.date.today():
         raise InputError("checked_on is in the future", field="checked_on")
-    with ledger.transaction(db) as conn:
+    with transaction(db) as conn:
         p = registry_queries.person_facts(conn, [person_id]).get(person_id)
         if p is None:
             raise InputError(f"no person {person_id}", field="person_id")
@@ -61,7 +64,7 @@ def detect_overpayments(db, actor: Actor, region: str) -> OverpaymentResult:
     and the account share back to the — inheritable — individual account); the award stops
     from the month after the death."""
     require_in_region(actor, "payroll.prepare", region)
-    with ledger.transaction(db) as conn:
+    with transaction(db) as conn:
         rows = conn.execute(text(
             "SELECT p.id, p.person_id, p.award_id, p.month, p.amount_fen, p.account_part_fen, "
             f"r.death_date FROM payment p JOIN ({registry_queries.payees_sql()}) r "
@@ -93,7 +96,7 @@ def detect_overpayments(db, actor: Actor, region: str) -> OverpaymentResult:
         amts = -np.array([acct[p] for p in pids], dtype=np.int64)
         n_before = conn.execute(select(func.count()).select_from(overpayment)).scalar_one()
         res = ledger.post_batch(conn, actor, f"overpayment:{region}:{n_before}", Batch([
-            BatchEntry(region, SCHEME, _now().date(), tuple(lines), pids, amts,
+            BatchEntry(region, SCHEME().date(), tuple(lines), pids, amts,
                        source="payroll", memo="payments after death, to recover")]))
         t = _now()
         conn.execute(insert(overpayment), [dict(
@@ -111,7 +114,7 @@ def record_recovery(db, actor: Actor, overpayment_id: int, fen: int) -> str:
     """Money recovered (from the estate or a bank claw-back) against one overpayment."""
     if isinstance(fen, bool) or not isinstance(fen, int) or fen <= 0:
         raise InputError("recovered amount must be positive integer fen", field="fen")
-    with ledger.transaction(db) as conn:
+    with transaction(db) as conn:
         o = conn.execute(select(overpayment, payment.c.region).join(
             payment, payment.c.id == overpayment.c.payment_id).where(
             overpayment.c.id == overpayment_id)).mappings().first()

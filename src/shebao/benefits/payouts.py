@@ -25,8 +25,11 @@ from shebao.security import audit, maker_checker as mc
 from .model import outcomes_of_csv, outcomes_of_statement
 from .tables import bank_return, payment, payroll_run
 
+from shebao.db.uow import now as _now
+from shebao.db.uow import transaction
+
 from .access import require_in_region
-from .payroll import PAYMENT_COLUMNS, SCHEME, _date, get_run, _now, e2e_id
+from .payroll import PAYMENT_COLUMNS, SCHEME, _date, get_run, e2e_id
 
 FILE_MAX_TX = 20_000      # payments per pain.001 file (bounded memory; not law)
 
@@ -92,7 +95,7 @@ def release(db, actor: Actor, run_id: int, out_dir, debtor: pain001.Debtor,
     """Write the payment files of an approved run and mark its payments sent (idempotent:
     a released run returns its files)."""
     out_dir = Path(out_dir)
-    with ledger.transaction(db) as conn:
+    with transaction(db) as conn:
         r = get_run(conn, run_id, lock=True)
         require_in_region(actor, "payroll.prepare", r["region"])
         if r["status"] == "released":
@@ -201,7 +204,7 @@ def import_returns(db, actor: Actor, path) -> ReturnResult:
                     else outcomes_of_statement(camt053.read_payments(data, str(path))))
     except InputError as exc:
         raise InputError(exc.reason, field=exc.field, file=str(path), row=exc.row) from None
-    with ledger.transaction(db) as conn:
+    with transaction(db) as conn:
         prior = conn.execute(select(bank_return.c.id).where(bank_return.c.sha256 == sha)).first()
         if prior:
             return ReturnResult(prior.id, 0, 0, 0, 0, replayed=True)
@@ -256,7 +259,7 @@ def confirm_failures(db, actor: Actor, payment_ids: list[int], *, reason: str) -
     only confirmed failures are re-issued."""
     if not reason or not reason.strip():
         raise InputError("a reason is required", field="reason")
-    with ledger.transaction(db) as conn:
+    with transaction(db) as conn:
         rows = conn.execute(select(payment.c.id, payment.c.status, payment.c.region).where(
             payment.c.id.in_(list(payment_ids)))).all()
         found = {r.id: r for r in rows}
@@ -288,7 +291,7 @@ def reissue(db, actor: Actor, run_id: int, out_dir, debtor: pain001.Debtor,
             execution_date: dt.date, formats=("xml",)) -> ReissueResult:
     """Re-issue the run's confirmed failures as new attempts (current bank account from the
     registry), write their file and post the payment to the bank."""
-    with ledger.transaction(db) as conn:
+    with transaction(db) as conn:
         r = get_run(conn, run_id, lock=True)
         require_in_region(actor, "payroll.prepare", r["region"])
         failed = conn.execute(text(

@@ -56,6 +56,8 @@ from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import month_str
 from shebao.db.bulk import insert_and_read_ints
 from shebao.db.dialect import for_update
+from shebao.db.uow import now as _now
+from shebao.db.uow import reading, transaction
 from shebao.ledger import service as ledger
 from shebao.ledger.model import Batch, BatchEntry, Line, account_code
 from shebao.ledger import queries as ledger_queries
@@ -70,10 +72,6 @@ CHUNK = 50_000
 PAYMENT_COLUMNS = ("run_id", "person_id", "award_id", "region", "month", "attempt",
                    "amount_fen", "account_part_fen", "bank_name", "bank_account",
                    "end_to_end_id", "status", "status_at", "replaces_id")
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def _date(v) -> dt.date | None:
@@ -209,7 +207,7 @@ def run(db, actor: Actor, region: str, month: dt.date, *, chunk: int = CHUNK,
     require_in_region(actor, "payroll.prepare", region)
     month = month.replace(day=1)
     ledger.open_chart(db, actor, region, schemes=(SCHEME,))
-    with ledger.transaction(db) as conn:
+    with transaction(db) as conn:
         r = conn.execute(select(payroll_run).where(and_(
             payroll_run.c.region == region, payroll_run.c.month == month))).mappings().first()
         if r is None:
@@ -227,7 +225,7 @@ def run(db, actor: Actor, region: str, month: dt.date, *, chunk: int = CHUNK,
         return _result(r)
     chunks = held = 0
     while max_chunks is None or chunks < max_chunks:
-        with ledger.transaction(db) as conn:
+        with transaction(db) as conn:
             cur = get_run(conn, rid, lock=True)
             if cur["status"] != "computing":
                 break
@@ -251,7 +249,7 @@ def run(db, actor: Actor, region: str, month: dt.date, *, chunk: int = CHUNK,
 
 
 def _get_run_db(db, rid):
-    with ledger.reading(db) as conn:
+    with reading(db) as conn:
         return get_run(conn, rid)
 
 
@@ -304,7 +302,7 @@ def _chunk(conn, actor: Actor, run_row: dict, limit: int) -> tuple[int, int] | N
 
 # ------------------------------------------------------------------------------ approve
 def submit(db, maker: Actor, run_id: int) -> int:
-    with ledger.transaction(db) as conn:
+    with transaction(db) as conn:
         r = get_run(conn, run_id, lock=True)
         require_in_region(maker, "payroll.prepare", r["region"])
         if r["status"] != "computed":
@@ -320,7 +318,7 @@ def submit(db, maker: Actor, run_id: int) -> int:
 
 
 def approve(db, checker: Actor, run_id: int) -> None:
-    with ledger.transaction(db) as conn:
+    with transaction(db) as conn:
         r = get_run(conn, run_id, lock=True)
         require_in_region(checker, "payroll.approve", r["region"])
         if r["status"] != "submitted":

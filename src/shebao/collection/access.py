@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from shebao.core import regions
 from shebao.core.actor import Actor
-from shebao.core.errors import InputError, PermissionDenied
+from shebao.core.errors import PermissionDenied
 from shebao.registry import access as registry_access
 from shebao.security import policy
 
@@ -15,8 +15,7 @@ def require_region(actor: Actor, region: str | None,
     """``actor`` holds ``permission`` and ``region`` (a six-digit code, not the national one)
     lies in its scope. Returns the region."""
     policy.require(actor, permission)
-    if not region or not regions.is_region_code(region) or region == regions.NATIONAL:
-        raise InputError("a six-digit region code", field="region")
+    regions.check_region(region)
     if not policy.in_region(actor, region):
         raise PermissionDenied(f"region {region} is outside your scope {actor.scope}")
     return region

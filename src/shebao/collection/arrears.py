@@ -27,11 +27,12 @@ from sqlalchemy import text
 
 from shebao.core.actor import Actor
 from shebao.core.money import fen_to_yuan_str, to_fen
+from shebao.core.regions import check_region
 from shebao.rules.loader import load_rules
 from shebao.security import audit
 
 from . import model
-from .latefee import accrue, check_region
+from .latefee import accrue
 
 # bills that are overdue on as_of, were paid late, or carry a charge
 ARREARS_BILLS = ("b.due_date < :d AND (b.total_fen > b.paid_fen OR b.last_paid_on > b.due_date "

@@ -37,12 +37,13 @@ from shebao.rules.formulas.contribution import (DEN, assess_employees, assess_fl
                                                 clamp_base, rate_set)
 from shebao.rules.loader import load_rules
 from shebao.db.bulk import fetch_int_matrix, insert_columns, pg_settings
+from shebao.db.uow import now as _now
 from shebao.security import audit
 
 from . import model
 from .tables import assessment_chunk, assessment_run
 
-FLAG_SCHEMES = model.SCHEMES  # order of the flag columns read from the enrolments
+FLAG_SCHEMES = model.COLLECTED_SCHEMES  # order of the flag columns read from the enrolments
 KIND_CODE = {"employee": 0, "flexible": 1, "resident": 2}
 PAYER_CODE = np.array([b"E", b"F", b"R"])
 NCOL = len(model.AMOUNT_COLUMNS)
@@ -74,10 +75,6 @@ LAST_TIMINGS: dict[str, float] = {}
 
 class _Crash(RuntimeError):
     """Raised by the crash hook in tests: the process 'dies' between two chunks."""
-
-
-def _now():
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def _chunk_sql(dialect: str) -> str:
@@ -367,7 +364,7 @@ def _ledger_batch(region: str, month: dt.date, run_id: int, keys, amounts):
     entries = []
     is_emp = keys[:, 1] == 0
     pids = keys[:, 0]
-    for scheme in model.SCHEMES:
+    for scheme in model.COLLECTED_SCHEMES:
         cols = model.scheme_columns(scheme)
         sub = amounts[:, cols]
         if not sub.any():
@@ -458,7 +455,7 @@ def assess(engine, actor: Actor, region: str, month: dt.date, *, chunk_size: int
         ctx = _Context(conn, region, month)
     run, resumed = _start_or_resume(engine, actor, region, month, chunk_size, ctx.sources)
     rid, size = run["id"], int(run["chunk_size"])
-    ledger.open_chart(engine, actor, region, model.SCHEMES)
+    ledger.open_chart(engine, actor, region, model.COLLECTED_SCHEMES)
     mend = month_end(month)
     sql = None
     lo = int(run["next_lo"])

@@ -42,6 +42,7 @@ from shebao.core.actor import Actor
 from shebao.core.errors import ConflictError, InputError
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import month_str
+from shebao.db.uow import now as _now
 from shebao.db.bulk import (day_number, fetch_int_matrix, fetch_tuples, insert_columns,
                             json_list, json_rows_sql, new_ids)
 from shebao.rules.loader import load_rules
@@ -51,16 +52,12 @@ from . import model
 from .latefee import charge_settled_late
 from .tables import bank_export, bank_import, bill, receipt
 
-PRIORITY = {s: i for i, s in enumerate(model.SCHEMES)}
+PRIORITY = {s: i for i, s in enumerate(model.COLLECTED_SCHEMES)}
 
 # Seconds per phase of the last ``import_bank`` in this process (read = parse and validate the
 # file, check = duplicates and already-posted receipts, apply = match, allocate and write,
 # ledger = the posting, late_fee) — printed by bench/monthly_cycle.py.
 LAST_TIMINGS: dict[str, float] = {}
-
-
-def _now():
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def _default_dir(sub: str) -> Path:
@@ -366,7 +363,7 @@ def _bills_and_lines(conn, e2e: list[str]):
     six-digit code, a payer type or a scheme is not one the model knows."""
     if conn.dialect.name != "postgresql":
         return None
-    names = list(model.SCHEMES)
+    names = list(model.COLLECTED_SCHEMES)
     code = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(names))
     m = fetch_int_matrix(conn, (
         "SELECT v.ord - 1, b.id, b.month - DATE '1970-01-01', "
@@ -399,9 +396,9 @@ def _bills_and_lines(conn, e2e: list[str]):
 
 def _lines_of(conn, bill_ids: np.ndarray):
     """The lines of the bills (ids ascending, unique): line id, bill id, scheme index in
-    ``model.SCHEMES`` (schemes outside it after, in name order) and what is still open;
+    ``model.COLLECTED_SCHEMES`` (schemes outside it after, in name order) and what is still open;
     sorted by bill, then scheme priority. Returns (matrix, scheme names)."""
-    names = list(model.SCHEMES)
+    names = list(model.COLLECTED_SCHEMES)
     p = {"vals": json_list(bill_ids)}
     src = f"SELECT CAST(value AS BIGINT) FROM {json_rows_sql(conn)}"
     while True:
@@ -437,7 +434,7 @@ def _apply(conn, actor: Actor, iid: int, region: str, rc) -> dict:
     applied = np.zeros(n, np.int64)
     a_ri = a_line = a_bill = a_amt = a_scheme = np.zeros(0, np.int64)
     if found is None:
-        names = list(model.SCHEMES)
+        names = list(model.COLLECTED_SCHEMES)
     if matched.any():
         if found is None:
             lines, names = _lines_of(conn, np.unique(bill_id[matched]))
@@ -567,7 +564,7 @@ def _apply(conn, actor: Actor, iid: int, region: str, rc) -> dict:
     t = time.perf_counter()
     if entries:
         for reg in {k[0] for k in groups}:
-            ledger.open_chart(conn, actor, reg, model.SCHEMES)
+            ledger.open_chart(conn, actor, reg, model.COLLECTED_SCHEMES)
         key = f"collect.bank:{iid}"
         ledger.post_batch(conn, actor, key, Batch(entries))
     LAST_TIMINGS["ledger"] = time.perf_counter() - t

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import text
 
-from shebao.core import regions
+from shebao.core.regions import check_region
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError
 from shebao.core.money import fen_to_yuan_str, rate_ratio
@@ -44,6 +44,7 @@ from shebao.security import audit
 
 from . import model
 from shebao.db.bulk import EPOCH_1970, date_days, day_number, insert_columns
+from shebao.db.uow import transaction
 
 SOURCE = "collection.late_fee"
 
@@ -71,17 +72,6 @@ class Accrual:
 
     def __len__(self) -> int:
         return len(self.bill_id)
-
-
-def check_region(region) -> str:
-    if not isinstance(region, str) or not regions.is_region_code(region) \
-            or region == regions.NATIONAL:
-        raise InputError(f"region {region!r} is not a six-digit GB/T 2260 code", field="region",
-                         value=region)
-    if not regions.known(region):
-        raise InputError(f"region {region} is not a known GB/T 2260 code", field="region",
-                         value=region)
-    return region
 
 
 def _rate(region: str, on: dt.date):
@@ -235,8 +225,6 @@ RUN_BILLS = ("b.payer_type = 'E' AND b.due_date < :d AND (b.total_fen > b.paid_f
 def charge_late_fees(engine, actor: Actor, region: str, as_of: dt.date) -> ChargeResult:
     """Charge employers the late fee accrued up to ``as_of`` on every overdue bill of
     ``region`` (idempotent; a later as-of charges only the increment). One transaction."""
-    from .service import transaction
-
     check_region(region)
     if not isinstance(as_of, dt.date) or isinstance(as_of, dt.datetime):
         raise InputError(f"as-of {as_of!r} is not a date", field="as_of", value=as_of)

@@ -18,10 +18,9 @@ import numpy as np
 
 from shebao.core.money import fen_to_yuan_str, round_half_up
 from shebao.core.periods import add_months
+from shebao.core.schemes import (COLLECTED_SCHEMES, EMPLOYEE_SCHEMES,  # noqa: F401
+                                 KIND_PAYER, PAYER_TYPES, RESIDENT_SCHEME)
 
-EMPLOYEE_SCHEMES = ("pension", "medical", "unemployment", "injury", "maternity")
-RESIDENT_SCHEME = "resident_pension"
-SCHEMES = EMPLOYEE_SCHEMES + (RESIDENT_SCHEME,)
 SIDES = ("er", "ee")
 ACCOUNTS = ("pool", "ind")
 AMOUNT_COLUMNS = tuple(f"{s}_{side}_{acct}" for s in EMPLOYEE_SCHEMES for side in SIDES
@@ -29,8 +28,6 @@ AMOUNT_COLUMNS = tuple(f"{s}_{side}_{acct}" for s in EMPLOYEE_SCHEMES for side i
                                                 f"{RESIDENT_SCHEME}_ee_ind")
 COLUMN_INDEX = {c: i for i, c in enumerate(AMOUNT_COLUMNS)}
 
-PAYER_TYPES = {"E": "employer", "F": "flexible", "R": "resident"}
-KIND_PAYER = {"employee": "E", "flexible": "F", "resident": "R"}
 
 # How the base of a row was found.
 BASIS = {0: "declared wage", 1: "wage on the employment record", 2: "no wage known: floor",

@@ -69,7 +69,7 @@ def reconcile(engine, actor: Actor, region: str, month: dt.date) -> Reconciliati
         # per scheme × payer type: the sum of the scheme's amount columns (employer and
         # employee side, pooled and individual account)
         per_scheme = [(sch, [c for c in model.AMOUNT_COLUMNS if c.startswith(sch + "_")])
-                      for sch in model.SCHEMES]
+                      for sch in model.COLLECTED_SCHEMES]
         per_scheme = [(sch, cols) for sch, cols in per_scheme if cols]
         sums = conn.execute(text(
             "SELECT payer_type, " + ", ".join(f"SUM({' + '.join(cols)})"
@@ -110,7 +110,7 @@ def reconcile(engine, actor: Actor, region: str, month: dt.date) -> Reconciliati
             "GROUP BY a.kind"), {**p, "s": "collection.late_fee"}).all())
         audit.record(conn, actor, "collection.reconcile", "region", region,
                      detail={"month": month_str(month)})
-    schemes = [s for s in model.SCHEMES if any(k[0] == s for k in
+    schemes = [s for s in model.COLLECTED_SCHEMES if any(k[0] == s for k in
                                                  list(assessed) + list(billed) + list(collected))]
     diffs = res.differences
     for s in schemes:

@@ -12,7 +12,6 @@ supersedes the previous one (kept, with ``superseded_by``).
 """
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -24,13 +23,13 @@ from pathlib import Path
 
 import numpy as np
 from sqlalchemy import select, text
-from sqlalchemy.engine import Engine
 
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError, PermissionDenied
 from shebao.core.money import fen_to_yuan_str, to_fen
 from shebao.core.periods import month_str
 from shebao.db.bulk import fetch_int_matrix, insert_columns, new_ids, pg_settings
+from shebao.db.uow import now, transaction
 from shebao.rules.formulas.contribution import clamp_base
 from shebao.rules.loader import load_rules
 from shebao.security import audit, policy
@@ -38,22 +37,6 @@ from shebao.security import audit, policy
 from . import model
 from .tables import (base_declaration, bill, bill_line, contribution, declaration_upload,
                      receipt, receipt_alloc)
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-@contextlib.contextmanager
-def transaction(bind):
-    if isinstance(bind, Engine):
-        with bind.begin() as conn:
-            yield conn
-    elif bind.in_transaction():
-        yield bind
-    else:
-        with bind.begin():
-            yield bind
 
 
 def _limits(region: str, on: dt.date) -> tuple[int, int]:
@@ -461,7 +444,7 @@ def declarations(bind, actor: Actor, person_id: int) -> list[dict]:
 # per payer: the employer's and the employee's side of each scheme, summed in SQL (one sum per
 # side instead of one per amount column: half the aggregate work)
 _BILL_SIDES = [(sch, side, [c for c in model.AMOUNT_COLUMNS if c.startswith(f"{sch}_{side}_")])
-               for sch in model.SCHEMES for side in ("er", "ee")]
+               for sch in model.COLLECTED_SCHEMES for side in ("er", "ee")]
 _BILL_SIDES = [x for x in _BILL_SIDES if x[2]]
 _BILL_AGG = ("SELECT CASE payer_type WHEN 'E' THEN 0 WHEN 'F' THEN 1 ELSE 2 END, payer_id, "
              + ", ".join(f"SUM({' + '.join(cols)})" for _, _, cols in _BILL_SIDES)
@@ -499,7 +482,7 @@ def make_bills(bind, actor: Actor, region: str, month: dt.date) -> BillsResult:
         agg = agg[np.lexsort((agg[:, 1], agg[:, 0]))]        # payer type, payer
         ptype, payer, sides = agg[:, 0], agg[:, 1], agg[:, 2:]
         zero = np.zeros(len(agg), np.int64)
-        er = {s: zero for s in model.SCHEMES}
+        er = {s: zero for s in model.COLLECTED_SCHEMES}
         ee = dict(er)
         for j, (sch, side, _) in enumerate(_BILL_SIDES):
             (er if side == "er" else ee)[sch] = sides[:, j]
@@ -532,7 +515,7 @@ def make_bills(bind, actor: Actor, region: str, month: dt.date) -> BillsResult:
             conn.execute(text("UPDATE bill SET total_fen = t.total, updated_at = :t "
                               "FROM tmp_coll_bill t WHERE bill.id = t.id"), {"t": t})
         redo = is_new | changed
-        for s in model.SCHEMES:
+        for s in model.COLLECTED_SCHEMES:
             m_ = redo & ((er[s] != 0) | (ee[s] != 0))
             if m_.any():
                 _line_insert(conn, bid[m_], s, er[s][m_], ee[s][m_])
@@ -603,7 +586,7 @@ def get_bill(bind, actor: Actor, *, bill_id: int | None = None, e2e_id: str | No
             raise PermissionDenied("a citizen may see only their own bills")
         lines = conn.execute(select(bill_line).where(bill_line.c.bill_id == b["id"])
                              .order_by(bill_line.c.id)).mappings().all()
-        order = {s: i for i, s in enumerate(model.SCHEMES)}
+        order = {s: i for i, s in enumerate(model.COLLECTED_SCHEMES)}
         lines = sorted(lines, key=lambda r: order.get(r["scheme"], 99))
         persons = []
         if with_persons:

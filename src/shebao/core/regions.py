@@ -9,12 +9,27 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from .errors import InputError
+
 NATIONAL = "national"
 _CODE = re.compile(r"^\d{6}$")
 
 
 def is_region_code(code: str) -> bool:
     return code == NATIONAL or bool(_CODE.match(str(code)))
+
+
+def check_region(region, field: str = "region") -> str:
+    """``region`` if it is a six-digit GB/T 2260 code of a known division (not ``national``,
+    not padded, not a number); otherwise ``InputError`` naming ``field``. The one region
+    check: ledger accounts, bills, registry records and scope filters all use it."""
+    if not isinstance(region, str) or not _CODE.match(region):
+        raise InputError(f"region {region!r} is not a six-digit GB/T 2260 code", field=field,
+                         value=region)
+    if not known(region):
+        raise InputError(f"region {region} is not a known GB/T 2260 code", field=field,
+                         value=region)
+    return region
 
 
 def parent(code: str) -> str | None:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from contextlib import contextmanager
-
 import numpy as np
+
+from .dialect import pg_settings  # noqa: F401  (callers still import it from here)
 
 EPOCH_1970 = dt.date(1970, 1, 1)
 PG_EPOCH_SHIFT = (dt.date(2000, 1, 1) - EPOCH_1970).days   # PostgreSQL dates count from 2000
@@ -277,27 +277,6 @@ def json_rows_sql(conn, param: str = "vals") -> str:
         return (f"json_array_elements_text(CAST(:{param} AS json)) WITH ORDINALITY "
                 f"AS v(value, ord)")
     return f"(SELECT value, key + 1 AS ord FROM json_each(:{param})) AS v"
-
-
-@contextmanager
-def pg_settings(conn, **settings):
-    """Planner/executor settings for the statements inside the ``with`` on PostgreSQL
-    (``set_config(…, true)``: transaction-local), put back after success; on an error the
-    caller's transaction or savepoint rolls them back with the work. Nothing elsewhere."""
-    if conn.dialect.name != "postgresql" or not settings:
-        yield
-        return
-    raw = conn.connection.driver_connection
-    names = list(settings)
-    with raw.cursor() as cur:
-        cur.execute("SELECT " + ", ".join(f"current_setting('{n}')" for n in names))
-        old = cur.fetchone()
-        cur.execute("SELECT " + ", ".join(f"set_config('{n}', %s, true)" for n in names),
-                    [str(settings[n]) for n in names])
-    yield
-    with raw.cursor() as cur:
-        cur.execute("SELECT " + ", ".join(f"set_config('{n}', %s, true)" for n in names),
-                    list(old))
 
 
 def date_days(values) -> np.ndarray:

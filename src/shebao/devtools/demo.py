@@ -11,14 +11,13 @@ import os
 from rich.console import Console
 from rich.table import Table
 
-from shebao.core.actor import SYSTEM
-from shebao.core.regions import name as region_name
+from shebao.core.regions import NATIONAL, name as region_name
 from shebao.db.engine import database_url, make_engine
 from shebao.db.migrate import upgrade
 from shebao.rules import load_rules
 
 from . import demo_benefits, demo_collection, generate_region
-from .demo_users import seed_demo_users
+from .demo_users import demo_account, seed_demo_users
 
 console = Console()
 
@@ -68,7 +67,8 @@ def run_demo(*, region: str = "310104", people: int = 5000, employers: int = 200
     else:
         console.print(f"3. registry: generating {people} persons and {employers} employers "
                       f"in {region}")
-        res = generate_region.generate_region(engine, SYSTEM, people=people,
+        admin = demo_account(engine, "admin", "administrator", NATIONAL, "管理员")
+        res = generate_region.generate_region(engine, admin, people=people,
                                               employers=employers, region=region, today=on)
         console.print(f"   {res.as_json()}")
     done.append("registry")

@@ -47,6 +47,8 @@ from shebao.rules.formulas.retirement import CATEGORIES, statutory_retirement
 from shebao.benefits import determination as det
 from shebao.benefits import payouts, payroll
 
+from .demo_users import demo_account
+
 DEMO_SOURCE = "legacy import (synthetic demo)"
 MIGRATION_SOURCE = "benefits.legacy-migration"
 HORIZON_MONTHS = 120          # how far after the first collected month to look for retirements
@@ -54,9 +56,11 @@ DEBTOR = pain001.Debtor("社会保险基金 养老金支出户 (demo)", "3105016
                         "中国建设银行 (demo)")
 
 
-def _actors(region: str) -> tuple[Actor, Actor, Actor]:
-    return (Actor(id="demo:benefits-maker", role="benefits_clerk", scope=region),
-            Actor(id="demo:benefits-checker", role="benefits_clerk", scope=region),
+def _actors(engine, region: str) -> tuple[Actor, Actor, Actor]:
+    """The maker and the checker: two real benefits-clerk accounts of the region; the legacy
+    migration is the system's (a one-off data load, not a clerk's decision)."""
+    return (demo_account(engine, "maker", "benefits_clerk", region, "待遇经办"),
+            demo_account(engine, "checker", "benefits_clerk", region, "待遇复核"),
             Actor(id="demo:legacy-migration", role="system"))
 
 
@@ -119,7 +123,7 @@ def _legacy_rows(rules, region: str, pid: int, birth: dt.date, first: dt.date) -
 
 def run(engine, region: str, *, out_dir=None) -> list[str]:
     out_dir = Path(out_dir or Path("var") / "benefits" / "demo")
-    maker, checker, migrator = _actors(region)
+    maker, checker, migrator = _actors(engine, region)
     rules = load_rules()
     pref = _prefix(region)
     lines: list[str] = []

@@ -30,10 +30,11 @@ from shebao.collection.assess import assess
 from shebao.collection.latefee import charge_late_fees
 from shebao.collection.reconcile import reconcile
 
-DEMO_ACTOR = Actor(id="demo:collection", role="collection_clerk")
+from .demo_users import demo_account
 
 
-def _first_choices(engine, region: str, month: dt.date, limit: int = 10) -> int:
+
+def _first_choices(engine, clerk: Actor, region: str, month: dt.date, limit: int = 10) -> int:
     """A few flexible workers choose a base and a few residents a tier (through the services)."""
     from shebao.rules.loader import load_rules
     from shebao.core.money import to_fen
@@ -51,18 +52,18 @@ def _first_choices(engine, region: str, month: dt.date, limit: int = 10) -> int:
             "end_date >= :m) ORDER BY person_id LIMIT :n"), {"r": region, "n": limit, "m": month})]
     n = 0
     for i, pid in enumerate(flex):
-        service.choose_flexible_base(engine, DEMO_ACTOR, person_id=pid, month=month,
+        service.choose_flexible_base(engine, clerk, person_id=pid, month=month,
                                      base_fen=floor + 50_000 * (i % 5))
         n += 1
     for i, pid in enumerate(res):
         for year in (month.year, month.year + 1):
-            service.choose_resident_tier(engine, DEMO_ACTOR, person_id=pid, year=year,
+            service.choose_resident_tier(engine, clerk, person_id=pid, year=year,
                                          tier_yuan=tiers[i % len(tiers)])
         n += 1
     return n
 
 
-def _late_declaration(engine, region: str, month: dt.date) -> dict | None:
+def _late_declaration(engine, clerk: Actor, region: str, month: dt.date) -> dict | None:
     with engine.connect() as c:
         r = c.execute(text(
             "SELECT en.person_id, en.employer_id FROM enrolment en WHERE en.region = :r AND "
@@ -74,7 +75,7 @@ def _late_declaration(engine, region: str, month: dt.date) -> dict | None:
     # the declaration year in force in ``month`` (its adjustment date is on or before it)
     year = month.year if service.effective_date(region, month.year) <= month else month.year - 1
     try:
-        d = service.declare_wage(engine, DEMO_ACTOR, person_id=r[0], employer_id=r[1],
+        d = service.declare_wage(engine, clerk, person_id=r[0], employer_id=r[1],
                                  year=year, wage_fen=2_500_000)
     except InputError:
         return None
@@ -82,7 +83,10 @@ def _late_declaration(engine, region: str, month: dt.date) -> dict | None:
 
 
 def run_months(engine, region: str, months: int, *, start: str = "2025-07", out_dir=None,
-               seed: int = 7) -> list[dict]:
+               seed: int = 7, clerk: Actor | None = None) -> list[dict]:
+    """``clerk``: the collection clerk acting (default the demo's ``collector`` account of the
+    region)."""
+    clerk = clerk or demo_account(engine, "collector", "collection_clerk", region, "征缴经办")
     out_dir = Path(out_dir or Path("var") / "collection" / "demo")
     out_dir.mkdir(parents=True, exist_ok=True)
     first = parse_month(start)
@@ -91,35 +95,35 @@ def run_months(engine, region: str, months: int, *, start: str = "2025-07", out_
         m = add_months(first, k)
         fig: dict = {"month": month_str(m), "region": region}
         if k == 0:
-            fig["choices"] = _first_choices(engine, region, m)
-        r = assess(engine, DEMO_ACTOR, region, m)
-        b = service.make_bills(engine, DEMO_ACTOR, region, m)
+            fig["choices"] = _first_choices(engine, clerk, region, m)
+        r = assess(engine, clerk, region, m)
+        b = service.make_bills(engine, clerk, region, m)
         fig.update(persons=r.persons, assessed=fen_to_yuan_str(r.total_fen), bills=b.bills)
         if k == 1:
-            late = _late_declaration(engine, region, first)
+            late = _late_declaration(engine, clerk, region, first)
             if late:
-                c = assess(engine, DEMO_ACTOR, region, first)
-                service.make_bills(engine, DEMO_ACTOR, region, first)
+                c = assess(engine, clerk, region, first)
+                service.make_bills(engine, clerk, region, first)
                 fig["late_declaration"] = {"base": late["base"], "reason": late["reason"]}
                 fig["correction_of_" + month_str(first)] = {
                     "rows": c.rows, "difference": fen_to_yuan_str(c.total_fen)}
         try:
-            x = bank.export_bank(engine, DEMO_ACTOR, region, m, out_dir=out_dir)
+            x = bank.export_bank(engine, clerk, region, m, out_dir=out_dir)
         except Exception as exc:  # noqa: BLE001 - nothing to collect is a figure, not a crash
             fig["export"] = str(exc)
             figures.append(fig)
             continue
         st = bank.simulate_bank(x.path, seed=seed + k)
-        imp = bank.import_bank(engine, DEMO_ACTOR, st, region=region,
+        imp = bank.import_bank(engine, clerk, st, region=region,
                                kept_dir=out_dir / "rejected")
-        again = bank.import_bank(engine, DEMO_ACTOR, st, region=region,
+        again = bank.import_bank(engine, clerk, st, region=region,
                                  kept_dir=out_dir / "rejected")
         due = dt.date.fromisoformat(_due(engine, region, m)[:10])
         as_of = due + dt.timedelta(days=30)
-        charged = (charge_late_fees(engine, DEMO_ACTOR, region, as_of)
+        charged = (charge_late_fees(engine, clerk, region, as_of)
                    if as_of <= dt.date.today() else None)
-        rec = reconcile(engine, DEMO_ACTOR, region, m)
-        arr = arrears(engine, DEMO_ACTOR, region, as_of)
+        rec = reconcile(engine, clerk, region, m)
+        arr = arrears(engine, clerk, region, as_of)
         outstanding = sum(row["outstanding"] for row in rec.rows)
         fig.update(debits=x.transactions, collected=imp.as_dict()["applied"],
                    suspense=imp.as_dict()["suspense"], partial=imp.partial,

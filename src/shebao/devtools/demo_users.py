@@ -1,4 +1,5 @@
-"""Demo accounts for ``shebao demo``: one of every role, passwords generated now and printed.
+"""Demo accounts for ``shebao demo``: the stages act as real accounts (``demo_account``), and
+before serving the portals one account of every role gets a password generated now and printed.
 
     from shebao.devtools.demo_users import seed_demo_users
     logins = seed_demo_users(engine, region="310104")   # prints a table, returns the list
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from shebao.core import regions
-from shebao.core.actor import SYSTEM
+from shebao.core.actor import SYSTEM, Actor
 
 from shebao.security import service
 from shebao.security.tables import users
@@ -36,6 +37,17 @@ def _password() -> str:
         p = "".join(secrets.choice(alphabet) for _ in range(14))
         if any(c.isdigit() for c in p) and any(c.isalpha() for c in p):
             return p
+
+
+def demo_account(engine, username: str, role: str, scope: str, note: str = "") -> Actor:
+    """The demo's own account ``username`` as the actor its stages act as: created with a random
+    password (not shown) when missing. ``seed_demo_users`` later gives it a printed password
+    for the web portals."""
+    user = service.get_user_by_username(engine, username)
+    if user is None:
+        user = service.create_user(engine, SYSTEM, username=username, password=_password(),
+                                   role=role, scope=scope, display_name=note or username)
+    return user.actor()
 
 
 def seed_demo_users(engine, *, region: str = "310104", person_id: int | None = None,

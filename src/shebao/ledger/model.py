@@ -26,13 +26,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from shebao.core import regions
 from shebao.core.errors import InputError, InvariantError
-
-SCHEMES = ("pension", "medical", "unemployment", "injury", "maternity",
-           "resident_pension", "resident_medical")
-# Schemes whose members hold one individual account each.
-INDIVIDUAL_SCHEMES = ("pension", "medical")
+from shebao.core.regions import check_region
+from shebao.core.schemes import (CHART_ACCOUNT_KINDS, INDIVIDUAL_ACCOUNT, INDIVIDUAL_SCHEMES,
+                                 SCHEMES, check_scheme)
 
 DEBIT, CREDIT = 1, -1
 
@@ -60,8 +57,10 @@ CHART: tuple[AccountKind, ...] = (
     AccountKind("transfer_clearing", DEBIT, False, "转移清算 transfer clearing in/out between regions"),
     AccountKind("expenses", DEBIT, False, "基金支出 expenses"),
 )
-INDIVIDUAL = AccountKind("individual", CREDIT, True, "个人账户 individual account")
+INDIVIDUAL = AccountKind(INDIVIDUAL_ACCOUNT, CREDIT, True, "个人账户 individual account")
 KINDS = {k.kind: k for k in CHART} | {INDIVIDUAL.kind: INDIVIDUAL}
+if tuple(k.kind for k in CHART) != CHART_ACCOUNT_KINDS:   # the vocabulary is core's
+    raise ImportError("ledger.model.CHART and core.schemes.CHART_ACCOUNT_KINDS disagree")
 
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:._/@+=\-]{0,199}$")
 _SOURCE = re.compile(r"^[a-z][a-z0-9_.:\-]{0,63}$")
@@ -73,19 +72,6 @@ def check_key(key) -> str:
                          ": . _ / @ + = -, starting with a letter or digit", field="key",
                          value=key)
     return key
-
-
-def check_region(region) -> str:
-    if not isinstance(region, str) or not re.fullmatch(r"\d{6}", region):
-        raise InputError(f"region {region!r} is not a six-digit GB/T 2260 code", field="region")
-    return region
-
-
-def check_scheme(scheme) -> str:
-    if scheme not in SCHEMES:
-        raise InputError(f"unknown scheme {scheme!r} (one of {', '.join(SCHEMES)})",
-                         field="scheme")
-    return scheme
 
 
 def check_source(source) -> str:
@@ -370,5 +356,5 @@ def monthly_product_interest(opening: np.ndarray, monthly: np.ndarray, rate) -> 
 
 __all__ = ["SCHEMES", "INDIVIDUAL_SCHEMES", "CHART", "INDIVIDUAL", "KINDS", "AccountKind",
            "AccountCode", "Line", "EntryRequest", "BatchEntry", "Batch", "account_code",
-           "parse_code", "check_key", "contribution_entry", "monthly_product_interest",
-           "regions"]
+           "parse_code", "check_key", "check_region", "check_scheme", "contribution_entry",
+           "monthly_product_interest"]

@@ -47,7 +47,6 @@ ledger, then rows, in that order.
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import itertools
 import json
@@ -61,6 +60,8 @@ from sqlalchemy.exc import IntegrityError
 from shebao.core.actor import Actor
 from shebao.core.errors import ConflictError, InputError, InvariantError, PermissionDenied
 from shebao.db.bulk import pg_settings
+from shebao.db.uow import now as _now
+from shebao.db.uow import reading, transaction
 from shebao.db.locks import xact_lock
 from shebao.security import audit
 
@@ -72,34 +73,6 @@ from .tables import ledger_account, ledger_entry, ledger_posting, ledger_request
 PG_EPOCH = dt.date(2000, 1, 1)
 
 
-# --------------------------------------------------------------------------- transactions
-@contextlib.contextmanager
-def transaction(db):
-    """Yield a connection in a transaction: own it (Engine / idle Connection) or nest in the
-    caller's with a SAVEPOINT so that a refusal rolls back only this request."""
-    if isinstance(db, Engine):
-        with db.begin() as conn:
-            yield conn
-    elif isinstance(db, Connection):
-        if db.in_transaction():
-            with db.begin_nested():
-                yield db
-        else:
-            with db.begin():
-                yield db
-    else:
-        raise TypeError("db must be a SQLAlchemy Engine or Connection")
-
-
-@contextlib.contextmanager
-def reading(db):
-    if isinstance(db, Engine):
-        with db.connect() as conn:
-            yield conn
-    else:
-        yield db
-
-
 _LEDGER_LOCK_NS = 0x5EBA1ED6  # advisory lock namespace of the ledger's writer lock
 
 
@@ -109,10 +82,6 @@ def _serialise(conn: Connection, actor: Actor) -> None:
     writer can keep; taking both before any account row makes deadlocks impossible."""
     audit.lock_chain(conn, audit.chain_of(actor))
     xact_lock(conn, _LEDGER_LOCK_NS, "ledger")
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def _as_dt(v) -> dt.datetime:

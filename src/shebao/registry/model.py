@@ -13,18 +13,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
 from shebao.core import regions
 from shebao.core.errors import InputError, InvariantError
 from shebao.core.ids import parse_citizen_id
-
-SCHEMES = ("pension", "medical", "unemployment", "injury", "maternity", "resident_pension",
-           "resident_medical")
-EMPLOYEE_SCHEMES = ("pension", "medical", "unemployment", "injury", "maternity")
-FLEXIBLE_SCHEMES = ("pension", "medical")
-KINDS = ("employee", "flexible", "resident", "student")
+from shebao.core.schemes import EMPLOYEE_SCHEMES, FLEXIBLE_SCHEMES, SCHEMES  # noqa: F401
+from shebao.core.schemes import PERSON_KINDS as KINDS  # noqa: F401
 PERSON_STATUSES = ("active", "deceased", "emigrated", "merged")
 EMPLOYER_STATUSES = ("active", "closed")
 ENROLMENT_STATUSES = ("active", "suspended", "ended")
@@ -90,11 +87,9 @@ def valid_region(s: str | None) -> bool:
     return s is None or bool(_REGION.match(s))
 
 
-def check_region(value, field: str) -> str:
-    s = str(value or "").strip()
-    if not _REGION.match(s):
-        raise InputError(f"{s!r} is not a six-digit GB/T 2260 region code", field=field, value=s)
-    return s
+def region_code(value, field: str) -> str:
+    """A region field of a record: surrounding blanks dropped, then ``regions.check_region``."""
+    return regions.check_region(str(value or "").strip(), field)
 
 
 def check_citizen_id(value, field: str = "citizen_id") -> str:
@@ -140,3 +135,70 @@ def person_region(row) -> str | None:
     get = row.get if isinstance(row, dict) else (lambda k: getattr(row, k, None))
     return (get("pension_region") or get("residence_region") or get("hukou_region")
             or (get("citizen_id") or "")[:6] or None)
+
+
+# bidirectional embeddings, overrides and isolates, and the implicit marks: they reorder what a
+# clerk sees ("a\u202egnp.exe" shows as "aexe.png") without being part of any name
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+                  "\u200e\u200f\u061c")
+# characters that print nothing: format characters (zero-width space/joiners, BOM, soft
+# hyphen…), separators and combining marks on their own
+_INVISIBLE = frozenset({"Cf", "Zs", "Zl", "Zp", "Mn", "Me", "Cc"})
+
+
+def check_name(value, field: str = "name", max_len: int = 64) -> str:
+    """A person's or employer's name, stripped; refused (InputError naming ``field``) when
+    empty, too long, holding a control character (NUL included) or a bidi override, or made
+    only of invisible characters (zero-width spaces and the like)."""
+    s = str(value if value is not None else "").strip()
+    if not s:
+        raise InputError("is required", field=field, value=value)
+    if len(s) > max_len:
+        raise InputError(f"at most {max_len} characters", field=field, value=s[:max_len])
+    for ch in s:
+        if ch in _BIDI:
+            raise InputError(f"contains a text-direction control (U+{ord(ch):04X})",
+                             field=field)
+        if unicodedata.category(ch) == "Cc":
+            raise InputError(f"contains a control character (U+{ord(ch):04X})", field=field)
+    if all(unicodedata.category(ch) in _INVISIBLE for ch in s):
+        raise InputError("has no visible character", field=field)
+    return s
+
+
+@dataclass(frozen=True)
+class DateBounds:
+    """Plausibility bounds of an employment spell's dates (parameters
+    ``registry.employment_min_age``, ``employment_earliest_year``,
+    ``employment_max_days_ahead``), with the day they are judged on."""
+    min_age: int
+    earliest_year: int
+    max_days_ahead: int
+    today: dt.date
+
+
+def employment_date_problem(start: dt.date, end: dt.date | None, birth: dt.date | None,
+                            b: DateBounds) -> tuple[str, str] | None:
+    """(field, reason) when a spell's dates are implausible, else None."""
+    if start.year < b.earliest_year:
+        return "start_date", f"before {b.earliest_year}: not a plausible employment start"
+    if (start - b.today).days > b.max_days_ahead:
+        return "start_date", (f"more than {b.max_days_ahead} days in the future "
+                              f"(after {b.today + dt.timedelta(days=b.max_days_ahead)})")
+    if birth is not None:
+        try:
+            adult = birth.replace(year=birth.year + b.min_age)
+        except ValueError:                      # born on 29 February
+            adult = dt.date(birth.year + b.min_age, 3, 1)
+        if start < adult:
+            return "start_date", f"before the person's {b.min_age}th birthday"
+    if end is not None and end < start:
+        return "end_date", f"before the start date {start}"
+    return None
+
+
+def check_employment_dates(start: dt.date, end: dt.date | None, birth: dt.date | None,
+                           b: DateBounds) -> None:
+    bad = employment_date_problem(start, end, birth, b)
+    if bad is not None:
+        raise InputError(bad[1], field=bad[0], value=start if bad[0] == "start_date" else end)

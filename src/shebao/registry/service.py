@@ -19,40 +19,20 @@ Public functions (stable):
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from typing import Iterator
 
 from sqlalchemy import and_, select, update
-from sqlalchemy.engine import Connection, Engine
 
 from shebao.core.actor import Actor
 from shebao.core.errors import ConflictError, InputError, InvariantError
 from shebao.core.ids import mask_id, parse_citizen_id, parse_uscc
+from shebao.db.uow import now, transaction
 from shebao.rules.loader import load_rules
 from shebao.security import audit
 
 from . import model
 from .tables import (EMPLOYER_FIELDS, PERSON_FIELDS, employer, employer_version, employment,
                      enrolment, person, person_version, person_merge)
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-@contextlib.contextmanager
-def transaction(bind) -> Iterator[Connection]:
-    """A connection in a transaction: a new one for an Engine, the caller's for a Connection."""
-    if isinstance(bind, Engine):
-        with bind.begin() as conn:
-            yield conn
-    else:
-        if bind.in_transaction():
-            yield bind
-        else:
-            with bind.begin():
-                yield bind
 
 
 # --------------------------------------------------------------------------- parameters
@@ -72,6 +52,18 @@ def _division(industry_code) -> str:
     if s[:1].isalpha():
         s = s[1:]
     return s[:2] if len(s) >= 2 else s.zfill(2)
+
+
+def employment_date_bounds(region: str, today: dt.date | None = None) -> model.DateBounds:
+    """The plausibility bounds of employment dates in force today (parameters
+    ``registry.employment_*``)."""
+    today = today or dt.date.today()
+    rules = load_rules()
+    return model.DateBounds(
+        min_age=int(rules.value("registry.employment_min_age", region, today)),
+        earliest_year=int(rules.value("registry.employment_earliest_year", region, today)),
+        max_days_ahead=int(rules.value("registry.employment_max_days_ahead", region, today)),
+        today=today)
 
 
 def allowed_float_tiers(risk_class: int, region: str, on: dt.date) -> list[int]:
@@ -115,16 +107,12 @@ def validate_person_fields(f: dict) -> dict:
     """Normalise and check person attributes; raises InputError naming the field."""
     out = dict(f)
     if "name" in out:
-        name = str(out["name"] or "").strip()
-        if not name or len(name) > 64:
-            raise InputError("name is required (at most 64 characters)", field="name",
-                             value=out["name"])
-        out["name"] = name
+        out["name"] = model.check_name(out["name"], "name")
     if out.get("sex") not in (None, "M", "F"):
         raise InputError("sex must be M or F", field="sex", value=out["sex"])
     for key in ("hukou_region", "residence_region", "pension_region"):
         if out.get(key) is not None:
-            out[key] = model.check_region(out[key], key)
+            out[key] = model.region_code(out[key], key)
     if "phone" in out:
         out["phone"] = model.normalize_phone(out["phone"])
         if not model.valid_phone(out["phone"]):
@@ -396,11 +384,9 @@ def person_history(bind, actor: Actor, person_id: int, *, purpose: str) -> list[
 def validate_employer_fields(f: dict, on: dt.date) -> dict:
     out = dict(f)
     if "name" in out:
-        out["name"] = str(out["name"] or "").strip()
-        if not out["name"]:
-            raise InputError("name is required", field="name")
+        out["name"] = model.check_name(out["name"], "name", max_len=120)
     if "region" in out:
-        out["region"] = model.check_region(out["region"], "region")
+        out["region"] = model.region_code(out["region"], "region")
     if out.get("bank_account") is not None:
         out["bank_account"] = str(out["bank_account"]).replace(" ", "")
         if not model.valid_bank_account(out["bank_account"]):
@@ -506,7 +492,7 @@ def _insert_enrolment(conn, actor: Actor, pid: int, death: dt.date | None, schem
     if (kind == "employee") != (employer_id is not None):
         raise InputError("an employee enrolment needs an employer, other kinds none",
                          field="employer_id", value=employer_id)
-    region = model.check_region(region, "region")
+    region = model.region_code(region, "region")
     model.check_interval(start, end, f"{scheme} enrolment")
     model.check_alive(start, death, f"{scheme} enrolment")
     if death is not None and (end is None or end > death):
@@ -578,6 +564,8 @@ def start_employment(bind, actor: Actor, person_id: int, employer_id: int,
                            ).mappings().first()
         if emp is None:
             raise InputError(f"no employer {employer_id}", field="employer_id")
+        model.check_employment_dates(start_date, end_date, cur["birth_date"],
+                                     employment_date_bounds(emp["region"]))
         model.check_interval(start_date, end_date, "employment spell")
         model.check_alive(start_date, cur["death_date"], "employment spell")
         model.check_no_overlap(

@@ -261,3 +261,28 @@ person_merge = Table(
 Index("ix_person_merge_survivor", person_merge.c.survivor_id)
 Index("ix_person_merge_merged", person_merge.c.merged_id)
 
+
+# An employer's request to enrol a person it has never employed: effective (a spell and its
+# enrolments are opened) only when the person confirms or a clerk of the employer's region
+# approves; until then it gives the employer no access to the person (registry.hiring).
+employment_request = Table(
+    "employment_request", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("employer_id", BigInteger, ForeignKey("employer.id"), nullable=False),
+    Column("person_id", BigInteger, ForeignKey("person.id"), nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("wage_fen", BigInteger),
+    Column("wage_year", Integer),
+    Column("status", String(10), nullable=False),       # pending|effective|refused
+    Column("requested_by", String(64), nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("decided_by", String(64)),
+    Column("decided_as", String(10)),                   # person|clerk
+    Column("decided_at", DateTime(timezone=True)),
+    Column("note", String(200)),
+    Column("employment_id", BigInteger, ForeignKey("employment.id")),
+)
+Index("ix_employment_request_person", employment_request.c.person_id,
+      employment_request.c.status)
+Index("ix_employment_request_employer", employment_request.c.employer_id,
+      employment_request.c.status)

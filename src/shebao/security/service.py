@@ -47,6 +47,7 @@ from sqlalchemy.engine import Connection, Engine
 from shebao.core import regions
 from shebao.core.actor import Actor, SYSTEM
 from shebao.core.errors import ConflictError, InputError, PermissionDenied
+from shebao.db.uow import now
 
 from . import audit, duties, lockout, passwords, policy
 from .config import DEFAULT, AuthConfig
@@ -72,10 +73,6 @@ class User:
     def actor(self) -> Actor:
         return Actor(id=self.username, role=self.role, scope=self.scope,
                      person_id=self.person_id, employer_id=self.employer_id)
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def _user(row) -> User:

@@ -106,12 +106,18 @@ def test_employer_hires_and_ends_through_the_api(app, engine, world):
                               pension_region="310101")
     c = _api(app, engine, world, "employer-310101")
     eid = world.employers["310101"]
-    r = c.post(f"/api/v1/employers/{eid}/employees",
-               json={"citizen_id": _cid(40), "start_date": "2025-03-01",
-                     "monthly_wage": "8800.00"})
-    assert r.status_code == 201, r.text
-    assert r.json()["person_id"] == pid and r.json()["name"] == "新**"
+    hire = {"citizen_id": _cid(40), "start_date": "2025-03-01", "monthly_wage": "8800.00"}
+    r = c.post(f"/api/v1/employers/{eid}/employees", json=hire)
+    assert r.status_code == 422 and r.json()["field"] == "name"   # never employed: name needed
+    r = c.post(f"/api/v1/employers/{eid}/employees", json={**hire, "name": "新员工"})
+    assert r.status_code == 202 and r.json()["status"] == "pending", r.text
+    clerk = _api(app, engine, world, "collection_clerk-310101")
+    r = clerk.post(f"/api/v1/employment-requests/{r.json()['request_id']}/approve")
+    assert r.status_code == 200, r.text
     sid = r.json()["employment_id"]
+    r = c.get(f"/api/v1/employers/{eid}/employees", params={"current": True})
+    mine = [e for e in r.json()["items"] if e["employment_id"] == sid]
+    assert mine[0]["person_id"] == pid and mine[0]["name"] == "新**"
     r = c.post(f"/api/v1/employments/{sid}/end", json={"end_date": "2025-02-01",
                                                        "leave_reason": "resignation"})
     assert r.status_code == 422                               # ends before it starts

@@ -20,6 +20,7 @@ from shebao.collection.latefee import charge_late_fees
 from shebao.collection.reconcile import reconcile
 from shebao.core.errors import InputError
 from shebao.ledger import service as ledger
+from tests.support.accounts import cli_accounts
 
 from .conftest import ADMIN, REGION
 
@@ -139,10 +140,16 @@ def test_receipt_arriving_after_a_charge_lowers_it(engine, world, tmp_path):
     assert reconcile(engine, ADMIN, REGION, JULY).ok
 
 
-def test_reconcile_sees_a_difference_and_the_cli_exits_1(engine, db_url, world):
+def _cli_env(engine, tmp_path) -> dict:
+    """A collection clerk of the region, signed in from a credentials file."""
+    return {**cli_accounts(engine, tmp_path, {"clerk": ("collection_clerk", REGION)}),
+            "SHEBAO_ACTOR": "clerk"}
+
+
+def test_reconcile_sees_a_difference_and_the_cli_exits_1(engine, db_url, world, tmp_path):
     _setup(engine, world)
     runner = CliRunner()
-    env = {"SHEBAO_DATABASE_URL": db_url}
+    env = _cli_env(engine, tmp_path)
     res = runner.invoke(app, ["collect", "late-fees", "--region", REGION, "--as-of",
                               "2025-09-14", "--json"], env=env)
     assert res.exit_code == 0, res.output
@@ -171,10 +178,10 @@ def test_reconcile_sees_a_difference_and_the_cli_exits_1(engine, db_url, world):
     (["--region", "999999", "--as-of", "2025-09-14"], "not a known"),
     (["--region", REGION, "--as-of", "2999-01-01"], "in the future"),
 ])
-def test_bad_as_of_or_region_is_a_clear_error(engine, db_url, world, args, words):
+def test_bad_as_of_or_region_is_a_clear_error(engine, db_url, world, args, words, tmp_path):
     _setup(engine, world)
     res = CliRunner().invoke(app, ["collect", "late-fees", *args],
-                             env={"SHEBAO_DATABASE_URL": db_url})
+                             env=_cli_env(engine, tmp_path))
     assert res.exit_code == 2, res.output
     assert words in res.output
     assert _q(engine, "SELECT COUNT(*) FROM late_fee_charge")[0][0] == 0
@@ -189,11 +196,11 @@ def test_service_refuses_bad_input(engine, world):
     assert e.value.field == "as_of"
 
 
-def test_cli_bill_and_arrears_show_charged_and_not_yet_charged(engine, db_url, world):
+def test_cli_bill_and_arrears_show_charged_and_not_yet_charged(engine, db_url, world, tmp_path):
     emp, _ = _setup(engine, world)
     charge_late_fees(engine, ADMIN, REGION, dt.date(2025, 9, 14))      # 41.63 (see above)
     runner = CliRunner()
-    env = {"SHEBAO_DATABASE_URL": db_url, "COLUMNS": "200"}
+    env = {**_cli_env(engine, tmp_path), "COLUMNS": "200"}
     res = runner.invoke(app, ["collect", "bill", "--e2e", emp, "--as-of", "2025-10-20"], env=env)
     assert res.exit_code == 0, res.output
     # accrued to 10-20: 277512 × 66 × 0.0005 = 9157.896 → 91.58; 91.58 − 41.63 = 49.95

@@ -350,15 +350,17 @@ def test_check_finds_what_a_trigger_bypass_broke(ledger, db_url, monkeypatch):
             "trial_balance"} <= kinds
 
 
-def test_cli_statement_balance_and_bad_input(ledger, db_url, monkeypatch):
+def test_cli_statement_balance_and_bad_input(ledger, db_url, monkeypatch, tmp_path):
     from typer.testing import CliRunner
 
     from shebao.channels.cli.ledger import app
+    from tests.support.accounts import cli_accounts
 
     service.post_entry(ledger, CLERK, "cli1", contribution(indiv=((2, 12_345),)))
-    monkeypatch.setenv("SHEBAO_DATABASE_URL", db_url)
+    for k, v in cli_accounts(db_url, tmp_path, {"auditor": ("inspector", "310000")}).items():
+        monkeypatch.setenv(k, v)
     runner = CliRunner()
-    st = runner.invoke(app, ["statement", "--person", "2", "--json"])
+    st = runner.invoke(app, ["statement", "--person", "2", "--json", "--actor", "auditor"])
     assert st.exit_code == 0, st.output
     doc = json.loads(st.stdout)
     assert doc["lines"][0]["amount"] == "123.45" and doc["lines"][0]["balance"] == "123.45"

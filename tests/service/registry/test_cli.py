@@ -4,12 +4,15 @@ import json
 from typer.testing import CliRunner
 
 from shebao.channels.cli.main import app
+from tests.support.accounts import cli_accounts
 
 runner = CliRunner()
 
 
 def test_import_generate_dedup_quality_commands(db_url, fixture_file, monkeypatch, tmp_path):
-    monkeypatch.setenv("SHEBAO_DATABASE_URL", db_url)
+    env = cli_accounts(db_url, tmp_path, {"registrar": ("administrator", "national")})
+    for k, v in {**env, "SHEBAO_ACTOR": "registrar"}.items():
+        monkeypatch.setenv(k, v)
     path = fixture_file("persons.csv")
     r = runner.invoke(app, ["import", "persons", str(path), "--dry-run"])
     assert r.exit_code == 1 and "DRY RUN" in r.output and "row 7" in r.output
@@ -21,7 +24,7 @@ def test_import_generate_dedup_quality_commands(db_url, fixture_file, monkeypatc
     bad = tmp_path / "bad.csv"
     bad.write_text("who,what\n1,2\n", encoding="utf-8")
     r = runner.invoke(app, ["import", "persons", str(bad)])
-    assert r.exit_code != 0 and "unknown column 'who'" in str(r.exception or r.output)
+    assert r.exit_code == 2 and "unknown column 'who'" in r.output
     r = runner.invoke(app, ["generate", "--people", "300", "--employers", "10",
                             "--region", "310000", "--json"])
     assert r.exit_code == 0 and json.loads(r.output)["persons"] == 303

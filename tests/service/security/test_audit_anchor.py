@@ -235,3 +235,22 @@ def test_the_web_app_anchors_periodically_when_configured(engine, monkeypatch):
         app.state.audit_anchor.stop()
     monkeypatch.delenv("SHEBAO_AUDIT_ANCHOR_EVERY")
     assert create_app(mode="dev", engine=engine).state.audit_anchor is None
+
+
+def test_lanes_split_a_region_by_actor_and_each_actor_keeps_one_lane(engine, monkeypatch):
+    monkeypatch.setenv("SHEBAO_AUDIT_LANES", "4")
+    citizens = [Actor(id=f"citizen-{i}", role="citizen", scope="310104", person_id=i)
+                for i in range(12)]
+    for c in citizens:
+        _write(engine, 2, c)
+    with engine.connect() as conn:
+        res = audit.verify(conn)
+        by_actor = conn.execute(text("SELECT actor, COUNT(DISTINCT chain) FROM audit_log "
+                                     "GROUP BY actor")).all()
+    assert res.ok and res.rows == 24
+    assert set(res.chains) == {f"310104.{k}" for k in range(4)}
+    assert {n for _, n in by_actor} == {1}
+    assert audit.chain_of(citizens[0]) == audit.chain_of(citizens[0])
+    monkeypatch.setenv("SHEBAO_AUDIT_LANES", "0")
+    with pytest.raises(audit.InputError, match="SHEBAO_AUDIT_LANES"):
+        audit.chain_of(citizens[0])

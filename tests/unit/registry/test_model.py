@@ -6,7 +6,8 @@ import pytest
 
 from shebao.core.errors import InputError, InvariantError
 from shebao.core.ids import parse_citizen_id, parse_uscc
-from shebao.registry import dedup, fileio, generate, model
+from shebao.devtools import generate_region as generate
+from shebao.registry import dedup, fileio, model
 
 
 def test_intervals_inclusive_and_open():
@@ -105,3 +106,42 @@ def test_oversized_file_is_refused_before_reading(tmp_path, monkeypatch):
     monkeypatch.setattr(fileio, "MAX_BYTES", 1024)
     with pytest.raises(InputError, match="the limit is"):
         fileio.read_sheet(f, {"citizen_id": "citizen_id", "name": "name"}, {"citizen_id"})
+
+
+# ---------------------------------------------------------------- names and employment dates
+
+@pytest.mark.parametrize("bad", ["\u200b", "\u200b\u200c\ufeff", "a\u202egnp.exe",
+                                  "\u0000abc", "张\u2066三", "x\u0007y", " \u00ad ", "\u0301"])
+def test_names_refuse_control_bidi_and_invisible_characters(bad):
+    with pytest.raises(InputError) as e:
+        model.check_name(bad, "name")
+    assert e.value.field == "name"
+
+
+def test_names_keep_ordinary_letters_and_emoji_sequences():
+    assert model.check_name("  张三 ") == "张三"
+    assert model.check_name("Zoë O'Neil-Åberg") == "Zoë O'Neil-Åberg"
+    assert model.check_name("👩\u200d🔧") == "👩\u200d🔧"      # a joiner inside visible text
+
+
+BOUNDS = model.DateBounds(min_age=16, earliest_year=1950, max_days_ahead=92,
+                           today=dt.date(2026, 12, 4))
+
+
+@pytest.mark.parametrize("start,birth,field", [
+    (dt.date(1900, 1, 1), None, "start_date"),
+    (dt.date(9999, 12, 31), None, "start_date"),
+    (dt.date(2099, 1, 1), None, "start_date"),
+    (dt.date(2027, 3, 7), None, "start_date"),                  # 93 days ahead
+    (dt.date(2000, 2, 28), dt.date(1984, 2, 29), "start_date"),  # a day before 16
+])
+def test_implausible_employment_starts_are_refused(start, birth, field):
+    with pytest.raises(InputError) as e:
+        model.check_employment_dates(start, None, birth, BOUNDS)
+    assert e.value.field == field
+
+
+def test_plausible_employment_dates_pass():
+    model.check_employment_dates(dt.date(2027, 3, 6), None, None, BOUNDS)
+    model.check_employment_dates(dt.date(2000, 3, 1), dt.date(2030, 1, 31),
+                                  dt.date(1984, 2, 29), BOUNDS)

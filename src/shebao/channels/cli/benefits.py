@@ -25,17 +25,16 @@ retirement cases (maker-checker) and annual indexation.
     shebao pension reject 17 --reason "…" --actor clerk-b
     shebao pension index --region 310000 --effective-from 2025-01-01 --actor clerk-a
 
-The database is ``SHEBAO_DATABASE_URL``. ``--actor`` names a benefits clerk (staff id); the
-default ``system`` may compute but never submit or approve. Output is JSON on stdout; bad
-input exits 2 with the field named.
+The database is ``SHEBAO_DATABASE_URL``. ``--actor`` names the clerk's own account, authenticated
+(``actor.py``): its role and region scope decide what it may do, exactly as on the web, and the
+maker and the checker of a run or a case are two different accounts. Output is JSON on stdout;
+bad input or a refused account exits 2 with the reason.
 """
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
-import json
-import sys
 from pathlib import Path
 from typing import List, Optional
 
@@ -44,26 +43,17 @@ import typer
 from shebao.benefits import determination as det
 from shebao.benefits import life_events, payouts, payroll
 from shebao.benefits.indexation import run_indexation
-from shebao.formats.pain001 import Debtor
-from shebao.core.actor import Actor
 from shebao.core.errors import InputError
 from shebao.core.money import to_fen
 from shebao.core.periods import parse_month
-from shebao.db.engine import make_engine
+from shebao.formats.pain001 import Debtor
+
+from .actor import ACTOR, engine_and_actor
+from .common import out as _out
 
 payroll_app = typer.Typer(no_args_is_help=True,
                           help="Pension payroll: run, approve, release, returns.")
 pension_app = typer.Typer(no_args_is_help=True, help="Pension determination and indexation.")
-
-
-def actor_of(actor_id: str, scope: str = "national") -> Actor:
-    if actor_id == "system":
-        return Actor(id="system", role="system")
-    return Actor(id=actor_id, role="benefits_clerk", scope=scope)
-
-
-def _out(obj) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
 
 
 def _month(text: str) -> dt.date:
@@ -87,30 +77,32 @@ DEBTOR_BANK = typer.Option(..., "--debtor-bank", help="the commissioned bank's n
 
 @payroll_app.command("run")
 def run_cmd(region: str = typer.Option(...), month: str = typer.Option(..., help="YYYY-MM"),
-            chunk: int = typer.Option(payroll.CHUNK), actor: str = typer.Option("system")):
+            chunk: int = typer.Option(payroll.CHUNK), actor: Optional[str] = ACTOR):
     """Compute (or resume) the payroll of a region and month; idempotent."""
-    engine = make_engine()
+    m = _month(month)
+    engine, who = engine_and_actor(actor, permission="payroll.prepare", region=region)
     done = [0]
 
     def progress(n):
         done[0] += n
         typer.echo(f"  … {done[0]} pensioners", err=True)
 
-    res = payroll.run(engine, actor_of(actor), region, _month(month), chunk=chunk,
-                      progress=progress)
+    res = payroll.run(engine, who, region, m, chunk=chunk, progress=progress)
     _out(res.as_json())
 
 
 @payroll_app.command("submit")
-def submit_cmd(run: int = typer.Option(..., "--run"), actor: str = typer.Option(...)):
+def submit_cmd(run: int = typer.Option(..., "--run"), actor: Optional[str] = ACTOR):
     """Maker: put a computed run up for approval."""
-    _out({"approval_id": payroll.submit(make_engine(), actor_of(actor), run)})
+    eng, who = engine_and_actor(actor, permission="payroll.prepare")
+    _out({"approval_id": payroll.submit(eng, who, run)})
 
 
 @payroll_app.command("approve")
-def approve_cmd(run: int = typer.Option(..., "--run"), actor: str = typer.Option(...)):
+def approve_cmd(run: int = typer.Option(..., "--run"), actor: Optional[str] = ACTOR):
     """Checker: approve a submitted run (a different clerk from the maker)."""
-    payroll.approve(make_engine(), actor_of(actor), run)
+    eng, who = engine_and_actor(actor, permission="payroll.approve")
+    payroll.approve(eng, who, run)
     _out({"run_id": run, "status": "approved"})
 
 
@@ -120,39 +112,42 @@ def release_cmd(run: int = typer.Option(..., "--run"), out: str = typer.Option("
                 debtor_name: str = DEBTOR_NAME, debtor_account: str = DEBTOR_ACCOUNT,
                 debtor_bank: str = DEBTOR_BANK,
                 fmt: Optional[List[str]] = typer.Option(None, "--format", help="xml and/or csv"),
-                actor: str = typer.Option("system")):
+                actor: Optional[str] = ACTOR):
     """Write pain.001.001.09 (validated) and/or CSV for an approved run; mark payments sent."""
-    rel = payouts.release(make_engine(), actor_of(actor), run, out,
-                          Debtor(debtor_name, debtor_account, debtor_bank),
-                          _day(execution_date, "execution_date"), tuple(fmt or ("xml", "csv")))
+    day = _day(execution_date, "execution_date")
+    eng, who = engine_and_actor(actor, permission="payroll.prepare")
+    rel = payouts.release(eng, who, run, out, Debtor(debtor_name, debtor_account, debtor_bank),
+                          day, tuple(fmt or ("xml", "csv")))
     _out({"run_id": rel.run_id, "payments": rel.n_payments, "files": rel.files,
           "replayed": rel.replayed})
 
 
 @payroll_app.command("returns")
 def returns_cmd(path: str = typer.Argument(..., help="camt.053.001.08 XML or CSV"),
-                actor: str = typer.Option("system")):
+                actor: Optional[str] = ACTOR):
     """Record a bank return file once: booked → paid, returned → awaiting confirmation."""
-    r = payouts.import_returns(make_engine(), actor_of(actor), path)
+    eng, who = engine_and_actor(actor, permission="payroll.prepare")
+    r = payouts.import_returns(eng, who, path)
     _out({"paid": r.paid, "failed": r.failed, "unknown": r.unknown,
           "unknown_refs": r.unknown_refs[:50], "replayed": r.replayed})
 
 
 @payroll_app.command("confirm-failure")
 def confirm_cmd(payment_id: List[int] = typer.Option(..., "--payment"),
-                reason: str = typer.Option(...), actor: str = typer.Option(...)):
+                reason: str = typer.Option(...), actor: Optional[str] = ACTOR):
     """Confirm returned payments as failed (only confirmed failures are re-issued)."""
-    _out({"confirmed": payouts.confirm_failures(make_engine(), actor_of(actor), payment_id,
-                                                reason=reason)})
+    eng, who = engine_and_actor(actor, permission="payroll.prepare")
+    _out({"confirmed": payouts.confirm_failures(eng, who, payment_id, reason=reason)})
 
 
 @payroll_app.command("reissue")
 def reissue_cmd(run: int = typer.Option(..., "--run"), out: str = typer.Option("var/bank"),
                 execution_date: str = typer.Option(..., "--execution-date"),
                 debtor_name: str = DEBTOR_NAME, debtor_account: str = DEBTOR_ACCOUNT,
-                debtor_bank: str = DEBTOR_BANK, actor: str = typer.Option(...)):
+                debtor_bank: str = DEBTOR_BANK, actor: Optional[str] = ACTOR):
     """Re-issue the confirmed failures of a run as new attempts."""
-    r = payouts.reissue(make_engine(), actor_of(actor), run, out,
+    eng, who = engine_and_actor(actor, permission="payroll.prepare")
+    r = payouts.reissue(eng, who, run, out,
                         Debtor(debtor_name, debtor_account, debtor_bank),
                         _day(execution_date, "execution_date"))
     _out({"run_id": r.run_id, "payments": r.n_payments, "files": r.files})
@@ -162,37 +157,39 @@ def reissue_cmd(run: int = typer.Option(..., "--run"), out: str = typer.Option("
 def living_cmd(person: int = typer.Option(...), year: int = typer.Option(...),
                failed: bool = typer.Option(False, "--failed/--passed"),
                date: str = typer.Option(..., "--date"), method: str = typer.Option("counter"),
-               actor: str = typer.Option("system")):
+               actor: Optional[str] = ACTOR):
     """Record an annual living certification (a failure stops payment from the next month)."""
-    lid = life_events.record_living_certification(make_engine(), actor_of(actor), person, year,
+    eng, who = engine_and_actor(actor, permission="payroll.prepare")
+    lid = life_events.record_living_certification(eng, who, person, year,
                                               not failed, _day(date, "date"), method)
     _out({"id": lid})
 
 
 @payroll_app.command("overpayments")
-def overpayments_cmd(region: str = typer.Option(...), actor: str = typer.Option("system")):
+def overpayments_cmd(region: str = typer.Option(...), actor: Optional[str] = ACTOR):
     """Find payments made after a recorded death; record them for recovery (ledger)."""
-    r = life_events.detect_overpayments(make_engine(), actor_of(actor), region)
+    eng, who = engine_and_actor(actor, permission="payroll.prepare", region=region)
+    r = life_events.detect_overpayments(eng, who, region)
     _out({"region": r.region, "overpayments": r.n, "total_fen": r.total_fen,
           "awards_stopped": r.awards_stopped})
 
 
 @payroll_app.command("recover")
 def recover_cmd(overpayment: int = typer.Option(...), amount: str = typer.Option(...),
-                actor: str = typer.Option("system")):
+                actor: Optional[str] = ACTOR):
     """Record money recovered against an overpayment."""
     try:
         fen = to_fen(amount)
     except (ValueError, TypeError) as exc:
         raise InputError(str(exc), field="amount") from None
-    _out({"status": life_events.record_recovery(make_engine(), actor_of(actor), overpayment, fen)})
+    eng, who = engine_and_actor(actor, permission="payroll.prepare")
+    _out({"status": life_events.record_recovery(eng, who, overpayment, fen)})
 
 
 # ------------------------------------------------------------------ pension
 
-
 @pension_app.command("history")
-def history_cmd(path: str = typer.Argument(...), actor: str = typer.Option("system")):
+def history_cmd(path: str = typer.Argument(...), actor: Optional[str] = ACTOR):
     """Import contribution history rows (CSV, UTF-8, header as above; amounts in yuan)."""
     text = Path(path).read_text(encoding="utf-8-sig")
     by_person: dict[int, list] = {}
@@ -207,8 +204,8 @@ def history_cmd(path: str = typer.Argument(...), actor: str = typer.Option("syst
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
             raise InputError(f"{exc}", file=path, row=i) from None
         by_person.setdefault(pid, []).append(row)
-    engine = make_engine()
-    n = sum(det.record_history(engine, actor_of(actor), pid, rows, source=Path(path).name)
+    engine, who = engine_and_actor(actor, permission="pension.compute")
+    n = sum(det.record_history(engine, who, pid, rows, source=Path(path).name)
             for pid, rows in by_person.items())
     _out({"rows": n, "persons": len(by_person)})
 
@@ -217,7 +214,7 @@ def history_cmd(path: str = typer.Argument(...), actor: str = typer.Option("syst
 def open_cmd(person: int = typer.Option(...), region: str = typer.Option(...),
              category: Optional[str] = typer.Option(None), claim: str = typer.Option("statutory"),
              date: Optional[str] = typer.Option(None, "--date", help="early/deferred date"),
-             actor: str = typer.Option(...)):
+             actor: Optional[str] = ACTOR):
     """Open a retirement case and compute it."""
     req = None
     if date:
@@ -225,22 +222,22 @@ def open_cmd(person: int = typer.Option(...), region: str = typer.Option(...),
             req = dt.date.fromisoformat(date)
         except ValueError:
             raise InputError(f"{date!r} is not a date", field="requested_date") from None
-    engine = make_engine()
-    a = actor_of(actor)
-    cid = det.open_case(engine, a, person, region=region, category=category, claim=claim,
+    engine, who = engine_and_actor(actor, permission="pension.compute", region=region)
+    cid = det.open_case(engine, who, person, region=region, category=category, claim=claim,
                         requested_date=req)
-    _out(_summary(det.get_case(engine, a, cid)))
+    _out(_summary(det.get_case(engine, who, cid)))
 
 
 @pension_app.command("open-batch")
 def open_batch_cmd(region: str = typer.Option(...), month: str = typer.Option(...),
-                   actor: str = typer.Option(...)):
+                   actor: Optional[str] = ACTOR):
     """Open cases for everyone reaching statutory retirement age in the month."""
     try:
         m = parse_month(month)
     except ValueError as exc:
         raise InputError(str(exc), field="month") from None
-    r = det.open_batch(make_engine(), actor_of(actor), region, m)
+    eng, who = engine_and_actor(actor, permission="pension.compute", region=region)
+    r = det.open_batch(eng, who, region, m)
     _out({"opened": r.opened, "by_status": r.by_status, "case_ids": r.case_ids[:200]})
 
 
@@ -251,43 +248,49 @@ def _summary(c: dict) -> dict:
 
 
 @pension_app.command("show")
-def show_cmd(case: int = typer.Argument(...), actor: str = typer.Option(...)):
+def show_cmd(case: int = typer.Argument(...), actor: Optional[str] = ACTOR):
     """The case with its decision record (inputs, parameters with references, arithmetic)."""
-    c = det.get_case(make_engine(), actor_of(actor), case)
+    eng, who = engine_and_actor(actor, permission="pension.read")
+    c = det.get_case(eng, who, case)
     _out({**_summary(c), "decision": c["decision"]})
 
 
 @pension_app.command("category")
 def category_cmd(case: int = typer.Argument(...), category: str = typer.Option(...),
-                 actor: str = typer.Option(...)):
-    _out({"status": det.set_category(make_engine(), actor_of(actor), case, category)})
+                 actor: Optional[str] = ACTOR):
+    eng, who = engine_and_actor(actor, permission="pension.compute")
+    _out({"status": det.set_category(eng, who, case, category)})
 
 
 @pension_app.command("submit")
-def pension_submit_cmd(case: int = typer.Argument(...), actor: str = typer.Option(...)):
-    _out({"approval_id": det.submit_case(make_engine(), actor_of(actor), case)})
+def pension_submit_cmd(case: int = typer.Argument(...), actor: Optional[str] = ACTOR):
+    eng, who = engine_and_actor(actor, permission="pension.compute")
+    _out({"approval_id": det.submit_case(eng, who, case)})
 
 
 @pension_app.command("approve")
-def pension_approve_cmd(case: int = typer.Argument(...), actor: str = typer.Option(...)):
-    _out({"award_id": det.approve_case(make_engine(), actor_of(actor), case)})
+def pension_approve_cmd(case: int = typer.Argument(...), actor: Optional[str] = ACTOR):
+    eng, who = engine_and_actor(actor, permission="pension.approve")
+    _out({"award_id": det.approve_case(eng, who, case)})
 
 
 @pension_app.command("reject")
 def reject_cmd(case: int = typer.Argument(...), reason: str = typer.Option(...),
-               actor: str = typer.Option(...)):
-    det.reject_case(make_engine(), actor_of(actor), case, reason=reason)
+               actor: Optional[str] = ACTOR):
+    eng, who = engine_and_actor(actor, permission="pension.approve")
+    det.reject_case(eng, who, case, reason=reason)
     _out({"case": case, "status": "rejected"})
 
 
 @pension_app.command("index")
 def index_cmd(region: str = typer.Option(...), effective_from: str = typer.Option(...),
-              actor: str = typer.Option(...)):
+              actor: Optional[str] = ACTOR):
     """Annual indexation of pensions in payment (its own audited run)."""
     try:
         d = dt.date.fromisoformat(effective_from)
     except ValueError:
         raise InputError(f"{effective_from!r} is not a date", field="effective_from") from None
-    r = run_indexation(make_engine(), actor_of(actor), region, d)
+    eng, who = engine_and_actor(actor, permission="pension.compute", region=region)
+    r = run_indexation(eng, who, region, d)
     _out({"run_id": r.run_id, "rate": r.rate, "awards": r.n_awards,
           "increase_fen": r.increase_fen, "replayed": r.replayed})

@@ -5,7 +5,6 @@ Exit codes: 0 done; 1 reconciliation found differences; 2 bad input (file, row, 
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import json
 import sys
 from pathlib import Path
@@ -15,19 +14,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from shebao.core.actor import Actor
 from shebao.core.errors import InputError, ShebaoError
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import parse_date, parse_month
-from shebao.db.engine import make_engine
+
+from .actor import ACTOR, engine_and_actor
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Collection bureau: declarations, assessment, bills, banks, arrears.")
 console = Console()
-
-
-def _actor() -> Actor:
-    return Actor(id=f"cli:{getpass.getuser()}", role="collection_clerk")
 
 
 def _month(text: str) -> dt.date:
@@ -74,12 +69,13 @@ def _employer(engine, uscc: str) -> int:
 def declare(citizen_id: str = typer.Option(..., help="employee's citizen ID"),
             uscc: str = typer.Option(..., help="employer's unified social credit code"),
             year: int = typer.Option(..., help="declaration year (takes effect in its adjustment month)"),
-            wage: str = typer.Option(..., help="previous-year average monthly wage, yuan")):
+            wage: str = typer.Option(..., help="previous-year average monthly wage, yuan"),
+            actor: str = ACTOR):
     """Declare one employee's base (the form)."""
     from shebao.collection import service
     try:
-        engine = make_engine()
-        d = service.declare_wage(engine, _actor(), person_id=_person(engine, citizen_id),
+        engine, who = engine_and_actor(actor, permission="declaration.write")
+        d = service.declare_wage(engine, who, person_id=_person(engine, citizen_id),
                                  employer_id=_employer(engine, uscc), year=year,
                                  wage_fen=service.parse_yuan(wage, field="wage"))
     except ShebaoError as exc:
@@ -90,11 +86,13 @@ def declare(citizen_id: str = typer.Option(..., help="employee's citizen ID"),
 @app.command("declare-file")
 def declare_file(file: Path = typer.Argument(..., help="CSV: citizen_id,uscc,wage"),
                  year: int = typer.Option(...),
-                 dry_run: bool = typer.Option(False, "--dry-run", help="check only, write nothing")):
+                 dry_run: bool = typer.Option(False, "--dry-run", help="check only, write nothing"),
+                 actor: str = ACTOR):
     """Upload wage declarations from a file (dry run reports every problem)."""
     from shebao.collection import service
     try:
-        rep = service.upload_declarations(make_engine(), _actor(), file, year=year,
+        engine, who = engine_and_actor(actor, permission="declaration.write")
+        rep = service.upload_declarations(engine, who, file, year=year,
                                           dry_run=dry_run)
     except ShebaoError as exc:
         _fail(exc)
@@ -105,12 +103,13 @@ def declare_file(file: Path = typer.Argument(..., help="CSV: citizen_id,uscc,wag
 
 @app.command("flexible-base")
 def flexible_base(citizen_id: str = typer.Option(...), month: str = typer.Option(...),
-                  base: str = typer.Option(..., help="chosen base, yuan")):
+                  base: str = typer.Option(..., help="chosen base, yuan"),
+                  actor: str = ACTOR):
     """A flexible worker chooses a base between the floor and the ceiling."""
     from shebao.collection import service
     try:
-        engine = make_engine()
-        d = service.choose_flexible_base(engine, _actor(), person_id=_person(engine, citizen_id),
+        engine, who = engine_and_actor(actor, permission="declaration.write")
+        d = service.choose_flexible_base(engine, who, person_id=_person(engine, citizen_id),
                                          month=_month(month),
                                          base_fen=service.parse_yuan(base, field="base"))
     except ShebaoError as exc:
@@ -120,12 +119,13 @@ def flexible_base(citizen_id: str = typer.Option(...), month: str = typer.Option
 
 @app.command("resident-tier")
 def resident_tier(citizen_id: str = typer.Option(...), year: int = typer.Option(...),
-                  tier: int = typer.Option(..., help="yuan per year, one of resident.pension_tiers")):
+                  tier: int = typer.Option(..., help="yuan per year, one of resident.pension_tiers"),
+                  actor: str = ACTOR):
     """A resident chooses the year's contribution tier."""
     from shebao.collection import service
     try:
-        engine = make_engine()
-        d = service.choose_resident_tier(engine, _actor(), person_id=_person(engine, citizen_id),
+        engine, who = engine_and_actor(actor, permission="declaration.write")
+        d = service.choose_resident_tier(engine, who, person_id=_person(engine, citizen_id),
                                          year=year, tier_yuan=tier)
     except ShebaoError as exc:
         _fail(exc)
@@ -136,14 +136,15 @@ def resident_tier(citizen_id: str = typer.Option(...), year: int = typer.Option(
 def assess_cmd(region: str = typer.Option(..., help="GB/T 2260 code"),
                month: str = typer.Option(..., help="YYYY-MM"),
                chunk_size: int = typer.Option(50_000, help="persons per chunk (keyset id range)"),
-               as_json: bool = typer.Option(False, "--json")):
+               as_json: bool = typer.Option(False, "--json"),
+               actor: str = ACTOR):
     """Assess every active enrolment of the region for the month, then (re)build the bills.
     Resumes an interrupted run; running it again changes nothing; after a late declaration
     it writes only the differences."""
     from sqlalchemy import text
     from shebao.collection import assess, service
     try:
-        engine = make_engine()
+        engine, who = engine_and_actor(actor, permission="collection.run", region=region)
         m = _month(month)
         with engine.connect() as c:
             lo, hi = c.execute(text("SELECT MIN(person_id), MAX(person_id) FROM enrolment "
@@ -159,9 +160,9 @@ def assess_cmd(region: str = typer.Option(..., help="GB/T 2260 code"),
                 count["p"] += persons
                 prog.update(task, completed=chunk_no, persons=count["p"])
 
-            r = assess.assess(engine, _actor(), region, m, chunk_size=chunk_size,
+            r = assess.assess(engine, who, region, m, chunk_size=chunk_size,
                               on_chunk=on_chunk)
-        b = service.make_bills(engine, _actor(), region, m)
+        b = service.make_bills(engine, who, region, m)
     except ShebaoError as exc:
         _fail(exc)
     out = {"assessment": r.as_dict(), "bills": b.as_dict()}
@@ -177,19 +178,20 @@ def bill_cmd(e2e_id: str = typer.Option(None, "--e2e", help="end-to-end id of th
              bill_id: int = typer.Option(None, "--id"),
              export: Path = typer.Option(None, help="write the bill to this .csv or .json file"),
              as_of: str = typer.Option(None, "--as-of",
-                                       help="late fee accrued to YYYY-MM-DD (default today)")):
+                                       help="late fee accrued to YYYY-MM-DD (default today)"),
+             actor: str = ACTOR):
     """View (or export) a payer's bill: lines per scheme, the late fee (charged and accrued,
     not yet charged) and the persons with their bases."""
     from shebao.collection import service
     try:
         d = _as_of(as_of) if as_of else None
-        engine = make_engine()
+        engine, who = engine_and_actor(actor, permission="collection.read")
         if export:
-            p = service.export_bill(engine, _actor(), export, bill_id=bill_id, e2e_id=e2e_id,
+            p = service.export_bill(engine, who, export, bill_id=bill_id, e2e_id=e2e_id,
                                     as_of=d)
             console.print(f"written {p}")
             return
-        b = service.get_bill(engine, _actor(), bill_id=bill_id, e2e_id=e2e_id, as_of=d)
+        b = service.get_bill(engine, who, bill_id=bill_id, e2e_id=e2e_id, as_of=d)
     except ShebaoError as exc:
         _fail(exc)
     t = Table(title=f"bill {b['e2e_id']} — {b['payer_type']} {b['payer_id']} — {b['month']} "
@@ -218,11 +220,13 @@ def bill_cmd(e2e_id: str = typer.Option(None, "--e2e", help="end-to-end id of th
 @app.command("export-bank")
 def export_bank(region: str = typer.Option(...), month: str = typer.Option(...),
                 fmt: str = typer.Option("pain008", "--format", help="pain008 | csv"),
-                out: Path = typer.Option(None, help="directory (default var/collection/out)")):
+                out: Path = typer.Option(None, help="directory (default var/collection/out)"),
+                actor: str = ACTOR):
     """Write the month's direct-debit instructions (pain.008, XSD-validated; or CSV)."""
     from shebao.collection import bank
     try:
-        r = bank.export_bank(make_engine(), _actor(), region, _month(month), out_dir=out, fmt=fmt)
+        engine, who = engine_and_actor(actor, permission="collection.run", region=region)
+        r = bank.export_bank(engine, who, region, _month(month), out_dir=out, fmt=fmt)
     except ShebaoError as exc:
         _fail(exc)
     console.print_json(json.dumps(r.as_dict(), ensure_ascii=False))
@@ -232,21 +236,25 @@ def export_bank(region: str = typer.Option(...), month: str = typer.Option(...),
 def import_bank(file: Path = typer.Argument(..., help="camt.053.001.08 XML or receipt CSV"),
                 region: str = typer.Option(None, help="region whose suspense takes unmatched "
                                            "money (default: the region the receipts' bills name)"),
-                kept_dir: Path = typer.Option(None, help="where rejected files are kept")):
+                kept_dir: Path = typer.Option(None, help="where rejected files are kept"),
+                actor: str = ACTOR):
     """Import bank receipts: match, apply, post; rejected files are kept for review."""
     from shebao.collection import bank
     try:
-        r = bank.import_bank(make_engine(), _actor(), file, region=region, kept_dir=kept_dir)
+        engine, who = engine_and_actor(actor, permission="collection.run", region=region)
+        r = bank.import_bank(engine, who, file, region=region, kept_dir=kept_dir)
     except ShebaoError as exc:
         _fail(exc)
     console.print_json(json.dumps(r.as_dict(), ensure_ascii=False))
 
 
 @app.command("suspense")
-def suspense_cmd(region: str = typer.Option(...), as_json: bool = typer.Option(False, "--json")):
+def suspense_cmd(region: str = typer.Option(...), as_json: bool = typer.Option(False, "--json"),
+                 actor: str = ACTOR):
     """The clerk's queue: money received that matches no bill (or more than the bill)."""
     from shebao.collection import bank
-    rows = bank.suspense(make_engine(), region)
+    engine, who = engine_and_actor(actor, permission="collection.read", region=region)
+    rows = bank.suspense(engine, region)
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
@@ -261,11 +269,13 @@ def suspense_cmd(region: str = typer.Option(...), as_json: bool = typer.Option(F
 
 @app.command("resolve")
 def resolve_cmd(receipt_id: int = typer.Option(..., "--receipt"),
-                e2e_id: str = typer.Option(..., "--e2e", help="the bill to pay from suspense")):
+                e2e_id: str = typer.Option(..., "--e2e", help="the bill to pay from suspense"),
+                actor: str = ACTOR):
     """Apply money held in suspense to a bill (ledger: suspense → receivables)."""
     from shebao.collection import bank
     try:
-        r = bank.resolve_suspense(make_engine(), _actor(), receipt_id, e2e_id)
+        engine, who = engine_and_actor(actor, permission="collection.run")
+        r = bank.resolve_suspense(engine, who, receipt_id, e2e_id)
     except ShebaoError as exc:
         _fail(exc)
     console.print_json(json.dumps(r, ensure_ascii=False))
@@ -283,11 +293,13 @@ def simulate_bank(export_file: Path = typer.Argument(...),
 
 @app.command("reconcile")
 def reconcile_cmd(region: str = typer.Option(...), month: str = typer.Option(...),
-                  as_json: bool = typer.Option(False, "--json")):
+                  as_json: bool = typer.Option(False, "--json"),
+                  actor: str = ACTOR):
     """Receivable vs collected vs posted, by scheme and payer type; exit 1 on any difference."""
     from shebao.collection.reconcile import reconcile
     try:
-        r = reconcile(make_engine(), _actor(), region, _month(month))
+        engine, who = engine_and_actor(actor, permission="collection.read", region=region)
+        r = reconcile(engine, who, region, _month(month))
     except ShebaoError as exc:
         _fail(exc)
     if as_json:
@@ -319,7 +331,8 @@ def reconcile_cmd(region: str = typer.Option(...), month: str = typer.Option(...
 def arrears_cmd(region: str = typer.Option(...),
                 as_of: str = typer.Option(None, help="YYYY-MM-DD (default today)"),
                 threshold: str = typer.Option(None, help="yuan; default from the parameters"),
-                as_json: bool = typer.Option(False, "--json")):
+                as_json: bool = typer.Option(False, "--json"),
+                actor: str = ACTOR):
     """Payers in arrears with amounts, days and late fees; employers beyond the threshold are
     flagged for the supervision bureau."""
     from shebao.collection.arrears import arrears
@@ -327,7 +340,8 @@ def arrears_cmd(region: str = typer.Option(...),
     try:
         d = parse_date(as_of) if as_of else dt.date.today()
         thr = parse_yuan(threshold, field="threshold") if threshold else None
-        a = arrears(make_engine(), _actor(), region, d, threshold_fen=thr)
+        engine, who = engine_and_actor(actor, permission="collection.read", region=region)
+        a = arrears(engine, who, region, d, threshold_fen=thr)
     except ValueError as exc:
         _fail(InputError(str(exc), field="as_of"))
     except ShebaoError as exc:
@@ -351,7 +365,8 @@ def arrears_cmd(region: str = typer.Option(...),
 @app.command("late-fees")
 def late_fees_cmd(region: str = typer.Option(..., help="six-digit region code"),
                   as_of: str = typer.Option(..., "--as-of", help="YYYY-MM-DD, not in the future"),
-                  as_json: bool = typer.Option(False, "--json")):
+                  as_json: bool = typer.Option(False, "--json"),
+                  actor: str = ACTOR):
     """Charge employers the late fee accrued on overdue bills up to the as-of day (社会保险法
     第八十六条; rate ``collection.late_fee_rate``): a charge per bill and a ledger entry
     receivable_employer → late_fee_income. Idempotent: a rerun charges nothing, a later as-of
@@ -359,7 +374,8 @@ def late_fees_cmd(region: str = typer.Option(..., help="six-digit region code"),
     from shebao.collection.latefee import charge_late_fees
     try:
         d = _as_of(as_of)
-        r = charge_late_fees(make_engine(), _actor(), region, d)
+        engine, who = engine_and_actor(actor, permission="collection.run", region=region)
+        r = charge_late_fees(engine, who, region, d)
     except ShebaoError as exc:
         _fail(exc)
     if as_json:

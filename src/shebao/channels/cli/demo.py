@@ -6,9 +6,7 @@ import json
 
 import typer
 
-from shebao.db.engine import make_engine
-
-from .common import cli_actor
+from .actor import ACTOR, engine_and_actor
 
 
 def demo(region: str = typer.Option("310104", help="GB/T 2260 code of the demo region"),
@@ -28,13 +26,14 @@ def generate(people: int = typer.Option(10_000, "--people", help="number of dist
              seed: int = typer.Option(1, "--seed", help="random seed (same seed, same region)"),
              duplicates: float = typer.Option(0.01, "--duplicates",
                                               help="share of extra legacy duplicate records"),
-             as_json: bool = typer.Option(False, "--json")):
+             as_json: bool = typer.Option(False, "--json"), actor: str = ACTOR):
     """Build a realistic synthetic region in the registry (persons, employers, spells,
     enrolments, a share of duplicates) for the demo and the benchmarks."""
     from shebao.devtools.generate_region import generate_region
 
-    res = generate_region(make_engine(), cli_actor(), people=people, employers=employers,
-                          region=region, seed=seed, duplicate_share=duplicates)
+    engine, who = engine_and_actor(actor, permission="registry.import", region=region)
+    res = generate_region(engine, who, people=people, employers=employers, region=region,
+                          seed=seed, duplicate_share=duplicates)
     if as_json:
         typer.echo(json.dumps(res.as_json()))
     else:

@@ -6,8 +6,9 @@
     shebao ledger interest --region 310000 --scheme pension --year 2024
     shebao ledger balance 310000.pension.pooled_fund [--as-of 2025-06-30]
 
-The database is ``SHEBAO_DATABASE_URL`` (default SQLite under ./var); commands act as the
-``system`` actor unless ``--actor`` names a staff id.
+The database is ``SHEBAO_DATABASE_URL`` (default SQLite under ./var). ``check`` and
+``balance`` read aggregates only; the other commands act as the ``--actor`` account
+(``actor.py``).
 """
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from typing import List, Optional
 
 import typer
 
-from shebao.core.actor import Actor
 from shebao.core.money import fen_to_yuan_str
 from shebao.db.engine import make_engine
 
@@ -25,11 +25,13 @@ from shebao.ledger import check as check_mod
 from shebao.ledger import interest as interest_mod
 from shebao.ledger import model, service
 
+from .actor import ACTOR, engine_and_actor
+
 app = typer.Typer(no_args_is_help=True, help="Ledger: trial balance, invariants, statements.")
 
-
-def _actor(actor_id: str) -> Actor:
-    return Actor(id=actor_id, role="administrator" if actor_id != "system" else "system")
+# Opening charts and crediting interest write the fund's books: administrators only (no web
+# page does either; the web's ledger is read-only).
+ADMIN = ("administrator",)
 
 
 @app.command("check")
@@ -67,20 +69,20 @@ def check_cmd(as_json: bool = typer.Option(False, "--json", help="machine-readab
 @app.command("open-chart")
 def open_chart_cmd(region: str = typer.Option(..., help="six-digit region code"),
                    scheme: Optional[List[str]] = typer.Option(None, help="default: all"),
-                   actor: str = typer.Option("system")):
-    """Open the chart of accounts of a region (idempotent)."""
-    engine = make_engine()
-    n = service.open_chart(engine, _actor(actor), region, tuple(scheme or model.SCHEMES))
+                   actor: str = ACTOR):
+    """Open the chart of accounts of a region (idempotent; an administrator in scope)."""
+    engine, who = engine_and_actor(actor, roles=ADMIN, region=region)
+    n = service.open_chart(engine, who, region, tuple(scheme or model.SCHEMES))
     typer.echo(f"{n} accounts opened in {region}")
 
 
 @app.command("statement")
 def statement_cmd(person: int = typer.Option(...), scheme: str = typer.Option("pension"),
-                  region: Optional[str] = typer.Option(None), actor: str = typer.Option("system"),
+                  region: Optional[str] = typer.Option(None), actor: str = ACTOR,
                   as_json: bool = typer.Option(False, "--json")):
     """A person's individual-account statement with running balance."""
-    engine = make_engine()
-    st = service.statement(engine, _actor(actor), person, scheme, region=region,
+    engine, who = engine_and_actor(actor, permission="account.read")
+    st = service.statement(engine, who, person, scheme, region=region,
                            purpose="cli statement")
     if as_json:
         typer.echo(json.dumps({"person_id": person, "scheme": scheme,
@@ -94,10 +96,11 @@ def statement_cmd(person: int = typer.Option(...), scheme: str = typer.Option("p
 
 @app.command("interest")
 def interest_cmd(region: str = typer.Option(...), scheme: str = typer.Option("pension"),
-                 year: int = typer.Option(...), actor: str = typer.Option("system")):
-    """Credit a year's interest to the individual accounts of a region (idempotent)."""
-    engine = make_engine()
-    res = interest_mod.credit_interest(engine, _actor(actor), region, scheme, year)
+                 year: int = typer.Option(...), actor: str = ACTOR):
+    """Credit a year's interest to the individual accounts of a region (idempotent; an
+    administrator in scope)."""
+    engine, who = engine_and_actor(actor, roles=ADMIN, region=region)
+    res = interest_mod.credit_interest(engine, who, region, scheme, year)
     if res.reason:
         typer.echo(res.reason)
     else:

@@ -6,15 +6,27 @@ Exit codes: 0 done; 1 a check found problems (ledger check, reconcile, audit ver
 """
 from __future__ import annotations
 
-import sys
-
 import typer
+from typer.core import TyperGroup
 
 from shebao.core.errors import ShebaoError
 
 from . import audit, benefits, collection, db, demo, ledger, registry, rules, serve
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
+
+class _Shebao(TyperGroup):
+    """Every command's typed error becomes exit 2 with its message, however the app is run
+    (the console script or a test's CliRunner)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ShebaoError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+
+
+app = typer.Typer(cls=_Shebao, no_args_is_help=True, add_completion=False,
                   help="shebao 社保 — social insurance administration.")
 
 app.add_typer(db.app, name="db")
@@ -34,8 +46,8 @@ app.command(name="demo")(demo.demo)
 
 
 def main() -> None:
-    try:
-        app()
-    except ShebaoError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -5,7 +5,9 @@ row imported (or unchanged); 1 some rows rejected (see the error file beside the
 file itself is unusable (message names file and reason).
 
 ``shebao dedup run|queue|decide|undo``: duplicate persons. ``shebao quality report``: registry
-data quality.
+data quality. Every command acts as the ``--actor`` account (``actor.py``): imports need
+``registry.import`` and check each row against the account's scope; dedup and the quality
+report span the whole registry, so they need a national scope.
 """
 from __future__ import annotations
 
@@ -14,10 +16,10 @@ from pathlib import Path
 
 import typer
 
-from shebao.db.engine import make_engine
+from shebao.core.regions import NATIONAL
 from shebao.registry import importer
 
-from .common import cli_actor
+from .actor import ACTOR, engine_and_actor
 
 import_app = typer.Typer(no_args_is_help=True,
                          help="Bulk import into the registry (CSV in UTF-8/GB18030, or XLSX).")
@@ -55,37 +57,42 @@ def echo_import(res, as_json: bool, max_problems: int = 50) -> None:
         typer.echo(f"rejected rows with reasons: {res.error_file}")
 
 
-def _run(fn, file: Path, dry_run: bool, as_json: bool) -> None:
-    res = fn(make_engine(), cli_actor(), file, dry_run=dry_run)
+def _run(fn, file: Path, dry_run: bool, as_json: bool, actor: str | None) -> None:
+    engine, who = engine_and_actor(actor, permission="registry.import")
+    res = fn(engine, who, file, dry_run=dry_run)
     echo_import(res, as_json)
     raise typer.Exit(1 if res.rejected else 0)
 
 
 @import_app.command()
-def persons(file: Path = FILE, dry_run: bool = DRY, as_json: bool = JSON):
+def persons(file: Path = FILE, dry_run: bool = DRY, as_json: bool = JSON,
+            actor: str = ACTOR):
     """Persons: citizen_id, name [, sex, birth_date, hukou_region, residence_region, phone,
     address, notify_channels, bank_name, bank_account] (Chinese headers accepted)."""
-    _run(importer.import_persons, file, dry_run, as_json)
+    _run(importer.import_persons, file, dry_run, as_json, actor)
 
 
 @import_app.command()
-def employers(file: Path = FILE, dry_run: bool = DRY, as_json: bool = JSON):
+def employers(file: Path = FILE, dry_run: bool = DRY, as_json: bool = JSON,
+              actor: str = ACTOR):
     """Employers: uscc, name, region, industry [, float_tier, bank_name, bank_account]."""
-    _run(importer.import_employers, file, dry_run, as_json)
+    _run(importer.import_employers, file, dry_run, as_json, actor)
 
 
 @import_app.command()
-def employment(file: Path = FILE, dry_run: bool = DRY, as_json: bool = JSON):
+def employment(file: Path = FILE, dry_run: bool = DRY, as_json: bool = JSON,
+               actor: str = ACTOR):
     """Employment spells: citizen_id, uscc, start_date [, end_date, leave_reason,
     involuntary, wage, wage_year, enrol]."""
-    _run(importer.import_employment, file, dry_run, as_json)
+    _run(importer.import_employment, file, dry_run, as_json, actor)
 
 
 @import_app.command()
-def hukou(file: Path = FILE, dry_run: bool = DRY, as_json: bool = JSON):
+def hukou(file: Path = FILE, dry_run: bool = DRY, as_json: bool = JSON,
+          actor: str = ACTOR):
     """Household-registration cross-check: citizen_id [, name, sex, birth_date, hukou_region,
     death_date]; reports mismatches, records deaths."""
-    _run(importer.import_hukou, file, dry_run, as_json)
+    _run(importer.import_hukou, file, dry_run, as_json, actor)
 
 
 # ------------------------------------------------------------------ dedup
@@ -93,11 +100,12 @@ def hukou(file: Path = FILE, dry_run: bool = DRY, as_json: bool = JSON):
 @dedup_app.command()
 def run(no_merge: bool = typer.Option(False, "--no-merge",
                                       help="queue every pair for review, merge nothing"),
-        as_json: bool = typer.Option(False, "--json")):
+        as_json: bool = typer.Option(False, "--json"), actor: str = ACTOR):
     """Score the whole registry; merge pairs above the upper threshold, queue the rest."""
     from shebao.registry.dedup import run as dedup_run
 
-    res = dedup_run(make_engine(), cli_actor(), auto_merge=not no_merge)
+    engine, who = engine_and_actor(actor, permission="person.write", region=NATIONAL)
+    res = dedup_run(engine, who, auto_merge=not no_merge)
     if as_json:
         typer.echo(json.dumps(res.as_json()))
     else:
@@ -108,11 +116,13 @@ def run(no_merge: bool = typer.Option(False, "--no-merge",
 
 
 @dedup_app.command()
-def queue(limit: int = typer.Option(50, "--limit"), as_json: bool = typer.Option(False, "--json")):
+def queue(limit: int = typer.Option(50, "--limit"), as_json: bool = typer.Option(False, "--json"),
+          actor: str = ACTOR):
     """List pending suspected duplicates (masked)."""
     from shebao.registry.merge import review_queue
 
-    rows = review_queue(make_engine(), cli_actor(), limit=limit)
+    engine, who = engine_and_actor(actor, permission="person.write", region=NATIONAL)
+    rows = review_queue(engine, who, limit=limit)
     if as_json:
         typer.echo(json.dumps(rows, default=str, ensure_ascii=False))
         return
@@ -125,21 +135,23 @@ def queue(limit: int = typer.Option(50, "--limit"), as_json: bool = typer.Option
 @dedup_app.command()
 def decide(candidate_id: int, decision: str = typer.Argument(..., help="merge | distinct"),
            note: str = typer.Option(..., "--note", help="why"),
-           survivor: int = typer.Option(None, "--survivor", help="person id that survives")):
+           survivor: int = typer.Option(None, "--survivor", help="person id that survives"),
+           actor: str = ACTOR):
     """Decide a queued pair."""
     from shebao.registry.merge import decide as do_decide
 
-    mid = do_decide(make_engine(), cli_actor(), candidate_id, decision, note=note,
-                    survivor_id=survivor)
+    engine, who = engine_and_actor(actor, permission="person.write", region=NATIONAL)
+    mid = do_decide(engine, who, candidate_id, decision, note=note, survivor_id=survivor)
     typer.echo(f"merged (merge {mid})" if mid else "marked distinct")
 
 
 @dedup_app.command()
-def undo(merge_id: int, reason: str = typer.Option(..., "--reason")):
+def undo(merge_id: int, reason: str = typer.Option(..., "--reason"), actor: str = ACTOR):
     """Undo a merge: both records and their enrolments are separated again."""
     from shebao.registry.merge import undo_merge
 
-    undo_merge(make_engine(), cli_actor(), merge_id, reason=reason)
+    engine, who = engine_and_actor(actor, permission="person.write", region=NATIONAL)
+    undo_merge(engine, who, merge_id, reason=reason)
     typer.echo(f"merge {merge_id} undone")
 
 
@@ -147,11 +159,13 @@ def undo(merge_id: int, reason: str = typer.Option(..., "--reason")):
 
 @quality_app.command()
 def report(as_json: bool = typer.Option(False, "--json"),
-           samples: int = typer.Option(5, "--samples", help="masked examples per check")):
+           samples: int = typer.Option(5, "--samples", help="masked examples per check"),
+           actor: str = ACTOR):
     """Counts and masked samples of invalid IDs, ID/birth/sex mismatches, missing fields,
     suspected duplicates, overlapping enrolments, deceased persons with open enrolments."""
     from shebao.registry.quality import render, report as build
 
-    rep = build(make_engine(), cli_actor(), samples=samples)
+    engine, who = engine_and_actor(actor, permission="person.read", region=NATIONAL)
+    rep = build(engine, who, samples=samples)
     typer.echo(json.dumps(rep, ensure_ascii=False, default=str, indent=1) if as_json
                else render(rep))

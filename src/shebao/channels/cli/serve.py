@@ -20,6 +20,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, db: str | None = None,
     import uvicorn
 
     from shebao.channels.web import create_app
+    from shebao.channels.web.app import SERVER_OPTIONS
     from shebao.channels.web.config import ConfigError
 
     try:
@@ -32,4 +33,5 @@ def serve(host: str = "127.0.0.1", port: int = 8000, db: str | None = None,
     typer.echo(f"shebao serving on http://{host}:{port}/  (API docs: /api/v1/docs, served offline)")
     # no access log: search URLs carry citizen IDs, and logs must hold masked data only (every
     # read of personal data is in the audit log instead, with who, role, fields and purpose)
-    uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False,
+                **SERVER_OPTIONS)

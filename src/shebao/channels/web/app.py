@@ -18,10 +18,15 @@ from shebao.security import audit
 from . import problems
 from .config import Settings, load_settings
 from .csrf import CSRFMiddleware
+from .limits import BodyLimitMiddleware
 from .deps import SESSION_COOKIE
 from .render import render_error
 
 API_PREFIX = "/api/v1"
+
+# uvicorn options for serving the app (``shebao serve``, the benches): no ``Server`` banner.
+SERVER_OPTIONS = {"server_header": False}
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 def create_app(engine_url: str | None = None, *, mode: str | None = None,
@@ -40,12 +45,19 @@ def create_app(engine_url: str | None = None, *, mode: str | None = None,
     app.state.engine = engine if engine is not None else make_engine(engine_url)
     # anchors the audit chains every SHEBAO_AUDIT_ANCHOR_EVERY seconds (off when unset: cron)
     app.state.audit_anchor = audit.start_periodic_anchor(app.state.engine)
+    # innermost first: the error page, CSRF/Origin, the body limit; the security headers
+    # (outermost) cover every answer, refusals and 500s included
+    app.add_middleware(problems.ServerErrorMiddleware, render_error=render_error)
     app.add_middleware(CSRFMiddleware, secret=settings.secret_key, session_cookie=SESSION_COOKIE,
                        secure=settings.cookie_secure)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes,
+                       upload_limit=settings.max_upload_bytes)
 
     @app.middleware("http")
     async def security_headers(request, call_next):
         response = await call_next(request)
+        if request.url.scheme == "https" or settings.mode == "production":
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")

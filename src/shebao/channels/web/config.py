@@ -6,6 +6,7 @@
   when the server stops). There is no default key anywhere in the repository.
 - ``SHEBAO_COOKIE_SECURE``: ``1``/``0``; default on in production, off in dev (local http).
 - Sign-in, lockout and session settings: ``security/config.py`` (``Settings.auth``).
+- ``SHEBAO_MAX_BODY_BYTES`` / ``SHEBAO_MAX_UPLOAD_BYTES``: request body limits (``limits.py``).
 """
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ class Settings:
     login_rate_limit: int
     ephemeral_secret: bool = False
     auth: AuthConfig = field(default_factory=AuthConfig)
+    max_body_bytes: int = 1 << 20          # JSON and forms
+    max_upload_bytes: int = 64 << 20       # /staff/import
 
 
 def _flag(value: str | None) -> bool | None:
@@ -60,4 +63,6 @@ def load_settings(database_url: str | None = None, *, mode: str | None = None,
         cookie_secure = mode == "production"
     auth = load_auth_config(rate_limit_per_ip=login_rate_limit)
     return Settings(database_url, mode, key, bool(cookie_secure), auth.rate_limit_per_ip,
-                    ephemeral, auth)
+                    ephemeral, auth,
+                    max_body_bytes=int(os.environ.get("SHEBAO_MAX_BODY_BYTES") or 1 << 20),
+                    max_upload_bytes=int(os.environ.get("SHEBAO_MAX_UPLOAD_BYTES") or 64 << 20))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from importlib import resources
 
+from shebao.core.schemes import PERSON_KINDS, SCHEMES
+
 _T = re.compile(r"""_\(\s*(?:"((?:[^"\\]|\\.)+)"|'((?:[^'\\]|\\.)+)')\s*\)""")
 _PY = re.compile(r"""i18n_msg\(\s*request\s*,\s*"((?:[^"\\]|\\.)+)"\s*\)|_\(\s*"((?:[^"\\]|\\.)+)"\s*\)""")
 _NAV = re.compile(r"""\(\s*"/[^"]*"\s*,\s*"([^"]+)"\s*,""")
@@ -16,8 +18,7 @@ EXTRA = ["citizen", "employer", "collection_clerk", "benefits_clerk", "inspector
          "No rule for this case", "Too many requests", "Account locked", "Login refused",
          "Not authenticated", "Method not allowed",
          # registry vocabularies shown in pages
-         "pension", "medical", "unemployment", "injury", "maternity", "resident_pension",
-         "resident_medical", "employee", "flexible", "resident", "student", "active",
+         *SCHEMES, *PERSON_KINDS, "active",
          "suspended", "ended", "deceased", "emigrated", "merged", "closed", "sms", "app",
          "mail", "post", "wechat", "resignation", "dismissal", "contract_end", "bankruptcy",
          "mutual_agreement", "retirement", "death", "transfer", "other", "persons",

@@ -2,19 +2,23 @@
 the same facts rendered in HTML (forms render their own field errors next to the field)."""
 from __future__ import annotations
 
+import logging
+import secrets
 from typing import Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shebao.core.errors import (ConflictError, InputError, InvariantError, PermissionDenied,
                                 RuleError, ShebaoError)
 from shebao.security.service import AccountLocked, LoginRefused, RateLimited
 
 PROBLEM = "application/problem+json"
+log = logging.getLogger("shebao.web")
 
 
 class FieldProblem(BaseModel):
@@ -111,7 +115,8 @@ def install(app, render_error) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
+        title = {404: "Not found", 405: "Method not allowed",
+                 413: "Request too large"}.get(exc.status_code, "Error")
         detail = exc.detail if isinstance(exc.detail, str) else None
         headers = getattr(exc, "headers", None)
         if exc.status_code == 400 and _is_api(request):   # unparseable body: name it
@@ -143,3 +148,50 @@ def _allowed_methods(request: Request) -> list[str]:
     if "GET" in methods:
         methods.add("HEAD")
     return sorted(methods)
+
+
+class ServerErrorMiddleware:
+    """Any unexpected exception becomes a 500 the client can quote: problem+json for the API,
+    the HTML error page for pages, each with an error id that is also in the log (with the
+    traceback). Installed inside the security-headers middleware, so the answer carries the
+    same headers as any other; the exception is not re-raised, so the server keeps the
+    connection and goes on serving."""
+
+    def __init__(self, app: ASGIApp, *, render_error):
+        self.app, self.render_error = app, render_error
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception:  # noqa: BLE001 - the last line of defence
+            error_id = secrets.token_hex(6)
+            log.exception("error %s: %s %s", error_id, scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            response = server_error(Request(scope), error_id, self.render_error)
+            await response(scope, receive, send)
+
+
+def server_error(request: Request, error_id: str, render_error) -> Response:
+    detail = f"an unexpected error occurred; quote error id {error_id} when reporting it"
+    headers = {"X-Error-Id": error_id}
+    if _is_api(request):
+        return problem(500, "Internal server error", detail, headers=headers)
+    try:
+        response = render_error(request, 500, "Internal server error", detail)
+    except Exception:  # noqa: BLE001 - the error page itself failed: plain text still answers
+        log.exception("error %s: the error page could not be rendered", error_id)
+        response = PlainTextResponse(detail, status_code=500)
+    response.headers.update(headers)
+    return response

@@ -7,8 +7,15 @@ from decimal import Decimal, InvalidOperation
 from shebao.core import regions
 from shebao.core.errors import InputError
 from shebao.core.periods import parse_month
+from shebao.rules.formulas.contribution import DEN
 
 _MISSING = object()
+
+# Upper bounds of numeric input, from the storage and the arithmetic, not from the law: an
+# amount is BIGINT fen (the money columns) and is multiplied by exact rate numerators over DEN,
+# so it must stay below int64 / DEN; counts (months, days) are INTEGER columns.
+MAX_MONEY = Decimal((2 ** 63 - 1) // DEN) / 100
+MAX_COUNT = 2 ** 31 - 1
 
 
 def _get(req: dict, field: str, default=_MISSING):
@@ -35,17 +42,23 @@ def choice(req: dict, field: str, options, default=_MISSING) -> str:
     return v
 
 
-def date(req: dict, field: str, default=_MISSING) -> dt.date:
+def date(req: dict, field: str, default=_MISSING, *, min_value: dt.date | None = None,
+         max_value: dt.date | None = None) -> dt.date:
     v = _get(req, field, default)
     if isinstance(v, dt.date):
-        return v
-    if not isinstance(v, str):
+        d = v
+    elif not isinstance(v, str):
         raise InputError("must be a date string YYYY-MM-DD", field=field, value=v)
-    try:
-        return dt.date.fromisoformat(v)
-    except ValueError:
-        raise InputError(f"{v!r} is not a real date in the form YYYY-MM-DD", field=field,
-                         value=v) from None
+    else:
+        try:
+            d = dt.date.fromisoformat(v)
+        except ValueError:
+            raise InputError(f"{v!r} is not a real date in the form YYYY-MM-DD", field=field,
+                             value=v) from None
+    if (min_value is not None and d < min_value) or (max_value is not None and d > max_value):
+        raise InputError(f"must lie between {min_value or dt.date.min} and "
+                         f"{max_value or dt.date.max}, got {d}", field=field, value=v)
+    return d
 
 
 def month(req: dict, field: str) -> dt.date:
@@ -58,9 +71,10 @@ def month(req: dict, field: str) -> dt.date:
         raise InputError(str(exc), field=field, value=v) from None
 
 
-def decimal(req: dict, field: str, default=_MISSING, *, min_value=None, max_value=None) -> Decimal:
+def decimal(req: dict, field: str, default=_MISSING, *, min_value=None,
+            max_value=MAX_MONEY) -> Decimal:
     """A decimal amount given as a JSON string ("1234.50") or an integer. Floats are refused:
-    they cannot carry money exactly."""
+    they cannot carry money exactly. At most ``MAX_MONEY`` unless the caller bounds it."""
     v = _get(req, field, default)
     if isinstance(v, Decimal):
         d = v
@@ -85,7 +99,8 @@ def decimal(req: dict, field: str, default=_MISSING, *, min_value=None, max_valu
     return d
 
 
-def integer(req: dict, field: str, default=_MISSING, *, min_value=None, max_value=None) -> int:
+def integer(req: dict, field: str, default=_MISSING, *, min_value=None,
+            max_value=MAX_COUNT) -> int:
     v = _get(req, field, default)
     if isinstance(v, bool) or not isinstance(v, int):
         raise InputError(f"must be an integer, got {v!r}", field=field, value=v)

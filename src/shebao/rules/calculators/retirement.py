@@ -1,15 +1,21 @@
 """``retirement-age``: statutory retirement date and age under the 2024 reform."""
+from shebao.core.errors import InputError, RuleError
 from shebao.rules import load_rules
-from shebao.rules.formulas.retirement import CATEGORIES, statutory_retirement
+from shebao.rules.formulas.retirement import CATEGORIES, birth_range, statutory_retirement
 
 from . import fields, register
 
 
 @register("retirement-age")
 def retirement_age(req: dict) -> dict:
-    birth = fields.date(req, "birth_date")
     category = fields.choice(req, "category", CATEGORIES)
-    res = statutory_retirement(load_rules(), [birth.year], [birth.month], [birth.day], category)
+    lo, hi = birth_range(load_rules(), category)
+    birth = fields.date(req, "birth_date", min_value=lo, max_value=hi)
+    try:
+        res = statutory_retirement(load_rules(), [birth.year], [birth.month], [birth.day],
+                                   category)
+    except RuleError as exc:
+        raise InputError(f"outside the parameters: {exc}", field="birth_date") from None
     age = int(res.age_months[0])
     return {
         "retirement_date": res.date().isoformat(),

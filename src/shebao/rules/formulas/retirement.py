@@ -61,6 +61,20 @@ class RetirementResult:
         return dt.date(int(self.year[i]), int(self.month[i]), int(self.day[i]))
 
 
+def birth_range(rules, category: str, region: str = NATIONAL) -> tuple[dt.date, dt.date]:
+    """The birth dates the schedule can answer for: from the first birth date whose original
+    retirement falls in an entry in force, to the last one whose retirement date (with the
+    largest delay of the last entry) is still a calendar date."""
+    entries = _entries(rules, "retirement.schedule", region)
+    first, last = entries[0], entries[-1]
+    lo = first.start.year * 12 + first.start.month - 1 - int(first.value[category]["original_age_months"])
+    g = last.value[category]
+    hi = (dt.MAXYEAR * 12 + 11) - int(g["original_age_months"]) - int(g["cap_months"])
+    if last.until is not None:
+        hi = min(hi, last.until.year * 12 + last.until.month - 1 - int(g["original_age_months"]))
+    return dt.date(lo // 12, lo % 12 + 1, 1), dt.date(hi // 12, hi % 12 + 1, 1) - dt.timedelta(days=1)
+
+
 def statutory_retirement(rules, birth_year, birth_month, birth_day, category: str,
                          region: str = NATIONAL) -> RetirementResult:
     """Retirement date, age and minimum contribution months for people of one category."""

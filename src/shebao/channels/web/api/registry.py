@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
-from shebao.registry import access, queries
+from shebao.core.ids import mask_id, mask_name
+from shebao.registry import access, hiring, queries
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError, PermissionDenied
 from shebao.registry import model as reg_model
@@ -119,9 +120,32 @@ class Employee(BaseModel):
 
 class HireIn(BaseModel):
     citizen_id: str = Field(min_length=1, max_length=20)
+    name: str | None = Field(None, max_length=64, description="the person's registered name: "
+                             "required to enrol a person the employer has not employed before")
     start_date: dt.date
     monthly_wage: str | None = Field(None, max_length=20, pattern=r"^\d{1,9}(\.\d{1,2})?$",
                                      description="declared average monthly wage, yuan")
+
+
+class PendingHire(BaseModel):
+    request_id: int
+    status: Literal["pending"]
+    start_date: dt.date
+
+
+class HireRequest(BaseModel):
+    request_id: int
+    employer_id: int
+    employer_name: str
+    employer_uscc: str
+    citizen_id: str
+    name: str
+    start_date: dt.date
+    requested_at: dt.datetime
+
+
+class RefuseIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=200)
 
 
 class EndIn(BaseModel):
@@ -219,12 +243,83 @@ def employer_employees(employer_id: int, limit: Limit = 50, cursor: Cursor = Non
     return Page[Employee](items=items, next_cursor=pagination.encode(nxt) if nxt else None)
 
 
-@router.post("/employers/{employer_id}/employees", response_model=Employee, status_code=201,
-             tags=["registry"], summary="Enrol an employee (opens a spell and the five schemes)")
-def employer_hire(employer_id: int, body: HireIn,
+@router.post("/employers/{employer_id}/employees", response_model=Employee | PendingHire,
+             status_code=201, tags=["registry"],
+             responses={202: {"model": PendingHire, "description": "pending confirmation"}},
+             summary="Enrol an employee (opens a spell and the five schemes)",
+             description="A person the employer has employed before is enrolled at once (201). "
+                         "Anyone else needs `name` (the registered name) and stays pending "
+                         "(202) until the person confirms or a clerk of the region approves.")
+def employer_hire(employer_id: int, body: HireIn, response: Response,
                   actor: Actor = Depends(needs("employment.write")), eng=Depends(engine)):
     _id_ok(employer_id, "employer_id")
-    return hire(eng, actor, employer_id, body.citizen_id, body.start_date, body.monthly_wage)
+    out = hire(eng, actor, employer_id, body.citizen_id, body.start_date, body.monthly_wage,
+               name=body.name)
+    if out.get("status") == "pending":
+        response.status_code = 202
+    return out
+
+
+@router.get("/employment-requests", response_model=list[HireRequest], tags=["registry"],
+            summary="Pending enrolment requests of employers in my region")
+def hire_requests(actor: Actor = Depends(needs("employment.approve")), eng=Depends(engine)):
+    return hiring.pending_requests(eng, actor)
+
+
+@router.post("/employment-requests/{request_id}/approve", response_model=Employee,
+             tags=["registry"], summary="Approve an employer's enrolment request (clerk)")
+def hire_approve(request_id: int, actor: Actor = Depends(needs("employment.approve")),
+                 eng=Depends(engine)):
+    _id_ok(request_id, "request_id")
+    return _decided(eng, actor, hiring.confirm_hire(eng, actor, request_id))
+
+
+@router.post("/employment-requests/{request_id}/refuse", status_code=204, tags=["registry"])
+def hire_refuse(request_id: int, body: RefuseIn,
+                actor: Actor = Depends(needs("employment.approve")), eng=Depends(engine)):
+    _id_ok(request_id, "request_id")
+    hiring.refuse_hire(eng, actor, request_id, reason=body.reason)
+
+
+@router.get("/me/employment-requests", response_model=list[HireRequest], tags=["me"],
+            summary="Employers asking to enrol me")
+def my_hire_requests(actor: Actor = Depends(current_actor), eng=Depends(engine)):
+    _citizen(actor)
+    return hiring.pending_requests(eng, actor)
+
+
+@router.post("/me/employment-requests/{request_id}/confirm", response_model=Employee,
+             tags=["me"], summary="Confirm that this employer employs me")
+def my_hire_confirm(request_id: int, actor: Actor = Depends(current_actor),
+                    eng=Depends(engine)):
+    _citizen(actor)
+    _id_ok(request_id, "request_id")
+    return _decided(eng, actor, hiring.confirm_hire(eng, actor, request_id))
+
+
+@router.post("/me/employment-requests/{request_id}/refuse", status_code=204, tags=["me"])
+def my_hire_refuse(request_id: int, body: RefuseIn, actor: Actor = Depends(current_actor),
+                   eng=Depends(engine)):
+    _citizen(actor)
+    _id_ok(request_id, "request_id")
+    hiring.refuse_hire(eng, actor, request_id, reason=body.reason)
+
+
+def _citizen(actor: Actor) -> None:
+    if actor.role != "citizen" or actor.person_id is None:
+        raise PermissionDenied("only citizens decide requests about themselves here")
+
+
+def _decided(eng, actor: Actor, sid: int) -> dict:
+    """The spell just opened, as the person (masked, as everywhere in lists) or the clerk
+    sees it."""
+    with eng.connect() as conn:
+        row = queries.employment_of(conn, sid)
+    p = queries.person_detail(eng, actor, row["person_id"], purpose="enrolment confirmed")
+    return {"employment_id": sid, "person_id": row["person_id"],
+            "citizen_id": mask_id(p["person"]["citizen_id"]),
+            "name": mask_name(p["person"]["name"]), "start_date": row["start_date"],
+            "end_date": row["end_date"], "leave_reason": row["leave_reason"]}
 
 
 def register_person(eng, actor: Actor, fields: dict) -> int:
@@ -234,19 +329,18 @@ def register_person(eng, actor: Actor, fields: dict) -> int:
 
 
 def hire(eng, actor: Actor, employer_id: int, citizen_id: str, start_date: dt.date,
-         monthly_wage: str | None) -> dict:
+         monthly_wage: str | None, *, name: str | None = None) -> dict:
+    """An enrolled employee (masked), or ``{"status": "pending", …}`` (registry.hiring)."""
     from shebao.core.money import to_fen
-    with eng.connect() as conn:
-        access.check_employer(conn, actor, employer_id)
-        pid = reg.resolve_person_id(conn, citizen_id)
-    if pid is None:
-        raise InputError("no registered person with this citizen ID (the bureau registers "
-                         "new persons)", field="citizen_id")
     wage = to_fen(monthly_wage) if monthly_wage else None
-    sid = reg.start_employment(eng, actor, pid, employer_id, start_date, wage_fen=wage,
-                               wage_year=start_date.year - 1 if wage is not None else None)
+    out = hiring.request_hire(eng, actor, employer_id, citizen_id, start_date, name=name,
+                              wage_fen=wage,
+                              wage_year=start_date.year - 1 if wage is not None else None)
+    if out["status"] == "pending":
+        return {"request_id": out["request_id"], "status": "pending", "start_date": start_date}
+    sid = out["employment_id"]
     items, _ = queries.employees(eng, actor, employer_id, limit=1, after=sid - 1,
-                               purpose="employee enrolled")
+                                 purpose="employee enrolled")
     return items[0]
 
 

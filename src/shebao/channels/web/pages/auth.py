@@ -7,7 +7,7 @@ from starlette.responses import RedirectResponse
 from shebao.security import service as sec
 from shebao.security.service import AccountLocked, LoginRefused, RateLimited, User
 
-from .. import i18n
+from .. import csrf, i18n
 from ..deps import SESSION_COOKIE, cookie_token, engine, optional_user, sign_session
 from ..render import render
 from shebao.core.errors import InputError
@@ -66,7 +66,12 @@ async def login(request: Request, eng=Depends(engine)):
             status = 429
         else:
             resp = RedirectResponse(safe_next(f.get("next"), home_of(user)), status_code=303)
-            resp.set_cookie(SESSION_COOKIE, sign_session(request, token), httponly=True,
+            signed = sign_session(request, token)
+            settings = request.app.state.settings
+            # the CSRF token of the new session (the form's token was for the anonymous one)
+            resp.headers.append("set-cookie", csrf.cookie_header(
+                csrf.session_token(settings.secret_key, signed), settings.cookie_secure))
+            resp.set_cookie(SESSION_COOKIE, signed, httponly=True,
                             secure=request.app.state.settings.cookie_secure, samesite="lax",
                             max_age=int(request.app.state.settings.auth.lifetime["web"]
                                         .total_seconds()), path="/")

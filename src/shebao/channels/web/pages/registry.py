@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from shebao.channels import views
-from shebao.registry import queries
+from shebao.registry import hiring, queries
 from shebao.core.errors import ConflictError, InputError, InvariantError, PermissionDenied
 from shebao.core.money import fen_to_yuan_str
 from shebao.registry import model as reg_model
@@ -29,8 +30,10 @@ from .common import RecordId, citizen_user, employer_user, form, redirect, user_
 router = APIRouter(include_in_schema=False)
 NAV = {"staff": [("/staff/persons", "Persons", 10, "person.read"),
                  ("/staff/employers", "Employers", 20, "employer.read"),
-                 ("/staff/import", "Import", 30, "registry.import")],
-       "citizen": [("/me/contact", "Contact details", 70, None)],
+                 ("/staff/import", "Import", 30, "registry.import"),
+                 ("/staff/employment-requests", "Enrolment requests", 35, "employment.approve")],
+       "citizen": [("/me/contact", "Contact details", 70, None),
+                   ("/me/employment-requests", "Employers asking to enrol me", 75, None)],
        "employer": [("/employer/employees", "Employees", 10, None)]}
 
 PERSON_FIELDS = ("citizen_id", "name", "pension_region", "residence_region", "hukou_region",
@@ -188,20 +191,96 @@ async def import_run(request: Request, user: User = Depends(user_with("registry.
         errors["file"] = "a .csv or .xlsx file"
     result = None
     if not errors:
-        # the importer reads a path and writes <file>.errors.csv beside it: a private temp dir
-        tmp = Path(tempfile.mkdtemp(prefix="shebao-import-"))
-        path = tmp / (hashlib.sha256(data).hexdigest()[:12] + "-" + name)
-        path.write_bytes(data)
         fn = {"persons": importer.import_persons, "employers": importer.import_employers,
               "employment": importer.import_employment}[kind]
-        try:
-            result = fn(eng, user.actor(), path, dry_run=dry).as_json()
-        except InputError as exc:
-            errors["file"] = str(exc)
-        result and result.update(file=name)
+        result, problem = run_upload(fn, eng, user.actor(), name, data, dry)
+        if problem:
+            errors["file"] = problem
     return render(request, "staff/import.html", {
         "user": user, "kinds": IMPORT_KINDS, "values": values, "errors": errors,
         "result": result}, status=422 if errors else 200)
+
+
+def run_upload(fn, eng, actor, name: str, data: bytes, dry: bool
+               ) -> tuple[dict | None, str | None]:
+    """Run an importer on an uploaded file: (result, None) or (None, problem). The importer
+    reads a path and writes ``<file>.errors.csv`` beside it, so the upload goes to a private
+    temp dir that is removed whatever happens (dry run, refusal, crash); the clerk sees the
+    problems on the page, and no message names a server path."""
+    tmp = Path(tempfile.mkdtemp(prefix="shebao-import-"))
+    try:
+        path = tmp / (hashlib.sha256(data).hexdigest()[:12] + "-" + name)
+        path.write_bytes(data)
+        try:
+            result = fn(eng, actor, path, dry_run=dry).as_json()
+        except InputError as exc:
+            where = ", ".join(([f"row {exc.row}"] if exc.row is not None else [])
+                              + ([f"field '{exc.field}'"] if exc.field else []))
+            msg = f"{name}: {where + ': ' if where else ''}{exc.reason}"
+            return None, msg.replace(str(path), name).replace(str(tmp), "")
+        result.update(file=name, error_file=None)
+        return result, None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- enrolment requests
+
+@router.get("/staff/employment-requests")
+def hire_requests(request: Request, user: User = Depends(user_with("employment.approve")),
+                  eng=Depends(engine)):
+    return _requests(request, user, eng, "staff/hire_requests.html")
+
+
+def _requests(request, user, eng, template, errors=None, flash=None, status=200):
+    return render(request, template, {
+        "user": user, "rows": hiring.pending_requests(eng, user.actor()),
+        "errors": errors or {}, "flash": flash}, status=status)
+
+
+async def _decide(request, user, eng, template, request_id: int, approve: bool):
+    f = await form(request)
+    try:
+        if approve:
+            hiring.confirm_hire(eng, user.actor(), request_id)
+        else:
+            hiring.refuse_hire(eng, user.actor(), request_id, reason=f.get("reason", ""))
+    except (InputError, InvariantError) as exc:
+        return _requests(request, user, eng, template,
+                         {getattr(exc, "field", None) or "_form":
+                          getattr(exc, "reason", str(exc))}, status=422)
+    return _requests(request, user, eng, template, flash="✓")
+
+
+@router.post("/staff/employment-requests/{request_id}/approve")
+async def hire_approve(request: Request, request_id: RecordId,
+                       user: User = Depends(user_with("employment.approve")),
+                       eng=Depends(engine)):
+    return await _decide(request, user, eng, "staff/hire_requests.html", request_id, True)
+
+
+@router.post("/staff/employment-requests/{request_id}/refuse")
+async def hire_refuse(request: Request, request_id: RecordId,
+                      user: User = Depends(user_with("employment.approve")),
+                      eng=Depends(engine)):
+    return await _decide(request, user, eng, "staff/hire_requests.html", request_id, False)
+
+
+@router.get("/me/employment-requests")
+def my_requests(request: Request, user: User = Depends(citizen_user), eng=Depends(engine)):
+    return _requests(request, user, eng, "citizen/requests.html")
+
+
+@router.post("/me/employment-requests/{request_id}/confirm")
+async def my_confirm(request: Request, request_id: RecordId,
+                     user: User = Depends(citizen_user), eng=Depends(engine)):
+    return await _decide(request, user, eng, "citizen/requests.html", request_id, True)
+
+
+@router.post("/me/employment-requests/{request_id}/refuse")
+async def my_refuse(request: Request, request_id: RecordId,
+                    user: User = Depends(citizen_user), eng=Depends(engine)):
+    return await _decide(request, user, eng, "citizen/requests.html", request_id, False)
 
 
 # ---------------------------------------------------------------- citizen
@@ -276,18 +355,19 @@ def employees(request: Request, user: User = Depends(employer_user), eng=Depends
     return _employees(request, user, eng, {}, {})
 
 
-def _employees(request, user, eng, errors, values, status=200, flash=None):
+def _employees(request, user, eng, errors, values, status=200, flash=None, pending=False):
     staff, _ = queries.employees(eng, user.actor(), user.employer_id, limit=200, after=None,
                                purpose="employer portal: employee list")
     return render(request, "employer/employees.html", {
         "user": user, "staff": staff, "errors": errors, "values": values, "flash": flash,
+        "pending": pending,
         "reasons": sorted(reg_model.LEAVE_REASONS)}, status=status)
 
 
 @router.post("/employer/employees")
 async def hire(request: Request, user: User = Depends(employer_user), eng=Depends(engine)):
     f = await form(request)
-    values = {k: f.get(k, "") for k in ("citizen_id", "start_date", "monthly_wage")}
+    values = {k: f.get(k, "") for k in ("citizen_id", "name", "start_date", "monthly_wage")}
     errors = {}
     start = _date(values["start_date"], "start_date", errors)
     if not values["citizen_id"]:
@@ -300,10 +380,12 @@ async def hire(request: Request, user: User = Depends(employer_user), eng=Depend
     if not errors:
         try:
             row = api_reg.hire(eng, user.actor(), user.employer_id, values["citizen_id"],
-                               start, wage)
-        except (InputError, InvariantError) as exc:
+                               start, wage, name=values["name"] or None)
+        except (InputError, InvariantError, ConflictError) as exc:
             errors[getattr(exc, "field", None) or "_form"] = getattr(exc, "reason", str(exc))
         else:
+            if row.get("status") == "pending":
+                return _employees(request, user, eng, {}, {}, pending=True)
             return _employees(request, user, eng, {}, {}, flash=f"+ {row['name']}")
     return _employees(request, user, eng, errors, values, status=422)
 
