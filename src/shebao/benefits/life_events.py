@@ -12,17 +12,15 @@ from shebao.core.actor import Actor
 from shebao.core.errors import InputError
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import add_months
+from shebao.db.uow import now as _now
+from shebao.db.uow import transaction
 from shebao.ledger import service as ledger
 from shebao.ledger.model import Batch, BatchEntry, EntryRequest, Line, account_code
 from shebao.registry import queries as registry_queries
 from shebao.security import audit, policy
 
-from .tables import living_certification, overpayment, payment, pension_award
-
-from shebao.db.uow import now as _now
-from shebao.db.uow import transaction
-
 from .access import require_in_region
+from .tables import living_certification, overpayment, payment, pension_award
 from .payroll import SCHEME, _date
 
 
@@ -96,7 +94,7 @@ def detect_overpayments(db, actor: Actor, region: str) -> OverpaymentResult:
         amts = -np.array([acct[p] for p in pids], dtype=np.int64)
         n_before = conn.execute(select(func.count()).select_from(overpayment)).scalar_one()
         res = ledger.post_batch(conn, actor, f"overpayment:{region}:{n_before}", Batch([
-            BatchEntry(region, SCHEME().date(), tuple(lines), pids, amts,
+            BatchEntry(region, SCHEME, _now().date(), tuple(lines), pids, amts,
                        source="payroll", memo="payments after death, to recover")]))
         t = _now()
         conn.execute(insert(overpayment), [dict(

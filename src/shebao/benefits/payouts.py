@@ -16,19 +16,17 @@ from shebao.core.actor import Actor
 from shebao.core.errors import ConflictError, InputError, InvariantError
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import month_str
+from shebao.db.uow import now as _now
+from shebao.db.uow import transaction
 from shebao.formats import camt053, pain001, returns_csv
 from shebao.ledger import service as ledger
 from shebao.ledger.model import Batch, BatchEntry, EntryRequest, Line, account_code
 from shebao.registry import queries as registry_queries
 from shebao.security import audit, maker_checker as mc
 
+from .access import require_in_region
 from .model import outcomes_of_csv, outcomes_of_statement
 from .tables import bank_return, payment, payroll_run
-
-from shebao.db.uow import now as _now
-from shebao.db.uow import transaction
-
-from .access import require_in_region
 from .payroll import PAYMENT_COLUMNS, SCHEME, _date, get_run, e2e_id
 
 FILE_MAX_TX = 20_000      # payments per pain.001 file (bounded memory; not law)
@@ -80,8 +78,8 @@ def _pages(conn, where: str, params: dict):
     while True:
         page = conn.execute(text(
             "SELECT p.id, p.end_to_end_id, p.amount_fen, p.bank_name, p.bank_account, r.name "
-            f"FROM payment p JOIN ({registry_queries.payees_sql()}) r ON r.person_id = p.person_id "
-            "WHERE " + where +
+            f"FROM payment p JOIN ({registry_queries.payees_sql()}) r "
+            "ON r.person_id = p.person_id WHERE " + where +
             " AND p.id > :last ORDER BY p.id LIMIT :lim"),
             {**params, "last": last, "lim": FILE_MAX_TX}).all()
         if not page:
