@@ -82,7 +82,6 @@ ALLOWLIST: set[str] = {
     'binary COPY writer outside db/bulk.py: ledger/service.py',
     'dialect branch: collection/assess.py',
     'dialect branch: collection/bank.py',
-    'dialect branch: devtools/synthetic_population.py',
     'dialect branch: ledger/interest.py',
     'dialect branch: ledger/service.py',
     'dialect branch: registry/bulk.py',
@@ -117,7 +116,6 @@ ALLOWLIST: set[str] = {
     'planner setting: collection/assess.py',
     'planner setting: collection/reconcile.py',
     'planner setting: collection/service.py',
-    'planner setting: devtools/synthetic_population.py',
     'planner setting: ledger/service.py',
 }
 

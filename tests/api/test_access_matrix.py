@@ -219,3 +219,105 @@ def test_access_matrix_of_pension_decisions(engine, world, app):
                                   f"{'allowed' if want else 'refused'}, got {r.status_code}")
     assert not mismatches, "\n" + "\n".join(mismatches)
     assert all(v == {True, False} for v in seen.values()), seen
+
+
+def _uscc(seq):
+    from shebao.devtools.sample_world import uscc_for
+    return uscc_for("310101", seq)
+
+
+def test_access_matrix_of_bulk_import(engine, world, app):
+    """/staff/import by clerks in scope (310101, the city 310100, a national administrator)
+    and out of scope (310104): rows of 310101 persons, employers and employment spells are
+    written for the first, refused into the error list (nothing written) for the second."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from shebao.devtools.sample_world import REGISTRAR
+    from shebao.registry import service as reg
+    from shebao.registry.tables import employer, employment, person
+    from tests.support.web import web_client
+    importers = [(label, rel, user) for label, role, rel, user in actors(engine, world)
+                 if role in ("collection_clerk", "administrator")]
+    mismatches, seen = [], set()
+    for n, (label, rel, user) in enumerate(importers):
+        cid, uscc = _cid(), _uscc(50 + n)
+        worker = reg.register_person(engine, REGISTRAR, citizen_id=_cid(), name="工人",
+                                     pension_region="310101")
+        with engine.connect() as c:
+            worker_cid = c.execute(select(person.c.citizen_id).where(person.c.id == worker)
+                                   ).scalar()
+            own_uscc = c.execute(select(employer.c.uscc).where(
+                employer.c.id == world.employers["310101"])).scalar()
+        files = [("persons", f"citizen_id,name,residence_region\n{cid},导入者,310101\n",
+                  lambda c, cid=cid: c.execute(select(person.c.id).where(
+                      person.c.citizen_id == cid)).first() is not None),
+                 ("employers", f"uscc,name,region,industry\n{uscc},导入公司{n},310101,65\n",
+                  lambda c, uscc=uscc: c.execute(select(employer.c.id).where(
+                      employer.c.uscc == uscc)).first() is not None),
+                 ("employment", f"citizen_id,uscc,start_date\n{worker_cid},{own_uscc},"
+                                f"{dt.date.today().replace(day=1)}\n",
+                  lambda c, worker=worker: c.execute(select(employment.c.id).where(
+                      employment.c.person_id == worker)).first() is not None)]
+        client = web_client(app, user.username,
+                            world.passwords.get(user.username, "Long-pass-123"))
+        for kind, text, written in files:
+            r = client.post("/staff/import", data={"kind": kind},
+                            files={"file": (f"{kind}.csv", text.encode(), "text/csv")})
+            assert r.status_code == 200, (label, kind, r.text)
+            with engine.connect() as c:
+                got = written(c)
+            want = rel != "out"
+            seen.add((kind, got))
+            if got != want:
+                mismatches.append(f"{label:26} import {kind:10} expected "
+                                  f"{'written' if want else 'refused'}")
+            if not want:
+                assert "outside your scope" in r.text, (label, kind)
+    assert not mismatches, "\n" + "\n".join(mismatches)
+    assert {k for k, _ in seen} == {"persons", "employers", "employment"}
+    assert {g for _, g in seen} == {True, False}
+
+
+def test_access_matrix_of_employer_relations(engine, world, app):
+    """What the employer of 310101 reads of a person, by relation: a current employee masked,
+    a former employee refused, a stranger refused, a pending hire refused (and not listed)."""
+    import datetime as dt
+
+    from shebao.devtools.sample_world import REGISTRAR
+    from shebao.registry import service as reg
+    eid = world.employers["310101"]
+    boss = world.users[("employer", "310101")]
+    api = TestClient(app)
+    api.headers.update(api_headers(engine, boss))
+    former = reg.register_person(engine, REGISTRAR, citizen_id=_cid(), name="离职者",
+                                 pension_region="310101")
+    sid = reg.start_employment(engine, REGISTRAR, former, eid, dt.date(2018, 1, 1))
+    reg.end_employment(engine, REGISTRAR, sid, dt.date(2019, 12, 31),
+                       leave_reason="resignation")
+    stranger_cid = _cid()
+    stranger = reg.register_person(engine, REGISTRAR, citizen_id=stranger_cid, name="陌生人",
+                                   pension_region="310101")
+    r = api.post(f"/api/v1/employers/{eid}/employees",
+                 json={"citizen_id": stranger_cid, "name": "陌生人",
+                       "start_date": dt.date.today().isoformat()},
+                 headers={"Idempotency-Key": f"k{next(_seq)}"})
+    assert r.status_code == 202, r.text
+    rows = [("current employee", world.persons["310101"], 200),
+            ("former employee", former, 403),
+            ("stranger (other district)", world.persons["310104"], 403),
+            ("pending hire", stranger, 403)]
+    mismatches = []
+    for name, pid, want in rows:
+        r = api.get(f"/api/v1/persons/{pid}")
+        if r.status_code != want:
+            mismatches.append(f"{name}: expected {want}, got {r.status_code}")
+        if r.status_code == 200:
+            p = r.json()["person"]
+            assert "*" in p["name"] and "*" in p["citizen_id"], p
+            assert p["address"] is None and p["birth_date"] is None, p
+    assert not mismatches, mismatches
+    listed = {e["person_id"] for e in api.get(f"/api/v1/employers/{eid}/employees").json()
+              ["items"]}
+    assert stranger not in listed and world.persons["310101"] in listed

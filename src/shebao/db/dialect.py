@@ -119,6 +119,17 @@ def refresh_statistics_if_grown(conn, table: str, created: int, *, at_least: int
         conn.exec_driver_sql(f'ANALYZE "{table}"')
 
 
+def after_explicit_ids(conn, tables: list[str]) -> None:
+    """After a bulk load that chose its own ids: move each table's id sequence past the
+    largest id and refresh the planner statistics (PostgreSQL). SQLite's rowids need neither."""
+    if not _postgres(conn):
+        return
+    for t in tables:
+        conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), "
+                          f"(SELECT max(id) FROM {t}))"))
+        conn.exec_driver_sql(f'ANALYZE "{t}"')
+
+
 def index_hint(conn, index: str) -> str:
     """SQLite's ``INDEXED BY`` clause (to follow a table name) for a query its planner would
     otherwise answer by a scan; PostgreSQL plans it from statistics: empty."""

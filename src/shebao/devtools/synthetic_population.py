@@ -8,7 +8,7 @@ realistic region with names, addresses and duplicates. Shares: 80% employees (fi
 12% flexible workers (pension, medical), 8% urban–rural residents (resident pension). Citizen
 IDs carry a correct GB 11643 check character; wages are log-normal around the local average.
 On PostgreSQL (``fast``) the load skips the foreign-key triggers for its own transaction
-(``session_replication_role = replica``): the ids it writes are consistent by construction.
+(`db.dialect.without_fk_triggers`): the ids it writes are consistent by construction.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import numpy as np
 from sqlalchemy import text
 
 from shebao.db.bulk import day_number, insert_columns
+from shebao.db.dialect import after_explicit_ids, without_fk_triggers
 
 EMPLOYEE_SHARE, FLEXIBLE_SHARE = 0.80, 0.12
 START = dt.date(2020, 1, 1)
@@ -59,10 +60,9 @@ def load_population(engine, region: str, people: int, *, seed: int = 1,
     m = int(employers or max(1, n // 30))
     now = dt.datetime.now(dt.timezone.utc)
     with engine.begin() as conn:
-        if conn.dialect.name == "postgresql" and fast:
-            # bulk fixture load: skip the per-row foreign-key triggers for this transaction
-            # (the ids are generated consistent right here); needs a superuser
-            conn.execute(text("SET LOCAL session_replication_role = replica"))
+        if fast:
+            # the ids are generated consistent right here; needs a superuser on PostgreSQL
+            without_fk_triggers(conn)
         base_p = conn.execute(text("SELECT coalesce(max(id), 0) FROM person")).scalar_one()
         base_e = conn.execute(text("SELECT coalesce(max(id), 0) FROM employer")).scalar_one()
         base_s = conn.execute(text("SELECT coalesce(max(id), 0) FROM employment")).scalar_one()
@@ -138,11 +138,6 @@ def load_population(engine, region: str, people: int, *, seed: int = 1,
             "region": region, "kind": "resident", "start_date": np.full(len(rp), start),
             "status": "active", "source": "synthetic", "created_at": now,
             "created_by": "synthetic"})
-        if conn.dialect.name == "postgresql":
-            for t in ("person", "employer", "employment", "enrolment"):
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), "
-                                  f"(SELECT max(id) FROM {t}))"))
-            conn.execute(text("ANALYZE person; ANALYZE employer; ANALYZE employment; "
-                              "ANALYZE enrolment"))
+        after_explicit_ids(conn, ["person", "employer", "employment", "enrolment"])
     return Population(region, n, m, int(k), int(len(fp)), int(len(rp)), int(pid[0]),
                       int(pid[-1]))
