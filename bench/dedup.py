@@ -3,7 +3,7 @@
     .venv/bin/python bench/dedup.py                 # 100k (quality + speed) and 1M (speed)
     .venv/bin/python bench/dedup.py --n 100000      # one size, in this process
 
-The population comes from ``shebao.devtools.generate_region.synth_people``: zh_CN names, valid IDs
+The population comes from ``shebao.devtools.synthetic_people.synth_people``: zh_CN names, valid IDs
 from real area codes, and 1 % duplicates perturbed as legacy data is (homophone characters,
 typos, swapped characters, transposed or substituted ID digits, missing IDs and birth dates,
 changed or missing phone and address). The truth is known, so precision, recall and F1 are
@@ -31,7 +31,7 @@ def one(n: int, seed: int, threads: int | None) -> dict:
     import numpy as np
 
     from shebao.registry import dedup
-    from shebao.devtools.generate_region import synth_people
+    from shebao.devtools.synthetic_people import synth_people
 
     t0 = time.perf_counter()
     pop = synth_people(n, "310000", seed=seed, duplicate_share=0.01, allow_missing_ids=True)

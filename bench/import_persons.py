@@ -24,7 +24,7 @@ from pathlib import Path
 def write_csv(path: Path, rows: int, seed: int) -> int:
     import numpy as np
 
-    from shebao.devtools.generate_region import synth_people
+    from shebao.devtools.synthetic_people import synth_people
 
     pop = synth_people(rows, "310000", seed=seed, duplicate_share=0.0)
     rng = np.random.default_rng(seed)

@@ -25,7 +25,7 @@ import numpy as np
 from sqlalchemy import text
 
 from shebao.core.actor import Actor
-from shebao.db.bulk import PG_EPOCH_SHIFT, insert_columns
+from shebao.db.bulk import day_number, insert_columns
 from shebao.db.engine import make_engine
 from shebao.devtools.scratch_db import scratch_database
 from shebao.ledger import model, service
@@ -54,7 +54,7 @@ def bare_insert(engine, rows: tuple[np.ndarray, ...]) -> float:
         insert_columns(conn, "bench_bare", [("entry_id", "i8"), ("account_id", "i8"),
                                             ("amount", "i8"), ("effective_date", "date")],
                        {"entry_id": e, "account_id": a, "amount": m,
-                        "effective_date": d + PG_EPOCH_SHIFT})
+                        "effective_date": d})
     return time.perf_counter() - t0
 
 
@@ -82,8 +82,7 @@ def run_backend(backend: str, args) -> dict:
                     "SELECT entry_id, account_id, amount FROM ledger_posting "
                     "WHERE entry_id IN (" + ",".join(map(str, res.entry_ids)) + ")")).all(),
                     dtype=np.int64)
-            days = np.full(len(rows), (batch.entries[0].effective_date - service.PG_EPOCH).days,
-                           np.int64)
+            days = np.full(len(rows), day_number(batch.entries[0].effective_date), np.int64)
             bare_t.append(bare_insert(engine, (rows[:, 0], rows[:, 1], rows[:, 2], days)))
         from shebao.ledger import check
         t0 = time.perf_counter()

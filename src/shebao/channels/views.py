@@ -1,13 +1,12 @@
 """Individual-account statements for a person, scope-checked by the registry's access door.
 
 The registry's read services moved to ``shebao.registry.queries`` / ``shebao.registry.access``;
-``statements`` moves to ``shebao.ledger.queries`` with the ledger's restructuring.
+the statements themselves are ``shebao.ledger.queries.statements``; this joins the two.
 """
 from __future__ import annotations
 
 from shebao.core.actor import Actor
-from shebao.ledger import service as ledger
-from shebao.ledger.model import INDIVIDUAL_SCHEMES
+from shebao.ledger import queries as ledger_queries
 from shebao.registry import access
 
 
@@ -15,9 +14,8 @@ def statements(engine, actor: Actor, person_id: int, *, purpose: str | None = No
     """Individual-account statements (pension, medical)."""
     with engine.connect() as conn:
         access.check_person(conn, actor, person_id)
-    return {s: ledger.statement(engine, actor, person_id, s,
-                                purpose=purpose or "individual account statement")
-            for s in INDIVIDUAL_SCHEMES}
+    return ledger_queries.statements(engine, actor, person_id,
+                                     purpose=purpose or "individual account statement")
 
 
 __all__ = ["statements"]

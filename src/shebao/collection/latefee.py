@@ -37,8 +37,10 @@ from sqlalchemy import text
 
 from shebao.core.regions import check_region
 from shebao.core.actor import Actor
-from shebao.core.errors import InputError
+from shebao.core.errors import AlreadyRunning, InputError
 from shebao.core.money import fen_to_yuan_str, rate_ratio
+from shebao.core.timing import FaultPoint, reach
+from shebao.db import dialect
 from shebao.rules.loader import load_rules
 from shebao.security import audit
 
@@ -47,6 +49,8 @@ from shebao.db.bulk import EPOCH_1970, date_days, day_number, insert_columns
 from shebao.db.uow import transaction
 
 SOURCE = "collection.late_fee"
+# held by whoever charges late fees of a region (a run, a bank import) until it commits
+LOCK = "collection.late_fees:{region}"
 
 
 @dataclass
@@ -222,9 +226,12 @@ RUN_BILLS = ("b.payer_type = 'E' AND b.due_date < :d AND (b.total_fen > b.paid_f
              "OR EXISTS (SELECT 1 FROM late_fee_charge c0 WHERE c0.bill_id = b.id))")
 
 
-def charge_late_fees(engine, actor: Actor, region: str, as_of: dt.date) -> ChargeResult:
+def charge_late_fees(engine, actor: Actor, region: str, as_of: dt.date, *,
+                     fault_point: FaultPoint | None = None) -> ChargeResult:
     """Charge employers the late fee accrued up to ``as_of`` on every overdue bill of
-    ``region`` (idempotent; a later as-of charges only the increment). One transaction."""
+    ``region`` (idempotent; a later as-of charges only the increment). One transaction; while
+    another run or a bank import charges the region's late fees, ``AlreadyRunning``.
+    ``fault_point("charged")`` is reached before the transaction commits."""
     check_region(region)
     if not isinstance(as_of, dt.date) or isinstance(as_of, dt.datetime):
         raise InputError(f"as-of {as_of!r} is not a date", field="as_of", value=as_of)
@@ -232,12 +239,17 @@ def charge_late_fees(engine, actor: Actor, region: str, as_of: dt.date) -> Charg
         raise InputError(f"as-of {as_of} is in the future: a late fee is charged only for days "
                          "that have passed", field="as_of", value=str(as_of))
     with transaction(engine) as conn:
+        if not dialect.try_xact_lock(conn, model.LOCK_NS, LOCK.format(region=region)):
+            raise AlreadyRunning(f"late fees of region {region} are already being charged by "
+                                 "another process (a late-fee run or a bank import): let it "
+                                 "finish; running again afterwards charges nothing twice")
         acc = accrue(conn, region, as_of, RUN_BILLS, {"d": as_of}, extend_to_last_charge=True)
         n, fen, key = _charge(conn, actor, region, acc, f"run:{as_of.isoformat()}",
                               as_of.isoformat())
         audit.record(conn, actor, "collection.late_fees", "region", region,
                      detail={"as_of": as_of, "bills": len(acc), "charges": n, "fen": fen,
                              "rate": acc.rate, "ledger_key": key})
+        reach(fault_point, "charged")
     return ChargeResult(region, as_of, n, fen, len(acc), key, acc.rate)
 
 

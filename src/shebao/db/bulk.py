@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from typing import Iterable, Sequence
+
 import numpy as np
 
 from .dialect import pg_settings  # noqa: F401  (callers still import it from here)
@@ -104,6 +106,83 @@ def _py_column(kind, a, null_mask):
     if null_mask is not None:
         vals = [None if m else v for v, m in zip(vals, np.asarray(null_mask).tolist())]
     return vals
+
+
+_SQL_TYPE = {"i8": "BIGINT", "i4": "INTEGER", "i2": "SMALLINT", "date": "DATE",
+             "ts": "TIMESTAMP WITH TIME ZONE", "S": "TEXT", "T": "TEXT"}
+
+
+def stage(conn, name: str, columns: list[tuple[str, str]], data: dict) -> int:
+    """Fill the temporary table ``name`` of this transaction with ``data`` (the columns of
+    ``insert_columns``), emptying it first; it is created on first use (PostgreSQL: dropped
+    at commit). Returns the number of rows. For set-based statements that join a batch —
+    ids, amounts, keys — to real tables in one ``INSERT … SELECT`` or ``UPDATE … FROM``."""
+    cols = ", ".join(f"{c} {_SQL_TYPE[k]}{'' if c + '?' in data else ' NOT NULL'}"
+                     for c, k in columns)
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({cols}) ON COMMIT DROP")
+        conn.exec_driver_sql(f"TRUNCATE {name}")
+    else:
+        conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({cols})")
+        conn.exec_driver_sql(f"DELETE FROM {name}")
+    return insert_columns(conn, name, columns, data)
+
+
+CHUNK_ROWS = 50_000
+
+
+def insert_rows(conn, table, rows: Sequence[dict], columns: Sequence[str] | None = None
+                ) -> int:
+    """Insert many rows given as dicts (all with the same keys) into the SQLAlchemy ``table``,
+    in the caller's transaction: a text COPY on PostgreSQL (the driver adapts each value);
+    on SQLite the DBAPI's executemany with values converted once by each column's own bind
+    processor (what SQLAlchemy would do per row, without its per-row bookkeeping)."""
+    if not rows:
+        return 0
+    columns = list(columns or rows[0].keys())
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    if conn.dialect.name == "postgresql":
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur:
+            with cur.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as cp:
+                for r in rows:
+                    cp.write_row(tuple(r.get(c) for c in columns))
+        return len(rows)
+    dialect = conn.dialect
+    procs = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+    sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join("?" for _ in columns)})'
+    cur = conn.connection.driver_connection.cursor()
+    try:
+        for i in range(0, len(rows), CHUNK_ROWS):
+            cur.executemany(sql, [tuple(v if (p is None or v is None) else p(v)
+                                        for v, p in zip((r.get(c) for c in columns), procs))
+                                  for r in rows[i:i + CHUNK_ROWS]])
+    finally:
+        cur.close()
+    return len(rows)
+
+
+def fetch_rows_by_keys(conn, table, key: str, keys: Iterable[str], chunk: int = 900
+                       ) -> dict[str, dict]:
+    """Rows of ``table`` whose text column ``key`` is in ``keys``, as key → row dict: one
+    array parameter per 20,000 keys on PostgreSQL, IN lists of ``chunk`` on SQLite."""
+    from sqlalchemy import String, any_, bindparam, select
+
+    keys = list(dict.fromkeys(k for k in keys if k))
+    out: dict[str, dict] = {}
+    col = table.c[key]
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        for i in range(0, len(keys), 20_000):
+            q = select(table).where(col == any_(bindparam("keys", type_=ARRAY(String))))
+            for r in conn.execute(q, {"keys": keys[i:i + 20_000]}).mappings():
+                out[r[key]] = dict(r)
+        return out
+    for i in range(0, len(keys), chunk):
+        for r in conn.execute(select(table).where(col.in_(keys[i:i + chunk]))).mappings():
+            out[r[key]] = dict(r)
+    return out
 
 
 _ESC = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}

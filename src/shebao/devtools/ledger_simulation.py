@@ -46,7 +46,7 @@ from shebao.core.actor import Actor
 from shebao.core.errors import ConflictError, InputError, InvariantError
 from shebao.db.engine import make_engine
 
-from shebao.ledger import check, model, service
+from shebao.ledger import check, model, posting, service
 from shebao.ledger.model import Batch, BatchEntry, EntryRequest, Line, account_code
 
 ACTOR = Actor(id="sim", role="system")
@@ -344,9 +344,9 @@ class Simulator:
         conn = self.engine.connect()
         try:
             conn.begin()
-            service._serialise(conn, ACTOR)
-            rid, _ = service._claim(conn, ACTOR, self.key("drop"), "entry", req.content_hash())
-            service._write(conn, rid, [service._prepare_entry(conn, req)])
+            posting._serialise(conn, ACTOR)
+            rid, _ = posting._claim(conn, ACTOR, self.key("drop"), "entry", req.content_hash())
+            posting._write(conn, rid, [posting._prepare_entry(conn, req)])
         finally:
             conn.invalidate()      # the socket / file handle goes away without COMMIT
             conn.close()
@@ -473,7 +473,7 @@ def _kill_batch(key: str, persons: int, seed: int) -> Batch:
 _KILL_SCRIPT = r"""
 import sys, time
 from shebao.devtools import ledger_simulation as sim
-from shebao.ledger import service
+from shebao.ledger import posting
 url, key, mode, persons, seed = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 batch = sim._kill_batch(key, persons, seed)
 engine = sim.make_engine(url)
@@ -481,11 +481,11 @@ print("STARTED", flush=True)
 if mode == "after_write":
     conn = engine.connect()
     conn.begin()
-    service._serialise(conn, sim.ACTOR)
+    posting._serialise(conn, sim.ACTOR)
     b = batch.validated()
-    rid, _ = service._claim(conn, sim.ACTOR, key, "batch", b.content_hash())
-    prepared = [service._prepare_batch_entry(conn, be, True) for be in b.entries]
-    service._write(conn, rid, prepared)
+    rid, _ = posting._claim(conn, sim.ACTOR, key, "batch", b.content_hash())
+    prepared = [posting._prepare_batch_entry(conn, be, True) for be in b.entries]
+    posting._write(conn, rid, prepared)
     print("WRITTEN", flush=True)
     time.sleep(600)
 else:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import text
 
-from .service import reading
+from shebao.db.uow import reading
 
 
 @dataclass

@@ -32,11 +32,14 @@ from sqlalchemy import text
 
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError, RuleError
+from shebao.db import dialect
+from shebao.db.uow import reading
 from shebao.rules.loader import load_rules
 
 from . import model
 from .model import account_code, check_region, check_scheme
-from .service import _audit_post, _Prepared, _resolve_codes, _with_key, _write, int_matrix
+from .chart import int_matrix
+from .posting import PostResult, _audit_post, _Prepared, _resolve_codes, _with_key, _write
 
 
 @dataclass(frozen=True)
@@ -70,9 +73,7 @@ def rate_for(region: str, scheme: str, year: int, rules=None) -> Decimal | None:
 
 
 def _month_expr(conn) -> str:
-    if conn.dialect.name == "postgresql":
-        return "CAST(EXTRACT(MONTH FROM p.effective_date) AS INTEGER)"
-    return "CAST(strftime('%m', p.effective_date) AS INTEGER)"
+    return dialect.month_of(conn, "p.effective_date")
 
 
 def compute(conn, region: str, scheme: str, year: int, rate: Decimal):
@@ -138,7 +139,6 @@ def credit_interest(db, actor: Actor, region: str, scheme: str, year: int,
         _audit_post(conn, actor, "ledger.interest", key, digest, eids, n,
                     {"year": year, "rate": str(rate), "accounts": len(ids),
                      "total_fen": holder["total"]})
-        from .service import PostResult
         return PostResult(key, eids, False, n)
 
     try:
@@ -147,7 +147,6 @@ def credit_interest(db, actor: Actor, region: str, scheme: str, year: int,
         return InterestResult(region, scheme, year, rate, 0, 0, None, False,
                               "no individual account had a balance or movement")
     if res.replayed:
-        from .service import reading
         with reading(db) as conn:
             row = conn.execute(text(
                 "SELECT count(*) - 1, coalesce(max(amount), 0) FROM ledger_posting "

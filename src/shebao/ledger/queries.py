@@ -1,15 +1,189 @@
-"""Reads of the ledger's tables for other packages: plain functions returning plain data, and
-the derived tables other packages' set-based statements may join (the ledger owns their SQL).
+"""Ledger reads: accounts, balances and individual-account statements — for the ledger's
+own use cases and for other packages (what they may read of the ledger's tables goes
+through here: plain functions returning plain data).
 """
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from shebao.core.actor import Actor
+from shebao.core.errors import InputError, PermissionDenied
+from shebao.core.money import fen_to_yuan_str
 from shebao.db.dialect import unindexed
+from shebao.db.uow import reading, transaction
+from shebao.security import audit
 
-from .tables import ledger_account, ledger_posting
+from .model import INDIVIDUAL_SCHEMES, check_region, check_scheme, parse_code
+from .tables import ledger_account, ledger_entry, ledger_posting
+
+
+def _as_dt(v) -> dt.datetime:
+    if isinstance(v, str):
+        v = dt.datetime.fromisoformat(v)
+    if v.tzinfo is None:
+        v = v.replace(tzinfo=dt.timezone.utc)
+    return v
+
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    code: str
+    region: str
+    scheme: str
+    kind: str
+    person_id: int | None
+    normal_sign: int
+    no_negative: bool
+    balance: int            # normal side
+
+    @staticmethod
+    def from_row(r) -> "Account":
+        return Account(r.id, r.code, r.region, r.scheme, r.kind, r.person_id, r.normal_sign,
+                       bool(r.no_negative), int(r.balance) * r.normal_sign)
+
+
+def get_account(db, code: str) -> Account:
+    parse_code(code)
+    with reading(db) as conn:
+        r = conn.execute(select(ledger_account).where(ledger_account.c.code == code)).first()
+    if r is None:
+        raise InputError(f"unknown account {code!r}: it has not been opened", field="account")
+    return Account.from_row(r)
+
+
+def balance(db, code: str, *, as_of: dt.date | None = None,
+            recorded_before: dt.datetime | None = None) -> int:
+    """Balance of an account on its normal side, in fen: all postings effective on or before
+    ``as_of`` (and, for "what did the books say then", recorded before ``recorded_before``).
+    Back-dated entries count in every later balance."""
+    parse_code(code)
+    with reading(db) as conn:
+        acct = conn.execute(select(ledger_account).where(ledger_account.c.code == code)).first()
+        if acct is None:
+            raise InputError(f"unknown account {code!r}", field="account")
+        q = select(func.coalesce(func.sum(ledger_posting.c.amount), 0)).where(
+            ledger_posting.c.account_id == acct.id)
+        if as_of is not None:
+            q = q.where(ledger_posting.c.effective_date <= as_of)
+        if recorded_before is not None:
+            q = q.where(ledger_posting.c.entry_id.in_(select(ledger_entry.c.id).where(
+                ledger_entry.c.recorded_at < recorded_before)))
+        return int(conn.execute(q).scalar_one()) * acct.normal_sign
+
+
+def account_balances(db, region: str, scheme: str, *, as_of: dt.date | None = None
+                     ) -> dict[str, int]:
+    """Normal-side balances of the chart accounts of a region × scheme (individual accounts
+    summed under ``individual``), as of a date."""
+    check_region(region)
+    check_scheme(scheme)
+    cond = "AND p.effective_date <= :d" if as_of else ""
+    with reading(db) as conn:
+        rows = conn.execute(text(
+            f"SELECT a.kind, a.normal_sign, coalesce(sum(p.amount), 0) AS s "
+            f"FROM ledger_account a LEFT JOIN ledger_posting p ON p.account_id = a.id {cond} "
+            f"WHERE a.region = :r AND a.scheme = :s GROUP BY a.kind, a.normal_sign"),
+            {"r": region, "s": scheme, "d": as_of}).all()
+    return {r.kind: int(r.s) * r.normal_sign for r in rows}
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    effective_date: dt.date
+    recorded_at: dt.datetime
+    entry_id: int
+    region: str
+    source: str
+    memo: str | None
+    amount: int          # credit to the account positive, debit negative (normal side)
+    balance: int         # running balance after this line
+
+    def as_json(self) -> dict:
+        return {"effective_date": self.effective_date.isoformat(),
+                "recorded_at": self.recorded_at.isoformat(), "entry_id": self.entry_id,
+                "region": self.region, "source": self.source, "memo": self.memo,
+                "amount": fen_to_yuan_str(self.amount), "balance": fen_to_yuan_str(self.balance)}
+
+
+@dataclass
+class Statement:
+    person_id: int
+    scheme: str
+    lines: list[StatementLine] = field(default_factory=list)
+
+    @property
+    def closing_balance(self) -> int:
+        return self.lines[-1].balance if self.lines else 0
+
+
+def statement(db, actor: Actor, person_id: int, scheme: str, *, region: str | None = None,
+              purpose: str = "individual account statement") -> Statement:
+    """Every credit and debit of a person's individual account(s) in a scheme, ordered by
+    effective date then entry, with the running balance. The read is audited."""
+    check_scheme(scheme)
+    if actor.role == "citizen" and actor.person_id != person_id:
+        raise PermissionDenied("a citizen may read only their own account statement")
+    if actor.role == "employer":
+        raise PermissionDenied("employers may not read individual account statements")
+    cond = "AND a.region = :r" if region else ""
+    with transaction(db) as conn:
+        rows = conn.execute(text(
+            f"SELECT e.effective_date, e.recorded_at, e.id AS entry_id, a.region, e.source, "
+            f"e.memo, -p.amount AS amount FROM ledger_posting p "
+            f"JOIN ledger_account a ON a.id = p.account_id "
+            f"JOIN ledger_entry e ON e.id = p.entry_id "
+            f"WHERE a.person_id = :pid AND a.scheme = :s AND a.kind = 'individual' {cond} "
+            f"ORDER BY e.effective_date, e.id, p.id"),
+            {"pid": int(person_id), "s": scheme, "r": region}).all()
+        if region and actor.role != "citizen" and not actor.covers(region):
+            raise PermissionDenied(f"region {region} is outside {actor.id}'s scope")
+        audit.record(conn, actor, "ledger.statement.read", "person", int(person_id),
+                     fields=["individual_account"], purpose=purpose,
+                     detail={"scheme": scheme, "region": region, "lines": len(rows)})
+    out = Statement(int(person_id), scheme)
+    running = 0
+    for r in rows:
+        running += int(r.amount)
+        eff = r.effective_date
+        if isinstance(eff, str):
+            eff = dt.date.fromisoformat(eff)
+        out.lines.append(StatementLine(eff, _as_dt(r.recorded_at), int(r.entry_id), r.region,
+                                       r.source, r.memo, int(r.amount), running))
+    return out
+
+
+def statements(db, actor: Actor, person_id: int, *,
+               purpose: str = "individual account statement") -> dict[str, Statement]:
+    """The person's statement in every scheme with individual accounts (pension, medical),
+    each read audited; the caller has checked the actor may reach the person."""
+    return {s: statement(db, actor, person_id, s, purpose=purpose) for s in INDIVIDUAL_SCHEMES}
+
+
+__all__ = ["Account", "Statement", "StatementLine", "get_account", "balance",
+           "account_balances", "statement", "statements"]
+
+
+# --- read by collection ---
+
+def posted_by_source(conn, region: str, effective_date: dt.date,
+                     sources) -> dict[tuple[str, str, str], int]:
+    """(scheme, account kind, source) → the sum of the postings of ``region``'s accounts in
+    entries of those ``sources`` effective on ``effective_date`` (debits positive)."""
+    names = sorted(set(sources))
+    marks = ", ".join(f":s{i}" for i in range(len(names)))
+    rows = conn.execute(text(
+        "SELECT a.scheme, a.kind, e.source, SUM(pst.amount) FROM ledger_posting pst "
+        "JOIN ledger_entry e ON e.id = pst.entry_id "
+        "JOIN ledger_account a ON a.id = pst.account_id "
+        f"WHERE a.region = :r AND e.effective_date = :m AND e.source IN ({marks}) "
+        "GROUP BY a.scheme, a.kind, e.source"),
+        {"r": region, "m": effective_date, **{f"s{i}": s for i, s in enumerate(names)}}).all()
+    return {(r[0], r[1], r[2]): int(r[3] or 0) for r in rows}
 
 
 # --- read by benefits ---

@@ -1,56 +1,22 @@
 """Set-based writes for the batch paths (import, generator): no per-row round trips.
 
-``bulk_insert`` uses ``COPY … FROM STDIN`` on PostgreSQL and ``executemany`` on SQLite, inside
+Rows go in through ``db.bulk.insert_rows`` (COPY on PostgreSQL, executemany on SQLite), inside
 the caller's transaction. New person/employer rows are inserted together with their first
 version row; the ids are read back by ``import_run_id`` (every bulk write belongs to a run).
 """
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable, Sequence
 
-from sqlalchemy import Table, and_, bindparam, select, update
+from sqlalchemy import and_, bindparam, select, update
 
 from shebao.core.actor import Actor
+from shebao.db.bulk import fetch_rows_by_keys as fetch_by_keys  # noqa: F401  (importer's name)
+from shebao.db.bulk import insert_rows as bulk_insert
 
 from . import model
 from .tables import (EMPLOYER_FIELDS, PERSON_FIELDS, employer, employer_version, import_run,
                      person, person_version)
-
-CHUNK = 50_000
-
-
-def bulk_insert(conn, table: Table, rows: Sequence[dict], columns: Sequence[str] | None = None
-                ) -> int:
-    """Insert many rows of dicts (all with the same keys)."""
-    if not rows:
-        return 0
-    columns = list(columns or rows[0].keys())
-    if conn.dialect.name == "postgresql":
-        raw = conn.connection.driver_connection
-        cols = ", ".join(f'"{c}"' for c in columns)
-        with raw.cursor() as cur:
-            with cur.copy(f'COPY "{table.name}" ({cols}) FROM STDIN') as cp:
-                for r in rows:
-                    cp.write_row(tuple(r.get(c) for c in columns))
-        return len(rows)
-    # SQLite: the DBAPI's executemany with values converted once by each column's own bind
-    # processor (what SQLAlchemy would do per row, without its per-row bookkeeping)
-    dialect = conn.dialect
-    procs = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
-    sql = (f'INSERT INTO "{table.name}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) '
-           f'VALUES ({", ".join("?" for _ in columns)})')
-    cur = conn.connection.driver_connection.cursor()
-    try:
-        for i in range(0, len(rows), CHUNK):
-            params = []
-            for r in rows[i:i + CHUNK]:
-                params.append(tuple(v if (p is None or v is None) else p(v)
-                                    for v, p in zip((r.get(c) for c in columns), procs)))
-            cur.executemany(sql, params)
-    finally:
-        cur.close()
-    return len(rows)
 
 
 def new_run(conn, actor: Actor, kind: str, file_name: str, sha256: str, encoding: str | None,
@@ -164,24 +130,3 @@ def update_employers(conn, actor: Actor, run_id: int, changes: list[tuple[dict, 
         **{k: bindparam(f"n_{k}") for k in EMPLOYER_FIELDS}, version=bindparam("n_version"),
         source=source, updated_at=t), current)
     return len(changes)
-
-
-def fetch_by_keys(conn, table: Table, key: str, keys: Iterable[str], chunk: int = 900
-                  ) -> dict[str, dict]:
-    """Rows whose ``key`` column is in ``keys`` (chunked IN lists), as key → row dict."""
-    keys = list(dict.fromkeys(k for k in keys if k))
-    out: dict[str, dict] = {}
-    col = table.c[key]
-    if conn.dialect.name == "postgresql":   # one array parameter instead of a long IN list
-        from sqlalchemy import String, any_, bindparam
-        from sqlalchemy.dialects.postgresql import ARRAY
-
-        for i in range(0, len(keys), 20_000):
-            q = select(table).where(col == any_(bindparam("keys", type_=ARRAY(String))))
-            for r in conn.execute(q, {"keys": keys[i:i + 20_000]}).mappings():
-                out[r[key]] = dict(r)
-        return out
-    for i in range(0, len(keys), chunk):
-        for r in conn.execute(select(table).where(col.in_(keys[i:i + chunk]))).mappings():
-            out[r[key]] = dict(r)
-    return out

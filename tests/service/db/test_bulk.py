@@ -43,3 +43,35 @@ def test_nulls_are_refused_not_read_as_numbers(engine):
                         "d": dt.date(2025, 7, 1)})
         with pytest.raises((ValueError, TypeError)):
             fetch_int_matrix(conn, "SELECT a, n FROM bulk_t", {}, 2)
+
+
+def test_stage_is_emptied_and_refilled_within_a_transaction(engine):
+    cols = [("k", "i8"), ("d", "date")]
+    with engine.begin() as conn:
+        from shebao.db.bulk import day_number, stage
+
+        assert stage(conn, "bulk_stage", cols, {"k": np.array([3, 1, 2]),
+                                                "d": dt.date(2025, 7, 1)}) == 3
+        day = day_number(dt.date(2025, 1, 2))
+        assert stage(conn, "bulk_stage", cols, {"k": np.array([9, 8]),
+                                                "d": np.array([day, day])}) == 2
+        got = conn.execute(text("SELECT k, d FROM bulk_stage ORDER BY k")).all()
+    assert [(k, str(d)) for k, d in got] == [(8, "2025-01-02"), (9, "2025-01-02")]
+
+
+def test_insert_rows_and_fetch_rows_by_keys(engine):
+    from shebao.db.bulk import fetch_rows_by_keys, insert_rows
+    from shebao.registry.tables import import_run
+
+    t = dt.datetime(2025, 7, 1, 8, 30, tzinfo=dt.timezone.utc)
+    rows = [{"kind": "persons", "file_name": f"f{i}.csv", "file_sha256": str(i) * 64,
+             "encoding": None if i % 2 else "utf-8", "dry_run": bool(i % 2), "actor": "t",
+             "started_at": t} for i in range(1, 4)]
+    with engine.begin() as conn:
+        assert insert_rows(conn, import_run, rows) == 3
+        got = fetch_rows_by_keys(conn, import_run, "file_name", ["f2.csv", "f3.csv", "", "zz"])
+    assert sorted(got) == ["f2.csv", "f3.csv"]
+    assert got["f2.csv"]["encoding"] == "utf-8" and got["f3.csv"]["encoding"] is None
+    assert got["f3.csv"]["dry_run"] is True
+    at = got["f2.csv"]["started_at"]
+    assert at.replace(tzinfo=at.tzinfo or dt.timezone.utc) == t

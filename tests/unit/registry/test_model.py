@@ -6,7 +6,7 @@ import pytest
 
 from shebao.core.errors import InputError, InvariantError
 from shebao.core.ids import parse_citizen_id, parse_uscc
-from shebao.devtools import generate_region as generate
+from shebao.devtools import synthetic_people as generate
 from shebao.registry import dedup, fileio, model
 
 

@@ -106,7 +106,8 @@ def create_app(engine_url: str | None = None, *, mode: str | None = None,
 
 _ERRORS = {"401": "Not authenticated", "403": "Forbidden (role or region scope)",
            "404": "Not found", "409": "Conflict", "422": "Invalid input (the field is named)",
-           "423": "Account locked", "429": "Too many requests"}
+           "413": "Request body too large", "423": "Account locked",
+           "429": "Too many requests", "500": "Unexpected error (quote the error id)"}
 
 
 def _problems_in_schema(schema: dict) -> None:
@@ -123,6 +124,6 @@ def _problems_in_schema(schema: dict) -> None:
             if not isinstance(op, dict) or "responses" not in op:
                 continue
             for code, title in _ERRORS.items():
-                if code in ("423",) and not path.endswith("/auth/token"):
+                if code in ("423",) and not path.endswith(("/auth/token", "/me/password")):
                     continue
                 op["responses"][code] = {"description": title, "content": ref}

@@ -11,7 +11,7 @@ from shebao.core.errors import PermissionDenied
 from shebao.security import policy
 from shebao.security.service import User, session_user
 
-from .problems import NotAuthenticated
+from .problems import NotAuthenticated, PasswordChangeRequired
 
 SESSION_COOKIE = "shebao_session"
 bearer = HTTPBearer(auto_error=False, description="token from POST /api/v1/auth/token")
@@ -49,9 +49,16 @@ def optional_user(request: Request,
     return session_user(eng, token, kind="web", config=config) if token else None
 
 
-def current_user(user: User | None = Depends(optional_user)) -> User:
+# where an account with a temporary password may go: change it, or leave
+PASSWORD_CHANGE_PATHS = ("/account/password", "/logout", "/api/v1/me/password",
+                         "/api/v1/auth/token")
+
+
+def current_user(request: Request, user: User | None = Depends(optional_user)) -> User:
     if user is None:
         raise NotAuthenticated()
+    if user.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
+        raise PasswordChangeRequired()
     return user
 
 

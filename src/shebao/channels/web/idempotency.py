@@ -7,13 +7,10 @@ import hashlib
 import json
 
 from fastapi import Request
-from sqlalchemy import and_, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from starlette.responses import JSONResponse
 
 from shebao.core.errors import ConflictError, InputError
-from shebao.security.service import now
-from shebao.security.tables import idempotency_keys
+from shebao.security import idempotency as store
 
 
 def _hash(method: str, path: str, payload) -> str:
@@ -36,18 +33,9 @@ def run(request: Request, principal: str, key: str | None, payload, fn, status: 
     key = check_key(key)
     eng = request.app.state.engine
     h = _hash(request.method, request.url.path, payload)
-    where = and_(idempotency_keys.c.principal == principal, idempotency_keys.c.key == key)
-    with eng.connect() as conn:
-        row = conn.execute(select(idempotency_keys).where(where)).first()
+    row = store.find(eng, principal, key)
     if row is None:
-        try:
-            with eng.begin() as conn:
-                conn.execute(insert(idempotency_keys).values(
-                    principal=principal, key=key, method=request.method,
-                    path=request.url.path, request_hash=h, created_at=now()))
-        except IntegrityError:
-            raise ConflictError("this Idempotency-Key is being used by a concurrent request"
-                                ) from None
+        store.claim(eng, principal, key, request.method, request.url.path, h)
     else:
         if row.request_hash != h:
             err = ConflictError("this Idempotency-Key was used for a different request")
@@ -62,11 +50,8 @@ def run(request: Request, principal: str, key: str | None, payload, fn, status: 
     try:
         body = fn()
     except BaseException:
-        with eng.begin() as conn:  # free the key: nothing was done, the client may retry
-            conn.execute(delete(idempotency_keys).where(where))
+        store.release(eng, principal, key)
         raise
     encoded = json.loads(json.dumps(body, default=str))
-    with eng.begin() as conn:
-        conn.execute(update(idempotency_keys).where(where).values(
-            status_code=status, response_body=json.dumps(encoded, ensure_ascii=False)))
+    store.store(eng, principal, key, status, json.dumps(encoded, ensure_ascii=False))
     return JSONResponse(encoded, status_code=status)

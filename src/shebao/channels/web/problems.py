@@ -40,6 +40,11 @@ class NotAuthenticated(Exception):
     """No (valid) session: the API answers 401, pages redirect to the login form."""
 
 
+class PasswordChangeRequired(Exception):
+    """Signed in with a temporary password: pages redirect to the password form, the API
+    answers 403 until ``POST /api/v1/me/password``."""
+
+
 def problem(status: int, title: str, detail: str | None = None, field: str | None = None,
             errors: list[dict] | None = None, headers: dict | None = None) -> JSONResponse:
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status,
@@ -112,6 +117,16 @@ def install(app, render_error) -> None:
         if request.headers.get("hx-request"):
             return Response(status_code=204, headers={"HX-Redirect": f"/login?next={nxt}"})
         return RedirectResponse(f"/login?next={nxt}", status_code=303)
+
+    @app.exception_handler(PasswordChangeRequired)
+    async def password_change_required(request: Request, exc: PasswordChangeRequired
+                                       ) -> Response:
+        if _is_api(request):
+            return problem(403, "Password change required", "this account has a temporary "
+                           "password: POST /api/v1/me/password first", "password")
+        if request.headers.get("hx-request"):
+            return Response(status_code=204, headers={"HX-Redirect": "/account/password"})
+        return RedirectResponse("/account/password", status_code=303)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -7,15 +7,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, select
 
 from shebao.benefits import queries as benefits_queries
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError, PermissionDenied
 from shebao.rules.calculators import calculate, registry
-from shebao.security import policy
+from shebao.security import policy, queries
 from shebao.security import service as sec
-from shebao.security.tables import approvals, audit_log, users
 
 from .. import pagination
 from ..deps import current_actor, current_user, engine, needs, bearer
@@ -62,7 +60,7 @@ class AuditEntry(BaseModel):
 
 class UserIn(BaseModel):
     username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
-    password: str = Field(min_length=10, max_length=200)
+    password: str = Field(min_length=1, max_length=200)     # the policy names the problem
     role: Literal["citizen", "employer", "collection_clerk", "benefits_clerk", "inspector",
                   "administrator"]
     scope: str = Field("national", max_length=16)
@@ -78,6 +76,24 @@ class UserOut(BaseModel):
     scope: str
     display_name: str
     active: bool
+    locked: bool = False
+    must_change_password: bool = False
+    created_by: str | None = None
+    password_reset_by: str | None = None
+
+
+class TemporaryPassword(BaseModel):
+    temporary_password: str
+    must_change_password: Literal[True] = True
+
+
+class PasswordChange(BaseModel):
+    current: str = Field(min_length=1, max_length=200)
+    new: str = Field(min_length=1, max_length=200)
+
+
+def _user_out(r: dict) -> UserOut:
+    return UserOut(**{k: r[k] for k in UserOut.model_fields if k in r})
 
 
 class ApprovalOut(BaseModel):
@@ -125,19 +141,10 @@ def me(user=Depends(current_user)):
 
 def reads_of_person(eng, person_id: int, limit: int, cursor) -> tuple[list, str | None]:
     """Audit rows about a person: their record, and their pension cases."""
-    from sqlalchemy import or_
-    after = pagination.decode(cursor)
-    cond = and_(audit_log.c.subject_type == "person", audit_log.c.subject_id == str(person_id))
     with eng.connect() as conn:
         cases = [str(c) for c in benefits_queries.case_ids_of_person(conn, person_id)]
-    if cases:
-        cond = or_(cond, and_(audit_log.c.subject_type == "pension_case",
-                              audit_log.c.subject_id.in_(cases)))
-    q = select(audit_log).where(cond)
-    if after is not None:
-        q = q.where(audit_log.c.id < after)
-    with eng.connect() as conn:
-        rows = conn.execute(q.order_by(audit_log.c.id.desc()).limit(limit + 1)).all()
+    rows = queries.audit_entries(eng, limit=limit + 1, before=pagination.decode(cursor),
+                                 about=[("person", [str(person_id)]), ("pension_case", cases)])
     return pagination.page(rows, limit, lambda r: r.id)
 
 
@@ -184,31 +191,21 @@ def audit_list(limit: Limit = 50, cursor: Cursor = None,
     """A national inspector or administrator reads the whole log; a regional one reads what
     the staff of their region did, or everything about a person or employer of their region
     (``subject_type`` + ``subject_id``)."""
-    after = pagination.decode(cursor)
-    q = select(audit_log)
+    actors = None
     if actor.scope != "national":
         if subject_type or subject_id:
             _require_subject_in_scope(eng, actor, subject_type, subject_id)
         else:
-            q = q.where(audit_log.c.actor.in_(staff_in_scope(eng, actor)))
-    if subject_type:
-        q = q.where(audit_log.c.subject_type == subject_type)
-    if subject_id:
-        q = q.where(audit_log.c.subject_id == subject_id)
-    if after is not None:
-        q = q.where(audit_log.c.id < after)
-    with eng.connect() as conn:
-        rows = conn.execute(q.order_by(audit_log.c.id.desc()).limit(limit + 1)).all()
+            actors = staff_in_scope(eng, actor)
+    rows = queries.audit_entries(eng, limit=limit + 1, before=pagination.decode(cursor),
+                                 actors=actors, subject_type=subject_type,
+                                 subject_id=subject_id)
     rows, nxt = pagination.page(rows, limit, lambda r: r.id)
     return Page[AuditEntry](items=[_entry(r) for r in rows], next_cursor=nxt)
 
 
 def staff_in_scope(eng, actor: Actor) -> list[str]:
-    from shebao.core import regions
-    with eng.connect() as conn:
-        return [r.username for r in conn.execute(select(users.c.username, users.c.scope,
-                                                        users.c.role))
-                if r.role in policy.STAFF_ROLES and regions.within(r.scope, actor.scope)]
+    return queries.staff_usernames_within(eng, actor.scope)
 
 
 def _require_subject_in_scope(eng, actor: Actor, subject_type, subject_id) -> None:
@@ -227,18 +224,10 @@ def _require_subject_in_scope(eng, actor: Actor, subject_type, subject_id) -> No
 @router.get("/users", response_model=Page[UserOut], tags=["accounts"])
 def users_list(limit: Limit = 50, cursor: Cursor = None,
                actor: Actor = Depends(needs("user.manage")), eng=Depends(engine)):
-    after = pagination.decode(cursor)
-    q = select(users).order_by(users.c.id)
-    if after is not None:
-        q = q.where(users.c.id > after)
-    from shebao.core import regions
-    with eng.connect() as conn:
-        rows = [r for r in conn.execute(q) if regions.within(r.scope, actor.scope)]
+    rows = queries.accounts_within(eng, actor.scope, after=pagination.decode(cursor))
     rows = rows[:limit + 1]
-    rows, nxt = pagination.page(rows, limit, lambda r: r.id)
-    return Page[UserOut](items=[UserOut(id=r.id, username=r.username, role=r.role, scope=r.scope,
-                                        display_name=r.display_name, active=r.active)
-                                for r in rows], next_cursor=nxt)
+    rows, nxt = pagination.page(rows, limit, lambda r: r["id"])
+    return Page[UserOut](items=[_user_out(r) for r in rows], next_cursor=nxt)
 
 
 @router.post("/users", response_model=UserOut, status_code=201, tags=["accounts"])
@@ -248,7 +237,61 @@ def users_create(body: UserIn, actor: Actor = Depends(needs("user.manage")),
                         role=body.role, scope=body.scope, display_name=body.display_name,
                         person_id=body.person_id, employer_id=body.employer_id)
     return UserOut(id=u.id, username=u.username, role=u.role, scope=u.scope,
-                   display_name=u.display_name, active=u.active)
+                   display_name=u.display_name, active=u.active, created_by=actor.id)
+
+
+UserId = Annotated[int, Path(ge=1, le=2 ** 62)]
+
+
+@router.post("/users/{user_id}/unlock", status_code=204, tags=["accounts"],
+             summary="Clear the account's sign-in lockout (audited)")
+def users_unlock(user_id: UserId, actor: Actor = Depends(needs("user.manage")),
+                 eng=Depends(engine)):
+    sec.unlock(eng, actor, user_id)
+    return Response(status_code=204)
+
+
+@router.post("/users/{user_id}/password-reset", response_model=TemporaryPassword,
+             tags=["accounts"], summary="Set a temporary password, to be changed at the next "
+                                        "sign-in; ends the account's sessions (audited)")
+def users_reset(user_id: UserId, actor: Actor = Depends(needs("user.manage")),
+                eng=Depends(engine)):
+    return TemporaryPassword(temporary_password=sec.reset_password(eng, actor, user_id))
+
+
+@router.post("/users/{user_id}/deactivate", status_code=204, tags=["accounts"],
+             summary="Deactivate the account and end its sessions (audited)")
+def users_deactivate(user_id: UserId, actor: Actor = Depends(needs("user.manage")),
+                     eng=Depends(engine)):
+    sec.set_active(eng, actor, user_id, False)
+    return Response(status_code=204)
+
+
+@router.post("/users/{user_id}/reactivate", status_code=204, tags=["accounts"],
+             summary="Reactivate the account (audited)")
+def users_reactivate(user_id: UserId, actor: Actor = Depends(needs("user.manage")),
+                     eng=Depends(engine)):
+    sec.set_active(eng, actor, user_id, True)
+    return Response(status_code=204)
+
+
+@router.delete("/users/{user_id}/sessions", status_code=204, tags=["accounts"],
+               summary="End every session and API token of the account (audited)")
+def users_end_sessions(user_id: UserId, actor: Actor = Depends(needs("user.manage")),
+                       eng=Depends(engine)):
+    sec.end_sessions(eng, actor, user_id)
+    return Response(status_code=204)
+
+
+@router.post("/me/password", status_code=204, tags=["me"],
+             summary="Change my password (the current one is checked like a sign-in); every "
+                     "session and token of the account ends")
+def my_password(request: Request, body: PasswordChange, user=Depends(current_user),
+                eng=Depends(engine)):
+    ip = request.client.host if request.client else "unknown"
+    sec.change_own_password(eng, user, body.current, body.new, ip=ip,
+                            config=request.app.state.settings.auth)
+    return Response(status_code=204)
 
 
 @router.get("/approvals", response_model=Page[ApprovalOut], tags=["maker-checker"],
@@ -259,12 +302,9 @@ def approvals_list(limit: Limit = 50, cursor: Cursor = None,
     if not (policy.has(actor, "pension.read") and policy.is_staff(actor)) and not \
             policy.has(actor, "payroll.read"):
         raise PermissionDenied(f"role {actor.role} has no maker-checker queue")
-    after = pagination.decode(cursor)
-    q = select(approvals).where(approvals.c.status == status).order_by(approvals.c.id)
-    if after is not None:
-        q = q.where(approvals.c.id > after)
-    with eng.connect() as conn:
-        rows = [r for r in conn.execute(q) if policy.in_region(actor, r.region)]
+    rows = [r for r in queries.approval_rows(eng, status=status,
+                                             after=pagination.decode(cursor))
+            if policy.in_region(actor, r.region)]
     rows, nxt = pagination.page(rows[:limit + 1], limit, lambda r: r.id)
     return Page[ApprovalOut](items=[ApprovalOut(
         id=r.id, kind=r.kind, subject_type=r.subject_type, subject_id=r.subject_id,

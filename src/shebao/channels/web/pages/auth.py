@@ -11,9 +11,6 @@ from .. import csrf, i18n
 from ..deps import SESSION_COOKIE, cookie_token, engine, optional_user, sign_session
 from ..render import render
 from shebao.core.errors import InputError
-from shebao.security import passwords
-from shebao.security.tables import users
-from sqlalchemy import select
 
 from ..deps import current_user
 from .common import form, safe_next
@@ -108,23 +105,28 @@ def password_form(request: Request, user: User = Depends(current_user)):
 @router.post("/account/password")
 async def password_change(request: Request, user: User = Depends(current_user),
                           eng=Depends(engine)):
-    """Change one's own password: the current one is checked; every session ends."""
+    """Change one's own password: the current one is checked like a sign-in (lockout lanes,
+    audited when wrong); every session ends."""
     f = await form(request)
     errors = {}
-    with eng.connect() as conn:
-        stored = conn.execute(select(users.c.password_hash).where(users.c.id == user.id)
-                              ).scalar_one()
-    if not passwords.verify_password(stored, f.get("current", "")):
-        errors["current"] = i18n_msg(request, "Wrong password")
-    elif f.get("new", "") != f.get("repeat", ""):
+    status = 422
+    if f.get("new", "") != f.get("repeat", ""):
         errors["repeat"] = i18n_msg(request, "The two new passwords differ")
     else:
+        ip = request.client.host if request.client else "unknown"
         try:
-            sec.set_password(eng, user.actor(), user.id, f.get("new", ""))
+            sec.change_own_password(eng, user, f.get("current", ""), f.get("new", ""), ip=ip,
+                                    config=request.app.state.settings.auth)
+        except AccountLocked:
+            errors["_form"] = i18n_msg(
+                request, "This account is temporarily locked after repeated failed sign-ins")
+            status = 423
         except InputError as exc:
-            errors["new"] = exc.reason
+            errors[exc.field or "new"] = (i18n_msg(request, "Wrong password")
+                                         if exc.field == "current" else exc.reason)
     if errors:
-        return render(request, "password.html", {"user": user, "errors": errors}, status=422)
+        return render(request, "password.html", {"user": user, "errors": errors},
+                      status=status)
     resp = RedirectResponse("/login", status_code=303)
     resp.delete_cookie(SESSION_COOKIE, path="/")
     return resp

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from shebao.channels import views
-from shebao.collection import service as coll
+from shebao.collection import declarations
 from shebao.collection.queries import contributions_of
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import months_between
@@ -45,7 +45,7 @@ def citizen_summary(eng, user: User) -> dict | None:
             est.update(retirement_date=r["retirement_date"], age_years=str(r["age_years"]))
         except Exception:  # noqa: BLE001 - a pre-fill is a convenience, never a failure
             pass
-    declared = coll.declarations(eng, actor, user.person_id)
+    declared = declarations.declarations(eng, actor, user.person_id)
     contributions = contributions_of(eng, user.person_id)
     return {"person": p, "enrolments": d["enrolments"], "employment": d["employment"],
             "statements": sts, "balances": balances, "estimate": est, "declared": declared,

@@ -2,20 +2,20 @@
 maker-checker queue."""
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import func, select
 
 from shebao.core import regions
 from shebao.core.errors import ConflictError, InputError, PermissionDenied
-from shebao.security import audit, policy
+from shebao.security import audit, policy, queries
 from shebao.security import service as sec
 from shebao.security.service import User
-from shebao.security.tables import approvals, audit_log, users
 
 from .. import pagination
 from ..deps import engine
 from ..render import render
-from .common import form, staff_user, user_with
+from .common import RecordId, form, staff_user, user_with
 
 router = APIRouter(include_in_schema=False)
 NAV = {"staff": [("/staff", "Start", 0, None), ("/staff/approvals", "Approvals", 80, None),
@@ -25,18 +25,15 @@ NAV = {"staff": [("/staff", "Start", 0, None), ("/staff/approvals", "Approvals",
 
 @router.get("/staff")
 def home(request: Request, user: User = Depends(staff_user), eng=Depends(engine)):
-    with eng.connect() as conn:
-        pend = [r for r in conn.execute(select(approvals.c.region).where(
-            approvals.c.status == "pending")) if policy.in_region(user.actor(), r.region)]
+    pend = [r for r in queries.pending_regions(eng) if policy.in_region(user.actor(), r)]
     return render(request, "staff/home.html", {"user": user, "pending": len(pend),
                                                "region_name": regions.name(user.scope)})
 
 
 @router.get("/staff/approvals")
 def approvals_page(request: Request, user: User = Depends(staff_user), eng=Depends(engine)):
-    with eng.connect() as conn:
-        rows = [r for r in conn.execute(select(approvals).order_by(approvals.c.id.desc())
-                                        .limit(500)) if policy.in_region(user.actor(), r.region)]
+    rows = [r for r in queries.approval_rows(eng, newest_first=True, limit=500)
+            if policy.in_region(user.actor(), r.region)]
     return render(request, "staff/approvals.html", {"user": user, "rows": rows[:100]})
 
 
@@ -46,21 +43,16 @@ def audit_page(request: Request, cursor: str | None = None, subject_type: str = 
                eng=Depends(engine)):
     from ..api.core import _require_subject_in_scope, staff_in_scope
     after = pagination.decode(cursor)
-    q = select(audit_log)
+    actors = None
     if user.scope != "national":
         if subject_type or subject_id:
             _require_subject_in_scope(eng, user.actor(), subject_type, subject_id)
         else:
-            q = q.where(audit_log.c.actor.in_(staff_in_scope(eng, user.actor())))
-    if subject_type:
-        q = q.where(audit_log.c.subject_type == subject_type[:32])
-    if subject_id:
-        q = q.where(audit_log.c.subject_id == subject_id[:64])
-    if after is not None:
-        q = q.where(audit_log.c.id < after)
-    with eng.connect() as conn:
-        rows = conn.execute(q.order_by(audit_log.c.id.desc()).limit(51)).all()
-        total = conn.execute(select(func.count()).select_from(audit_log)).scalar_one()
+            actors = staff_in_scope(eng, user.actor())
+    rows = queries.audit_entries(eng, limit=51, before=after, actors=actors,
+                                 subject_type=subject_type[:32] or None,
+                                 subject_id=subject_id[:64] or None)
+    total = queries.audit_count(eng)
     rows, nxt = pagination.page(rows, 50, lambda r: r.id)
     next_url = (f"/staff/audit?cursor={nxt}&subject_type={subject_type}&subject_id={subject_id}"
                 if nxt else None)
@@ -89,13 +81,39 @@ def users_page(request: Request, user: User = Depends(user_with("user.manage")),
     return _users(request, user, eng, {}, {})
 
 
-def _users(request, user, eng, errors, values, status=200, flash=None):
-    with eng.connect() as conn:
-        rows = [r for r in conn.execute(select(users).order_by(users.c.id))
-                if regions.within(r.scope, user.scope)]
+def _users(request, user, eng, errors, values, status=200, flash=None, temporary=None):
+    rows = queries.accounts_within(eng, user.scope)
     return render(request, "staff/users.html", {"user": user, "rows": rows, "errors": errors,
                                                 "values": values, "flash": flash,
+                                                "temporary": temporary,
                                                 "roles": policy.ACCOUNT_ROLES}, status=status)
+
+
+Action = Literal["unlock", "reset", "deactivate", "reactivate", "end-sessions"]
+
+
+@router.post("/staff/users/{user_id}/{action}")
+def users_action(request: Request, user_id: RecordId, action: Action,
+                 user: User = Depends(user_with("user.manage")), eng=Depends(engine)):
+    """An administrator's action on an account (each audited): unlock, reset the password (a
+    temporary one, shown once, to be changed at the next sign-in), deactivate, reactivate,
+    end all its sessions."""
+    actor = user.actor()
+    temporary = None
+    try:
+        if action == "unlock":
+            sec.unlock(eng, actor, user_id)
+        elif action == "reset":
+            temporary = sec.reset_password(eng, actor, user_id)
+        elif action in ("deactivate", "reactivate"):
+            sec.set_active(eng, actor, user_id, action == "reactivate")
+        else:
+            sec.end_sessions(eng, actor, user_id)
+    except (InputError, PermissionDenied) as exc:
+        return _users(request, user, eng, {"_form": str(getattr(exc, "reason", None) or exc)},
+                      {}, status=422 if isinstance(exc, InputError) else 403)
+    return _users(request, user, eng, {}, {}, flash=f"#{user_id} {action} ✓",
+                  temporary=temporary)
 
 
 @router.post("/staff/users")
