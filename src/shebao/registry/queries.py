@@ -199,9 +199,9 @@ def identities(conn, person_ids) -> dict[int, dict]:
 
 # --- read by the channels' command line ---
 def person_id_of(conn, citizen_id: str) -> int | None:
-    """The person's id for a citizen ID as typed (trimmed, upper-cased ``x``); None if unknown."""
-    return conn.execute(select(person.c.id).where(
-        person.c.citizen_id == citizen_id.strip().upper())).scalar()
+    """The person's id for a citizen ID as typed, following merges (a merged ID finds the
+    survivor); None if unknown."""
+    return reg.resolve_person_id(conn, citizen_id)
 
 
 def employer_id_of(conn, uscc: str) -> int | None:
