@@ -17,7 +17,7 @@ The cycle, each stage in a fresh child process (``ru_maxrss`` = that stage's pea
 * ``assess``    ``collection.assess.assess`` for 2025-07: keyset chunks, numpy, COPY, one
                 ledger batch per chunk (aggregated pooled entries + per-person individual
                 accounts; the first month opens the individual accounts);
-* ``bill``      ``service.make_bills``;
+* ``bill``      ``bills.make_bills``;
 * ``export``    pain.008.001.08 (``--bank camt053``, XSD-validated before writing) or CSV;
 * ``bank``      the simulated bank answers (not our work: reported, not in the cycle total);
 * ``import``    camt.053 (XSD-validated) or CSV receipts: match, apply, post to the ledger
@@ -55,12 +55,23 @@ def _peak():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+class _Phases(dict):
+    """Seconds per phase, summed over the calls (the runs' ``on_phase``)."""
+
+    def add(self, name: str, seconds: float) -> None:
+        self[name] = self.get(name, 0.0) + seconds
+
+    def __str__(self) -> str:
+        return ", ".join(f"{k} {v:.1f}" for k, v in self.items()) + " s"
+
+
 def _stage(name, url, args, q):
     from shebao.core.actor import Actor
     from shebao.db.engine import make_engine
     actor = Actor(id="bench", role="collection_clerk")
     engine = make_engine(url)
     out: dict = {}
+    phases = _Phases()
     t = time.perf_counter()
     if name == "generate":
         from shebao.devtools.synthetic_population import load_population
@@ -69,19 +80,16 @@ def _stage(name, url, args, q):
                         f"{p.flexible} flexible, {p.residents} residents"
     elif name == "assess":
         from shebao.collection.assess import assess
-        from shebao.collection.assess import LAST_TIMINGS
-        r = assess(engine, actor, REGION, MONTH, chunk_size=args["chunk"])
+        r = assess(engine, actor, REGION, MONTH, chunk_size=args["chunk"], on_phase=phases.add)
         out["detail"] = f"{r.rows} contribution rows, {r.chunks} chunks, total " \
-                        f"{r.total_fen / 100:,.2f} yuan; " + \
-            ", ".join(f"{k} {v:.1f}" for k, v in LAST_TIMINGS.items()) + " s"
+                        f"{r.total_fen / 100:,.2f} yuan; {phases}"
     elif name == "assess-next":
         from shebao.collection.assess import assess
-        from shebao.collection.assess import LAST_TIMINGS
-        r = assess(engine, actor, REGION, NEXT_MONTH, chunk_size=args["chunk"])
-        out["detail"] = f"2025-08: {r.rows} rows (individual accounts exist already); " + \
-            ", ".join(f"{k} {v:.1f}" for k, v in LAST_TIMINGS.items()) + " s"
+        r = assess(engine, actor, REGION, NEXT_MONTH, chunk_size=args["chunk"],
+                   on_phase=phases.add)
+        out["detail"] = f"2025-08: {r.rows} rows (individual accounts exist already); {phases}"
     elif name == "bill":
-        from shebao.collection.service import make_bills
+        from shebao.collection.bills import make_bills
         b = make_bills(engine, actor, REGION, MONTH)
         out["detail"] = f"{b.bills} bills"
     elif name == "export":
@@ -96,12 +104,11 @@ def _stage(name, url, args, q):
         out["detail"] = f"{p.stat().st_size / 1e6:.1f} MB statement"
         out["path"] = str(p)
     elif name == "import":
-        from shebao.collection.bank import LAST_TIMINGS, import_bank
+        from shebao.collection.bank import import_bank
         r = import_bank(engine, actor, args["statement"], region=REGION,
-                        kept_dir=Path(args["dir"]) / "rejected")
+                        kept_dir=Path(args["dir"]) / "rejected", on_phase=phases.add)
         out["detail"] = f"{r.new} receipts, {r.partial} partial, {r.overpaid} over, " \
-                        f"{r.unmatched} unmatched; " + \
-            ", ".join(f"{k} {v:.1f}" for k, v in LAST_TIMINGS.items()) + " s"
+                        f"{r.unmatched} unmatched; {phases}"
     elif name == "reconcile":
         from shebao.collection.reconcile import reconcile
         r = reconcile(engine, actor, REGION, MONTH)

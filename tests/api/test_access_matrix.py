@@ -221,6 +221,13 @@ def test_access_matrix_of_pension_decisions(engine, world, app):
     assert all(v == {True, False} for v in seen.values()), seen
 
 
+def _fresh_cids():
+    """Valid citizen IDs of 310101 not used by the sample world (each test has its own DB)."""
+    for n in count(0):
+        s = f"31010119880808{n:03d}"
+        yield s + ric_check_char(s)
+
+
 def _uscc(seq):
     from shebao.devtools.sample_world import uscc_for
     return uscc_for("310101", seq)
@@ -238,12 +245,13 @@ def test_access_matrix_of_bulk_import(engine, world, app):
     from shebao.registry import service as reg
     from shebao.registry.tables import employer, employment, person
     from tests.support.web import web_client
+    cids = _fresh_cids()
     importers = [(label, rel, user) for label, role, rel, user in actors(engine, world)
                  if role in ("collection_clerk", "administrator")]
     mismatches, seen = [], set()
     for n, (label, rel, user) in enumerate(importers):
-        cid, uscc = _cid(), _uscc(50 + n)
-        worker = reg.register_person(engine, REGISTRAR, citizen_id=_cid(), name="工人",
+        cid, uscc = next(cids), _uscc(50 + n)
+        worker = reg.register_person(engine, REGISTRAR, citizen_id=next(cids), name="工人",
                                      pension_region="310101")
         with engine.connect() as c:
             worker_cid = c.execute(select(person.c.citizen_id).where(person.c.id == worker)
@@ -287,16 +295,17 @@ def test_access_matrix_of_employer_relations(engine, world, app):
 
     from shebao.devtools.sample_world import REGISTRAR
     from shebao.registry import service as reg
+    cids = _fresh_cids()
     eid = world.employers["310101"]
     boss = world.users[("employer", "310101")]
     api = TestClient(app)
     api.headers.update(api_headers(engine, boss))
-    former = reg.register_person(engine, REGISTRAR, citizen_id=_cid(), name="离职者",
+    former = reg.register_person(engine, REGISTRAR, citizen_id=next(cids), name="离职者",
                                  pension_region="310101")
     sid = reg.start_employment(engine, REGISTRAR, former, eid, dt.date(2018, 1, 1))
     reg.end_employment(engine, REGISTRAR, sid, dt.date(2019, 12, 31),
                        leave_reason="resignation")
-    stranger_cid = _cid()
+    stranger_cid = next(cids)
     stranger = reg.register_person(engine, REGISTRAR, citizen_id=stranger_cid, name="陌生人",
                                    pension_region="310101")
     r = api.post(f"/api/v1/employers/{eid}/employees",

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from shebao.channels.cli.main import app
 from shebao.formats import receipts_csv
 from shebao.formats.iso20022 import validate
-from shebao.collection import bank, service
+from shebao.collection import bank, bills, declarations, suspense
 from shebao.collection.arrears import arrears
 from shebao.collection.assess import assess
 from shebao.collection.reconcile import reconcile
@@ -38,7 +38,7 @@ def fund_bank(engine):
 def test_bank_round_trip(engine, db_url, tmp_path):
     load_population(engine, REGION, 150, seed=5)
     assess(engine, CLERK, REGION, JULY)
-    b = service.make_bills(engine, CLERK, REGION, JULY)
+    b = bills.make_bills(engine, CLERK, REGION, JULY)
     x = bank.export_bank(engine, CLERK, REGION, JULY, out_dir=tmp_path)
     validate(x.path.read_bytes(), "pain.008.001.08")
     assert x.transactions == b.bills and x.total_fen == b.total_fen
@@ -107,20 +107,20 @@ def test_bank_round_trip(engine, db_url, tmp_path):
     assert q(engine, "SELECT COUNT(*) FROM ledger_entry") == entries
 
     # the clerk applies the stranger's money (in suspense) to an open bill
-    queue = bank.suspense(engine, REGION)
+    queue = suspense.suspense(engine, REGION)
     stranger = next(x for x in queue if x["status"] == "unmatched")
     with engine.connect() as c:
         target = c.execute(text("SELECT e2e_id FROM bill WHERE paid_fen = 0 AND total_fen > "
                                 ":a ORDER BY id LIMIT 1"), {"a": 12345}).scalar_one()
     before = ledger.balance(engine, f"{REGION}.pension.suspense")
-    done = bank.resolve_suspense(engine, CLERK, stranger["receipt_id"], target)
+    done = suspense.resolve_suspense(engine, CLERK, stranger["receipt_id"], target)
     assert done["applied"] == "123.45" and done["left_in_suspense"] == "0.00"
     assert ledger.balance(engine, f"{REGION}.pension.suspense") == before - 12345
     assert q(engine, "SELECT paid_fen FROM bill WHERE e2e_id = :e", e=target) == 12345
     with pytest.raises(InputError):
-        bank.resolve_suspense(engine, CLERK, stranger["receipt_id"], target)
+        suspense.resolve_suspense(engine, CLERK, stranger["receipt_id"], target)
     assert reconcile(engine, CLERK, REGION, JULY).ok
-    service.make_bills(engine, CLERK, REGION, JULY)     # nothing changed: paid amounts stay
+    bills.make_bills(engine, CLERK, REGION, JULY)     # nothing changed: paid amounts stay
     assert q(engine, "SELECT paid_fen FROM bill WHERE e2e_id = :e", e=target) == 12345
     entries = q(engine, "SELECT COUNT(*) FROM ledger_entry")
 

@@ -1,10 +1,13 @@
 """Collection bureau: base declarations, the monthly five-in-one assessment, bills, collection
 through commissioned banks (pain.008 out, camt.053/CSV in), reconciliation, arrears.
 
-Modules: ``model`` (pure domain), ``tables``, ``service`` (declarations, bills: one audited
-action each), ``assess`` (the set-based, resumable monthly run), ``bank`` (files out and in,
-matching, suspense, ledger postings), ``reconcile``, ``arrears``, ``bulk`` (numpy ↔ COPY),
-``synthetic`` (bulk population for the bench and tests), ``demo`` (``run_months``), ``cli``.
+Modules: ``model`` (pure domain: amounts, the assessment's arithmetic, allocation of receipts,
+late fees), ``tables``, ``declarations`` and ``bills`` (one audited action each), ``assess``
+(the set-based, resumable monthly run), ``bank`` (files out and in), ``receipts`` (applying
+a file's receipts: matching, writes, ledger postings), ``suspense`` (the clerk's queue),
+``latefee``, ``reconcile``, ``arrears``; ``queries`` (the only way others read collection's
+tables) and ``access`` (the scope checks the channels call first). The CLI is
+``channels/cli/collection.py``; demo and bench data are in ``devtools``.
 
 Design decisions (and why):
 
@@ -15,8 +18,8 @@ Design decisions (and why):
   and the bank transfers them to the fund's special account (Dr fund_bank, Cr bank_transit).
   So "receivable vs collected vs posted" is three independent records that must agree, and
   outstanding receivables are the ledger balance. (Many agencies credit individual accounts
-  only on payment — 欠费不记账; switching is a change of ``assess._ledger_batch`` and
-  ``bank._apply`` only.)
+  only on payment — 欠费不记账; switching is a change of ``model.assessment_batch`` and
+  ``receipts.apply_receipts`` only.)
 * **Wide assessment rows.** One ``contribution`` row per person × payer × run with one
   column per (scheme, side, account): a million-person month is a million rows, not ten.
 * **Differences, not overwrites.** Every run writes what differs from the sum of the

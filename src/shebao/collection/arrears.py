@@ -34,11 +34,6 @@ from shebao.security import audit
 from . import model
 from .latefee import accrue
 
-# bills that are overdue on as_of, were paid late, or carry a charge
-ARREARS_BILLS = ("b.due_date < :d AND (b.total_fen > b.paid_fen OR b.last_paid_on > b.due_date "
-                 "OR EXISTS (SELECT 1 FROM late_fee_charge c0 WHERE c0.bill_id = b.id))")
-
-
 @dataclass
 class Arrears:
     region: str
@@ -68,7 +63,7 @@ def arrears(engine, actor: Actor, region: str, as_of: dt.date, *,
                   rate=str(rate.value))
     with engine.begin() as conn:
         # the one accrual calculation (latefee.accrue): per bill, rounded once per bill
-        acc = accrue(conn, region, as_of, ARREARS_BILLS, {"d": as_of})
+        acc = accrue(conn, region, as_of, "overdue", {"d": as_of})
         if len(acc):
             ptype, payer = acc.ptype, acc.payer
             overdue = acc.owed > 0

@@ -37,8 +37,10 @@ from sqlalchemy import text
 
 from shebao.core.regions import check_region
 from shebao.core.actor import Actor
-from shebao.core.errors import InputError
+from shebao.core.errors import AlreadyRunning, InputError
 from shebao.core.money import fen_to_yuan_str, rate_ratio
+from shebao.core.timing import FaultPoint, reach
+from shebao.db import dialect
 from shebao.rules.loader import load_rules
 from shebao.security import audit
 
@@ -47,6 +49,8 @@ from shebao.db.bulk import EPOCH_1970, date_days, day_number, insert_columns
 from shebao.db.uow import transaction
 
 SOURCE = "collection.late_fee"
+# held by whoever charges late fees of a region (a run, a bank import) until it commits
+LOCK = "collection.late_fees:{region}"
 
 
 @dataclass
@@ -79,13 +83,34 @@ def _rate(region: str, on: dt.date):
     return r, *rate_ratio(r.value)
 
 
-def accrue(conn, region: str, as_of: dt.date, where: str, params: dict | None = None, *,
+# Which bills of the region an accrual covers: conditions on the bill ``b``, by name.
+_OVERDUE = ("b.due_date < :d AND (b.total_fen > b.paid_fen OR b.last_paid_on > b.due_date "
+            "OR EXISTS (SELECT 1 FROM late_fee_charge c0 WHERE c0.bill_id = b.id))")
+SELECTIONS = {
+    # overdue on :d, paid late, or carrying a charge (the arrears listing)
+    "overdue": _OVERDUE,
+    # the same, employers only (the late-fee run)
+    "overdue_employers": "b.payer_type = 'E' AND " + _OVERDUE,
+    # employers' bills the bank import :i settled after their due date (not correlated: the
+    # set of bills is computed once)
+    "settled_late_by_import": (
+        "b.payer_type = 'E' AND b.id IN (SELECT r1.bill_id FROM receipt r1 JOIN bill b1 "
+        "ON b1.id = r1.bill_id WHERE r1.import_id = :i AND r1.booked_on > b1.due_date "
+        "AND r1.applied_fen > 0)"),
+    # one bill :b
+    "bill": "b.id = :b",
+}
+
+
+def accrue(conn, region: str, as_of: dt.date, selection: str, params: dict | None = None, *,
            to_day: tuple[np.ndarray, np.ndarray] | None = None,
            extend_to_last_charge: bool = False) -> Accrual:
-    """Accrue the late fee of the bills of ``region`` selected by ``where`` (SQL on ``b``).
+    """Accrue the late fee of the bills of ``region`` in ``selection`` (a key of
+    ``SELECTIONS``, whose parameters ``params`` gives).
 
     Every bill accrues to ``as_of`` unless ``to_day`` = (bill ids, int days) gives its own; with
     ``extend_to_last_charge`` a bill already charged to a later day accrues to that day."""
+    where = SELECTIONS[selection]
     p = {"r": region, **(params or {})}
     rate, num, den = _rate(region, as_of)
     bills = conn.execute(text(
@@ -217,14 +242,12 @@ def _charge(conn, actor: Actor, region: str, acc: Accrual, source: str,
     return n, int(inc_s.sum()), lkey
 
 
-RUN_BILLS = ("b.payer_type = 'E' AND b.due_date < :d AND (b.total_fen > b.paid_fen "
-             "OR b.last_paid_on > b.due_date "
-             "OR EXISTS (SELECT 1 FROM late_fee_charge c0 WHERE c0.bill_id = b.id))")
-
-
-def charge_late_fees(engine, actor: Actor, region: str, as_of: dt.date) -> ChargeResult:
+def charge_late_fees(engine, actor: Actor, region: str, as_of: dt.date, *,
+                     fault_point: FaultPoint | None = None) -> ChargeResult:
     """Charge employers the late fee accrued up to ``as_of`` on every overdue bill of
-    ``region`` (idempotent; a later as-of charges only the increment). One transaction."""
+    ``region`` (idempotent; a later as-of charges only the increment). One transaction; while
+    another run or a bank import charges the region's late fees, ``AlreadyRunning``.
+    ``fault_point("charged")`` is reached before the transaction commits."""
     check_region(region)
     if not isinstance(as_of, dt.date) or isinstance(as_of, dt.datetime):
         raise InputError(f"as-of {as_of!r} is not a date", field="as_of", value=as_of)
@@ -232,12 +255,18 @@ def charge_late_fees(engine, actor: Actor, region: str, as_of: dt.date) -> Charg
         raise InputError(f"as-of {as_of} is in the future: a late fee is charged only for days "
                          "that have passed", field="as_of", value=str(as_of))
     with transaction(engine) as conn:
-        acc = accrue(conn, region, as_of, RUN_BILLS, {"d": as_of}, extend_to_last_charge=True)
+        if not dialect.try_xact_lock(conn, model.LOCK_NS, LOCK.format(region=region)):
+            raise AlreadyRunning(f"late fees of region {region} are already being charged by "
+                                 "another process (a late-fee run or a bank import): let it "
+                                 "finish; running again afterwards charges nothing twice")
+        acc = accrue(conn, region, as_of, "overdue_employers", {"d": as_of},
+                     extend_to_last_charge=True)
         n, fen, key = _charge(conn, actor, region, acc, f"run:{as_of.isoformat()}",
                               as_of.isoformat())
         audit.record(conn, actor, "collection.late_fees", "region", region,
                      detail={"as_of": as_of, "bills": len(acc), "charges": n, "fen": fen,
                              "rate": acc.rate, "ledger_key": key})
+        reach(fault_point, "charged")
     return ChargeResult(region, as_of, n, fen, len(acc), key, acc.rate)
 
 
@@ -256,10 +285,7 @@ def charge_settled_late(conn, actor: Actor, import_id: int) -> int:
         ids = np.array([int(r[1]) for r in mine], dtype=np.int64)
         days = date_days([r[2] for r in mine])
         on = _date(int(days.max()))
-        # not correlated: the set of bills is computed once
-        acc = accrue(conn, region, on, "b.payer_type = 'E' AND b.id IN (SELECT r1.bill_id FROM "
-                     "receipt r1 JOIN bill b1 ON b1.id = r1.bill_id WHERE r1.import_id = :i "
-                     "AND r1.booked_on > b1.due_date AND r1.applied_fen > 0)", {"i": import_id},
+        acc = accrue(conn, region, on, "settled_late_by_import", {"i": import_id},
                      to_day=(ids, days), extend_to_last_charge=True)
         _, fen, _ = _charge(conn, actor, region, acc, f"bank:{import_id}", f"bank{import_id}")
         total += fen
@@ -268,7 +294,7 @@ def charge_settled_late(conn, actor: Actor, import_id: int) -> int:
 
 def bill_late_fee(conn, bill_id: int, region: str, as_of: dt.date) -> dict:
     """The late fee of one bill: accrued to ``as_of``, charged, not yet charged, the charges."""
-    acc = accrue(conn, region, as_of, "b.id = :b", {"b": bill_id}, extend_to_last_charge=True)
+    acc = accrue(conn, region, as_of, "bill", {"b": bill_id}, extend_to_last_charge=True)
     rows = conn.execute(text(
         "SELECT from_day, to_day, days, base_fen, rate, fen, source FROM late_fee_charge "
         "WHERE bill_id = :b ORDER BY id"), {"b": bill_id}).all()

@@ -146,7 +146,7 @@ def bills_of_employer(engine, actor: Actor, employer_id: int, *, limit: int,
 
 def bill_detail(engine, actor: Actor, bill_id: int) -> dict:
     """One bill with its lines and persons (names masked), for whoever may see it."""
-    from .service import get_bill
+    from .bills import get_bill
 
     with engine.connect() as conn:
         r = conn.execute(select(bill.c.region, bill.c.payer_type, bill.c.payer_id)

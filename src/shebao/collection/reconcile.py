@@ -29,10 +29,12 @@ from sqlalchemy import text
 from shebao.core.actor import Actor
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import month_str
-from shebao.db.bulk import pg_settings
+from shebao.db import dialect
+from shebao.ledger.queries import posted_by_source
 from shebao.security import audit
 
 from . import model
+from .latefee import SOURCE as LATE_FEE_SOURCE
 
 
 @dataclass
@@ -65,7 +67,7 @@ def reconcile(engine, actor: Actor, region: str, month: dt.date) -> Reconciliati
     month = month.replace(day=1)
     p = {"r": region, "m": month}
     res = Reconciliation(region, month)
-    with engine.begin() as conn, pg_settings(conn, jit="off"):
+    with engine.begin() as conn, dialect.for_short_queries(conn):
         # per scheme × payer type: the sum of the scheme's amount columns (employer and
         # employee side, pooled and individual account)
         per_scheme = [(sch, [c for c in model.AMOUNT_COLUMNS if c.startswith(sch + "_")])
@@ -91,23 +93,15 @@ def reconcile(engine, actor: Actor, region: str, month: dt.date) -> Reconciliati
             paid[(sch, ptype)] = int(p_sum or 0)
         collected = _by(conn, "SELECT scheme, payer_type, SUM(amount_fen) FROM receipt_alloc "
                               "WHERE region = :r AND month = :m GROUP BY scheme, payer_type", p)
-        led = conn.execute(text(
-            "SELECT a.scheme, a.kind, e.source, SUM(pst.amount) FROM ledger_posting pst "
-            "JOIN ledger_entry e ON e.id = pst.entry_id "
-            "JOIN ledger_account a ON a.id = pst.account_id "
-            "WHERE a.region = :r AND e.effective_date = :m "
-            "AND e.source IN ('collection.assess', 'collection.bank') "
-            "GROUP BY a.scheme, a.kind, e.source"), p).all()
-        ledger = {(r[0], r[1], r[2]): int(r[3] or 0) for r in led}
+        ledger = posted_by_source(conn, region, month, (
+            "collection.assess", "collection.bank", LATE_FEE_SOURCE))
         lf_charged, lf_charges = conn.execute(text(
             "SELECT COALESCE(SUM(fen), 0), COUNT(*) FROM late_fee_charge "
             "WHERE region = :r AND month = :m"), p).one()
-        lf = dict(conn.execute(text(
-            "SELECT a.kind, SUM(pst.amount) FROM ledger_posting pst "
-            "JOIN ledger_entry e ON e.id = pst.entry_id "
-            "JOIN ledger_account a ON a.id = pst.account_id "
-            "WHERE a.region = :r AND e.effective_date = :m AND e.source = :s "
-            "GROUP BY a.kind"), {**p, "s": "collection.late_fee"}).all())
+        lf: dict[str, int] = {}
+        for (_, kind, source), v in ledger.items():
+            if source == LATE_FEE_SOURCE:
+                lf[kind] = lf.get(kind, 0) + v
         audit.record(conn, actor, "collection.reconcile", "region", region,
                      detail={"month": month_str(month)})
     schemes = [s for s in model.COLLECTED_SCHEMES if any(k[0] == s for k in

@@ -41,3 +41,13 @@ class ConflictError(ShebaoError):
 
 class PermissionDenied(ShebaoError):
     """The actor's role or region scope does not allow the action."""
+
+
+class AlreadyRunning(ConflictError):
+    """The same run (a bank file's import, a region's late-fee run) is being done by another
+    process right now: let it finish; doing it again afterwards changes nothing."""
+
+
+class UnknownAccount(InputError):
+    """A posting names a ledger account that has not been opened (e.g. a person's first
+    contribution: no individual account yet)."""

@@ -53,6 +53,16 @@ def xact_lock(conn, namespace: int, name: str) -> None:
                      {"ns": _int32(namespace), "k": _int32(zlib.crc32(name.encode("utf-8")))})
 
 
+def try_xact_lock(conn, namespace: int, name: str) -> bool:
+    """``xact_lock`` without waiting: True when taken (held for the rest of the transaction),
+    False at once when another transaction holds it. SQLite: True (the write transaction
+    already excludes every other writer)."""
+    if not _postgres(conn):
+        return True
+    return bool(conn.execute(text("SELECT pg_try_advisory_xact_lock(:ns, :k)"),
+                             {"ns": _int32(namespace),
+                              "k": _int32(zlib.crc32(name.encode("utf-8")))}).scalar())
+
 def for_update(conn, stmt):
     """``stmt`` locking the rows it reads until the transaction ends (``FOR UPDATE``) where
     the database has row locks; unchanged on SQLite."""
@@ -144,6 +154,13 @@ def month_of(conn, column: str) -> str:
     return f"CAST(strftime('%m', {column}) AS INTEGER)"
 
 
+def days_since_epoch(conn, column: str) -> str:
+    """SQL expression: the date column ``column`` as whole days since 1970-01-01 (an integer
+    a packed integer read can carry and numpy can sort)."""
+    if _postgres(conn):
+        return f"({column} - DATE '1970-01-01')"
+    return f"CAST(julianday({column}) - 2440587.5 AS INTEGER)"
+
 def pairs_in(conn, col_a, col_b, pairs):
     """Condition: ``(col_a, col_b)`` is one of ``pairs`` (a row-value IN where the database
     has one; OR of ANDs on SQLite)."""
@@ -161,7 +178,7 @@ def bind_value(conn, column, value):
     return value if (proc is None or value is None) else proc(value)
 
 
-__all__ = ["copies_in_bulk", "packs_results", "xact_lock", "for_update", "pg_settings",
-           "for_index_probes", "for_short_queries", "for_single_pass_aggregate",
+__all__ = ["copies_in_bulk", "packs_results", "xact_lock", "try_xact_lock", "for_update",
+           "pg_settings", "for_index_probes", "for_short_queries", "for_single_pass_aggregate",
            "without_fk_triggers", "refresh_statistics_if_grown", "index_hint", "month_of",
-           "pairs_in", "bind_value"]
+           "days_since_epoch", "pairs_in", "bind_value"]

@@ -24,7 +24,7 @@ from shebao.core.errors import InputError
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import add_months, month_str, parse_month
 
-from shebao.collection import bank, service
+from shebao.collection import bank, bills, declarations
 from shebao.collection.arrears import arrears
 from shebao.collection.assess import assess
 from shebao.collection.latefee import charge_late_fees
@@ -52,12 +52,12 @@ def _first_choices(engine, clerk: Actor, region: str, month: dt.date, limit: int
             "end_date >= :m) ORDER BY person_id LIMIT :n"), {"r": region, "n": limit, "m": month})]
     n = 0
     for i, pid in enumerate(flex):
-        service.choose_flexible_base(engine, clerk, person_id=pid, month=month,
+        declarations.choose_flexible_base(engine, clerk, person_id=pid, month=month,
                                      base_fen=floor + 50_000 * (i % 5))
         n += 1
     for i, pid in enumerate(res):
         for year in (month.year, month.year + 1):
-            service.choose_resident_tier(engine, clerk, person_id=pid, year=year,
+            declarations.choose_resident_tier(engine, clerk, person_id=pid, year=year,
                                          tier_yuan=tiers[i % len(tiers)])
         n += 1
     return n
@@ -73,9 +73,9 @@ def _late_declaration(engine, clerk: Actor, region: str, month: dt.date) -> dict
     if r is None:
         return None
     # the declaration year in force in ``month`` (its adjustment date is on or before it)
-    year = month.year if service.effective_date(region, month.year) <= month else month.year - 1
+    year = month.year if declarations.effective_date(region, month.year) <= month else month.year - 1
     try:
-        d = service.declare_wage(engine, clerk, person_id=r[0], employer_id=r[1],
+        d = declarations.declare_wage(engine, clerk, person_id=r[0], employer_id=r[1],
                                  year=year, wage_fen=2_500_000)
     except InputError:
         return None
@@ -97,13 +97,13 @@ def run_months(engine, region: str, months: int, *, start: str = "2025-07", out_
         if k == 0:
             fig["choices"] = _first_choices(engine, clerk, region, m)
         r = assess(engine, clerk, region, m)
-        b = service.make_bills(engine, clerk, region, m)
+        b = bills.make_bills(engine, clerk, region, m)
         fig.update(persons=r.persons, assessed=fen_to_yuan_str(r.total_fen), bills=b.bills)
         if k == 1:
             late = _late_declaration(engine, clerk, region, first)
             if late:
                 c = assess(engine, clerk, region, first)
-                service.make_bills(engine, clerk, region, first)
+                bills.make_bills(engine, clerk, region, first)
                 fig["late_declaration"] = {"base": late["base"], "reason": late["reason"]}
                 fig["correction_of_" + month_str(first)] = {
                     "rows": c.rows, "difference": fen_to_yuan_str(c.total_fen)}

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from shebao.benefits import determination as det
-from shebao.collection import service as coll
+from shebao.collection import bills, declarations
 from shebao.collection.assess import assess
 from shebao.core.actor import SYSTEM, Actor
 from shebao.core.ids import ric_check_char
@@ -115,10 +115,10 @@ BILL_MONTH = dt.date(2025, 8, 1)
 def _bill_a_month(engine, w: World) -> None:
     """A declared wage, an assessment and the bills of August 2025 in each district."""
     for d in DISTRICTS:
-        coll.declare_wage(engine, SYSTEM, person_id=w.persons[d], employer_id=w.employers[d],
+        declarations.declare_wage(engine, SYSTEM, person_id=w.persons[d], employer_id=w.employers[d],
                           year=2025, wage_fen=1200000, source="sample")
         assess(engine, SYSTEM, d, BILL_MONTH)
-        coll.make_bills(engine, SYSTEM, d, BILL_MONTH)
+        bills.make_bills(engine, SYSTEM, d, BILL_MONTH)
 
 
 def _user(engine, w: World, username: str, role: str, scope: str, **ids) -> None:

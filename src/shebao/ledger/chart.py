@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError
 from shebao.db import bulk, dialect
-from shebao.db.locks import xact_lock
+from shebao.db.dialect import xact_lock
 from shebao.db.uow import now, transaction
 from shebao.security import audit
 

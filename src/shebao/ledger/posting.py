@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from shebao.core.actor import Actor
-from shebao.core.errors import ConflictError, InputError, InvariantError
+from shebao.core.errors import ConflictError, InputError, InvariantError, UnknownAccount
 from shebao.db import bulk, dialect
 from shebao.db.uow import now, transaction
 from shebao.security import audit
@@ -219,7 +219,7 @@ def _explain_refusal(conn, p: _Prepared, q: dict, exc: IntegrityError) -> None:
     if n:
         shown = ", ".join(account_code(p.region, p.scheme, "individual", int(x))
                           for x in examples)
-        raise InputError(f"unknown account(s): {n} person(s) have no {p.scheme} individual "
+        raise UnknownAccount(f"unknown account(s): {n} person(s) have no {p.scheme} individual "
                          f"account in {p.region} (e.g. {shown}); open them with "
                          f"open_individual_accounts or pass open_missing=True",
                          field="person_ids") from exc
@@ -361,7 +361,7 @@ def _prepare_batch_entry(conn, be: BatchEntry, open_missing: bool) -> _Prepared:
         missing = np.setdiff1d(pids, have_p)
         shown = ", ".join(account_code(be.region, be.scheme, "individual", int(p))
                           for p in missing[:5])
-        raise InputError(f"unknown account(s): {len(missing)} person(s) have no {be.scheme} "
+        raise UnknownAccount(f"unknown account(s): {len(missing)} person(s) have no {be.scheme} "
                          f"individual account in {be.region} (e.g. {shown}); open them with "
                          f"open_individual_accounts or pass open_missing=True",
                          field="person_ids")

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import or_, select
+import numpy as np
+from sqlalchemy import func, or_, select, text
 
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError
 from shebao.core.ids import mask_id, mask_name, parse_citizen_id
+from shebao.db import dialect
+from shebao.db.bulk import fetch_int_matrix, fetch_tuples, json_list, json_rows_sql
 from shebao.security import audit, policy
 
 from . import access
@@ -196,9 +199,9 @@ def identities(conn, person_ids) -> dict[int, dict]:
 
 # --- read by the channels' command line ---
 def person_id_of(conn, citizen_id: str) -> int | None:
-    """The person's id for a citizen ID as typed (trimmed, upper-cased ``x``); None if unknown."""
-    return conn.execute(select(person.c.id).where(
-        person.c.citizen_id == citizen_id.strip().upper())).scalar()
+    """The person's id for a citizen ID as typed, following merges (a merged ID finds the
+    survivor); None if unknown."""
+    return reg.resolve_person_id(conn, citizen_id)
 
 
 def employer_id_of(conn, uscc: str) -> int | None:
@@ -214,3 +217,180 @@ def enrolled_person_range(conn, region: str) -> tuple[int | None, int | None]:
     lo, hi = conn.execute(select(func.min(enrolment.c.person_id), func.max(enrolment.c.person_id))
                           .where(enrolment.c.region == region)).one()
     return lo, hi
+
+
+# --- read by collection ---
+
+# how a person is insured, as the assessment codes it (k): the row order of enrolment_matrix
+ASSESSED_KINDS = ("employee", "flexible", "resident")
+
+_KIND_CODE = "CASE kind WHEN 'employee' THEN 0 WHEN 'flexible' THEN 1 ELSE 2 END"
+
+
+def _enrolment_sql(conn, schemes) -> str:
+    code = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(schemes))
+    return f"""
+SELECT person_id, {_KIND_CODE}, COALESCE(employer_id, 0), COALESCE(employment_id, 0),
+       CASE scheme {code} ELSE -1 END
+FROM enrolment{dialect.index_hint(conn, "ix_enrolment_person_scheme")}
+WHERE person_id >= :lo AND person_id < :hi AND region = :r
+  AND status IN ('active', 'ended') AND kind IN ('employee', 'flexible', 'resident')
+  AND start_date <= :mend AND (end_date IS NULL OR end_date >= :mstart)"""
+
+
+# the wages of the persons' spells (an enrolment naming a spell of another person is looked up
+# by id after)
+_WAGE_SQL = """SELECT id, COALESCE(wage_fen, -1) FROM employment
+WHERE person_id >= :lo AND person_id < :hi"""
+
+
+def group_enrolments(raw: np.ndarray, nflags: int) -> tuple[np.ndarray, np.ndarray]:
+    """Enrolment rows (person, k, employer, employment, scheme index or −1) → one row per
+    person × k × employer, sorted: (person, k, employer, 0, one flag per scheme) and the
+    largest employment id of the group (0: none)."""
+    if len(raw) == 0:
+        return np.zeros((0, 4 + nflags), np.int64), np.zeros(0, np.int64)
+    o = np.lexsort((raw[:, 2], raw[:, 1], raw[:, 0]))
+    r = raw[o]
+    new = np.ones(len(r), dtype=bool)
+    new[1:] = np.any(r[1:, 0:3] != r[:-1, 0:3], axis=1)
+    starts = np.flatnonzero(new)
+    g = np.cumsum(new) - 1
+    out = np.zeros((len(starts), 4 + nflags), np.int64)
+    out[:, 0:3] = r[starts, 0:3]
+    known = r[:, 4] >= 0
+    out[g[known], 4 + r[known, 4]] = 1
+    return out, np.maximum.reduceat(r[:, 3], starts)
+
+
+def _spell_wages(conn, spell: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Sorted (spell id, wage or −1) of the spells ``spell`` names (ids > 0)."""
+    need = np.unique(spell[spell > 0])
+    wages = np.zeros((0, 2), np.int64)
+    if not len(need):
+        return wages
+    wages = fetch_int_matrix(conn, _WAGE_SQL, {"lo": lo, "hi": hi}, 2)
+    wages = wages[np.argsort(wages[:, 0], kind="stable")]
+    if len(wages):
+        pos = np.minimum(np.searchsorted(wages[:, 0], need), len(wages) - 1)
+        missing = need[wages[pos, 0] != need]
+    else:
+        missing = need
+    if len(missing):    # spells of persons outside the range (rare): by id
+        more = fetch_int_matrix(
+            conn, "SELECT id, COALESCE(wage_fen, -1) FROM employment WHERE id IN "
+                  f"(SELECT CAST(value AS BIGINT) FROM {json_rows_sql(conn)})",
+            {"vals": json_list(missing)}, 2)
+        wages = np.concatenate([wages, more])
+        wages = wages[np.argsort(wages[:, 0], kind="stable")]
+    return wages
+
+
+def enrolment_matrix(conn, region: str, lo: int, hi: int, month_start: dt.date,
+                     month_end: dt.date, schemes) -> np.ndarray:
+    """The enrolments of ``region`` in force on some day of the month (start ≤ month end, end ≥
+    month start; status active/ended; kind employee/flexible/resident) of persons with ids in
+    ``[lo, hi)``, as an int64 matrix with one row per person × kind × employer, sorted by
+    those: (person, k = index in ``ASSESSED_KINDS``, employer id or 0, the wage on the
+    employment record of the group's latest spell or −1, then one 0/1 flag per scheme of
+    ``schemes``). Read as plain rows (packed where the database can) and grouped by numpy."""
+    p = {"lo": lo, "hi": hi, "r": region, "mstart": month_start, "mend": month_end}
+    rows, spell = group_enrolments(fetch_int_matrix(conn, _enrolment_sql(conn, schemes), p, 5),
+                                    len(schemes))
+    wages = _spell_wages(conn, spell, lo, hi)
+    rows[:, 3] = -1
+    if len(wages):
+        pos = np.minimum(np.searchsorted(wages[:, 0], spell), len(wages) - 1)
+        hit = (spell > 0) & (wages[pos, 0] == spell)
+        rows[hit, 3] = wages[pos[hit], 1]
+    return rows
+
+
+def employer_risk_matrix(conn, month: dt.date) -> np.ndarray:
+    """Every employer's (id, injury risk class, floating tier %) in force in ``month``, sorted
+    by id: the employer's version valid then where the registry kept versions, else the
+    current row."""
+    arr = fetch_int_matrix(conn, "SELECT id, risk_class, float_tier_pct FROM employer",
+                           {}, 3, order_by="c0")
+    arr = arr[np.argsort(arr[:, 0], kind="stable")]
+    ver = fetch_int_matrix(conn, "SELECT employer_id, risk_class, float_tier_pct "
+                                 "FROM employer_version WHERE valid_from <= :m AND "
+                                 "(valid_to IS NULL OR valid_to > :m)",
+                           {"m": month}, 3, order_by="c0")
+    if len(ver) and len(arr):
+        ver = ver[np.argsort(ver[:, 0], kind="stable")]
+        pos = np.searchsorted(arr[:, 0], ver[:, 0])
+        ok = (pos < len(arr)) & (arr[np.minimum(pos, len(arr) - 1), 0] == ver[:, 0])
+        arr[pos[ok], 1:] = ver[ok, 1:]
+    return arr
+
+
+def employee_region(conn, person_id: int, employer_id: int, on: dt.date) -> str | None:
+    """The employer's region if the person has an employee enrolment with it not ended
+    before ``on`` (None otherwise)."""
+    return conn.execute(
+        select(employer.c.region).select_from(
+            enrolment.join(employer, employer.c.id == enrolment.c.employer_id))
+        .where(enrolment.c.person_id == person_id, enrolment.c.employer_id == employer_id,
+               enrolment.c.kind == "employee",
+               or_(enrolment.c.end_date.is_(None), enrolment.c.end_date >= on))
+        .limit(1)).scalar()
+
+
+def employee_pairs(conn, person_ids, on: dt.date) -> dict[tuple[int, int], str]:
+    """(person, employer) → the employer's region, for every employee enrolment of
+    ``person_ids`` not ended before ``on``."""
+    ids = sorted({int(p) for p in person_ids})
+    if not ids:
+        return {}
+    rows = conn.execute(text(
+        "SELECT en.person_id, en.employer_id, em.region FROM enrolment en "
+        "JOIN employer em ON em.id = en.employer_id WHERE en.kind = 'employee' "
+        "AND (en.end_date IS NULL OR en.end_date >= :on) AND en.person_id IN "
+        f"(SELECT CAST(value AS BIGINT) FROM {json_rows_sql(conn)})"),
+        {"on": on, "vals": json_list(ids)})
+    return {(int(p), int(e)): r for p, e, r in rows}
+
+
+def enrolment_region(conn, person_id: int, kind: str, scheme: str, on: dt.date) -> str | None:
+    """The region of the person's ``kind`` enrolment in ``scheme`` not ended before ``on``."""
+    return conn.execute(
+        select(enrolment.c.region).where(
+            enrolment.c.person_id == person_id, enrolment.c.kind == kind,
+            enrolment.c.scheme == scheme,
+            or_(enrolment.c.end_date.is_(None), enrolment.c.end_date >= on)).limit(1)).scalar()
+
+
+def person_ids_by_citizen_id(conn, citizen_ids) -> dict[str, int]:
+    """citizen ID → person id, for those of ``citizen_ids`` that are registered."""
+    vals = sorted(set(citizen_ids))
+    if not vals:
+        return {}
+    return {c: int(i) for c, i in conn.execute(text(
+        f"SELECT citizen_id, id FROM person WHERE citizen_id IN "
+        f"(SELECT value FROM {json_rows_sql(conn)})"), {"vals": json_list(vals)})}
+
+
+def employer_ids_by_uscc(conn, usccs) -> dict[str, int]:
+    """Unified social credit code → employer id, for those of ``usccs`` that are registered."""
+    vals = sorted(set(usccs))
+    if not vals:
+        return {}
+    return {u: int(i) for u, i in conn.execute(text(
+        f"SELECT uscc, id FROM employer WHERE uscc IN "
+        f"(SELECT value FROM {json_rows_sql(conn)})"), {"vals": json_list(vals)})}
+
+
+def payer_bank_accounts(conn, employer_ids, person_ids) -> dict[tuple[str, int], tuple]:
+    """("E", employer id) / ("P", person id) → (name, bank name, bank account) of the payers
+    named (persons pay as flexible workers or residents)."""
+    out: dict[tuple[str, int], tuple] = {}
+    for tag, table, ids in (("E", "employer", employer_ids), ("P", "person", person_ids)):
+        ids = sorted({int(i) for i in ids})
+        if not ids:
+            continue
+        for row in fetch_tuples(conn, f"SELECT id, name, bank_name, bank_account FROM {table} "
+                                      f"WHERE id IN (SELECT CAST(value AS BIGINT) FROM "
+                                      f"{json_rows_sql(conn)})", {"vals": json_list(ids)}):
+            out[(tag, int(row[0]))] = tuple(row[1:])
+    return out

@@ -47,7 +47,7 @@ from sqlalchemy.engine import Connection, Engine
 from shebao.core import regions
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError
-from shebao.db.locks import xact_lock
+from shebao.db.dialect import xact_lock
 
 from .tables import audit_log
 

@@ -21,7 +21,9 @@ SHEBAO = str(Path(sys.executable).with_name("shebao"))
 def _sh(env, *args):
     env = {**os.environ, **env}
     env.pop("SHEBAO_ACTOR", None)
-    return subprocess.run([SHEBAO, *args], capture_output=True, text=True, env=env, timeout=120)
+    # stdin is not a terminal, so the CLI never prompts (a missing password is an error)
+    return subprocess.run([SHEBAO, *args], capture_output=True, text=True, env=env, timeout=120,
+                          stdin=subprocess.DEVNULL)
 
 
 def test_payroll_cli_maker_checker_release(db_url, tmp_path):

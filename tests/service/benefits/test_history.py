@@ -13,7 +13,7 @@ from shebao.benefits import history as H
 from shebao.benefits.record import SHEBAO_SOURCE
 from shebao.benefits.tables import pension_case
 from shebao.formats import receipts_csv
-from shebao.collection import bank, service as coll
+from shebao.collection import bank, bills, declarations
 from shebao.collection.assess import assess
 from shebao.collection.model import e2e_id
 from shebao.collection.tables import bill, bill_line
@@ -70,7 +70,7 @@ def _pay(engine, tmp_path, name: str, payments: list[tuple[str, int]], day: dt.d
 def _collect(engine, months) -> None:
     for m in months:
         assess(engine, CLERK, REGION, m)
-        coll.make_bills(engine, CLERK, REGION, m)
+        bills.make_bills(engine, CLERK, REGION, m)
 
 
 def _legacy_years(first: int, last: int) -> list[dict]:

@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import text
 
-from shebao.collection import service
-from shebao.collection.assess import _Crash, assess
+from shebao.collection import bills, declarations
+from shebao.collection.assess import assess
 from shebao.devtools.synthetic_population import load_population
 from shebao.core.errors import InputError
 from shebao.ledger import service as ledger
@@ -56,14 +56,14 @@ def test_employee_below_floor_flexible_on_floor(engine, world):
 
 def test_rerun_changes_nothing_and_correction_posts_the_difference(engine, world):
     assess(engine, ADMIN, REGION, JULY)
-    service.make_bills(engine, ADMIN, REGION, JULY)
+    bills.make_bills(engine, ADMIN, REGION, JULY)
     entries = _sum(engine, "SELECT COUNT(*) FROM ledger_entry")
     again = assess(engine, ADMIN, REGION, JULY)
     assert (again.kind, again.rows, again.total_fen) == ("correction", 0, 0)
     assert _sum(engine, "SELECT COUNT(*) FROM ledger_entry") == entries
-    assert service.make_bills(engine, ADMIN, REGION, JULY).changed == 0
+    assert bills.make_bills(engine, ADMIN, REGION, JULY).changed == 0
     # a late declaration: wage 10000.00 for 2025, effective 2025-07-01 (adjustment month 7)
-    d = service.declare_wage(engine, ADMIN, person_id=world["employee"],
+    d = declarations.declare_wage(engine, ADMIN, person_id=world["employee"],
                              employer_id=world["employer"], year=2025, wage_fen=1_000_000)
     assert d.effective_from == JULY and d.clamp == 0
     fix = assess(engine, ADMIN, REGION, JULY)
@@ -72,9 +72,9 @@ def test_rerun_changes_nothing_and_correction_posts_the_difference(engine, world
     assert _sum(engine, "SELECT SUM(total_fen) FROM contribution WHERE person_id = :p",
                 p=world["employee"]) == 277512 + 94488
     assert ledger.balance(engine, f"{REGION}.pension.individual.{world['employee']}") == 80000
-    b = service.make_bills(engine, ADMIN, REGION, JULY)
+    b = bills.make_bills(engine, ADMIN, REGION, JULY)
     assert b.changed == 1
-    bill = service.get_bill(engine, ADMIN, e2e_id=f"SB{REGION}202507E{world['employer']:010d}")
+    bill = bills.get_bill(engine, ADMIN, e2e_id=f"SB{REGION}202507E{world['employer']:010d}")
     assert bill["total"] == "3720.00"
     assert bill["persons"][0]["base"] == "10000.00"
     assert bill["persons"][0]["why"].startswith("declared wage")
@@ -82,10 +82,24 @@ def test_rerun_changes_nothing_and_correction_posts_the_difference(engine, world
                                                         "injury"]
 
 
+class _Crash(RuntimeError):
+    """The process 'dies' between two chunks."""
+
+
+def _crash_after(chunks: int):
+    seen = []
+
+    def fault_point(name):
+        seen.append(name)
+        if seen.count("chunk_done") >= chunks:
+            raise _Crash(f"simulated crash after {chunks} chunk(s)")
+    return fault_point
+
+
 def test_resume_after_crash_gives_the_same_result(engine):
     load_population(engine, REGION, 240, seed=3)
     with pytest.raises(_Crash):
-        assess(engine, ADMIN, REGION, JULY, chunk_size=50, _crash_after=2)
+        assess(engine, ADMIN, REGION, JULY, chunk_size=50, fault_point=_crash_after(2))
     with engine.connect() as c:
         assert c.execute(text("SELECT status, chunks_done FROM assessment_run")).one() == (
             "running", 2)
@@ -101,25 +115,25 @@ def test_resume_after_crash_gives_the_same_result(engine):
 
 def test_declarations_limits_and_refusals(engine, world, tmp_path):
     # above the ceiling: cut, and the reason says so
-    d = service.declare_wage(engine, ADMIN, person_id=world["employee"],
+    d = declarations.declare_wage(engine, ADMIN, person_id=world["employee"],
                              employer_id=world["employer"], year=2025, wage_fen=5_000_000)
     assert (d.base_fen, d.clamp) == (3_730_200, 1) and "above the ceiling 37302.00" in d.reason
     with pytest.raises(InputError) as e:
-        service.declare_wage(engine, ADMIN, person_id=world["flexible"],
+        declarations.declare_wage(engine, ADMIN, person_id=world["flexible"],
                              employer_id=world["employer"], year=2025, wage_fen=800_000)
     assert e.value.field == "person_id"
     with pytest.raises(InputError) as e:
-        service.choose_flexible_base(engine, ADMIN, person_id=world["flexible"], month=JULY,
+        declarations.choose_flexible_base(engine, ADMIN, person_id=world["flexible"], month=JULY,
                                      base_fen=700_000)
     assert e.value.field == "base" and "7460.00" in str(e.value)
-    ok = service.choose_flexible_base(engine, ADMIN, person_id=world["flexible"], month=JULY,
+    ok = declarations.choose_flexible_base(engine, ADMIN, person_id=world["flexible"], month=JULY,
                                       base_fen=1_000_000)
     assert ok.base_fen == 1_000_000
     with pytest.raises(InputError) as e:
-        service.choose_resident_tier(engine, ADMIN, person_id=world["resident"], year=2026,
+        declarations.choose_resident_tier(engine, ADMIN, person_id=world["resident"], year=2026,
                                      tier_yuan=250)
     assert e.value.field == "tier"
-    service.choose_resident_tier(engine, ADMIN, person_id=world["resident"], year=2026,
+    declarations.choose_resident_tier(engine, ADMIN, person_id=world["resident"], year=2026,
                                  tier_yuan=500)
     march = assess(engine, ADMIN, REGION, dt.date(2026, 3, 1))
     assert _sum(engine, "SELECT resident_pension_ee_ind FROM contribution WHERE person_id = :p",
@@ -127,7 +141,7 @@ def test_declarations_limits_and_refusals(engine, world, tmp_path):
     assert _sum(engine, "SELECT base_fen FROM contribution WHERE person_id = :p AND month = :m",
                 p=world["flexible"], m=dt.date(2026, 3, 1)) == 1_000_000
     assert march.persons == 3
-    hist = service.declarations(engine, ADMIN, world["employee"])
+    hist = declarations.declarations(engine, ADMIN, world["employee"])
     assert hist[0]["clamp"] == "cut to the ceiling"
 
 
@@ -138,21 +152,21 @@ def test_upload_dry_run_then_real(engine, world, tmp_path):
                  f"{world['ids'][1]},{world['uscc']},9000\n"          # not an employee of it
                  f"310104199001011234,{world['uscc']},9000\n"        # unknown person
                  f"{world['ids'][0]},{world['uscc']},12.345\n", encoding="utf-8")
-    dry = service.upload_declarations(engine, ADMIN, f, year=2025, dry_run=True)
+    dry = declarations.upload_declarations(engine, ADMIN, f, year=2025, dry_run=True)
     assert dry.accepted == 1 and [(p["row"], p["field"]) for p in dry.problems] == [
         (3, "citizen_id"), (4, "citizen_id"), (5, "wage")]
     assert _sum(engine, "SELECT COUNT(*) FROM base_declaration") == 0
-    real = service.upload_declarations(engine, ADMIN, f, year=2025)
+    real = declarations.upload_declarations(engine, ADMIN, f, year=2025)
     assert real.accepted == 1 and real.clamped == 1
     assert (tmp_path / "decl.csv.errors.csv").read_text(encoding="utf-8").count("\n") == 4
     assert _sum(engine, "SELECT base_fen FROM base_declaration WHERE superseded_by IS NULL") \
         == 746000
-    service.upload_declarations(engine, ADMIN, f, year=2025)   # again: the old one superseded
+    declarations.upload_declarations(engine, ADMIN, f, year=2025)   # again: the old one superseded
     assert _sum(engine, "SELECT COUNT(*) FROM base_declaration WHERE superseded_by IS NULL") == 1
     bad = tmp_path / "bad.csv"
     bad.write_text("citizen,uscc,wage\n", encoding="utf-8")
     with pytest.raises(InputError) as e:
-        service.upload_declarations(engine, ADMIN, bad, year=2025, dry_run=True)
+        declarations.upload_declarations(engine, ADMIN, bad, year=2025, dry_run=True)
     assert e.value.file == str(bad) and e.value.row == 1
 
 
@@ -189,7 +203,7 @@ def test_late_fee_accrues_until_paid(engine, world, tmp_path):
     from shebao.collection.arrears import arrears
     from shebao.formats import receipts_csv
     assess(engine, ADMIN, REGION, JULY)
-    service.make_bills(engine, ADMIN, REGION, JULY)
+    bills.make_bills(engine, ADMIN, REGION, JULY)
     e2e = f"SB{REGION}202507E{world['employer']:010d}"      # 2775.12 due 2025-08-15
     f = tmp_path / "late.csv"
     # half paid 10 days late (booked 2025-08-25)

@@ -1,7 +1,8 @@
 """The batch paths' fast forms agree with the plain ones, on both databases: the assessment's
-chunk read (PostgreSQL: enrolment rows packed and grouped by numpy) against the grouping
-query; the database helpers collection relies on (id blocks, text COPY, JSON list
-parameters, driver tuples, local settings); a bill changed after payment."""
+chunk read (enrolment rows read plainly, packed where the database can, and grouped by numpy)
+against a grouping query written here as the reference; the database helpers collection
+relies on (id blocks, text COPY, JSON list parameters, driver tuples, local settings); a bill
+changed after payment."""
 import datetime as dt
 
 import numpy as np
@@ -9,6 +10,8 @@ import pytest
 from sqlalchemy import text
 
 from shebao.collection import assess as A
+from shebao.collection import model
+from shebao.registry import queries as registry_queries
 from shebao.devtools.synthetic_population import load_population
 from shebao.core.periods import month_end
 from shebao.db.bulk import (fetch_tuples, insert_columns, json_list, json_rows_sql, new_ids,
@@ -74,18 +77,45 @@ def _plain(conn, sql, p, ncols):
     return np.array(conn.execute(text(sql), p).all(), dtype=np.int64).reshape(-1, ncols)
 
 
+FLAGS = model.COLLECTED_SCHEMES
+# the reference: the enrolments in force, grouped per person × kind × employer by SQL
+GROUPED_SQL = f"""
+SELECT e.person_id, e.k, e.employer_id, COALESCE(s.wage_fen, -1) AS wage,
+       {", ".join(f"e.f_{s}" for s in FLAGS)}
+FROM (
+  SELECT person_id,
+         CASE kind WHEN 'employee' THEN 0 WHEN 'flexible' THEN 1 ELSE 2 END AS k,
+         COALESCE(employer_id, 0) AS employer_id,
+         MAX(COALESCE(employment_id, 0)) AS employment_id,
+         {", ".join(f"MAX(CASE WHEN scheme = '{s}' THEN 1 ELSE 0 END) AS f_{s}" for s in FLAGS)}
+  FROM enrolment
+  WHERE person_id >= :lo AND person_id < :hi AND region = :r
+    AND status IN ('active', 'ended') AND kind IN ('employee', 'flexible', 'resident')
+    AND start_date <= :mend AND (end_date IS NULL OR end_date >= :mstart)
+  GROUP BY person_id, kind, employer_id
+) e LEFT JOIN employment s ON s.id = e.employment_id
+ORDER BY e.person_id, e.k, e.employer_id"""
+
+DECL_SQL = """
+SELECT person_id, CASE kind WHEN 'employee' THEN 0 WHEN 'flexible' THEN 1 ELSE 2 END AS k,
+       COALESCE(employer_id, 0), year, COALESCE(wage_fen, chosen_fen, 0)
+FROM base_declaration
+WHERE person_id >= :lo AND person_id < :hi AND region = :r AND superseded_by IS NULL
+  AND effective_from <= :mstart
+ORDER BY person_id, kind, employer_id, effective_from, id"""
+
+
 def test_chunk_read_matches_the_grouping_query(engine):
     pop = load_population(engine, REGION, 400, seed=3)
     with engine.begin() as conn:
         _oddities(conn, pop)
     with engine.connect() as conn:
-        sql = A._chunk_sql(conn.dialect.name)
         seen = 0
         for lo in range(pop.first_person_id, pop.last_person_id + 1, 90):
             p = {"lo": lo, "hi": lo + 90, "r": REGION, "mstart": JULY, "mend": month_end(JULY)}
-            rows, decl = A._read_chunk(conn, sql, p)
-            assert np.array_equal(rows, _plain(conn, sql, p, rows.shape[1]))
-            assert np.array_equal(decl, _plain(conn, A._DECL_SQL, p, 5))
+            rows, decl = A.read_chunk(conn, REGION, lo, lo + 90, JULY)
+            assert np.array_equal(rows, _plain(conn, GROUPED_SQL, p, rows.shape[1]))
+            assert np.array_equal(decl, _plain(conn, DECL_SQL, p, 5))
             seen += len(rows)
         assert seen > 400
     # and the assessment of the whole region still adds up
@@ -103,12 +133,12 @@ def _actor():
 def test_group_enrolments_by_hand():
     raw = np.array([[5, 0, 9, 3, 0], [5, 0, 9, 4, 1], [2, 1, 0, 0, 0], [5, 0, 7, 0, -1],
                     [2, 1, 0, 0, 1], [5, 0, 9, 0, 3]], dtype=np.int64)
-    rows, spell = A.group_enrolments(raw)
+    rows, spell = registry_queries.group_enrolments(raw, len(FLAGS))
     assert rows[:, 0:3].tolist() == [[2, 1, 0], [5, 0, 7], [5, 0, 9]]
     assert rows[:, 4:].tolist() == [[1, 1, 0, 0, 0, 0], [0] * 6, [1, 1, 0, 1, 0, 0]]
     assert spell.tolist() == [0, 0, 4]
-    empty, sp = A.group_enrolments(np.zeros((0, 5), np.int64))
-    assert empty.shape == (0, 4 + len(A.FLAG_SCHEMES)) and len(sp) == 0
+    empty, sp = registry_queries.group_enrolments(np.zeros((0, 5), np.int64), len(FLAGS))
+    assert empty.shape == (0, 4 + len(FLAGS)) and len(sp) == 0
 
 
 def test_match_packs_keys_or_falls_back():
@@ -117,11 +147,11 @@ def test_match_packs_keys_or_falls_back():
         b = np.unique(rng.integers(-hi, hi, (60, 3)), axis=0)
         b = b[rng.permutation(len(b))]
         a = np.concatenate([b[rng.integers(0, len(b), 40)], rng.integers(-hi, hi, (40, 3))])
-        got = A._match(a, b)
+        got = model.match_rows(a, b)
         for i, row in enumerate(a.tolist()):
             hit = [j for j, r in enumerate(b.tolist()) if r == row]
             assert got[i] == (hit[0] if hit else -1)
-    assert A._match(np.zeros((0, 3), np.int64), b).tolist() == []
+    assert model.match_rows(np.zeros((0, 3), np.int64), b).tolist() == []
 
 
 def _scratch(conn):
@@ -192,28 +222,28 @@ def test_pg_settings_apply_inside_and_restore_after(engine):
 
 
 def test_a_bill_changed_after_payment_keeps_what_was_paid(engine, world, tmp_path):
-    from shebao.collection import bank, service
+    from shebao.collection import bank, bills, declarations
     from shebao.collection.reconcile import reconcile
 
     clerk = _actor()
     A.assess(engine, clerk, REGION, JULY)
-    service.make_bills(engine, clerk, REGION, JULY)
+    bills.make_bills(engine, clerk, REGION, JULY)
     x = bank.export_bank(engine, clerk, REGION, JULY, out_dir=tmp_path)
     st = bank.simulate_bank(x.path, shares=(1.0, 0.0, 0.0), stranger=False)
     r = bank.import_bank(engine, clerk, st, region=REGION, kept_dir=tmp_path / "kept")
     assert r.new == 2 and r.partial == 0
     e2e = f"SB{REGION}202507E{world['employer']:010d}"
-    before = service.get_bill(engine, clerk, e2e_id=e2e, with_persons=False)
+    before = bills.get_bill(engine, clerk, e2e_id=e2e, with_persons=False)
     assert before["status"] == "paid" and before["paid"] == before["total"] == "2775.12"
     # a late declaration raises the employee's base: the bill changes, what was paid stays
-    service.declare_wage(engine, clerk, person_id=world["employee"],
+    declarations.declare_wage(engine, clerk, person_id=world["employee"],
                          employer_id=world["employer"], year=2025, wage_fen=1_000_000)
     A.assess(engine, clerk, REGION, JULY)
-    b = service.make_bills(engine, clerk, REGION, JULY)
+    b = bills.make_bills(engine, clerk, REGION, JULY)
     assert (b.bills, b.new, b.changed) == (2, 0, 1)
-    after = service.get_bill(engine, clerk, e2e_id=e2e, with_persons=False)
+    after = bills.get_bill(engine, clerk, e2e_id=e2e, with_persons=False)
     assert (after["total"], after["paid"], after["status"]) == ("3720.00", "2775.12", "partial")
     lines = {ln["scheme"]: (ln["amount"], ln["paid"]) for ln in after["lines"]}
     assert lines["pension"] == ("2400.00", "1790.40")      # 24% of 10000.00; paid: of 7460.00
     assert reconcile(engine, clerk, REGION, JULY).ok
-    assert service.make_bills(engine, clerk, REGION, JULY).changed == 0
+    assert bills.make_bills(engine, clerk, REGION, JULY).changed == 0

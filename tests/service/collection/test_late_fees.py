@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from shebao.channels.cli.main import app
 from shebao.formats import receipts_csv
-from shebao.collection import bank, service
+from shebao.collection import bank, bills, declarations
 from shebao.collection.arrears import arrears
 from shebao.collection.assess import assess
 from shebao.collection.latefee import charge_late_fees
@@ -35,7 +35,7 @@ def _q(engine, sql, **p):
 
 def _setup(engine, world):
     assess(engine, ADMIN, REGION, JULY)
-    service.make_bills(engine, ADMIN, REGION, JULY)
+    bills.make_bills(engine, ADMIN, REGION, JULY)
     return (f"SB{REGION}202507E{world['employer']:010d}",
             f"SB{REGION}202507F{world['flexible']:010d}")
 
@@ -112,11 +112,11 @@ def test_unpaid_bill_two_as_of_dates_charge_the_increment(engine, world, tmp_pat
     f = next(p for p in a.payers if p["payer_type"] == "flexible")
     assert (f["late_fee_fen"], f["late_fee_charged_fen"], f["outstanding_fen"]) == (0, 0, 149200)
     # the bill view and its export show the same
-    b = service.get_bill(engine, ADMIN, e2e_id=emp, as_of=dt.date(2025, 10, 20))
+    b = bills.get_bill(engine, ADMIN, e2e_id=emp, as_of=dt.date(2025, 10, 20))
     assert (b["late_fee"]["accrued"], b["late_fee"]["charged"],
             b["late_fee"]["not_yet_charged"]) == ("91.58", "83.25", "8.33")
     assert [c["fee"] for c in b["late_fee"]["charges"]] == ["41.63", "41.62"]
-    out = service.export_bill(engine, ADMIN, tmp_path / "bill.csv", e2e_id=emp,
+    out = bills.export_bill(engine, ADMIN, tmp_path / "bill.csv", e2e_id=emp,
                               as_of=dt.date(2025, 10, 20))
     body = out.read_text(encoding="utf-8")
     assert "not_yet_charged,8.33" in body and "2025-09-14,2025-10-14,30,2775.12,0.0005,41.62" \

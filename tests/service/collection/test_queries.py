@@ -1,7 +1,7 @@
 """collection.queries: what other packages and the channels read of collection's tables."""
 import datetime as dt
 
-from shebao.collection import queries, service
+from shebao.collection import bills, queries
 from shebao.collection.assess import assess
 from shebao.collection.model import e2e_id
 
@@ -23,7 +23,7 @@ def test_contribution_record_before_and_after_billing(engine, world):
              r.line_fen, r.line_paid_fen) for r in rows] == sorted([
         (world["employee"], REGION, JULY, 179040, 746000, None, None, None),
         (world["flexible"], REGION, JULY, 149200, 746000, None, None, None)])
-    service.make_bills(engine, ADMIN, REGION, JULY)
+    bills.make_bills(engine, ADMIN, REGION, JULY)
     with engine.connect() as c:
         rows = {r.person_id: r for r in queries.contribution_record(
             c, [world["employee"], world["flexible"]])}
@@ -45,5 +45,5 @@ def test_contributions_of_a_person_by_month(engine, world):
                      "total": "2775.12", "employee": "783.30", "employer": "1991.82",
                      "individual_account": "746.00"}]
     assert queries.latest_month(engine, REGION) is None
-    service.make_bills(engine, ADMIN, REGION, JULY)
+    bills.make_bills(engine, ADMIN, REGION, JULY)
     assert queries.latest_month(engine, REGION) == JULY

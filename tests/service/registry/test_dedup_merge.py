@@ -6,6 +6,7 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from shebao.core.actor import SYSTEM, Actor
+from shebao.registry import queries as registry_queries
 from shebao.registry import bulk, dedup, importer, merge, service as s
 from shebao.registry.tables import dedup_candidate, enrolment, person, person_merge
 
@@ -59,6 +60,8 @@ def test_run_merges_sure_pairs_queues_doubtful_and_undo_restores(engine):
     assert tuple(moved) == (a, b)                  # enrolment now on the survivor, origin kept
     found = s.find_person(engine, CLERK, A_TYPO, purpose="benefit check")
     assert found["id"] == a and found["merged_ids"] == [A_TYPO]
+    with engine.connect() as conn:                 # the CLI's lookup follows the merge too
+        assert registry_queries.person_id_of(conn, A_TYPO) == a
     with engine.connect() as conn:
         gone = conn.execute(select(person).where(person.c.id == b)).mappings().one()
         mid = conn.execute(select(person_merge.c.id)).scalar()

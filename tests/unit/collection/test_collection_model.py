@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from shebao.collection import model
-from shebao.collection.assess import diff_with_previous
 from shebao.core.errors import InputError
 
 
@@ -45,5 +44,48 @@ def test_diff_keeps_only_differences_and_vanished_rows():
     old = np.zeros((2, 3 + len(model.AMOUNT_COLUMNS)), np.int64)
     old[0, :3], old[0, 3] = [1, 0, 9], 100          # unchanged
     old[1, :3], old[1, 3] = [3, 1, 0], 70           # person 3 no longer enrolled
-    k, i, a = diff_with_previous(keys, info, amt, old)
+    k, i, a = model.diff_with_previous(keys, info, amt, old)
     assert k.tolist() == [[2, 1, 0], [3, 1, 0]] and a[:, 0].tolist() == [200, -70]
+
+
+def test_due_date_in_a_leap_february():
+    assert model.due_date(dt.date(2028, 1, 1), 31) == dt.date(2028, 2, 29)
+    assert model.due_date(dt.date(2028, 1, 1), 29) == dt.date(2028, 2, 29)
+    assert model.due_date(dt.date(2025, 3, 1), 31) == dt.date(2025, 4, 30)
+
+
+def test_allocate_receipts_by_hand():
+    # bill 7: lines 100, 40, 20 (priority order); receipts 120 then 50 → the first fills 100
+    # and 20 of 40; the second the other 20 and the 20 line, 10 in excess
+    # bill 9: one line 30, receipt 30; receipt 3 has no bill; bill 8 has no lines
+    applied, (ri, li, fen) = model.allocate_receipts(
+        [7, 0, 9, 7, 8], [120, 5, 30, 50, 11], [7, 7, 7, 9], [100, 40, 20, 30])
+    assert applied.tolist() == [120, 0, 30, 40, 0]
+    assert sorted(zip(ri.tolist(), li.tolist(), fen.tolist())) == [
+        (0, 0, 100), (0, 1, 20), (2, 3, 30), (3, 1, 20), (3, 2, 20)]
+
+
+def test_allocate_receipts_matches_a_loop():
+    rng = np.random.default_rng(3)
+    for _ in range(30):
+        nb = int(rng.integers(1, 6))
+        line_bill = np.sort(rng.integers(1, nb + 1, int(rng.integers(0, 12))))
+        cap = rng.integers(-5, 60, len(line_bill))
+        bill_of = rng.integers(0, nb + 2, int(rng.integers(0, 10)))
+        amount = rng.integers(1, 90, len(bill_of))
+        applied, (ri, li, fen) = model.allocate_receipts(bill_of, amount, line_bill, cap)
+        left = np.maximum(cap, 0).tolist()
+        want_applied, want = [], []
+        for r, (b, a) in enumerate(zip(bill_of.tolist(), amount.tolist())):
+            got = 0
+            for j in range(len(line_bill)):
+                if b and line_bill[j] == b and a > got:
+                    t = min(left[j], a - got)
+                    if t:
+                        want.append((r, j, t))
+                        left[j] -= t
+                        got += t
+            want_applied.append(got)
+        assert applied.tolist() == want_applied
+        assert sorted(zip(ri.tolist(), li.tolist(), fen.tolist())) == sorted(want)
+        assert model.match_rows(np.array([[1, 2]]), np.array([[0, 0], [1, 2]])).tolist() == [1]

@@ -1,6 +1,8 @@
 """``shebao collect …`` — the collection bureau's commands.
 
-Exit codes: 0 done; 1 reconciliation found differences; 2 bad input (file, row, field named).
+Exit codes: 0 done; 1 reconciliation found differences, or the same run (a bank file's import,
+a region's late fees) is already being done by another process; 2 bad input (file, row, field
+named).
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from shebao.core.errors import InputError, ShebaoError
+from shebao.core.errors import AlreadyRunning, InputError, ShebaoError
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import parse_date, parse_month
 
@@ -42,7 +44,7 @@ def _as_of(text: str) -> dt.date:
 def _fail(exc: ShebaoError) -> None:
     from rich.markup import escape
     console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True, highlight=False)
-    raise typer.Exit(2)
+    raise typer.Exit(1 if isinstance(exc, AlreadyRunning) else 2)
 
 
 def _person(engine, citizen_id: str) -> int:
@@ -70,12 +72,12 @@ def declare(citizen_id: str = typer.Option(..., help="employee's citizen ID"),
             wage: str = typer.Option(..., help="previous-year average monthly wage, yuan"),
             actor: str = ACTOR):
     """Declare one employee's base (the form)."""
-    from shebao.collection import service
+    from shebao.collection import bills, declarations
     try:
         engine, who = engine_and_actor(actor, permission="declaration.write")
-        d = service.declare_wage(engine, who, person_id=_person(engine, citizen_id),
+        d = declarations.declare_wage(engine, who, person_id=_person(engine, citizen_id),
                                  employer_id=_employer(engine, uscc), year=year,
-                                 wage_fen=service.parse_yuan(wage, field="wage"))
+                                 wage_fen=declarations.parse_yuan(wage, field="wage"))
     except ShebaoError as exc:
         _fail(exc)
     console.print_json(json.dumps(d.as_dict(), ensure_ascii=False))
@@ -87,10 +89,10 @@ def declare_file(file: Path = typer.Argument(..., help="CSV: citizen_id,uscc,wag
                  dry_run: bool = typer.Option(False, "--dry-run", help="check only, write nothing"),
                  actor: str = ACTOR):
     """Upload wage declarations from a file (dry run reports every problem)."""
-    from shebao.collection import service
+    from shebao.collection import bills, declarations
     try:
         engine, who = engine_and_actor(actor, permission="declaration.write")
-        rep = service.upload_declarations(engine, who, file, year=year,
+        rep = declarations.upload_declarations(engine, who, file, year=year,
                                           dry_run=dry_run)
     except ShebaoError as exc:
         _fail(exc)
@@ -104,12 +106,12 @@ def flexible_base(citizen_id: str = typer.Option(...), month: str = typer.Option
                   base: str = typer.Option(..., help="chosen base, yuan"),
                   actor: str = ACTOR):
     """A flexible worker chooses a base between the floor and the ceiling."""
-    from shebao.collection import service
+    from shebao.collection import bills, declarations
     try:
         engine, who = engine_and_actor(actor, permission="declaration.write")
-        d = service.choose_flexible_base(engine, who, person_id=_person(engine, citizen_id),
+        d = declarations.choose_flexible_base(engine, who, person_id=_person(engine, citizen_id),
                                          month=_month(month),
-                                         base_fen=service.parse_yuan(base, field="base"))
+                                         base_fen=declarations.parse_yuan(base, field="base"))
     except ShebaoError as exc:
         _fail(exc)
     console.print_json(json.dumps(d.as_dict(), ensure_ascii=False))
@@ -120,10 +122,10 @@ def resident_tier(citizen_id: str = typer.Option(...), year: int = typer.Option(
                   tier: int = typer.Option(..., help="yuan per year, one of resident.pension_tiers"),
                   actor: str = ACTOR):
     """A resident chooses the year's contribution tier."""
-    from shebao.collection import service
+    from shebao.collection import bills, declarations
     try:
         engine, who = engine_and_actor(actor, permission="declaration.write")
-        d = service.choose_resident_tier(engine, who, person_id=_person(engine, citizen_id),
+        d = declarations.choose_resident_tier(engine, who, person_id=_person(engine, citizen_id),
                                          year=year, tier_yuan=tier)
     except ShebaoError as exc:
         _fail(exc)
@@ -139,7 +141,7 @@ def assess_cmd(region: str = typer.Option(..., help="GB/T 2260 code"),
     """Assess every active enrolment of the region for the month, then (re)build the bills.
     Resumes an interrupted run; running it again changes nothing; after a late declaration
     it writes only the differences."""
-    from shebao.collection import assess, service
+    from shebao.collection import assess, bills
     from shebao.registry.queries import enrolled_person_range
     try:
         engine, who = engine_and_actor(actor, permission="collection.run", region=region)
@@ -159,7 +161,7 @@ def assess_cmd(region: str = typer.Option(..., help="GB/T 2260 code"),
 
             r = assess.assess(engine, who, region, m, chunk_size=chunk_size,
                               on_chunk=on_chunk)
-        b = service.make_bills(engine, who, region, m)
+        b = bills.make_bills(engine, who, region, m)
     except ShebaoError as exc:
         _fail(exc)
     out = {"assessment": r.as_dict(), "bills": b.as_dict()}
@@ -179,16 +181,16 @@ def bill_cmd(e2e_id: str = typer.Option(None, "--e2e", help="end-to-end id of th
              actor: str = ACTOR):
     """View (or export) a payer's bill: lines per scheme, the late fee (charged and accrued,
     not yet charged) and the persons with their bases."""
-    from shebao.collection import service
+    from shebao.collection import bills, declarations
     try:
         d = _as_of(as_of) if as_of else None
         engine, who = engine_and_actor(actor, permission="collection.read")
         if export:
-            p = service.export_bill(engine, who, export, bill_id=bill_id, e2e_id=e2e_id,
+            p = bills.export_bill(engine, who, export, bill_id=bill_id, e2e_id=e2e_id,
                                     as_of=d)
             console.print(f"written {p}")
             return
-        b = service.get_bill(engine, who, bill_id=bill_id, e2e_id=e2e_id, as_of=d)
+        b = bills.get_bill(engine, who, bill_id=bill_id, e2e_id=e2e_id, as_of=d)
     except ShebaoError as exc:
         _fail(exc)
     t = Table(title=f"bill {b['e2e_id']} — {b['payer_type']} {b['payer_id']} — {b['month']} "
@@ -249,9 +251,9 @@ def import_bank(file: Path = typer.Argument(..., help="camt.053.001.08 XML or re
 def suspense_cmd(region: str = typer.Option(...), as_json: bool = typer.Option(False, "--json"),
                  actor: str = ACTOR):
     """The clerk's queue: money received that matches no bill (or more than the bill)."""
-    from shebao.collection import bank
+    from shebao.collection import suspense
     engine, who = engine_and_actor(actor, permission="collection.read", region=region)
-    rows = bank.suspense(engine, region)
+    rows = suspense.suspense(engine, region)
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
@@ -269,10 +271,10 @@ def resolve_cmd(receipt_id: int = typer.Option(..., "--receipt"),
                 e2e_id: str = typer.Option(..., "--e2e", help="the bill to pay from suspense"),
                 actor: str = ACTOR):
     """Apply money held in suspense to a bill (ledger: suspense → receivables)."""
-    from shebao.collection import bank
+    from shebao.collection import suspense
     try:
         engine, who = engine_and_actor(actor, permission="collection.run")
-        r = bank.resolve_suspense(engine, who, receipt_id, e2e_id)
+        r = suspense.resolve_suspense(engine, who, receipt_id, e2e_id)
     except ShebaoError as exc:
         _fail(exc)
     console.print_json(json.dumps(r, ensure_ascii=False))
@@ -333,7 +335,7 @@ def arrears_cmd(region: str = typer.Option(...),
     """Payers in arrears with amounts, days and late fees; employers beyond the threshold are
     flagged for the supervision bureau."""
     from shebao.collection.arrears import arrears
-    from shebao.collection.service import parse_yuan
+    from shebao.collection.declarations import parse_yuan
     try:
         d = parse_date(as_of) if as_of else dt.date.today()
         thr = parse_yuan(threshold, field="threshold") if threshold else None

@@ -35,7 +35,8 @@ def _approve(env, case: int, who: str):
     return runner.invoke(app, ["pension", "approve", str(case), "--actor", who], env=env)
 
 
-def test_invented_actors_are_refused_and_the_attempt_recorded(engine, world, tmp_path):
+def test_invented_actors_are_refused_and_the_attempt_recorded(world_engine, tmp_path):
+    engine, world = world_engine
     case = world.cases["310104"]
     env = _env(engine, tmp_path, {"nobody-a": "Invented-pass-1", "nobody-b": "Invented-pass-2"})
     r = _approve(env, case, "nobody-b")
@@ -48,7 +49,8 @@ def test_invented_actors_are_refused_and_the_attempt_recorded(engine, world, tmp
     assert [(ip.startswith("cli:"), ok) for ip, ok in tries] == [(True, False)]
 
 
-def test_the_maker_cannot_check_and_a_second_account_can(engine, world, tmp_path):
+def test_the_maker_cannot_check_and_a_second_account_can(world_engine, tmp_path):
+    engine, world = world_engine
     case = world.cases["310104"]
     env = _world_env(engine, world, tmp_path, MAKER, CHECKER)
     same = _approve(env, case, MAKER)
@@ -63,7 +65,8 @@ def test_the_maker_cannot_check_and_a_second_account_can(engine, world, tmp_path
     assert [tuple(r) for r in award_by] == [(CHECKER, "benefits_clerk")]
 
 
-def test_wrong_password_is_refused_and_audited(engine, world, tmp_path):
+def test_wrong_password_is_refused_and_audited(world_engine, tmp_path):
+    engine, world = world_engine
     case = world.cases["310104"]
     env = _env(engine, tmp_path, {CHECKER: "Not-the-password-1"})
     r = _approve(env, case, CHECKER)
@@ -76,7 +79,8 @@ def test_wrong_password_is_refused_and_audited(engine, world, tmp_path):
     assert len(failed) == 1
 
 
-def test_an_inactive_account_is_refused(engine, world, tmp_path):
+def test_an_inactive_account_is_refused(world_engine, tmp_path):
+    engine, world = world_engine
     case = world.cases["310104"]
     admin = world.users[("administrator-national", "")]
     sec.set_active(engine, admin.actor(), world.users[(CHECKER, "")].id, False)
@@ -85,7 +89,8 @@ def test_an_inactive_account_is_refused(engine, world, tmp_path):
     assert _status(engine, case) == "submitted"
 
 
-def test_role_and_scope_come_from_the_account(engine, world, tmp_path):
+def test_role_and_scope_come_from_the_account(world_engine, tmp_path):
+    engine, world = world_engine
     case = world.cases["310104"]
     env = _world_env(engine, world, tmp_path, "collection_clerk-310104",
                      "benefits_clerk-310101")
@@ -96,7 +101,8 @@ def test_role_and_scope_come_from_the_account(engine, world, tmp_path):
     assert _status(engine, case) == "submitted"
 
 
-def test_commands_check_the_role_the_web_requires(engine, world, tmp_path):
+def test_commands_check_the_role_the_web_requires(world_engine, tmp_path):
+    engine, world = world_engine
     env = _world_env(engine, world, tmp_path, CHECKER, "administrator-national",
                      "collection_clerk-310104")
     chart = ["ledger", "open-chart", "--region", "310104"]
@@ -114,7 +120,8 @@ def test_commands_check_the_role_the_web_requires(engine, world, tmp_path):
     assert r.exit_code == 2 and "outside the scope 310104" in r.output
 
 
-def test_no_actor_or_no_password_does_nothing(engine, world, tmp_path):
+def test_no_actor_or_no_password_does_nothing(world_engine, tmp_path):
+    engine, world = world_engine
     case = world.cases["310104"]
     env = _env(engine, tmp_path, {})
     r = runner.invoke(app, ["pension", "approve", str(case)], env=env)
@@ -124,7 +131,8 @@ def test_no_actor_or_no_password_does_nothing(engine, world, tmp_path):
     assert _status(engine, case) == "submitted"
 
 
-def test_a_credentials_file_others_can_read_is_refused(engine, world, tmp_path):
+def test_a_credentials_file_others_can_read_is_refused(world_engine, tmp_path):
+    engine, world = world_engine
     case = world.cases["310104"]
     env = _env(engine, tmp_path, {CHECKER: world.passwords[CHECKER]}, mode=0o644)
     r = _approve(env, case, CHECKER)
@@ -132,7 +140,8 @@ def test_a_credentials_file_others_can_read_is_refused(engine, world, tmp_path):
     assert _status(engine, case) == "submitted"
 
 
-def test_at_a_terminal_the_password_is_prompted(engine, world, tmp_path, monkeypatch):
+def test_at_a_terminal_the_password_is_prompted(world_engine, tmp_path, monkeypatch):
+    engine, world = world_engine
     case = world.cases["310104"]
     monkeypatch.setattr(cli_actor, "_interactive", lambda: True)
     env = _env(engine, tmp_path, {})
@@ -141,3 +150,20 @@ def test_at_a_terminal_the_password_is_prompted(engine, world, tmp_path, monkeyp
     assert r.exit_code == 0, r.output
     assert "password for benefits_clerk-2-310104" in r.output
     assert world.passwords[CHECKER] not in r.output          # hidden input
+
+
+def test_collect_declare_finds_person_and_employer_by_number(world_engine, tmp_path):
+    engine, world = world_engine
+    from shebao.devtools.sample_world import uscc_for
+
+    env = _world_env(engine, world, tmp_path, "collection_clerk-310104")
+    args = ["collect", "declare", "--citizen-id", world.citizen_ids["310104"], "--uscc",
+            uscc_for("310104", 2), "--year", "2025", "--wage", "13000",
+            "--actor", "collection_clerk-310104"]
+    r = runner.invoke(app, args, env=env)
+    assert r.exit_code == 0, r.output
+    assert '"person_id": %d' % world.persons["310104"] in r.output
+    r = runner.invoke(app, [*args[:5], "91310104MA00000990", *args[6:]], env=env)
+    assert r.exit_code == 2 and "unknown employer" in r.output
+    r = runner.invoke(app, [*args[:3], "110101199003077777", *args[4:]], env=env)
+    assert r.exit_code == 2 and "unknown person" in r.output

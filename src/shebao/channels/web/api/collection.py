@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from shebao.collection import access as coll_access
 from shebao.collection import queries as coll_q
-from shebao.collection import service as coll
+from shebao.collection import bills, declarations
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError
 from shebao.core.money import to_fen
@@ -128,7 +128,7 @@ def declare(request: Request, employer_id: int, body: DeclarationIn,
         raise InputError("not a valid id", field="employer_id")
     return idempotency.run(
         request, actor.id, idempotency_key, body.model_dump() | {"employer_id": employer_id},
-        lambda: coll.declare_for_employer(eng, actor, employer_id, body.citizen_id, body.year,
+        lambda: declarations.declare_for_employer(eng, actor, employer_id, body.citizen_id, body.year,
                            to_fen(body.wage)))
 
 
@@ -159,7 +159,7 @@ def make_bills(request: Request, body: BillsIn, idempotency_key: IdemKey = None,
     coll_access.require_region(actor, body.region, "collection.run")
     month = _month(body.month)
     return idempotency.run(request, actor.id, idempotency_key, body.model_dump(),
-                           lambda: coll.make_bills(eng, actor, body.region, month).as_dict())
+                           lambda: bills.make_bills(eng, actor, body.region, month).as_dict())
 
 
 @router.get("/collection/dashboard", response_model=Dashboard, tags=["collection"],

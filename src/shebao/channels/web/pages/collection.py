@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 
 from shebao.collection import queries as coll_q
 from shebao.registry import access, queries
-from shebao.collection import service as coll
+from shebao.collection import bills, declarations
 from shebao.core.errors import InputError, InvariantError, PermissionDenied
 from shebao.core.money import to_fen
 from shebao.core.periods import month_str, parse_month
@@ -101,7 +101,7 @@ def chart_svg(by_scheme: dict[str, dict], labels: dict[str, str]) -> str:
 def person_section(eng, actor, person_id: int) -> dict | None:
     if not policy.has(actor, "collection.read") and actor.role not in ("benefits_clerk",):
         return None
-    rows = coll.declarations(eng, actor, person_id)
+    rows = declarations.declarations(eng, actor, person_id)
     return {"template": "staff/_declarations.html", "declarations": rows,
             "contributions": coll_q.contributions_of(eng, person_id)}
 
@@ -137,7 +137,7 @@ async def declare(request: Request, user: User = Depends(employer_user), eng=Dep
     try:
         with eng.connect() as conn:
             access.check_person(conn, user.actor(), pid)
-        done = coll.declare_wage(eng, user.actor(), person_id=pid, employer_id=user.employer_id,
+        done = declarations.declare_wage(eng, user.actor(), person_id=pid, employer_id=user.employer_id,
                                  year=year, wage_fen=to_fen(values["wage"]), source="web")
     except (InputError, InvariantError) as exc:
         fld = {"wage": "wage", "year": "year"}.get(getattr(exc, "field", None), "person_id")
@@ -169,7 +169,7 @@ async def declare_upload(request: Request, user: User = Depends(employer_user),
     try:
         firm = queries.employer_detail(eng, user.actor(), user.employer_id)
         _only_own_rows(path, firm["uscc"])
-        report = coll.upload_declarations(eng, user.actor(), path, year=year,
+        report = declarations.upload_declarations(eng, user.actor(), path, year=year,
                                           dry_run=dry).as_dict()
     except InputError as exc:
         return _declare(request, user, eng, {"file": str(exc).replace(str(path), name)}, values,

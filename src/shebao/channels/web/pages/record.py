@@ -3,14 +3,22 @@ from __future__ import annotations
 
 import datetime as dt
 
-from shebao.channels import views
-from shebao.collection import service as coll
+from shebao.ledger import queries as ledger_queries
+from shebao.collection import declarations
 from shebao.collection.queries import contributions_of
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import months_between
-from shebao.registry import queries
+from shebao.registry import access, queries
 from shebao.rules.calculators import calculate
 from shebao.security.service import User
+
+
+def statements(eng, actor, person_id: int, *, purpose: str) -> dict:
+    """A person's individual-account statements: the registry's door first (scope), then the
+    ledger's audited read."""
+    with eng.connect() as conn:
+        access.check_person(conn, actor, person_id)
+    return ledger_queries.statements(eng, actor, person_id, purpose=purpose)
 
 
 def pension_months(enrolments: list[dict], today: dt.date | None = None) -> int:
@@ -32,7 +40,7 @@ def citizen_summary(eng, user: User) -> dict | None:
     actor = user.actor()
     d = queries.person_detail(eng, actor, user.person_id, purpose="citizen portal: my record")
     p = d["person"]
-    sts = views.statements(eng, actor, user.person_id, purpose="citizen portal: my statement")
+    sts = statements(eng, actor, user.person_id, purpose="citizen portal: my statement")
     balances = {s: st.closing_balance for s, st in sts.items()}
     est = {"region": p.get("pension_region") or p.get("residence_region") or "",
            "contribution_months": str(pension_months(d["enrolments"])),
@@ -45,7 +53,7 @@ def citizen_summary(eng, user: User) -> dict | None:
             est.update(retirement_date=r["retirement_date"], age_years=str(r["age_years"]))
         except Exception:  # noqa: BLE001 - a pre-fill is a convenience, never a failure
             pass
-    declared = coll.declarations(eng, actor, user.person_id)
+    declared = declarations.declarations(eng, actor, user.person_id)
     contributions = contributions_of(eng, user.person_id)
     return {"person": p, "enrolments": d["enrolments"], "employment": d["employment"],
             "statements": sts, "balances": balances, "estimate": est, "declared": declared,

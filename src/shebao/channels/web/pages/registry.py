@@ -11,7 +11,6 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from shebao.channels import views
 from shebao.registry import hiring, queries
 from shebao.core.errors import ConflictError, InputError, InvariantError, PermissionDenied
 from shebao.core.money import fen_to_yuan_str
@@ -25,6 +24,7 @@ from ..deps import engine
 from ..render import render
 from . import benefits as benefits_pages
 from . import collection as collection_pages
+from .record import statements
 from .common import RecordId, citizen_user, employer_user, form, redirect, user_with
 
 router = APIRouter(include_in_schema=False)
@@ -109,7 +109,7 @@ def person_view(request: Request, person_id: RecordId,
     why = _purpose(request, "back-office person view")
     d = queries.person_detail(eng, actor, person_id, purpose=why)
     history = queries.person_history(eng, actor, person_id, purpose=why)
-    sts = views.statements(eng, actor, person_id, purpose=why) \
+    sts = statements(eng, actor, person_id, purpose=why) \
         if policy.has(actor, "account.read") else {}
     extra = bureau_sections(eng, actor, person_id)
     return render(request, "staff/person.html", {
@@ -316,7 +316,7 @@ async def contact_save(request: Request, user: User = Depends(citizen_user),
 def _my_statement(eng, user: User, scheme: str):
     if scheme not in ("pension", "medical"):
         raise InputError("scheme must be pension or medical", field="scheme")
-    sts = views.statements(eng, user.actor(), user.person_id, purpose="citizen portal: statement")
+    sts = statements(eng, user.actor(), user.person_id, purpose="citizen portal: statement")
     if scheme not in sts:
         raise InputError("no statement for this scheme", field="scheme")
     from shebao.registry.service import get_person

@@ -1,7 +1,7 @@
-"""Collection use cases: base declarations, flexible base choice, resident tiers, bills.
+"""Base declarations: what each payer's base is and why (one audited action each).
 
-One function per action: one transaction, one audit record. ``bind`` is an Engine (own
-transaction) or a Connection (joins the caller's). Money is integer fen.
+``bind`` is an Engine (own transaction) or a Connection (joins the caller's). Money is integer
+fen.
 
 Declarations take effect on the region's adjustment date
 (``collection.base_adjustment_month``): a wage declared for year Y applies from the first day
@@ -16,7 +16,6 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import json
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -28,15 +27,15 @@ from shebao.core.actor import Actor
 from shebao.core.errors import InputError, PermissionDenied
 from shebao.core.money import fen_to_yuan_str, to_fen
 from shebao.core.periods import month_str
-from shebao.db.bulk import fetch_int_matrix, insert_columns, new_ids, pg_settings
+from shebao.db.bulk import json_list, json_rows_sql
 from shebao.db.uow import now, transaction
+from shebao.registry import queries as registry
 from shebao.rules.formulas.contribution import clamp_base
 from shebao.rules.loader import load_rules
 from shebao.security import audit, policy
 
 from . import model
-from .tables import (base_declaration, bill, bill_line, contribution, declaration_upload,
-                     receipt, receipt_alloc)
+from .tables import base_declaration, declaration_upload
 
 
 def _limits(region: str, on: dt.date) -> tuple[int, int]:
@@ -73,31 +72,29 @@ def _check_employer_actor(actor: Actor, employer_id: int) -> None:
 
 def _employee_of(conn, person_id: int, employer_id: int, on: dt.date) -> str:
     """The employer's region if the person has an employee enrolment with it around ``on``."""
-    r = conn.execute(text(
-        "SELECT e.region FROM enrolment en JOIN employer e ON e.id = en.employer_id "
-        "WHERE en.person_id = :p AND en.employer_id = :e AND en.kind = 'employee' "
-        "AND (en.end_date IS NULL OR en.end_date >= :on) LIMIT 1"),
-        {"p": person_id, "e": employer_id, "on": on}).first()
-    if r is None:
+    region = registry.employee_region(conn, person_id, employer_id, on)
+    if region is None:
         raise InputError(f"person {person_id} is not an insured employee of employer "
                          f"{employer_id} on {on}", field="person_id", value=person_id)
-    return r[0]
+    return region
 
 
-def _supersede(conn, kind: str, new_ids_sql: str, params: dict) -> None:
-    """Mark older current declarations of the same person × kind × payer × year superseded."""
+def _supersede(conn, kind: str, person_ids) -> None:
+    """Mark older current declarations of the same person × kind × payer × year superseded,
+    for the persons ``person_ids``."""
     conn.execute(text(f"""
 UPDATE base_declaration SET superseded_by = (
   SELECT MAX(n.id) FROM base_declaration n
   WHERE n.person_id = base_declaration.person_id AND n.kind = base_declaration.kind
     AND COALESCE(n.employer_id, 0) = COALESCE(base_declaration.employer_id, 0)
     AND n.year = base_declaration.year AND n.id > base_declaration.id)
-WHERE superseded_by IS NULL AND kind = :kind AND person_id IN ({new_ids_sql})
+WHERE superseded_by IS NULL AND kind = :kind
+  AND person_id IN (SELECT CAST(value AS BIGINT) FROM {json_rows_sql(conn)})
   AND EXISTS (SELECT 1 FROM base_declaration n
     WHERE n.person_id = base_declaration.person_id AND n.kind = base_declaration.kind
       AND COALESCE(n.employer_id, 0) = COALESCE(base_declaration.employer_id, 0)
       AND n.year = base_declaration.year AND n.id > base_declaration.id)"""),
-                 {"kind": kind, **params})
+                 {"kind": kind, "vals": json_list(sorted({int(p) for p in person_ids}))})
 
 
 @dataclass
@@ -138,7 +135,7 @@ def declare_wage(bind, actor: Actor, *, person_id: int, employer_id: int, year: 
             year=year, effective_from=eff, wage_fen=wage_fen, base_fen=base, floor_fen=floor,
             ceiling_fen=ceiling, clamp=how, reason=reason, source=source,
             declared_by=actor.id, declared_at=now())).inserted_primary_key[0]
-        _supersede(conn, "employee", ":pid", {"pid": person_id})
+        _supersede(conn, "employee", [person_id])
         audit.record(conn, actor, "collection.declare_wage", "person", person_id,
                      fields=["wage"], detail={"employer_id": employer_id, "year": year,
                                               "effective_from": eff, "base_fen": base,
@@ -173,14 +170,10 @@ def choose_flexible_base(bind, actor: Actor, *, person_id: int, month: dt.date,
     if isinstance(base_fen, bool) or not isinstance(base_fen, int):
         raise InputError("base must be an integer number of fen", field="base", value=base_fen)
     with transaction(bind) as conn:
-        r = conn.execute(text(
-            "SELECT region FROM enrolment WHERE person_id = :p AND kind = 'flexible' "
-            "AND scheme = 'pension' AND (end_date IS NULL OR end_date >= :m) LIMIT 1"),
-            {"p": person_id, "m": month}).first()
-        if r is None:
+        region = registry.enrolment_region(conn, person_id, "flexible", "pension", month)
+        if region is None:
             raise InputError(f"person {person_id} is not enrolled as a flexible worker",
                              field="person_id", value=person_id)
-        region = r[0]
         floor, ceiling = _limits(region, month)
         if not floor <= base_fen <= ceiling:
             raise InputError(f"base {fen_to_yuan_str(base_fen)} is outside the limits in force "
@@ -204,14 +197,11 @@ def choose_resident_tier(bind, actor: Actor, *, person_id: int, year: int,
     if actor.role == "citizen" and actor.person_id != person_id:
         raise PermissionDenied("a citizen may choose only their own tier")
     with transaction(bind) as conn:
-        r = conn.execute(text(
-            "SELECT region FROM enrolment WHERE person_id = :p AND kind = 'resident' "
-            "AND scheme = 'resident_pension' AND (end_date IS NULL OR end_date >= :d) LIMIT 1"),
-            {"p": person_id, "d": dt.date(year, 1, 1)}).first()
-        if r is None:
+        region = registry.enrolment_region(conn, person_id, "resident", model.RESIDENT_SCHEME,
+                                           dt.date(year, 1, 1))
+        if region is None:
             raise InputError(f"person {person_id} is not enrolled in the resident pension",
                              field="person_id", value=person_id)
-        region = r[0]
         eff = dt.date(year, 1, 1)
         tiers = [int(t) for t in load_rules().value("resident.pension_tiers", region, eff)["tiers"]]
         if int(tier_yuan) not in tiers:
@@ -223,7 +213,7 @@ def choose_resident_tier(bind, actor: Actor, *, person_id: int, year: int,
             region=region, kind="resident", person_id=person_id, year=year, effective_from=eff,
             chosen_fen=fen, base_fen=fen, clamp=0, reason=reason, source="form",
             declared_by=actor.id, declared_at=now())).inserted_primary_key[0]
-        _supersede(conn, "resident", ":pid", {"pid": person_id})
+        _supersede(conn, "resident", [person_id])
         audit.record(conn, actor, "collection.choose_resident_tier", "person", person_id,
                      detail={"year": year, "tier_yuan": int(tier_yuan)})
         return Declared(did, person_id, eff, fen, fen, 0, reason)
@@ -309,10 +299,10 @@ def upload_declarations(bind, actor: Actor, path, *, year: int,
     with transaction(bind) as conn:
         cids = sorted({p[1] for p in parsed})
         usccs = sorted({p[2] for p in parsed})
-        persons = _lookup(conn, "person", "citizen_id", cids)
-        employers = _lookup(conn, "employer", "uscc", usccs)
-        pairs = _employee_pairs(conn, [persons.get(p[1]) for p in parsed if p[1] in persons],
-                                dt.date(year, 1, 1))
+        persons = registry.person_ids_by_citizen_id(conn, cids)
+        employers = registry.employer_ids_by_uscc(conn, usccs)
+        pairs = registry.employee_pairs(conn, [persons[p[1]] for p in parsed if p[1] in persons],
+                                        dt.date(year, 1, 1))
         good = []
         seen = {}
         for i, cid, uscc, w in parsed:
@@ -381,39 +371,12 @@ def upload_declarations(bind, actor: Actor, path, *, year: int,
                 for p, e, w, b, h, rs in zip(arr[sel, 0].tolist(), arr[sel, 1].tolist(),
                                              wages.tolist(), base.tolist(), how.tolist(),
                                              reasons)])
-        _supersede(conn, "employee", "SELECT person_id FROM base_declaration WHERE upload_id = :u",
-                   {"u": uid})
+        _supersede(conn, "employee", arr[:, 0].tolist())
         audit.record(conn, actor, "collection.upload_declarations", "declaration_upload", uid,
                      detail={"file": path.name, "sha256": sha, "year": year,
                              "accepted": rep.accepted, "rejected": len(problems),
                              "clamped": clamped})
         return rep
-
-
-def _lookup(conn, table: str, col: str, values: list[str]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for i in range(0, len(values), 900):
-        part = values[i:i + 900]
-        marks = ", ".join(f":v{j}" for j in range(len(part)))
-        for k, v in conn.execute(text(f"SELECT {col}, id FROM {table} WHERE {col} IN ({marks})"),
-                                 {f"v{j}": x for j, x in enumerate(part)}):
-            out[k] = v
-    return out
-
-
-def _employee_pairs(conn, person_ids, on: dt.date) -> dict[tuple[int, int], str]:
-    out = {}
-    ids = sorted(set(person_ids))
-    for i in range(0, len(ids), 900):
-        part = ids[i:i + 900]
-        marks = ", ".join(f":v{j}" for j in range(len(part)))
-        for p, e, r in conn.execute(text(
-                f"SELECT en.person_id, en.employer_id, em.region FROM enrolment en "
-                f"JOIN employer em ON em.id = en.employer_id WHERE en.kind = 'employee' "
-                f"AND (en.end_date IS NULL OR en.end_date >= :on) AND en.person_id IN ({marks})"),
-                {"on": on, **{f"v{j}": x for j, x in enumerate(part)}}):
-            out[(p, e)] = r
-    return out
 
 
 def declarations(bind, actor: Actor, person_id: int) -> list[dict]:
@@ -437,224 +400,3 @@ def declarations(bind, actor: Actor, person_id: int) -> list[dict]:
                  "base": fen_to_yuan_str(r["base_fen"]), "clamp": model.CLAMP[r["clamp"]],
                  "reason": r["reason"], "current": r["superseded_by"] is None,
                  "source": r["source"]} for r in rows]
-
-
-# --------------------------------------------------------------------------- bills
-
-# per payer: the employer's and the employee's side of each scheme, summed in SQL (one sum per
-# side instead of one per amount column: half the aggregate work)
-_BILL_SIDES = [(sch, side, [c for c in model.AMOUNT_COLUMNS if c.startswith(f"{sch}_{side}_")])
-               for sch in model.COLLECTED_SCHEMES for side in ("er", "ee")]
-_BILL_SIDES = [x for x in _BILL_SIDES if x[2]]
-_BILL_AGG = ("SELECT CASE payer_type WHEN 'E' THEN 0 WHEN 'F' THEN 1 ELSE 2 END, payer_id, "
-             + ", ".join(f"SUM({' + '.join(cols)})" for _, _, cols in _BILL_SIDES)
-             + " FROM contribution WHERE region = :r AND month = :m "
-               "GROUP BY payer_type, payer_id")
-_BILL_OLD = ("SELECT CASE payer_type WHEN 'E' THEN 0 WHEN 'F' THEN 1 ELSE 2 END, payer_id, id, "
-             "total_fen FROM bill WHERE region = :r AND month = :m")
-
-
-@dataclass
-class BillsResult:
-    region: str
-    month: dt.date
-    bills: int
-    new: int
-    changed: int
-    total_fen: int
-
-    def as_dict(self) -> dict:
-        return {"region": self.region, "month": month_str(self.month), "bills": self.bills,
-                "new": self.new, "changed": self.changed, "total": fen_to_yuan_str(self.total_fen)}
-
-
-def make_bills(bind, actor: Actor, region: str, month: dt.date) -> BillsResult:
-    """(Re)build the bills of a region × month from the assessment, set-based and idempotent:
-    one bill per payer, lines per scheme (employer/employee split); what was paid is kept."""
-    month = month.replace(day=1)
-    due_day = int(load_rules().value("collection.payment_due_day", region, month))
-    due = model.due_date(month, due_day)
-    p = {"r": region, "m": month}
-    with transaction(bind) as conn:
-        # one pass, hashed in memory (the default plan sorts the wide rows on disk in parallel)
-        with pg_settings(conn, work_mem="64MB", max_parallel_workers_per_gather=0, jit="off"):
-            agg = fetch_int_matrix(conn, _BILL_AGG, p, 2 + len(_BILL_SIDES))
-        agg = agg[np.lexsort((agg[:, 1], agg[:, 0]))]        # payer type, payer
-        ptype, payer, sides = agg[:, 0], agg[:, 1], agg[:, 2:]
-        zero = np.zeros(len(agg), np.int64)
-        er = {s: zero for s in model.COLLECTED_SCHEMES}
-        ee = dict(er)
-        for j, (sch, side, _) in enumerate(_BILL_SIDES):
-            (er if side == "er" else ee)[sch] = sides[:, j]
-        totals = sides.sum(axis=1)
-        old = fetch_int_matrix(conn, _BILL_OLD, p, 4)
-        from .assess import _match
-        pos = _match(np.column_stack([ptype, payer]), old[:, 0:2])
-        is_new = pos < 0
-        changed = (~is_new) & (old[np.maximum(pos, 0), 3] != totals) if len(old) else is_new & False
-        t = now()
-        bid = np.where(is_new, 0, old[np.maximum(pos, 0), 2] if len(old) else 0)
-        if is_new.any():
-            bid[is_new] = new_ids(conn, "bill", int(is_new.sum()))
-            codes = model_payer_codes(ptype[is_new])
-            e2e = np.char.add(np.char.add(f"SB{region}{month.year:04d}{month.month:02d}", codes),
-                              np.char.zfill(payer[is_new].astype(str), 10))
-            insert_columns(conn, "bill", [
-                ("id", "i8"), ("region", "S"), ("month", "date"), ("payer_type", "S"),
-                ("payer_id", "i8"), ("e2e_id", "S"), ("total_fen", "i8"), ("paid_fen", "i8"),
-                ("status", "S"), ("due_date", "date"), ("created_at", "ts"),
-                ("updated_at", "ts")], {
-                "id": bid[is_new], "region": region, "month": month, "payer_type": codes,
-                "payer_id": payer[is_new], "e2e_id": e2e, "total_fen": totals[is_new],
-                "paid_fen": 0, "status": "open", "due_date": due, "created_at": t,
-                "updated_at": t})
-        if changed.any():
-            _temp_bills(conn, bid[changed], totals[changed])
-            conn.execute(text("DELETE FROM bill_line WHERE bill_id IN "
-                              "(SELECT id FROM tmp_coll_bill)"))
-            conn.execute(text("UPDATE bill SET total_fen = t.total, updated_at = :t "
-                              "FROM tmp_coll_bill t WHERE bill.id = t.id"), {"t": t})
-        redo = is_new | changed
-        for s in model.COLLECTED_SCHEMES:
-            m_ = redo & ((er[s] != 0) | (ee[s] != 0))
-            if m_.any():
-                _line_insert(conn, bid[m_], s, er[s][m_], ee[s][m_])
-        if changed.any():
-            _refresh_paid(conn)
-            conn.execute(text("DROP TABLE tmp_coll_bill"))
-        total = int(totals.sum())
-        audit.record(conn, actor, "collection.bills", "region", region,
-                     detail={"month": month_str(month), "bills": int(len(totals)),
-                             "new": int(is_new.sum()), "changed": int(changed.sum()),
-                             "total_fen": total})
-        return BillsResult(region, month, int(len(totals)), int(is_new.sum()),
-                           int(changed.sum()), total)
-
-
-def model_payer_codes(ptype: np.ndarray) -> np.ndarray:
-    return np.array(["E", "F", "R"])[ptype]
-
-
-def _line_insert(conn, bill_ids, scheme, er, ee):
-    insert_columns(conn, "bill_line", [
-        ("bill_id", "i8"), ("scheme", "S"), ("employer_fen", "i8"), ("employee_fen", "i8"),
-        ("amount_fen", "i8"), ("paid_fen", "i8")], {
-        "bill_id": bill_ids, "scheme": scheme, "employer_fen": er, "employee_fen": ee,
-        "amount_fen": er + ee, "paid_fen": 0})
-
-
-def _temp_bills(conn, bill_ids, totals) -> None:
-    """The bills whose total changed, with their new totals, in a scratch table."""
-    conn.execute(text("DROP TABLE IF EXISTS tmp_coll_bill"))
-    conn.execute(text("CREATE TEMPORARY TABLE tmp_coll_bill (id BIGINT PRIMARY KEY, "
-                      "total BIGINT NOT NULL)"))
-    insert_columns(conn, "tmp_coll_bill", [("id", "i8"), ("total", "i8")],
-                   {"id": bill_ids, "total": totals})
-
-
-def _refresh_paid(conn) -> None:
-    """Re-derive paid amounts of the bills in ``tmp_coll_bill`` and their lines from the
-    receipts (the source of truth)."""
-    conn.execute(text("""UPDATE bill_line SET paid_fen = COALESCE((SELECT SUM(a.amount_fen)
-        FROM receipt_alloc a WHERE a.bill_id = bill_line.bill_id AND a.scheme = bill_line.scheme),
-        0) WHERE bill_id IN (SELECT id FROM tmp_coll_bill)"""))
-    conn.execute(text("""UPDATE bill SET paid_fen = COALESCE((SELECT SUM(a.amount_fen)
-        FROM receipt_alloc a WHERE a.bill_id = bill.id), 0)
-        WHERE id IN (SELECT id FROM tmp_coll_bill)"""))
-    conn.execute(text("""UPDATE bill SET status = CASE
-        WHEN paid_fen = 0 THEN 'open' WHEN paid_fen < total_fen THEN 'partial'
-        WHEN EXISTS (SELECT 1 FROM receipt r WHERE r.bill_id = bill.id AND r.excess_fen > 0)
-        THEN 'overpaid' ELSE 'paid' END WHERE id IN (SELECT id FROM tmp_coll_bill)"""))
-
-
-def get_bill(bind, actor: Actor, *, bill_id: int | None = None, e2e_id: str | None = None,
-             with_persons: bool = True, as_of: dt.date | None = None) -> dict:
-    """A payer's bill: header, lines per scheme, the persons with their base and why, and the
-    late fee (employers): accrued to ``as_of`` (default today), charged, not yet charged."""
-    with transaction(bind) as conn:
-        q = select(bill)
-        q = q.where(bill.c.id == bill_id) if bill_id is not None else q.where(
-            bill.c.e2e_id == e2e_id)
-        b = conn.execute(q).mappings().first()
-        if b is None:
-            raise InputError(f"no bill {bill_id or e2e_id}", field="bill")
-        if actor.role == "employer" and not (b["payer_type"] == "E"
-                                             and b["payer_id"] == actor.employer_id):
-            raise PermissionDenied("an employer may see only its own bills")
-        if actor.role == "citizen" and not (b["payer_type"] != "E"
-                                            and b["payer_id"] == actor.person_id):
-            raise PermissionDenied("a citizen may see only their own bills")
-        lines = conn.execute(select(bill_line).where(bill_line.c.bill_id == b["id"])
-                             .order_by(bill_line.c.id)).mappings().all()
-        order = {s: i for i, s in enumerate(model.COLLECTED_SCHEMES)}
-        lines = sorted(lines, key=lambda r: order.get(r["scheme"], 99))
-        persons = []
-        if with_persons:
-            rows = conn.execute(text(
-                "SELECT c.person_id, p.citizen_id, p.name, c.wage_fen, c.base_fen, c.clamp, "
-                "c.basis FROM contribution c JOIN person p ON p.id = c.person_id "
-                "WHERE c.id IN (SELECT MAX(id) FROM contribution WHERE region = :r AND "
-                "month = :m AND payer_type = :t AND payer_id = :p GROUP BY person_id) "
-                "ORDER BY c.person_id"),
-                {"r": b["region"], "m": b["month"], "t": b["payer_type"],
-                 "p": b["payer_id"]}).all()
-            latest = dict(conn.execute(text(
-                "SELECT person_id, SUM(total_fen) FROM contribution WHERE region = :r AND "
-                "month = :m AND payer_type = :t AND payer_id = :p GROUP BY person_id"),
-                {"r": b["region"], "m": b["month"], "t": b["payer_type"],
-                 "p": b["payer_id"]}).all())
-            from shebao.core.ids import mask_id
-            for pid, cid, name, wage, base, clamp, basis in rows:
-                persons.append({"person_id": pid, "citizen_id": mask_id(cid), "name": name,
-                                "wage": fen_to_yuan_str(wage), "base": fen_to_yuan_str(base),
-                                "why": f"{model.BASIS[basis]}; {model.CLAMP[clamp]}",
-                                "amount": fen_to_yuan_str(latest.get(pid, 0))})
-        from .latefee import bill_late_fee
-        late = bill_late_fee(conn, b["id"], b["region"], as_of or dt.date.today())
-        audit.record(conn, actor, "collection.bill.read", "bill", b["id"],
-                     purpose="view bill", detail={"persons": len(persons)})
-        return {
-            "bill_id": b["id"], "e2e_id": b["e2e_id"], "region": b["region"],
-            "month": month_str(b["month"]) if isinstance(b["month"], dt.date) else str(b["month"])[:7],
-            "payer_type": model.PAYER_TYPES[b["payer_type"]], "payer_id": b["payer_id"],
-            "total": fen_to_yuan_str(b["total_fen"]), "paid": fen_to_yuan_str(b["paid_fen"]),
-            "outstanding": fen_to_yuan_str(max(b["total_fen"] - b["paid_fen"], 0)),
-            "status": b["status"], "due_date": str(b["due_date"]),
-            "lines": [{"scheme": r["scheme"], "employer": fen_to_yuan_str(r["employer_fen"]),
-                       "employee": fen_to_yuan_str(r["employee_fen"]),
-                       "amount": fen_to_yuan_str(r["amount_fen"]),
-                       "paid": fen_to_yuan_str(r["paid_fen"])} for r in lines],
-            "persons": persons, "late_fee": late}
-
-
-def export_bill(bind, actor: Actor, path, *, bill_id: int | None = None,
-                e2e_id: str | None = None, as_of: dt.date | None = None) -> Path:
-    """Write a bill to ``path``: ``.json`` (everything) or ``.csv`` (lines, late fee, charges,
-    then persons)."""
-    b = get_bill(bind, actor, bill_id=bill_id, e2e_id=e2e_id, as_of=as_of)
-    path = Path(path)
-    if path.suffix == ".json":
-        path.write_text(json.dumps(b, ensure_ascii=False, indent=2), encoding="utf-8")
-        return path
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["bill", b["e2e_id"], b["region"], b["month"], b["payer_type"],
-                    b["payer_id"], "total", b["total"], "paid", b["paid"], "due", b["due_date"]])
-        w.writerow(["scheme", "employer", "employee", "amount", "paid"])
-        for ln in b["lines"]:
-            w.writerow([ln["scheme"], ln["employer"], ln["employee"], ln["amount"], ln["paid"]])
-        lf = b["late_fee"]
-        w.writerow([])
-        w.writerow(["late_fee", "as_of", lf["as_of"], "daily_rate", lf["daily_rate"], "accrued",
-                    lf["accrued"], "charged", lf["charged"], "not_yet_charged",
-                    lf["not_yet_charged"]])
-        w.writerow(["charge_from", "charge_to", "days", "base", "rate", "fee", "source"])
-        for c in lf["charges"]:
-            w.writerow([c["from"], c["to"], c["days"], c["base"], c["rate"], c["fee"],
-                        c["source"]])
-        w.writerow([])
-        w.writerow(["person_id", "citizen_id", "name", "wage", "base", "why", "amount"])
-        for p in b["persons"]:
-            w.writerow([p["person_id"], p["citizen_id"], p["name"], p["wage"], p["base"],
-                        p["why"], p["amount"]])
-    return path
