@@ -168,7 +168,7 @@ def _child_baseline(url, sample, q):
 
 
 def _child_release(url, out, q):
-    from shebao.benefits import payroll
+    from shebao.benefits import payouts, payroll
     from shebao.formats.pain001 import Debtor
     from shebao.core.actor import Actor
     from shebao.db.engine import make_engine
@@ -188,7 +188,7 @@ def _child_release(url, out, q):
     payroll.submit(eng, maker, rid)
     payroll.approve(eng, checker, rid)
     t0 = time.perf_counter()
-    rel = payroll.release(eng, maker, rid, out, Debtor("社会保险基金支出户", "31050161393600000001",
+    rel = payouts.release(eng, maker, rid, out, Debtor("社会保险基金支出户", "31050161393600000001",
                                                        "中国建设银行上海分行"),
                           dt.date(2025, 11, 5), ("xml", "csv"))
     dt_ = time.perf_counter() - t0

@@ -76,16 +76,7 @@ SETTING = re.compile(r"enable_\w+|work_mem|jit|max_parallel_\w+|random_page_cost
 SQL_VERB = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|FROM|JOIN|INTO)\b", re.I)
 
 # Violations main had when this guard landed (see the module docstring). Only ever delete.
-ALLOWLIST: set[str] = {
-    'dialect branch: benefits/payroll.py',
-    'foreign table in SQL: benefits/determination.py -> registry.person',
-    'foreign table in SQL: benefits/payroll.py -> ledger.ledger_account',
-    'foreign table in SQL: benefits/payroll.py -> registry.person',
-    'foreign tables module: benefits/determination.py -> ledger.tables',
-    'foreign tables module: benefits/determination.py -> registry.tables',
-    'foreign tables module: benefits/payroll.py -> registry.tables',
-    'module over 500 lines: benefits/payroll.py',
-}
+ALLOWLIST: set[str] = set()
 
 
 def _modules():

@@ -41,7 +41,7 @@ import json
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import and_, bindparam, func, insert, select, text, update
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from shebao.core import regions
@@ -49,11 +49,11 @@ from shebao.core.actor import Actor
 from shebao.core.errors import ConflictError, InputError, PermissionDenied
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import add_months
-from shebao.db import dialect
+from shebao.db.dialect import for_update
 from shebao.db.uow import now as _now
 from shebao.db.uow import transaction
-from shebao.ledger.tables import ledger_account, ledger_posting
-from shebao.registry.tables import person
+from shebao.ledger import queries as ledger_queries
+from shebao.registry import queries as registry_queries
 from shebao.rules import load_rules
 from shebao.rules.formulas.retirement import CATEGORIES, statutory_retirement
 from shebao.security import audit, maker_checker as mc
@@ -69,9 +69,6 @@ from .tables import pension_award, pension_award_amount, pension_case, pension_h
 CHUNK = 1000
 
 
-_tx = transaction
-
-
 def _date(v) -> dt.date | None:
     if v is None or isinstance(v, dt.date):
         return v
@@ -85,7 +82,7 @@ def record_history(db, actor: Actor, person_id: int, rows: list[dict], *,
     (date), months (1–12), base_total_fen (paid; Σ of the monthly bases), kind paid | deemed.
     Months shebao itself collects need no row: they come from the collection bureau."""
     clean = clean_history(actor, person_id, rows, source, _now())
-    with _tx(db) as conn:
+    with transaction(db) as conn:
         if clean:
             conn.execute(insert(pension_history), clean)
         audit.record(conn, actor, "pension.history.record", "person", person_id,
@@ -102,7 +99,7 @@ def record_histories(db, actor: Actor, rows_by_person: dict[int, list[dict]], *,
     clean = []
     for pid, rows in sorted(rows_by_person.items()):
         clean += clean_history(actor, int(pid), rows, source, t, f"persons[{pid}]")
-    with _tx(db) as conn:
+    with transaction(db) as conn:
         if clean:
             conn.execute(insert(pension_history), clean)
         audit.record(conn, actor, "pension.history.record_batch", "person_set",
@@ -122,10 +119,8 @@ def open_case(db, actor: Actor, person_id: int, *, region: str, category: str | 
     if category is not None and category not in CATEGORIES:
         raise InputError(f"category must be one of {', '.join(CATEGORIES)}", field="category")
     validate_claim(claim, requested_date)
-    with _tx(db) as conn:
-        p = conn.execute(select(person.c.id, person.c.status).where(person.c.id == person_id)
-                         ).first()
-        if p is None:
+    with transaction(db) as conn:
+        if person_id not in registry_queries.person_facts(conn, [person_id]):
             raise InputError(f"no person {person_id}", field="person_id")
         live = conn.execute(select(pension_case.c.id, pension_case.c.status).where(and_(
             pension_case.c.person_id == person_id, pension_case.c.status.in_(CASE_LIVE)))).first()
@@ -173,15 +168,11 @@ def open_batch(db, actor: Actor, region: str, month: dt.date) -> BatchResult:
     month = month.replace(day=1)
     rules = load_rules()
     res = BatchResult(region, month)
-    with _tx(db) as conn:
-        rows = conn.execute(text(
-            "SELECT p.id, p.sex, p.birth_date, p.pension_region FROM person p "
-            "WHERE p.status = 'active' AND p.birth_date IS NOT NULL "
-            "AND p.pension_region LIKE :pref AND NOT EXISTS (SELECT 1 FROM pension_case c "
-            "WHERE c.person_id = p.id AND c.status IN ('open','incomplete','ineligible',"
-            "'computed','submitted','approved')) ORDER BY p.id"),
-            {"pref": region_prefix(region)}).all()
-        rows = may_reach_age(rules, region, rows, month)
+    with transaction(db) as conn:
+        rows = may_reach_age(rules, region, registry_queries.active_persons_in(
+            conn, region_prefix(region)), month)
+        live = _with_live_case(conn, [r.id for r in rows])
+        rows = [r for r in rows if r.id not in live]
         if rows:
             ids = np.array([r.id for r in rows], dtype=np.int64)
             sex = np.array([r.sex or "" for r in rows])
@@ -225,14 +216,22 @@ def compute_cases(conn: Connection, case_ids: list[int]) -> dict[int, str]:
     return out
 
 
+def _with_live_case(conn, person_ids: list[int]) -> set[int]:
+    """Those of ``person_ids`` who have a live case."""
+    out: set[int] = set()
+    for i in range(0, len(person_ids), CHUNK):
+        out.update(conn.execute(select(pension_case.c.person_id).where(
+            pension_case.c.person_id.in_(person_ids[i:i + CHUNK]),
+            pension_case.c.status.in_(CASE_LIVE))).scalars())
+    return out
+
+
 def _compute_chunk(conn: Connection, ids: list[int]) -> dict[int, str]:
     rules = load_rules()
     cases = [dict(r) for r in conn.execute(select(pension_case).where(
         pension_case.c.id.in_(ids))).mappings()]
     pids = [c["person_id"] for c in cases]
-    persons = {r["id"]: dict(r) for r in conn.execute(select(
-        person.c.id, person.c.sex, person.c.birth_date, person.c.status, person.c.death_date
-    ).where(person.c.id.in_(pids))).mappings()}
+    persons = registry_queries.person_facts(conn, pids)
     hist = H.history_rows(conn, pids)     # legacy ∪ shebao's own paid months (history.py)
 
     ctxs = [CaseContext(c, persons[c["person_id"]]) for c in cases]
@@ -276,21 +275,12 @@ def _compute_chunk(conn: Connection, ids: list[int]) -> dict[int, str]:
     return result
 
 
-def _in(col, values: list):
-    return col.in_(values) if values else col.in_([-1])
-
-
 def _accounts(conn, rules, ctxs: list[CaseContext]) -> None:
     """Individual-account balance at retirement for many cases in a few queries: the balance
     before the retirement year (one grouped query per retirement year), this year's credits by
     month (one query), plus this year's interest to the retirement month by the monthly-product
     method at the rate in force for that year."""
-    codes = [x.inputs["_account"][0] for x in ctxs]
-    ids = {}
-    for i in range(0, len(codes), CHUNK):
-        for r in conn.execute(select(ledger_account.c.code, ledger_account.c.id).where(
-                ledger_account.c.code.in_(codes[i:i + CHUNK]))):
-            ids[r.code] = r.id
+    ids = ledger_queries.account_ids(conn, [x.inputs["_account"][0] for x in ctxs])
     have = [x for x in ctxs if x.inputs["_account"][0] in ids]
     for x in ctxs:
         if x.inputs["_account"][0] not in ids:
@@ -301,20 +291,11 @@ def _accounts(conn, rules, ctxs: list[CaseContext]) -> None:
     for year, group in by_year.items():
         year_start = dt.date(year, 1, 1)
         accts = [ids[x.inputs["_account"][0]] for x in group]
-        opening = dict(conn.execute(select(ledger_posting.c.account_id,
-                                           func.sum(ledger_posting.c.amount)).where(and_(
-            _in(ledger_posting.c.account_id, accts),
-            ledger_posting.c.effective_date < year_start)).group_by(
-            ledger_posting.c.account_id)).all())
+        opening = ledger_queries.sums_before(conn, accts, year_start)
         last = max(x.inputs["_account"][1].replace(day=1) for x in group)
         monthly: dict[int, np.ndarray] = {}
-        rows = conn.execute(select(ledger_posting.c.account_id, ledger_posting.c.effective_date,
-                                   ledger_posting.c.amount).where(and_(
-            _in(ledger_posting.c.account_id, accts),
-            ledger_posting.c.effective_date >= year_start,
-            ledger_posting.c.effective_date < last))).all()
-        for r in rows:
-            monthly.setdefault(r.account_id, []).append((_date(r.effective_date), int(r.amount)))
+        for aid, day, amount in ledger_queries.postings_between(conn, accts, year_start, last):
+            monthly.setdefault(aid, []).append((_date(day), amount))
         for x in group:
             code, ret = x.inputs["_account"]
             aid = ids[code]
@@ -329,7 +310,7 @@ def _accounts(conn, rules, ctxs: list[CaseContext]) -> None:
 def _case(conn, case_id: int, lock: bool = False) -> dict:
     q = select(pension_case).where(pension_case.c.id == case_id)
     if lock:
-        q = dialect.for_update(conn, q)
+        q = for_update(conn, q)
     r = conn.execute(q).mappings().first()
     if r is None:
         raise InputError(f"no pension case {case_id}", field="case_id")
@@ -340,7 +321,7 @@ def set_category(db, actor: Actor, case_id: int, category: str) -> str:
     """Give a woman's category (cadre / worker) on a batch-opened case and recompute it."""
     if category not in CATEGORIES:
         raise InputError(f"category must be one of {', '.join(CATEGORIES)}", field="category")
-    with _tx(db) as conn:
+    with transaction(db) as conn:
         c = _case(conn, case_id, lock=True)
         require_in_region(actor, "pension.compute", c["region"])
         require_status(c, EDITABLE, "changed")
@@ -353,7 +334,7 @@ def set_category(db, actor: Actor, case_id: int, category: str) -> str:
 
 
 def recompute_case(db, actor: Actor, case_id: int) -> str:
-    with _tx(db) as conn:
+    with transaction(db) as conn:
         c = _case(conn, case_id, lock=True)
         require_in_region(actor, "pension.compute", c["region"])
         require_status(c, EDITABLE, "changed")
@@ -366,7 +347,7 @@ def recompute_case(db, actor: Actor, case_id: int) -> str:
 def recompute_cases(db, actor: Actor, case_ids: list[int]) -> dict[int, str]:
     """Recompute many cases set-based (after history or accounts changed): one transaction,
     one audit row. Cases already submitted or decided are left alone and not returned."""
-    with _tx(db) as conn:
+    with transaction(db) as conn:
         rows = []
         for i in range(0, len(case_ids), CHUNK):
             rows += conn.execute(select(pension_case.c.id, pension_case.c.region,
@@ -387,7 +368,7 @@ def recompute_cases(db, actor: Actor, case_ids: list[int]) -> dict[int, str]:
 
 def submit_case(db, maker: Actor, case_id: int) -> int:
     """The maker (a benefits clerk) puts a computed case up for a second pair of eyes."""
-    with _tx(db) as conn:
+    with transaction(db) as conn:
         c = _case(conn, case_id, lock=True)
         require_status(c, ("computed",), "submitted")
         aid = mc.submit(conn, maker, mc.PENSION, "pension_case", case_id, region=c["region"],
@@ -401,15 +382,15 @@ def submit_case(db, maker: Actor, case_id: int) -> int:
 def approve_case(db, checker: Actor, case_id: int) -> int:
     """A second clerk approves: the pension is awarded from the month after retirement.
     The same staff member who submitted can never approve (PermissionDenied)."""
-    with _tx(db) as conn:
+    with transaction(db) as conn:
         c = _case(conn, case_id, lock=True)
         require_status(c, ("submitted",), "approved")
         a = mc.get(conn, c["approval_id"])
         if a.maker == checker.id:
             raise PermissionDenied(f"case {case_id} was submitted by {checker.id}: the same "
                                    f"staff member can never approve their own case")
-        dead = conn.execute(select(person.c.death_date).where(
-            person.c.id == c["person_id"])).scalar_one_or_none()
+        dead = registry_queries.person_facts(conn, [c["person_id"]]).get(
+            c["person_id"], {}).get("death_date")
         if dead is not None and _date(dead) < _date(c["retirement_date"]):
             raise ConflictError(f"person {c['person_id']} died on {dead}, before the retirement "
                                 f"date {c['retirement_date']}: reject the case instead")
@@ -434,7 +415,7 @@ def approve_case(db, checker: Actor, case_id: int) -> int:
 
 
 def reject_case(db, checker: Actor, case_id: int, *, reason: str) -> None:
-    with _tx(db) as conn:
+    with transaction(db) as conn:
         c = _case(conn, case_id, lock=True)
         require_status(c, ("submitted",), "rejected")
         mc.reject(conn, checker, c["approval_id"], reason=reason)
@@ -443,7 +424,7 @@ def reject_case(db, checker: Actor, case_id: int, *, reason: str) -> None:
 
 
 def get_case(db, actor: Actor, case_id: int, *, purpose: str = "pension case review") -> dict:
-    with _tx(db) as conn:
+    with transaction(db) as conn:
         c = _case(conn, case_id)
         check_case(actor, c)
         audit.record(conn, actor, "pension.case.read", "pension_case", case_id,

@@ -288,6 +288,28 @@ def copy_out_ints(conn, sql: str, params: dict, ncols: int) -> np.ndarray:
     return out
 
 
+def insert_and_read_ints(conn, rows_sql: str, insert_sql: str, ints_sql: str, params: dict,
+                         ncols: int, *, types=()) -> np.ndarray:
+    """Write the rows a query computes and read integers of the same rows, as one unit.
+
+    ``rows_sql`` is the query, visible to the other two as ``c``; ``insert_sql`` is an
+    ``INSERT … SELECT … FROM c``; ``ints_sql`` selects ``ncols`` non-NULL bigints ``FROM c``.
+    PostgreSQL: one statement (``WITH c AS MATERIALIZED (…), ins AS (INSERT …) SELECT …``,
+    read by binary COPY), so the integers describe exactly the rows inserted. SQLite: the
+    query twice (the integers, then the INSERT when there are any) inside the caller's write
+    transaction, which no other writer can enter. ``types``: ``bindparam``s whose type the
+    driver must be told (dates and timestamps on SQLite)."""
+    if conn.dialect.name == "postgresql":
+        return copy_out_ints(conn, f"WITH c AS MATERIALIZED ({rows_sql}), "
+                                   f"ins AS ({insert_sql}) {ints_sql}", params, ncols)
+    from sqlalchemy import text
+
+    m = fetch_int_matrix(conn, f"WITH c AS ({rows_sql}) {ints_sql}", params, ncols)
+    if len(m):
+        conn.execute(text(f"WITH c AS ({rows_sql}) {insert_sql}").bindparams(*types), params)
+    return m
+
+
 def fetch_tuples(conn, sql: str, params: dict) -> list[tuple]:
     """The rows of a query as plain tuples — on PostgreSQL straight from the driver's cursor,
     without a SQLAlchemy Row per row."""

@@ -178,7 +178,14 @@ def bind_value(conn, column, value):
     return value if (proc is None or value is None) else proc(value)
 
 
+def unindexed(column: str) -> str:
+    """SQL of ``column`` that no index answers (``column || ''``), for a condition that must
+    only filter the rows another, more selective index found: SQLite has no statistics and
+    would otherwise pick the index on ``column``; PostgreSQL plans it the same either way."""
+    return f"{column} || ''"
+
+
 __all__ = ["copies_in_bulk", "packs_results", "xact_lock", "try_xact_lock", "for_update",
            "pg_settings", "for_index_probes", "for_short_queries", "for_single_pass_aggregate",
            "without_fk_triggers", "refresh_statistics_if_grown", "index_hint", "month_of",
-           "days_since_epoch", "pairs_in", "bind_value"]
+           "days_since_epoch", "pairs_in", "bind_value", "unindexed"]

@@ -45,7 +45,7 @@ from shebao.rules import load_rules
 from shebao.rules.formulas.retirement import CATEGORIES, statutory_retirement
 
 from shebao.benefits import determination as det
-from shebao.benefits import payroll
+from shebao.benefits import payouts, payroll
 
 from .demo_users import demo_account
 
@@ -260,7 +260,7 @@ def run(engine, region: str, *, out_dir=None) -> list[str]:
         if res.status == "computed":
             payroll.submit(engine, maker, res.run_id)
             payroll.approve(engine, checker, res.run_id)
-        rel = payroll.release(engine, maker, res.run_id, out_dir, DEBTOR,
+        rel = payouts.release(engine, maker, res.run_id, out_dir, DEBTOR,
                               pay_month.replace(day=5))
         n_pay += rel.n_payments
         total_pay += rel.total_fen

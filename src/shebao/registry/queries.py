@@ -394,3 +394,40 @@ def payer_bank_accounts(conn, employer_ids, person_ids) -> dict[tuple[str, int],
                                       f"{json_rows_sql(conn)})", {"vals": json_list(ids)}):
             out[(tag, int(row[0]))] = tuple(row[1:])
     return out
+
+
+def person_facts(conn, person_ids) -> dict[int, dict]:
+    """person id → {id, sex, birth_date, status, death_date, pension_region}: what pension
+    determination and payroll decide on. Unknown ids are absent."""
+    ids = sorted({int(i) for i in person_ids})
+    out: dict[int, dict] = {}
+    cols = (person.c.id, person.c.sex, person.c.birth_date, person.c.status,
+            person.c.death_date, person.c.pension_region)
+    for i in range(0, len(ids), 5000):
+        for r in conn.execute(select(*cols).where(person.c.id.in_(ids[i:i + 5000]))).mappings():
+            out[r["id"]] = dict(r)
+    return out
+
+
+def active_persons_in(conn, region_like: str) -> list:
+    """Active persons with a birth date whose pension region matches the LIKE pattern
+    ``region_like`` (a region subtree, e.g. ``31%``): rows (id, sex, birth_date,
+    pension_region) in id order."""
+    return conn.execute(select(person.c.id, person.c.sex, person.c.birth_date,
+                               person.c.pension_region).where(
+        person.c.status == "active", person.c.birth_date.is_not(None),
+        person.c.pension_region.like(region_like)).order_by(person.c.id)).all()
+
+
+# A derived table for set-based statements of benefits (payroll) that join the persons they
+# pay: ``FROM … JOIN ({PAYEES}) r ON r.person_id = …``. The registry owns its columns; the
+# databases inline it like a plain join (a projection of one table, no grouping).
+PAYEES = ("SELECT id AS person_id, name, bank_name, bank_account, death_date, status "
+          "FROM person")
+
+
+def payees_sql() -> str:
+    """SQL of the derived table ``(person_id, name, bank_name, bank_account, death_date,
+    status)`` over every person, for a benefits statement to join (see ``PAYEES``)."""
+    return PAYEES
+

@@ -9,7 +9,7 @@ from lxml import etree
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from shebao.benefits import payroll
+from shebao.benefits import life_events, payouts, payroll
 from shebao.benefits.tables import overpayment, payment, pension_award
 from shebao.formats import camt053, pain001
 from shebao.formats.iso20022 import validate
@@ -55,12 +55,12 @@ def test_run_release_returns_reissue(engine, tmp_path):
         assert conn.execute(select(payment)).all().__len__() == 2
 
     with pytest.raises(PermissionDenied):
-        payroll.release(engine, MAKER, r.run_id, tmp_path, DEBTOR, dt.date(2025, 11, 5))
+        payouts.release(engine, MAKER, r.run_id, tmp_path, DEBTOR, dt.date(2025, 11, 5))
     payroll.submit(engine, MAKER, r.run_id)
     with pytest.raises(PermissionDenied, match="never approve their own"):
         payroll.approve(engine, MAKER, r.run_id)
     payroll.approve(engine, CHECKER, r.run_id)
-    rel = payroll.release(engine, MAKER, r.run_id, tmp_path, DEBTOR, dt.date(2025, 11, 5))
+    rel = payouts.release(engine, MAKER, r.run_id, tmp_path, DEBTOR, dt.date(2025, 11, 5))
     xml = [f for f in rel.files if f["format"] == "xml"][0]
     data = open(xml["path"], "rb").read()
     validate(data, "pain.001.001.09")
@@ -74,7 +74,7 @@ def test_run_release_returns_reissue(engine, tmp_path):
                     encoding="utf-8").read().splitlines()
     assert csv_text[0].startswith("end_to_end_id,creditor_name") and len(csv_text) == 3
     assert _bal(engine, "310000.pension.benefits_payable") == 0
-    assert payroll.release(engine, MAKER, r.run_id, tmp_path, DEBTOR,
+    assert payouts.release(engine, MAKER, r.run_id, tmp_path, DEBTOR,
                            dt.date(2025, 11, 5)).replayed
 
     # bank return: A booked, C returned (closed account)
@@ -83,12 +83,12 @@ def test_run_release_returns_reissue(engine, tmp_path):
     stmt.write_bytes(camt053.build_payments("ST1", DEBTOR.account, dt.date(2025, 11, 6),
                                    [(e2e_a, 432120, None), (e2e_c, 500000, "AC04")]))
     fund_before = _bal(engine, "310000.pension.fund_bank")
-    res = payroll.import_returns(engine, MAKER, stmt)
+    res = payouts.import_returns(engine, MAKER, stmt)
     assert (res.paid, res.failed, res.unknown) == (1, 1, 0)
     assert _bal(engine, "310000.pension.fund_bank") == fund_before + 500000
-    assert payroll.import_returns(engine, MAKER, stmt).replayed       # a file counts once
+    assert payouts.import_returns(engine, MAKER, stmt).replayed       # a file counts once
     # not confirmed yet: nothing is re-issued
-    assert payroll.reissue(engine, MAKER, r.run_id, tmp_path, DEBTOR,
+    assert payouts.reissue(engine, MAKER, r.run_id, tmp_path, DEBTOR,
                            dt.date(2025, 11, 8)).n_payments == 0
     with engine.connect() as conn:
         pc = conn.execute(select(payment).where(payment.c.end_to_end_id == e2e_c)).first()
@@ -96,8 +96,8 @@ def test_run_release_returns_reissue(engine, tmp_path):
     assert (pc.status, pa.status) == ("returned", "paid")
     registry.change_person(engine, ADMIN, c, {"bank_account": "6228480000000099"},
                            reason="account closed, new account given")
-    payroll.confirm_failures(engine, MAKER, [pc.id], reason="account closed; corrected")
-    ri = payroll.reissue(engine, MAKER, r.run_id, tmp_path, DEBTOR, dt.date(2025, 11, 8))
+    payouts.confirm_failures(engine, MAKER, [pc.id], reason="account closed; corrected")
+    ri = payouts.reissue(engine, MAKER, r.run_id, tmp_path, DEBTOR, dt.date(2025, 11, 8))
     assert (ri.n_payments, ri.total_fen) == (1, 500000)
     with engine.connect() as conn:
         live = conn.execute(select(payment.c.attempt, payment.c.status, payment.c.bank_account)
@@ -134,30 +134,30 @@ def test_death_and_living_certification_stop_payment_and_overpayment(engine, tmp
     fund_pool(engine, "310000", 1_000_000_00, dt.date(2025, 1, 1), "seed-pool-2")
     make_award(engine, a, 400000, 100000)
     make_award(engine, b, 300000, 0)
-    payroll.record_living_certification(engine, MAKER, b, 2025, False, dt.date(2025, 11, 10))
+    life_events.record_living_certification(engine, MAKER, b, 2025, False, dt.date(2025, 11, 10))
     nov = payroll.run(engine, MAKER, "310000", NOV)
     assert nov.n_payments == 2                       # B failed in November: paid for November
     dec = payroll.run(engine, MAKER, "310000", DEC)
     assert dec.n_payments == 1                       # … but not from December
     payroll.submit(engine, MAKER, dec.run_id)
     payroll.approve(engine, CHECKER, dec.run_id)
-    payroll.release(engine, MAKER, dec.run_id, tmp_path, DEBTOR, dt.date(2025, 12, 5))
+    payouts.release(engine, MAKER, dec.run_id, tmp_path, DEBTOR, dt.date(2025, 12, 5))
     # the household-registration feed reports A died on 2025-11-20, after December was paid
     registry.record_death(engine, ADMIN, a, dt.date(2025, 11, 20), source="hukou feed")
     acct_before = _bal(engine, f"310000.pension.individual.{a}")
-    res = payroll.detect_overpayments(engine, MAKER, "310000")
+    res = life_events.detect_overpayments(engine, MAKER, "310000")
     assert (res.n, res.total_fen, res.awards_stopped) == (1, 400000, 1)
     assert _bal(engine, "310000.pension.receivable_individual") == 400000
     assert _bal(engine, f"310000.pension.individual.{a}") == acct_before + 100000
-    assert payroll.detect_overpayments(engine, MAKER, "310000").n == 0   # recorded once
+    assert life_events.detect_overpayments(engine, MAKER, "310000").n == 0   # recorded once
     with engine.connect() as conn:
         o = conn.execute(select(overpayment)).first()
         aw = conn.execute(select(pension_award).where(pension_award.c.person_id == a)).first()
     assert (o.month, o.amount_fen, o.status) in ((DEC, 400000, "open"),
                                                  (str(DEC), 400000, "open"))
     assert aw.status == "stopped" and str(aw.stop_month)[:10] == "2025-12-01"
-    assert payroll.record_recovery(engine, MAKER, o.id, 150000) == "open"
-    assert payroll.record_recovery(engine, MAKER, o.id, 250000) == "recovered"
+    assert life_events.record_recovery(engine, MAKER, o.id, 150000) == "open"
+    assert life_events.record_recovery(engine, MAKER, o.id, 250000) == "recovered"
     assert _bal(engine, "310000.pension.receivable_individual") == 0
     # January: neither A (dead) nor B (failed certification) is paid
     jan = payroll.run(engine, MAKER, "310000", dt.date(2026, 1, 1))
@@ -197,13 +197,13 @@ def test_death_recorded_between_compute_and_release_cancels_before_any_file(engi
     payroll.submit(engine, MAKER, r.run_id)
     payroll.approve(engine, CHECKER, r.run_id)
     registry.record_death(engine, ADMIN, a, dt.date(2025, 11, 28), source="hukou feed")
-    rel = payroll.release(engine, MAKER, r.run_id, tmp_path, DEBTOR, dt.date(2025, 12, 5))
+    rel = payouts.release(engine, MAKER, r.run_id, tmp_path, DEBTOR, dt.date(2025, 12, 5))
     assert (rel.n_payments, rel.total_fen) == (1, 300000)
     assert _bal(engine, f"310000.pension.individual.{a}") == acct_before + 100000
     assert _bal(engine, "310000.pension.benefits_payable") == 0
     xml = open([f for f in rel.files if f["format"] == "xml"][0]["path"], encoding="utf-8").read()
     assert payroll.e2e_id(r.run_id, a, 1) not in xml and payroll.e2e_id(r.run_id, b, 1) in xml
-    assert payroll.detect_overpayments(engine, MAKER, "310000").n == 0
+    assert life_events.detect_overpayments(engine, MAKER, "310000").n == 0
 
 
 def test_chunks_cross_skipped_held_and_unfunded_persons_and_pay_each_once(engine):

@@ -42,3 +42,34 @@ def test_default_cost_is_not_the_fast_test_profile(monkeypatch):
     monkeypatch.delenv("SHEBAO_ARGON2_FAST")
     fast = passwords._FAST.hash("correct horse 1")
     assert passwords.needs_rehash(fast) is True     # … and a fast hash is upgraded at login
+
+
+def test_at_most_the_configured_number_of_hashes_run_at_once(monkeypatch):
+    """A storm of sign-ins queues for the hasher (64 MiB each) instead of growing memory."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    running, peak, lock = 0, 0, threading.Lock()
+    real = passwords._DEFAULT.verify
+
+    def watched(h, p):
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.02)
+        try:
+            return real(h, p)
+        finally:
+            with lock:
+                running -= 1
+    h = passwords.hash_password("correct horse 1")
+    monkeypatch.setattr(passwords, "_DEFAULT", type("Watched", (), {
+        "verify": staticmethod(watched)})())
+    monkeypatch.setenv("SHEBAO_HASH_CONCURRENCY", "2")
+    passwords._slots = None                       # re-read the setting
+    with ThreadPoolExecutor(16) as ex:
+        list(ex.map(lambda _: passwords.verify_password(h, "x"), range(32)))
+    assert peak == 2
+    passwords._slots = None

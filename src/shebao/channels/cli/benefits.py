@@ -41,7 +41,7 @@ from typing import List, Optional
 import typer
 
 from shebao.benefits import determination as det
-from shebao.benefits import payroll
+from shebao.benefits import life_events, payouts, payroll
 from shebao.benefits.indexation import run_indexation
 from shebao.core.errors import InputError
 from shebao.core.money import to_fen
@@ -116,7 +116,7 @@ def release_cmd(run: int = typer.Option(..., "--run"), out: str = typer.Option("
     """Write pain.001.001.09 (validated) and/or CSV for an approved run; mark payments sent."""
     day = _day(execution_date, "execution_date")
     eng, who = engine_and_actor(actor, permission="payroll.prepare")
-    rel = payroll.release(eng, who, run, out, Debtor(debtor_name, debtor_account, debtor_bank),
+    rel = payouts.release(eng, who, run, out, Debtor(debtor_name, debtor_account, debtor_bank),
                           day, tuple(fmt or ("xml", "csv")))
     _out({"run_id": rel.run_id, "payments": rel.n_payments, "files": rel.files,
           "replayed": rel.replayed})
@@ -127,7 +127,7 @@ def returns_cmd(path: str = typer.Argument(..., help="camt.053.001.08 XML or CSV
                 actor: Optional[str] = ACTOR):
     """Record a bank return file once: booked → paid, returned → awaiting confirmation."""
     eng, who = engine_and_actor(actor, permission="payroll.prepare")
-    r = payroll.import_returns(eng, who, path)
+    r = payouts.import_returns(eng, who, path)
     _out({"paid": r.paid, "failed": r.failed, "unknown": r.unknown,
           "unknown_refs": r.unknown_refs[:50], "replayed": r.replayed})
 
@@ -137,7 +137,7 @@ def confirm_cmd(payment_id: List[int] = typer.Option(..., "--payment"),
                 reason: str = typer.Option(...), actor: Optional[str] = ACTOR):
     """Confirm returned payments as failed (only confirmed failures are re-issued)."""
     eng, who = engine_and_actor(actor, permission="payroll.prepare")
-    _out({"confirmed": payroll.confirm_failures(eng, who, payment_id, reason=reason)})
+    _out({"confirmed": payouts.confirm_failures(eng, who, payment_id, reason=reason)})
 
 
 @payroll_app.command("reissue")
@@ -147,7 +147,7 @@ def reissue_cmd(run: int = typer.Option(..., "--run"), out: str = typer.Option("
                 debtor_bank: str = DEBTOR_BANK, actor: Optional[str] = ACTOR):
     """Re-issue the confirmed failures of a run as new attempts."""
     eng, who = engine_and_actor(actor, permission="payroll.prepare")
-    r = payroll.reissue(eng, who, run, out,
+    r = payouts.reissue(eng, who, run, out,
                         Debtor(debtor_name, debtor_account, debtor_bank),
                         _day(execution_date, "execution_date"))
     _out({"run_id": r.run_id, "payments": r.n_payments, "files": r.files})
@@ -160,7 +160,7 @@ def living_cmd(person: int = typer.Option(...), year: int = typer.Option(...),
                actor: Optional[str] = ACTOR):
     """Record an annual living certification (a failure stops payment from the next month)."""
     eng, who = engine_and_actor(actor, permission="payroll.prepare")
-    lid = payroll.record_living_certification(eng, who, person, year,
+    lid = life_events.record_living_certification(eng, who, person, year,
                                               not failed, _day(date, "date"), method)
     _out({"id": lid})
 
@@ -169,7 +169,7 @@ def living_cmd(person: int = typer.Option(...), year: int = typer.Option(...),
 def overpayments_cmd(region: str = typer.Option(...), actor: Optional[str] = ACTOR):
     """Find payments made after a recorded death; record them for recovery (ledger)."""
     eng, who = engine_and_actor(actor, permission="payroll.prepare", region=region)
-    r = payroll.detect_overpayments(eng, who, region)
+    r = life_events.detect_overpayments(eng, who, region)
     _out({"region": r.region, "overpayments": r.n, "total_fen": r.total_fen,
           "awards_stopped": r.awards_stopped})
 
@@ -183,7 +183,7 @@ def recover_cmd(overpayment: int = typer.Option(...), amount: str = typer.Option
     except (ValueError, TypeError) as exc:
         raise InputError(str(exc), field="amount") from None
     eng, who = engine_and_actor(actor, permission="payroll.prepare")
-    _out({"status": payroll.record_recovery(eng, who, overpayment, fen)})
+    _out({"status": life_events.record_recovery(eng, who, overpayment, fen)})
 
 
 # ------------------------------------------------------------------ pension
