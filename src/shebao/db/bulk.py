@@ -17,7 +17,6 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .dialect import pg_settings  # noqa: F401  (callers still import it from here)
 
 EPOCH_1970 = dt.date(1970, 1, 1)
 PG_EPOCH_SHIFT = (dt.date(2000, 1, 1) - EPOCH_1970).days   # PostgreSQL dates count from 2000
@@ -162,10 +161,20 @@ def insert_rows(conn, table, rows: Sequence[dict], columns: Sequence[str] | None
     return len(rows)
 
 
-def fetch_rows_by_keys(conn, table, key: str, keys: Iterable[str], chunk: int = 900
-                       ) -> dict[str, dict]:
+IN_LIST_SIZE = 900   # bound values per IN list: under SQLite's historical 999-variable limit
+
+
+def in_batches(values) -> Iterable[list]:
+    """``values`` in lists of at most ``IN_LIST_SIZE``, for ``col.in_(batch)`` queries over
+    an unbounded set of keys (the one place that knows the limit)."""
+    values = list(values)
+    for i in range(0, len(values), IN_LIST_SIZE):
+        yield values[i:i + IN_LIST_SIZE]
+
+
+def fetch_rows_by_keys(conn, table, key: str, keys: Iterable[str]) -> dict[str, dict]:
     """Rows of ``table`` whose text column ``key`` is in ``keys``, as key → row dict: one
-    array parameter per 20,000 keys on PostgreSQL, IN lists of ``chunk`` on SQLite."""
+    array parameter per 20,000 keys on PostgreSQL, IN lists (``in_batches``) on SQLite."""
     from sqlalchemy import String, any_, bindparam, select
 
     keys = list(dict.fromkeys(k for k in keys if k))
@@ -179,8 +188,8 @@ def fetch_rows_by_keys(conn, table, key: str, keys: Iterable[str], chunk: int = 
             for r in conn.execute(q, {"keys": keys[i:i + 20_000]}).mappings():
                 out[r[key]] = dict(r)
         return out
-    for i in range(0, len(keys), chunk):
-        for r in conn.execute(select(table).where(col.in_(keys[i:i + chunk]))).mappings():
+    for batch in in_batches(keys):
+        for r in conn.execute(select(table).where(col.in_(batch))).mappings():
             out[r[key]] = dict(r)
     return out
 

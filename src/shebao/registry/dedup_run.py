@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from shebao.db.bulk import in_batches
+
 from . import model
 from .dedup import Pair, find_links, find_pairs, prepare
 
@@ -86,9 +88,8 @@ def check_against_registry(conn, records: list[dict], today: dt.date) -> list[Ve
         for col, vals in ((person.c.birth_date, list(dobs)), (person.c.phone, list(phones)),
                           (person.c.name_pinyin,
                            list({model.pinyin_key(r["name"]) for r in records}))):
-            for i in range(0, len(vals), 900):
-                ids.update(conn.execute(select(person.c.id).where(
-                    col.in_(vals[i:i + 900]))).scalars())
+            for batch in in_batches(vals):
+                ids.update(conn.execute(select(person.c.id).where(col.in_(batch))).scalars())
         if not ids:
             return [None] * len(records)
         existing = load_population(conn, person.c.id.in_(sorted(ids)))

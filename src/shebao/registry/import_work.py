@@ -11,6 +11,7 @@ from shebao.core.actor import Actor
 from shebao.core.errors import InputError
 from shebao.core.ids import mask_id, parse_citizen_id, parse_uscc
 from shebao.core.money import to_fen
+from shebao.db.bulk import in_batches
 
 from . import bulk, model
 from .import_rows import (EMPLOYER_ALIASES, EMPLOYMENT_ALIASES, _FALSE, _TRUE, ImportResult,
@@ -141,10 +142,8 @@ def _resolve_person_ids(conn, cids) -> dict[str, dict]:
     survivors = {r["merged_into"] for r in found.values() if r["status"] == "merged"}
     if survivors:
         by_id = {}
-        ids = list(survivors)
-        for i in range(0, len(ids), 900):
-            for r in conn.execute(select(person).where(person.c.id.in_(ids[i:i + 900]))
-                                  ).mappings():
+        for batch in in_batches(survivors):
+            for r in conn.execute(select(person).where(person.c.id.in_(batch))).mappings():
                 by_id[r["id"]] = dict(r)
         for k, r in list(found.items()):
             if r["status"] == "merged" and r["merged_into"] in by_id:
@@ -154,11 +153,10 @@ def _resolve_person_ids(conn, cids) -> dict[str, dict]:
 
 def _intervals_for(conn, table, person_ids, extra_cols):
     out: dict = {}
-    ids = list(person_ids)
     cols = [table.c.id, table.c.person_id, table.c.start_date, table.c.end_date,
             *[table.c[c] for c in extra_cols]]
-    for i in range(0, len(ids), 900):
-        for r in conn.execute(select(*cols).where(table.c.person_id.in_(ids[i:i + 900]))):
+    for batch in in_batches(person_ids):
+        for r in conn.execute(select(*cols).where(table.c.person_id.in_(batch))):
             out.setdefault((r.person_id, *[getattr(r, c) for c in extra_cols]), []).append(
                 (r.id, model.Interval(r.start_date, r.end_date), r))
     return out
