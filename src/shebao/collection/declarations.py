@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import select, text
 
+from shebao.core import csvsafe
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError, PermissionDenied
 from shebao.core.money import fen_to_yuan_str, parse_decimal, to_fen
@@ -340,7 +341,7 @@ def upload_declarations(bind, actor: Actor, path, *, year: int,
         if not dry_run and problems:
             err = path.with_name(path.name + ".errors.csv")
             with err.open("w", newline="", encoding="utf-8") as fh:
-                w = csv.writer(fh)
+                w = csvsafe.writer(fh)
                 w.writerow(["row", "field", "value", "reason"])
                 for p in rep.problems:
                     w.writerow([p["row"], p["field"], p["value"], p["reason"]])
