@@ -45,6 +45,9 @@ def test_employer_declares_a_wage_and_sees_the_clamped_base(login, world, engine
     bad = c.post("/employer/declare", data={"person_id": str(world.persons["310101"]),
                                             "year": "2025", "wage": "12,000"})
     assert bad.status_code == 422 and 'data-field="wage"' in bad.text
+    wide = c.post("/employer/declare", data={"person_id": str(world.persons["310101"]),
+                                             "year": "2025", "wage": "１０００"})   # full-width
+    assert wide.status_code == 422 and 'data-field="wage"' in wide.text
     assert _decl_count(engine) == before + 1                        # nothing half-saved
 
 

@@ -28,7 +28,7 @@ router = APIRouter(include_in_schema=False)
 NAV = {"staff": [("/staff/collection", "Collection", 40, "collection.read")],
        "employer": [("/employer/declare", "Declare bases", 20, None),
                     ("/employer/bills", "Bills", 30, None)]}
-_WAGE = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
+_WAGE = re.compile(r"^[0-9]{1,9}(\.[0-9]{1,2})?$")     # ASCII digits only, as core.money
 
 
 # ---------------------------------------------------------------- staff dashboard
