@@ -5,7 +5,6 @@ fen.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import select, text
 
+from shebao.core import csvsafe
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError, PermissionDenied
 from shebao.core.ids import mask_id
@@ -224,7 +224,7 @@ def export_bill(bind, actor: Actor, path, *, bill_id: int | None = None,
         path.write_text(json.dumps(b, ensure_ascii=False, indent=2), encoding="utf-8")
         return path
     with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
+        w = csvsafe.writer(fh)
         w.writerow(["bill", b["e2e_id"], b["region"], b["month"], b["payer_type"],
                     b["payer_id"], "total", b["total"], "paid", b["paid"], "due", b["due_date"]])
         w.writerow(["scheme", "employer", "employee", "amount", "paid"])

@@ -17,15 +17,15 @@ import datetime as dt
 import hashlib
 import io
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import numpy as np
 from sqlalchemy import select, text
 
+from shebao.core import csvsafe
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError, PermissionDenied
-from shebao.core.money import fen_to_yuan_str, to_fen
+from shebao.core.money import fen_to_yuan_str, parse_decimal, to_fen
 from shebao.core.periods import month_str
 from shebao.db.bulk import json_list, json_rows_sql
 from shebao.db.uow import now, transaction
@@ -53,11 +53,11 @@ def parse_yuan(value, *, field: str, file: str | None = None, row: int | None = 
     """A decimal amount in yuan (at most 2 decimals, not negative) → fen; refuses anything else."""
     s = str(value if value is not None else "").strip().replace(",", "")
     try:
-        d = Decimal(s)
-    except InvalidOperation:
-        raise InputError(f"amount {value!r} does not parse as a decimal number of yuan",
-                         field=field, file=file, row=row, value=value) from None
-    if not d.is_finite() or d < 0 or d.as_tuple().exponent < -2:
+        d = parse_decimal(s)
+    except ValueError:
+        raise InputError(f"amount {value!r} does not parse as a decimal number of yuan "
+                         f"(ASCII digits)", field=field, file=file, row=row, value=value) from None
+    if d < 0 or d.as_tuple().exponent < -2:
         raise InputError(f"amount {value!r} must be a non-negative number of yuan with at most "
                          f"2 decimals", field=field, file=file, row=row, value=value)
     return to_fen(d)
@@ -341,7 +341,7 @@ def upload_declarations(bind, actor: Actor, path, *, year: int,
         if not dry_run and problems:
             err = path.with_name(path.name + ".errors.csv")
             with err.open("w", newline="", encoding="utf-8") as fh:
-                w = csv.writer(fh)
+                w = csvsafe.writer(fh)
                 w.writerow(["row", "field", "value", "reason"])
                 for p in rep.problems:
                     w.writerow([p["row"], p["field"], p["value"], p["reason"]])

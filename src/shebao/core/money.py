@@ -39,17 +39,27 @@ def round_half_up(numerator, denominator=1):
     return -mag if num < 0 else mag
 
 
+def parse_decimal(text: str) -> Decimal:
+    """The one parser of money text: a finite decimal in ASCII digits (``Decimal`` alone would
+    also take full-width or other Unicode digits, which no clerk or bank file means)."""
+    s = text.strip()
+    if not s.isascii():
+        raise ValueError(f"not a decimal amount in ASCII digits: {text!r}")
+    try:
+        d = Decimal(s)
+    except InvalidOperation as exc:
+        raise ValueError(f"not a decimal amount: {text!r}") from exc
+    if not d.is_finite():
+        raise ValueError(f"not a finite amount: {text!r}")
+    return d
+
+
 def to_fen(yuan) -> int:
     """Yuan (Decimal, int, Fraction or decimal string) → integer fen, rounded half-up."""
     if isinstance(yuan, float):
         raise TypeError("money must not be a float; pass a Decimal or a decimal string")
     if isinstance(yuan, str):
-        try:
-            yuan = Decimal(yuan.strip())
-        except InvalidOperation as exc:
-            raise ValueError(f"not a decimal amount: {yuan!r}") from exc
-        if not yuan.is_finite():
-            raise ValueError(f"not a finite amount: {yuan!r}")
+        yuan = parse_decimal(yuan)
     return round_half_up(Fraction(yuan) * FEN_PER_YUAN)
 
 

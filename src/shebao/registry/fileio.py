@@ -14,6 +14,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shebao.core import csvsafe
 from shebao.core.errors import InputError
 
 MAX_BYTES = 512 * 1024 * 1024     # 512 MiB
@@ -217,7 +218,7 @@ def write_error_file(sheet: Sheet, problems: list[Problem]) -> Path | None:
         by_row.setdefault(p.row, []).append(p)
     index = {rn: i for i, rn in enumerate(sheet.row_numbers)}
     with out.open("w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.writer(fh)
+        w = csvsafe.writer(fh)
         w.writerow(["row", "column", "value", "reason", *sheet.raw_header])
         for rn in sorted(by_row):
             orig = sheet.rows[index[rn]] if rn in index else []

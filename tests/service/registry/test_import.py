@@ -169,3 +169,20 @@ def test_hukou_cross_check_reports_mismatches_and_records_death(engine, fixture_
     assert li == "李娜"                              # a mismatch never overwrites
     again = importer.import_hukou(engine, SYSTEM, fixture_file("hukou.csv"))
     assert again.deaths == 0
+
+
+def test_error_file_neutralises_spreadsheet_formulas(engine, tmp_path):
+    # The error file is opened by clerks in a spreadsheet: a name like =HYPERLINK(…) must not
+    # become a live formula there (security probe, CSV formula injection).
+    path = tmp_path / "evil.csv"
+    path.write_text("citizen_id,name,sex,birth_date,hukou_region,residence_region,phone,address,"
+                    "bank_account\n"
+                    '310104198001010018,"=HYPERLINK(""http://evil.example"",""x"")",男,1980-01-01,'
+                    "310104,310104,13800138001,@SUM(A1),\n", encoding="utf-8")
+    res = importer.import_persons(engine, SYSTEM, path)
+    assert res.rejected == 1
+    with (tmp_path / "evil.errors.csv").open(encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows[0]["name"] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
+    assert rows[0]["address"] == "'@SUM(A1)"
+    assert rows[0]["row"] == "2"

@@ -54,3 +54,24 @@ def test_yuan_strings():
     assert fen_to_yuan_str(298416) == "2984.16"
     assert fen_to_yuan_str(-5) == "-0.05"
     assert fen_to_yuan_str(0) == "0.00"
+
+
+def test_money_text_must_be_ascii_digits():
+    # Decimal() alone takes full-width and other Unicode digits: "１０００" would become 1000.00.
+    for text in ("１０００", "1０00", "١٠٠٠", "100.５0"):
+        with pytest.raises(ValueError, match="ASCII"):
+            to_fen(text)
+    assert to_fen("1000") == 100000
+
+
+def test_parse_yuan_and_api_fields_refuse_full_width_digits():
+    from shebao.collection.declarations import parse_yuan
+    from shebao.core.errors import InputError
+    from shebao.rules.calculators import fields
+    with pytest.raises(InputError) as e:
+        parse_yuan("１０００", field="wage", file="w.csv", row=3)
+    assert e.value.field == "wage"
+    with pytest.raises(InputError) as e:
+        fields.decimal({"wage": "１０００"}, "wage")
+    assert e.value.field == "wage"
+    assert parse_yuan("1,000.50", field="wage") == 100050

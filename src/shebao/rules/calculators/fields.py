@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from shebao.core import regions
 from shebao.core.errors import InputError
+from shebao.core.money import parse_decimal
 from shebao.core.periods import parse_month
 from shebao.rules.formulas.contribution import DEN
 
@@ -85,11 +86,9 @@ def decimal(req: dict, field: str, default=_MISSING, *, min_value=None,
         d = Decimal(v)
     elif isinstance(v, str):
         try:
-            d = Decimal(v.strip())
-        except InvalidOperation:
-            raise InputError(f"{v!r} is not a decimal number", field=field, value=v) from None
-        if not d.is_finite():
-            raise InputError(f"{v!r} is not a finite number", field=field, value=v)
+            d = parse_decimal(v)
+        except ValueError as exc:
+            raise InputError(str(exc), field=field, value=v) from None
     else:
         raise InputError(f"must be a decimal string, got {type(v).__name__}", field=field, value=v)
     if min_value is not None and d < Decimal(min_value):

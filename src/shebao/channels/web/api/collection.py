@@ -29,7 +29,7 @@ IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
 class DeclarationIn(BaseModel):
     citizen_id: str = Field(min_length=1, max_length=20)
     year: int = Field(ge=1990, le=2100)
-    wage: str = Field(pattern=r"^\d{1,9}(\.\d{1,2})?$", description="average monthly wage, yuan")
+    wage: str = Field(pattern=r"^[0-9]{1,9}(\.[0-9]{1,2})?$", description="average monthly wage, yuan")
 
 
 class DeclarationOut(BaseModel):

@@ -123,7 +123,7 @@ class HireIn(BaseModel):
     name: str | None = Field(None, max_length=64, description="the person's registered name: "
                              "required to enrol a person the employer has not employed before")
     start_date: dt.date
-    monthly_wage: str | None = Field(None, max_length=20, pattern=r"^\d{1,9}(\.\d{1,2})?$",
+    monthly_wage: str | None = Field(None, max_length=20, pattern=r"^[0-9]{1,9}(\.[0-9]{1,2})?$",
                                      description="declared average monthly wage, yuan")
 
 
