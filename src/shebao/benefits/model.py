@@ -5,7 +5,8 @@
   what was read for it (:class:`CaseContext`, :func:`gather`, :func:`account_balance`,
   :func:`amounts`: every input, every parameter with its reference, the arithmetic as text);
 * (the contribution record itself, legacy periods and shebao's own months merged, is
-  :mod:`.record`);
+  :mod:`.record`; who the monthly payroll pays and how, the twin of its SQL, is
+  :mod:`.payroll_rules`);
 * bank outcomes of our payments (:class:`Outcome`).
 
 Parameters come from a ``Rules`` object the caller passes; nothing here reads a table.

@@ -125,6 +125,9 @@ SELECT COUNT(*), COALESCE(MAX(s.person_id), 0) FROM (
   WHERE a.region = :region AND a.status = 'active' AND a.person_id > :cursor
   ORDER BY a.person_id LIMIT :limit) s
 """
+# The rules below (who is in the run, the amount, the account share, held) have a pure twin a
+# policy officer can read: ``payroll_rules.payroll_lines``; tests/service/benefits/
+# test_payroll_twin.py fails unless the two agree person by person. Change both together.
 # The chunk's payable awards, computed entirely in the database: the amount in force for the
 # month (the award's current amount, or for a month before ``amount_from`` — a late or
 # repeated run — the last ``pension_award_amount`` effective on or before it, 0 if none), the

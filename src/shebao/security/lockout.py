@@ -92,18 +92,21 @@ def known_address(conn: Connection, username: str, ip: str, at: dt.datetime,
         .limit(1)).first() is not None
 
 
-def claim(engine, username: str, ip: str, at: dt.datetime, config: AuthConfig) -> Lane | None:
-    """Count the attempt in its lane (committed before the password is checked); the lane to
-    verify in, or None when every lane open to this address is locked."""
+def claim(engine, username: str, ip: str, at: dt.datetime,
+          config: AuthConfig) -> tuple[Lane | None, int]:
+    """Count the attempt in its lane (committed before the password is checked). Returns the
+    lane to verify in, or None when every lane open to this address is locked, and then also
+    how many attempts the locked account lane has counted in this lock window (1 = the first
+    refusal: the only one worth an audit row, the rest are this count)."""
     with engine.begin() as conn:
         lane = bump(conn, username, ACCOUNT_LANE, at, config)
         if not lane.locked(at, config):
-            return lane
+            return lane, 0
         if ip and known_address(conn, username, ip, at, config):
             own = bump(conn, username, ip, at, config)
             if not own.locked(at, config):
-                return own
-    return None
+                return own, 0
+    return None, lane.failures
 
 
 def lock_until(engine, username: str, at: dt.datetime, config: AuthConfig) -> dt.datetime:

@@ -29,6 +29,9 @@ at most ``max_failed`` of them are ever verified. The lanes:
 A locked lane and an unknown username answer the same way (``AccountLocked``, same message,
 after the same dummy argon2 check): the answers do not tell which accounts exist. On top, each
 client address may try ``rate_limit_per_ip`` sign-ins per ``rate_window`` (``RateLimited``).
+Audit: each verified failure, the one that locks, and the first refusal of a lock window
+(``auth.login_refused``); later refusals are only counted in the lane, so guessing against a
+locked account cannot flood the audit chain.
 
 Sessions: 256-bit random tokens, only their SHA-256 stored. A session ends at its absolute
 lifetime (``lifetime[kind]``) or after ``idle`` without use; ``last_seen_at`` is written at
@@ -207,11 +210,17 @@ def _authenticate(engine, uname: str, password: str, ip: str, at: dt.datetime,
     """The checks shared by ``authenticate`` and ``login``; ``on_success(conn, row)`` runs in
     the transaction that records the successful attempt."""
     lockout.check_rate(engine, uname, ip, at, config)
-    lane = lockout.claim(engine, uname, ip, at, config)
+    lane, refused = lockout.claim(engine, uname, ip, at, config)
     if lane is None:
         passwords.dummy_verify(password)          # same cost as a real check
         with engine.begin() as conn:
             conn.execute(insert(login_attempts).values(username=uname, ip=ip, at=at, ok=False))
+            if refused == 1:                      # later refusals are counted, not audited
+                row = conn.execute(select(users.c.id, users.c.username, users.c.role,
+                                          users.c.scope).where(users.c.username == uname)).first()
+                if row is not None:
+                    audit.record(conn, _anon(row), "auth.login_refused", "user", row.id,
+                                 detail={"ip": ip, "reason": "locked"})
         raise AccountLocked(lockout.lock_until(engine, uname, at, config))
     with engine.connect() as conn:
         row = conn.execute(select(users).where(users.c.username == uname)).first()
@@ -387,7 +396,7 @@ def change_own_password(engine, user: User, current: str, new: str, *, ip: str =
     at = at or now()
     if not isinstance(current, str) or not current:
         raise InputError("enter your current password", field="current")
-    lane = lockout.claim(engine, user.username, ip, at, config)
+    lane, _ = lockout.claim(engine, user.username, ip, at, config)
     if lane is None:
         passwords.dummy_verify(current)
         raise AccountLocked(lockout.lock_until(engine, user.username, at, config))

@@ -105,3 +105,29 @@ def test_thresholds_come_from_the_settings(monkeypatch):
     c = load_auth_config()
     assert c.max_failed == 3 and c.lock == dt.timedelta(seconds=60)
     assert c.lock_for(2) == dt.timedelta(seconds=240) and c.lock_for(40) == c.lock_max
+
+
+def test_attempts_on_a_locked_account_do_not_flood_the_audit_log(engine):
+    # Probe: every attempt on a locked account appended an audit row (audit flooding). The
+    # locking failure and the first refusal per lock window are audited; later refusals are
+    # only counted (login_throttle.failures of the account lane).
+    user = _clerk(engine)
+    for _ in range(CFG.max_failed):
+        assert _outcome(engine, "clerk", "wrong-password-1") == "refused"
+
+    def audit_rows():
+        with engine.connect() as c:
+            return [r.action for r in c.execute(select(audit_log.c.action).where(
+                audit_log.c.subject_id == str(user.id)).order_by(audit_log.c.id))]
+    before = audit_rows()
+    assert "auth.login_locked" in before
+    for i in range(50):
+        assert _outcome(engine, "clerk", PW, ip=f"7.7.{i}.1") == "locked"
+    added = audit_rows()[len(before):]
+    assert added == ["auth.login_refused"]
+    with engine.connect() as c:
+        counted = c.execute(select(login_throttle.c.failures).where(
+            login_throttle.c.username == "clerk", login_throttle.c.ip == "")).scalar_one()
+    assert counted == 50
+    sec.unlock(engine, SYSTEM, user.id)
+    assert audit_rows()[-1] == "user.unlock"

@@ -34,3 +34,4 @@ def test_case_status_allows_only_its_actions():
     with pytest.raises(ConflictError) as info:
         require_status({"id": 2, "status": "approved"}, EDITABLE, "changed")
     assert "case 2 is approved: it can no longer change" in str(info.value)
+
