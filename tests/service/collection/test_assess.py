@@ -3,6 +3,7 @@
 Shanghai 2025-07: floor 7460.00, ceiling 37302.00; employer pension 16%, employee 8%,
 medical 10% / 2%, unemployment 0.5% / 0.5%, injury class 1 = 0.2% × 1.0 (industry 65).
 """
+import csv
 import datetime as dt
 
 import pytest
@@ -241,3 +242,22 @@ def test_injury_rate_from_the_employer_version_in_force(engine, world):
     # August: 1.3% × 1.2 = 1.56% of 7460.00 = 116.376 → 116.38
     assert rows[0][1:] == (200000, 1492)
     assert rows[1][1:] == (1560000, 11638)
+
+
+def test_upload_refuses_full_width_amounts_and_neutralises_formulas_in_the_error_file(
+        engine, world, tmp_path):
+    # Security probe: full-width １０００ was taken as 1000.00; the error file is opened in a
+    # spreadsheet, so a formula in a rejected cell must not come back live (numbers stay).
+    f = tmp_path / "decl.csv"
+    f.write_text("citizen_id,uscc,wage\n"
+                 f"{world['ids'][0]},{world['uscc']},１０００\n"
+                 f"{world['ids'][0]},{world['uscc']},=HYPERLINK(\"http://evil.example\")\n"
+                 f"{world['ids'][0]},{world['uscc']},-5\n", encoding="utf-8")
+    rep = declarations.upload_declarations(engine, ADMIN, f, year=2025)
+    assert rep.accepted == 0
+    assert [(p["row"], p["field"]) for p in rep.problems] == [(2, "wage"), (3, "wage"),
+                                                                (4, "wage")]
+    with (tmp_path / "decl.csv.errors.csv").open(encoding="utf-8", newline="") as fh:
+        values = [r["value"] for r in csv.DictReader(fh)]
+    assert values == ["１０００", "'=HYPERLINK(\"http://evil.example\")", "-5"]
+    assert _sum(engine, "SELECT COUNT(*) FROM base_declaration") == 0
