@@ -44,7 +44,8 @@ def _page(conn, actor: Actor, table, conds: list, limit: int, after: int | None)
 
 def cases(engine, actor: Actor, *, status: str | None, limit: int, after: int | None
           ) -> tuple[list[dict], int | None]:
-    """Pension cases in the actor's scope (masked names; one audit row naming the persons)."""
+    """Pension cases in the actor's scope (masked names; one audit row per
+    listed person)."""
     access.require_staff(actor, "pension.read")
     if status is not None and status not in CASE_STATUSES:
         raise InputError(f"status must be one of {', '.join(CASE_STATUSES)}", field="status")
@@ -55,9 +56,9 @@ def cases(engine, actor: Actor, *, status: str | None, limit: int, after: int | 
         out = out[:limit]
         who = registry_queries.identities(conn, [r["person_id"] for r in out])
         if out:
-            audit.record(conn, actor, "pension.case.list", "person", None,
-                         fields=["citizen_id", "name"], purpose="pension case list",
-                         detail={"persons": [r["person_id"] for r in out]})
+            audit.record_listed(conn, actor, "pension.case.list",
+                                [r["person_id"] for r in out], fields=["citizen_id", "name"],
+                                purpose="pension case list")
     return ([{"id": r["id"], "person_id": r["person_id"],
               "citizen_id": mask_id(who[r["person_id"]]["citizen_id"]),
               "name": mask_name(who[r["person_id"]]["name"]),

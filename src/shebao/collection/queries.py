@@ -132,9 +132,12 @@ def _bill_brief(r) -> dict:
 
 def bills_of_employer(engine, actor: Actor, employer_id: int, *, limit: int,
                       after: int | None) -> tuple[list[dict], int | None]:
-    """An employer's bills, newest first (keyset page: ids below ``after``)."""
+    """An employer's bills, newest first (keyset page: ids below ``after``). Staff need what a
+    single bill needs (``collection.read`` in scope), not just the right to see the employer."""
     with engine.connect() as conn:
-        access.require_employer(conn, actor, employer_id)
+        region = access.require_employer(conn, actor, employer_id)
+        if actor.role != "employer":
+            access.require_region(actor, region)
         q = select(bill).where(and_(bill.c.payer_type == "E", bill.c.payer_id == employer_id))
         if after is not None:
             q = q.where(bill.c.id < after)

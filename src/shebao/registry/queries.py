@@ -74,11 +74,10 @@ def search_persons(engine, actor: Actor, q: str | None, *, limit: int, after: in
                 or policy.in_region(actor, person_region(r))]
         more = len(rows) > limit
         rows = rows[:limit]
-        audit.record(conn, actor, "registry.person.search", "person", None,
-                     fields=["citizen_id", "name", "sex", "birth_date"],
-                     purpose=purpose or "search",
-                     detail={"query": mask_id(q) if q[:6].isdigit() else mask_name(q),
-                             "results": [r.id for r in rows]})
+        audit.record_listed(conn, actor, "registry.person.search", [r.id for r in rows],
+                            fields=["citizen_id", "name", "sex", "birth_date"],
+                            purpose=purpose or "search",
+                            detail={"query": mask_id(q) if q[:6].isdigit() else mask_name(q)})
     return [masked_person(r) for r in rows], (rows[-1].id if more and rows else None)
 
 
@@ -164,9 +163,10 @@ def employees(engine, actor: Actor, employer_id: int, *, limit: int, after: int 
         rows = conn.execute(stmt.order_by(employment.c.id).limit(limit + 1)).all()
         more = len(rows) > limit
         rows = rows[:limit]
-        audit.record(conn, actor, "registry.employees.list", "employer", employer_id,
-                     fields=["citizen_id", "name"], purpose=purpose or "employee list",
-                     detail={"persons": [r.person_id for r in rows]})
+        audit.record_listed(conn, actor, "registry.employees.list",
+                            [r.person_id for r in rows], fields=["citizen_id", "name"],
+                            purpose=purpose or "employee list",
+                            detail={"employer_id": employer_id})
     return ([{"employment_id": r.id, "person_id": r.person_id,
               "citizen_id": mask_id(r.citizen_id), "name": mask_name(r.name),
               "start_date": r.start_date.isoformat(),

@@ -385,3 +385,16 @@ def record_many(conn: Connection, actor: Actor, action: str, subject_type: str,
     conn.execute(audit_log.insert(), rows)
     _appends += len(rows)
     return len(rows)
+
+
+def record_listed(conn: Connection, actor: Actor, action: str, person_ids: list, *,
+                  fields: list[str], purpose: str, detail: dict | None = None) -> None:
+    """Audit a list or search that shows personal data: one row per listed person (subject
+    ``person``), written in bulk by :func:`record_many`, so each appears in that person's
+    own access record ("who read my data") through the same indexed subject lookup as a
+    single read. Chosen over matching ids inside ``detail`` when reading the record: a JSON/
+    LIKE scan of ``detail`` is unbounded and dialect-specific, a page of rows per list is not.
+    An empty result still leaves one row (subject none) so the search itself is audited."""
+    entries = [(pid, fields, detail) for pid in dict.fromkeys(person_ids)] \
+        or [(None, fields, detail)]
+    record_many(conn, actor, action, "person", entries, purpose=purpose)

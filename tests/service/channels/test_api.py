@@ -140,3 +140,20 @@ def test_openapi_documents_problem_responses(app):
     for path in lists:                                        # every list is cursor-paginated
         names = {p["name"] for p in doc["paths"][path]["get"].get("parameters", [])}
         assert {"limit", "cursor"} <= names, path
+
+
+def test_lists_and_searches_that_show_a_person_appear_in_their_access_record(app, engine,
+                                                                             world):
+    cid, eid = world.citizen_ids["310101"], world.employers["310101"]
+    clerk = _api(app, engine, world, "benefits_clerk-310101")
+    assert clerk.get("/api/v1/persons", params={"q": cid},
+                     headers={"X-Purpose": "list check 7"}).status_code == 200
+    assert _api(app, engine, world, "employer-310101").get(
+        f"/api/v1/employers/{eid}/employees").status_code == 200
+    mine = _api(app, engine, world, "citizen-310101").get("/api/v1/me/reads").json()["items"]
+    seen = {(i["action"], i["actor"]) for i in mine}
+    assert ("registry.person.search", "benefits_clerk-310101") in seen
+    assert ("registry.employees.list", "employer-310101") in seen
+    assert any(i["purpose"] == "list check 7" for i in mine)
+    other = _api(app, engine, world, "citizen-310104").get("/api/v1/me/reads").json()["items"]
+    assert not any(i["purpose"] == "list check 7" for i in other)

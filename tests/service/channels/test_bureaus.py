@@ -180,3 +180,14 @@ def test_pensioner_sees_who_read_their_case(app, engine, world):
     items = c.get("/api/v1/me/reads").json()["items"]
     assert any(i["actor"] == "inspector-310104" and i["purpose"] == "audit of awards 2025"
                and i["subject_type"] == "pension_case" for i in items)
+
+
+def test_city_inspector_gets_a_choice_of_districts_not_a_422(app, engine):
+    from tests.support.accounts import make_account
+    from tests.support.web import web_client
+
+    pw = make_account(engine, "inspector-city-choice", "inspector", "310100")
+    r = web_client(app, "inspector-city-choice", pw).get("/staff/collection")
+    assert r.status_code == 200, r.text
+    links = set(re.findall(r'href="/staff/collection\?region=(\d{6})"', r.text))
+    assert {"310101", "310104"} <= links and all(c.startswith("3101") for c in links)

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from shebao.collection import queries as coll_q
 from shebao.registry import access, queries
 from shebao.collection import bills, declarations
+from shebao.core import regions
 from shebao.core.errors import InputError, InvariantError, PermissionDenied
 from shebao.core.money import to_fen
 from shebao.core.periods import month_str, parse_month
@@ -37,9 +38,15 @@ _WAGE = re.compile(r"^[0-9]{1,9}(\.[0-9]{1,2})?$")     # ASCII digits only, as c
 def dashboard(request: Request, region: str = "", month: str = "",
               user: User = Depends(user_with("collection.read")), eng=Depends(engine)):
     errors, d, chart, code = {}, None, None, 200
-    region = region.strip() or (user.scope if user.scope.isdigit() else "")
+    region = region.strip() or user.scope
+    # the dashboard is per district: a city/province/national code gets a choice instead
+    choices = _district_choices(region, user.scope)
+    if choices:
+        region = ""
     values = {"region": region, "month": month}
-    if region:
+    if choices:
+        pass
+    elif region:
         try:
             m = parse_month(month) if month else coll_q.latest_month(eng, region)
         except (ValueError, OverflowError) as exc:
@@ -65,8 +72,20 @@ def dashboard(request: Request, region: str = "", month: str = "",
         errors["region"] = "a six-digit region code"
     return render(request, "staff/collection.html", {
         "user": user, "d": d, "chart": chart, "errors": errors if region or month else {},
-        "values": values}, status=code if code != 200 else
+        "values": values, "choices": choices}, status=code if code != 200 else
         422 if errors and (region or month) else 200)
+
+
+def _district_choices(region: str, scope: str) -> list[tuple[str, str]]:
+    """(code, name) to pick from when ``region`` is above district level: the provinces for
+    ``national``, else the current districts under it; only those in ``scope``."""
+    if region == regions.NATIONAL:
+        codes = [c for c in regions.all_known_codes(current_only=True) if c.endswith("0000")]
+    elif regions.is_region_code(region) and region.endswith("00"):
+        codes = [c for c in regions.county_codes() if regions.within(c, region)]
+    else:
+        return []
+    return [(c, regions.name(c) or c) for c in sorted(codes) if regions.within(c, scope)]
 
 
 def chart_svg(by_scheme: dict[str, dict], labels: dict[str, str]) -> str:
