@@ -96,6 +96,10 @@ def test_declaration_api_is_idempotent(app, engine, world):
     other = c.post(f"/api/v1/employers/{eid}/declarations", json={**body, "wage": "1.00"},
                    headers={"Idempotency-Key": "decl-2025-001"})
     assert other.status_code == 409 and other.json()["field"] == "Idempotency-Key"
+    wide = c.post(f"/api/v1/employers/{eid}/declarations", json={**body, "wage": "１０００"},
+                  headers={"Idempotency-Key": "decl-2025-002"})    # full-width digits
+    assert wide.status_code == 422 and "wage" in str(wide.json())
+    assert _decl_count(engine) == before + 1
 
 
 def test_bills_for_the_employer_only(login, app, engine, world):
