@@ -13,7 +13,7 @@
 **Set-based.** The run walks the region's active awards in keyset chunks by person id (never
 OFFSET; a chunk is the next ``chunk`` awards after the cursor, every joined table bounded by
 the same id range). The database computes each chunk — amount in force for the month, the
-split between the individual account (``min(account part, balance)``; the pooled fund pays
+split between the individual account (``min(account part, max(balance, 0))``; the pooled fund pays
 once the account is exhausted) and the pooled fund, who has a bank account — and writes the
 payments itself (``INSERT … SELECT``: bank names and accounts never cross into Python); the
 same statement returns four integers per person (binary COPY parsed by numpy on PostgreSQL)
