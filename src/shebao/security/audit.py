@@ -110,17 +110,23 @@ def lock_chain(conn: Connection, chain: str) -> None:
 _appends = 0  # rows appended by this process (read by the periodic anchor)
 
 
+def _locked_head(conn: Connection, actor: Actor) -> tuple[str, str]:
+    """The actor's chain, locked for this transaction, and the hash its next row links to."""
+    chain = chain_of(actor)
+    lock_chain(conn, chain)
+    prev = conn.execute(select(audit_log.c.hash).where(audit_log.c.chain == chain)
+                        .order_by(audit_log.c.id.desc()).limit(1)
+                        ).scalar_one_or_none() or genesis(chain)
+    return chain, prev
+
+
 def record(conn: Connection, actor: Actor, action: str, subject_type: str,
            subject_id: object = None, *, fields: list[str] | None = None,
            purpose: str | None = None, detail: dict | None = None) -> str:
     """Append one audit row to the actor's chain inside the caller's transaction; returns its
     hash."""
     global _appends
-    chain = chain_of(actor)
-    lock_chain(conn, chain)
-    prev = conn.execute(select(audit_log.c.hash).where(audit_log.c.chain == chain)
-                        .order_by(audit_log.c.id.desc()).limit(1)
-                        ).scalar_one_or_none() or genesis(chain)
+    chain, prev = _locked_head(conn, actor)
     at = dt.datetime.now(dt.timezone.utc)
     row = {
         "at": _at_text(at), "actor": actor.id, "role": actor.role, "action": action,
@@ -364,11 +370,7 @@ def record_many(conn: Connection, actor: Actor, action: str, subject_type: str,
     global _appends
     if not entries:
         return 0
-    chain = chain_of(actor)
-    lock_chain(conn, chain)
-    prev = conn.execute(select(audit_log.c.hash).where(audit_log.c.chain == chain)
-                        .order_by(audit_log.c.id.desc()).limit(1)
-                        ).scalar_one_or_none() or genesis(chain)
+    chain, prev = _locked_head(conn, actor)
     at = dt.datetime.now(dt.timezone.utc)
     at_text = _at_text(at)
     rows = []
