@@ -14,8 +14,8 @@ from shebao.collection import model
 from shebao.registry import queries as registry_queries
 from shebao.devtools.synthetic_population import load_population
 from shebao.core.periods import month_end
-from shebao.db.bulk import (fetch_tuples, insert_columns, json_list, json_rows_sql, new_ids,
-                            pg_settings)
+from shebao.db.bulk import fetch_tuples, insert_columns, json_list, json_rows_sql, new_ids
+from shebao.db.dialect import pg_settings
 
 REGION = "310104"
 JULY = dt.date(2025, 7, 1)
