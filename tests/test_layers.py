@@ -2,8 +2,9 @@
 
 The house, from the ground up (ARCHITECTURE.md draws it):
 
-    core  <  db, rules, formats, security  <  registry  <  ledger  <  collection  <  benefits
-          <  channels  <  devtools
+    core  <  db, rules, formats, security  <  notices  <  cases  <  org < training
+          <  registry  <  cards  <  ledger  <  collection  <  benefits  ~  medical  <  residents
+          <  supervision, mobility  <  monitoring, reports, sharing  <  channels  <  devtools
 
 Rules checked here:
 
@@ -44,23 +45,29 @@ ALLOWED: dict[str, set[str]] = {
     "rules": {"core"},
     "formats": {"core"},
     "security": {"core", "db"},
-    "registry": {"core", "db", "rules", "security"},
+    # the outbox of notices and the one case model sit just above security: every bureau
+    # writes its notices and opens its cases through them
+    "notices": {"core", "db", "rules", "security"},
+    "cases": {"core", "db", "rules", "security", "notices"},
+    "org": {"core", "db", "rules", "security", "cases"},
+    "training": {"core", "db", "rules", "security", "org"},
+    "registry": {"core", "db", "rules", "security", "notices", "cases"},
+    "cards": {"core", "db", "rules", "security", "notices", "cases", "registry"},
     "ledger": {"core", "db", "rules", "security"},
-    "collection": {"core", "db", "rules", "formats", "security", "registry", "ledger"},
-    "benefits": {"core", "db", "rules", "formats", "security", "registry", "ledger",
-                 "collection"},
-    # future bureaus and platforms sit beside benefits: they may use everything below it
-    "supervision": {"core", "db", "rules", "formats", "security", "registry", "ledger",
-                    "collection", "benefits"},
-    "mobility": {"core", "db", "rules", "formats", "security", "registry", "ledger",
-                 "collection", "benefits"},
-    "sharing": {"core", "db", "rules", "formats", "security", "registry", "ledger",
-                "collection", "benefits"},
-    "monitoring": {"core", "db", "rules", "formats", "security", "registry", "ledger",
-                   "collection", "benefits", "supervision"},
-    "training": {"core", "db", "rules", "security", "registry"},
-    "org": {"core", "db", "rules", "security", "registry"},
+    "collection": {"core", "db", "rules", "formats", "security", "notices", "cases", "registry",
+                   "ledger"},
+    "benefits": {"core", "db", "rules", "formats", "security", "notices", "cases", "registry",
+                 "ledger", "collection"},
 }
+_BUREAUS = ALLOWED["benefits"] | {"benefits"}
+# medical insurance and the resident schemes sit beside benefits; the platforms above them
+ALLOWED["medical"] = _BUREAUS
+ALLOWED["residents"] = _BUREAUS | {"medical"}
+ALLOWED["supervision"] = _BUREAUS | {"medical", "residents", "cards"}
+ALLOWED["mobility"] = _BUREAUS | {"medical", "residents", "cards"}
+ALLOWED["monitoring"] = _BUREAUS | {"medical", "residents", "supervision", "mobility"}
+ALLOWED["reports"] = _BUREAUS | {"medical", "residents", "org"}
+ALLOWED["sharing"] = _BUREAUS | {"medical", "residents", "cards", "supervision", "mobility"}
 DOMAIN = set(ALLOWED)
 ALLOWED["channels"] = DOMAIN
 ALLOWED["devtools"] = DOMAIN | {"channels"}

@@ -1,0 +1,23 @@
+"""administration (#18): organisation, outlets, training, fund accounts
+
+Reserved in the linear chain so that the work on each issue can land in any order; the team
+working on it fills in upgrade() and downgrade().
+
+Revision ID: 0019
+Revises: 0018
+"""
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = "0019"
+down_revision = "0018"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
