@@ -1,8 +1,9 @@
 """Chinese by default, English on request: Babel catalogues kept as ``.po`` and compiled in
 memory at start-up (no build step, nothing generated in the repository).
 
-Message ids are English; ``locale/zh_CN/LC_MESSAGES/messages.po`` translates them. The
-language comes from the ``lang`` cookie (set by ``/lang/{code}``), default ``zh_CN``.
+Message ids are English; the ``.po`` files in ``locale/zh_CN/LC_MESSAGES/`` translate them
+(``messages.po`` for the core pages, one ``<package>.po`` per bureau or platform, read together
+in name order; a message id defined twice is an error). The language comes from the ``lang`` cookie (set by ``/lang/{code}``), default ``zh_CN``.
 """
 from __future__ import annotations
 
@@ -21,13 +22,32 @@ LANGS = ("zh_CN", "en")
 DEFAULT = "zh_CN"
 
 
+def _catalog(lang: str):
+    """All ``.po`` files of the language merged into one catalogue."""
+    folder = resources.files("shebao.channels.web") / "locale" / lang / "LC_MESSAGES"
+    merged = None
+    for path in sorted((p for p in folder.iterdir() if p.name.endswith(".po")),
+                       key=lambda p: p.name):
+        with path.open("rb") as f:
+            part = read_po(f, locale=lang)
+        if merged is None:
+            merged = part
+            continue
+        for m in part:
+            if not m.id:
+                continue
+            if m.id in merged:
+                raise ValueError(f"{path.name}: message id {m.id!r} is already translated "
+                                 "in another catalogue")
+            merged[m.id] = m.string
+    return merged
+
+
 @lru_cache(maxsize=None)
 def translations(lang: str) -> NullTranslations:
     if lang == "en":
         return NullTranslations()
-    path = resources.files("shebao.channels.web") / "locale" / lang / "LC_MESSAGES" / "messages.po"
-    with path.open("rb") as f:
-        catalog = read_po(f, locale=lang)
+    catalog = _catalog(lang)
     buf = io.BytesIO()
     write_mo(buf, catalog)
     buf.seek(0)
@@ -35,9 +55,7 @@ def translations(lang: str) -> NullTranslations:
 
 
 def catalog_ids(lang: str = "zh_CN") -> set[str]:
-    path = resources.files("shebao.channels.web") / "locale" / lang / "LC_MESSAGES" / "messages.po"
-    with path.open("rb") as f:
-        return {m.id for m in read_po(f, locale=lang) if m.id and m.string}
+    return {m.id for m in _catalog(lang) if m.id and m.string}
 
 
 def pick(lang_cookie: str | None) -> str:
