@@ -47,6 +47,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "payroll.read": frozenset({"benefits_clerk", "inspector", "administrator"}),
     "payroll.prepare": frozenset({"benefits_clerk"}),
     "payroll.approve": frozenset({"benefits_clerk"}),
+    # cases (every bureau): supervisors of the casework see every case of their region
+    "case.read": frozenset({"inspector", "administrator"}),
     # security
     "audit.read": frozenset({"inspector", "administrator"}),
     "user.manage": frozenset({"administrator"}),
