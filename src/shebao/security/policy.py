@@ -53,6 +53,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "audit.read": frozenset({"inspector", "administrator"}),
     "user.manage": frozenset({"administrator"}),
     "calc.use": frozenset(ACCOUNT_ROLES),
+    # notices (#17 delivery): staff see delivery status; a citizen or employer sets its own
+    # channels, language and quiet hours
+    "notices.read": frozenset(STAFF_ROLES),
+    "notices.preferences": frozenset(PUBLIC_ROLES),
 }
 
 

@@ -12,6 +12,7 @@ from typer.core import TyperGroup
 from shebao.core.errors import ShebaoError
 
 from . import audit, benefits, collection, db, demo, ledger, registry, rules, serve
+from . import notices
 
 
 class _Shebao(TyperGroup):
@@ -43,6 +44,7 @@ app.add_typer(benefits.payroll_app, name="payroll")
 app.add_typer(benefits.pension_app, name="pension")
 app.command(name="serve")(serve.serve_cmd)
 app.command(name="demo")(demo.demo)
+app.add_typer(notices.app, name="notices")
 
 
 def main() -> None:
