@@ -12,6 +12,7 @@ from typer.core import TyperGroup
 from shebao.core.errors import ShebaoError
 
 from . import audit, benefits, collection, db, demo, ledger, registry, rules, serve
+from . import monitor  # supervision and monitoring (#14)
 
 
 class _Shebao(TyperGroup):
@@ -41,6 +42,7 @@ app.add_typer(ledger.app, name="ledger")
 app.add_typer(collection.app, name="collect")
 app.add_typer(benefits.payroll_app, name="payroll")
 app.add_typer(benefits.pension_app, name="pension")
+app.add_typer(monitor.app, name="monitor")
 app.command(name="serve")(serve.serve_cmd)
 app.command(name="demo")(demo.demo)
 
