@@ -56,6 +56,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "supervision.decision.approve": frozenset({"inspector"}),
     "monitoring.read": frozenset({"inspector", "administrator"}),
     "monitoring.run": frozenset({"inspector"}),
+    # cases (every bureau): supervisors of the casework see every case of their region
+    "case.read": frozenset({"inspector", "administrator"}),
     # security
     "audit.read": frozenset({"inspector", "administrator"}),
     "user.manage": frozenset({"administrator"}),
