@@ -47,6 +47,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "payroll.read": frozenset({"benefits_clerk", "inspector", "administrator"}),
     "payroll.prepare": frozenset({"benefits_clerk"}),
     "payroll.approve": frozenset({"benefits_clerk"}),
+    # supervision and monitoring (#14): inspectors run the rules, work alerts and cases; a
+    # second inspector checks every decision (duties.SUPERVISION_*); supervisors (inspectors and
+    # administrators) read the fund dashboard
+    "supervision.monitor.run": frozenset({"inspector"}),
+    "supervision.alert.read": frozenset({"inspector", "administrator"}),
+    "supervision.case.work": frozenset({"inspector"}),
+    "supervision.decision.approve": frozenset({"inspector"}),
+    "monitoring.read": frozenset({"inspector", "administrator"}),
+    "monitoring.run": frozenset({"inspector"}),
     # cases (every bureau): supervisors of the casework see every case of their region
     "case.read": frozenset({"inspector", "administrator"}),
     # security
