@@ -10,7 +10,7 @@ from sqlalchemy import inspect
 
 from shebao.db.engine import metadata
 
-PACKAGES = ["security", "registry", "ledger", "collection", "benefits"]
+PACKAGES = ["security", "registry", "ledger", "collection", "benefits", "mobility"]
 for _pkg in PACKAGES:
     importlib.import_module(f"shebao.{_pkg}.tables")
 
