@@ -433,6 +433,18 @@ def payees_sql() -> str:
 
 
 
+# --- read by reports (#18): insured counts for the monthly statistics ---
+def insured_counts(conn, region_like: str, on: dt.date) -> dict[tuple[str, str], int]:
+    """(scheme, enrolment kind) → persons with an enrolment in force on ``on`` in the regions
+    matching the LIKE pattern ``region_like`` (one aggregate statement)."""
+    rows = conn.execute(
+        select(enrolment.c.scheme, enrolment.c.kind, func.count(func.distinct(enrolment.c.person_id)))
+        .where(enrolment.c.region.like(region_like), enrolment.c.start_date <= on,
+               or_(enrolment.c.end_date.is_(None), enrolment.c.end_date >= on))
+        .group_by(enrolment.c.scheme, enrolment.c.kind)).all()
+    return {(r[0], r[1]): int(r[2]) for r in rows}
+
+
 # Derived tables for the supervision bureau's set-based monitoring rules (``supervision``):
 # ``FROM ({persons_sql()}) p JOIN …``. The registry writes every line of SQL about its tables.
 def persons_sql() -> str:

@@ -62,6 +62,18 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "audit.read": frozenset({"inspector", "administrator"}),
     "user.manage": frozenset({"administrator"}),
     "calc.use": frozenset(ACCOUNT_ROLES),
+    # org, training, reports (#18): the organisation, outlets, staffing and outsourcing; the
+    # training platform (every staff member takes courses); fund accounts and statistics
+    "org.read": frozenset(STAFF_ROLES),
+    "org.manage": frozenset({"administrator"}),
+    "training.take": frozenset(STAFF_ROLES),
+    "training.manage": frozenset({"administrator"}),
+    "reports.read": frozenset({"inspector", "administrator"}),
+    "reports.manage": frozenset({"administrator"}),
+    # notices (#17 delivery): staff see delivery status; a citizen or employer sets its own
+    # channels, language and quiet hours
+    "notices.read": frozenset(STAFF_ROLES),
+    "notices.preferences": frozenset(PUBLIC_ROLES),
 }
 
 

@@ -13,6 +13,7 @@ from shebao.core.errors import ShebaoError
 
 from . import audit, benefits, collection, db, demo, ledger, registry, rules, serve
 from . import monitor  # supervision and monitoring (#14)
+from . import notices  # notice delivery (#17)
 
 
 class _Shebao(TyperGroup):
@@ -45,6 +46,7 @@ app.add_typer(benefits.pension_app, name="pension")
 app.add_typer(monitor.app, name="monitor")
 app.command(name="serve")(serve.serve_cmd)
 app.command(name="demo")(demo.demo)
+app.add_typer(notices.app, name="notices")
 
 
 def main() -> None:
