@@ -155,8 +155,8 @@ class SmtpAdapter(Adapter):
         mail["Subject"] = m.subject
         mail["Date"] = formatdate(localtime=False)
         mail["Message-ID"] = f"<{m.key.replace(':', '.')}@{self.sender.split('@')[-1]}>"
+        mail.set_content(m.body)           # (clears Content-* headers: set them after)
         mail["Content-Language"] = "zh-CN" if m.lang == "zh_CN" else "en"
-        mail.set_content(m.body)
         return mail
 
     def send(self, messages: list[Message]) -> list[Outcome]:
