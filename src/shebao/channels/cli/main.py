@@ -14,6 +14,7 @@ from shebao.core.errors import ShebaoError
 from . import audit, benefits, collection, db, demo, ledger, registry, rules, serve
 from . import monitor  # supervision and monitoring (#14)
 from . import notices  # notice delivery (#17)
+from . import org, reports, training  # administration (#18)
 
 
 class _Shebao(TyperGroup):
@@ -47,6 +48,9 @@ app.add_typer(monitor.app, name="monitor")
 app.command(name="serve")(serve.serve_cmd)
 app.command(name="demo")(demo.demo)
 app.add_typer(notices.app, name="notices")
+app.add_typer(org.app, name="org")
+app.add_typer(training.app, name="training")
+app.add_typer(reports.app, name="reports")
 
 
 def main() -> None:
