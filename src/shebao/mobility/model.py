@@ -114,8 +114,6 @@ def on_certified(s: CertState, on: dt.date, now_month: dt.date) -> CertState:
     last = max(s.last_certified_on or on, on)
     if s.state == CERTIFIED:
         return CertState(CERTIFIED, last, None, s.resumed_from, s.back_pay_months, None)
-    if on < s.suspended_from - dt.timedelta(days=366 * 5):
-        raise InputError("the certification date is far older than the suspension", field="on")
     resume = max(add_months(month_of(on), 1), month_of(now_month), s.suspended_from)
     return CertState(CERTIFIED, last, None, resume, months_between(s.suspended_from, resume),
                      None)

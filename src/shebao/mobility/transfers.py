@@ -20,7 +20,7 @@ import json
 
 from sqlalchemy import insert, select, update
 
-from shebao.core.actor import Actor
+from shebao.core.actor import SYSTEM, Actor
 from shebao.core.errors import ConflictError, InputError, PermissionDenied
 from shebao.core.regions import check_region
 from shebao.db.uow import now, transaction
@@ -32,7 +32,7 @@ from shebao.rules.formulas import mobility as F
 from shebao.security import audit, maker_checker, policy
 from shebao.security.duties import TRANSFER_OUT
 
-from . import funds, model, workdays
+from . import casework, funds, model, workdays
 from .tables import mobility_transfer, mobility_transfer_step
 
 TRANSFER = "mobility_transfer"
@@ -143,7 +143,12 @@ def apply(db, actor: Actor, *, kind: str, person_id: int, to_region: str,
             created_by=actor.id, created_at=t, updated_at=t
         ).returning(mobility_transfer.c.id)).scalar_one()
         row = _get(conn, tid)
+        row["case_in_id"] = casework.open_in(conn, actor, row, channel, on)
+        values = {"case_in_id": row["case_in_id"]}
         step, side = model.first_step(kind)
+        if side == "from":          # medical: the old place acts first
+            values["case_out_id"] = casework.open_out(conn, row, on)
+        _set(conn, tid, **values)
         due = _open_step(conn, row, step, side, on)
         audit.record(conn, actor, "mobility.transfer.apply", "person", person_id,
                      detail={"transfer": tid, "kind": kind, "from": src, "to": to_region,
@@ -163,7 +168,7 @@ def send_contact_letter(db, actor: Actor, tid: int, *, on: dt.date | None = None
         _close_step(conn, actor, t, "contact_letter", on, "done")
         nxt, side = model.next_step(t["kind"], "contact_letter")
         due = _open_step(conn, t, nxt, side, on)
-        _set(conn, tid, status="letter_sent")
+        _set(conn, tid, status="letter_sent", case_out_id=casework.open_out(conn, t, on))
         audit.record(conn, actor, "mobility.transfer.contact_letter", TRANSFER, tid,
                      detail={"person": t["person_id"], "next": nxt, "due_on": due})
         return due
@@ -215,6 +220,9 @@ def approve_transfer_out(db, checker: Actor, tid: int, *, on: dt.date | None = N
         nxt, side = model.next_step(t["kind"], "transfer_out")
         due = _open_step(conn, t, nxt, side, on)
         _set(conn, tid, status="funds_sent", out_entry_id=entry)
+        casework.finish(conn, checker, t["case_out_id"], "transferred",
+                        {"transfer": tid, "account_fen": t["account_fen"],
+                         "pooled_fen": t["pooled_fen"], "ledger_entry": entry})
         audit.record(conn, checker, "mobility.transfer.out", TRANSFER, tid,
                      detail={"person": t["person_id"], "ledger_entry": entry, "due_on": due})
         return entry
@@ -234,6 +242,8 @@ def record_in(db, actor: Actor, tid: int, *, on: dt.date | None = None) -> int |
                               int(t["account_fen"] or 0), int(t["pooled_fen"] or 0), on)
         _close_step(conn, actor, t, "record_in", on, "done")
         _set(conn, tid, status="recorded", in_entry_id=entry)
+        casework.finish(conn, actor, t["case_in_id"], "recorded",
+                        {"transfer": tid, "ledger_entry": entry})
         if t["kind"] == "pension" and not t["temporary"]:
             registry.change_person(conn, actor, t["person_id"], {"pension_region": t["to_region"]},
                                    reason=f"pension relation transferred (transfer {tid})",
@@ -256,6 +266,12 @@ def refuse(db, actor: Actor, tid: int, reason: str, *, on: dt.date | None = None
         _require_side(actor, t, _side_of(t["kind"], step), "mobility.transfer.work")
         _close_step(conn, actor, t, step, on, "refused", reason[:200])
         _set(conn, tid, status="refused", reason=reason[:200])
+        side = _side_of(t["kind"], step)
+        casework.finish(conn, actor, t["case_in_id"] if side == "to" else t["case_out_id"],
+                        "refused", {"transfer": tid, "step": step}, reason[:200])
+        if side == "from":      # the new place's case ends with the old place's refusal
+            casework.finish(conn, SYSTEM, t["case_in_id"], "refused",
+                            {"transfer": tid, "step": step}, reason[:200])
         audit.record(conn, actor, "mobility.transfer.refuse", TRANSFER, tid,
                      detail={"step": step, "reason": reason[:200]})
 
@@ -274,6 +290,8 @@ def withdraw(db, actor: Actor, tid: int, reason: str) -> None:
         step = _open_step_name(conn, tid)
         _close_step(conn, actor, t, step, now().date(), "withdrawn", (reason or "")[:200])
         _set(conn, tid, status="withdrawn", reason=(reason or "")[:200])
+        casework.withdraw(conn, actor, (t["case_in_id"], t["case_out_id"]),
+                          (reason or "withdrawn").strip() or "withdrawn")
         audit.record(conn, actor, "mobility.transfer.withdraw", TRANSFER, tid,
                      detail={"reason": (reason or "")[:200]})
 

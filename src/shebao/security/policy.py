@@ -48,7 +48,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "payroll.prepare": frozenset({"benefits_clerk"}),
     "payroll.approve": frozenset({"benefits_clerk"}),
     # mobility (#15): transfers between regions and schemes, living certification, comparison
-    "mobility.transfer.apply": frozenset({"citizen", "collection_clerk", "benefits_clerk"}),
+    "mobility.transfer.apply": frozenset({"citizen", "benefits_clerk"}),
     "mobility.transfer.read": frozenset({"benefits_clerk", "collection_clerk", "inspector",
                                          "administrator", "citizen"}),
     "mobility.transfer.work": frozenset({"benefits_clerk"}),

@@ -7,11 +7,13 @@ import datetime as dt
 import pytest
 from sqlalchemy import text
 
+from shebao.cases import queries as case_queries
 from shebao.core.errors import ConflictError, InputError, PermissionDenied
 from shebao.ledger import check
 from shebao.ledger import service as ledger
 from shebao.ledger.model import account_code
 from shebao.mobility import queries, transfers
+from shebao.notices import outbox
 from shebao.registry import queries as registry_queries
 
 from .conftest import (BJ, BJ_CLERK, SH, SH_CHECKER, SH_MAKER, add_history, citizen,
@@ -85,6 +87,15 @@ def test_whole_record_moves_with_the_ledger_balanced_on_both_sides(engine):
         ("contact_letter", "done"), ("transfer_out", "done"), ("record_in", "done")]
     assert t["steps"][2]["due_on"] == dt.date(2025, 3, 31)   # 15 WD from 10 March
     assert [y[0] for y in t["sheet"]["years"]] == list(range(2010, 2020))
+    # one case at each end in the shared case model, both decided and closed
+    cin, cout = case_queries.get(engine, t["case_in_id"]), case_queries.get(engine, t["case_out_id"])
+    assert (cin.item, cin.region, cin.status, cin.outcome) == \
+        ("mobility.pension_transfer_in", BJ, "closed", "recorded")
+    assert (cout.item, cout.region, cout.status, cout.outcome, cout.parent_id) == \
+        ("mobility.pension_transfer_out", SH, "closed", "transferred", cin.id)
+    assert cin.due_on == dt.date(2025, 3, 24) and cin.channel == "online"
+    templates = [n.template for n in outbox.for_recipient(engine, "person", pid)]
+    assert templates.count("case.received") == 2 and templates.count("case.decided") == 2
 
 
 def test_one_live_transfer_and_refusal_in_writing(engine):
