@@ -69,11 +69,11 @@ def _in_force(conn, person_id: int) -> dict | None:
     return dict(row) if row else None
 
 
-def _notice(conn, c: dict, template: str, **data) -> None:
+def _notice(conn, c: dict, template: str, key_suffix: str = "", **data) -> None:
     outbox.enqueue(conn, recipient_type="person", recipient_id=c["person_id"],
                    region=c["region"], template=template,
                    data={"card_id": c["id"], **data},
-                   key=f"card:{c['id']}:{template}")
+                   key=f"card:{c['id']}:{template}{key_suffix}")
 
 
 def _new_card(conn, actor: Actor, person_id: int, region: str, item: str, channel: str,
@@ -157,7 +157,8 @@ def issue(db, actor: Actor, card_id: int, *, issued_on: dt.date | None = None) -
                                             card.c.status == "lost").values(
                 status="replaced", ended_at=t, updated_by=actor.id, updated_at=t))
         if c["case_id"]:
-            cases.decide(conn, actor, c["case_id"], "granted", detail={"card_no": card_no})
+            cases.decide(conn, actor, c["case_id"], outcome="granted",
+                         detail={"card_no": card_no})
         _notice(conn, c, "card.issued", card_no=card_no)
         audit.record(conn, actor, "cards.issue", "card", card_id, purpose="card issued",
                      detail={"person_id": c["person_id"], "card_no": card_no})
@@ -165,7 +166,8 @@ def issue(db, actor: Actor, card_id: int, *, issued_on: dt.date | None = None) -
 
 
 def _transition(db, actor: Actor, card_id: int, action: str, values: dict,
-                notice: str, detail: dict | None = None, after=None) -> dict:
+                notice: str, detail: dict | None = None, after=None,
+                notice_data: dict | None = None) -> dict:
     with transaction(db) as conn:
         c = _card(conn, card_id)
         _person(conn, actor, c["person_id"])
@@ -175,7 +177,7 @@ def _transition(db, actor: Actor, card_id: int, action: str, values: dict,
             **values, updated_by=actor.id, updated_at=t))
         if after:
             after(conn)
-        _notice(conn, c, notice, card_no=c["card_no"])
+        _notice(conn, c, notice, card_no=c["card_no"], **(notice_data or {}))
         audit.record(conn, actor, f"cards.{action}", "card", card_id, purpose=action,
                      detail={"person_id": c["person_id"], **(detail or {})})
         return c
@@ -208,4 +210,5 @@ def link_bank(db, actor: Actor, card_id: int, *, bank_name: str, bank_account: s
     _transition(db, actor, card_id, "link_bank",
                 {"bank_name": bank_name, "bank_account": bank_account,
                  "bank_linked_at": now()}, "card.bank_linked",
-                detail={"bank_name": bank_name, "bank_account": mask_id(bank_account)})
+                detail={"bank_name": bank_name, "bank_account": mask_id(bank_account)},
+                notice_data={"bank_name": bank_name, "key_suffix": f":{mask_id(bank_account)}"})

@@ -23,6 +23,7 @@ from shebao.core import regions
 from shebao.core.errors import InputError, PermissionDenied, ShebaoError
 from shebao.core.ids import mask_id
 from shebao.db.uow import now, transaction
+from shebao.registry import partner_reads
 from shebao.registry import queries as registry
 from shebao.registry import service as registry_service
 from shebao.registry.model import person_region
@@ -59,12 +60,12 @@ def search(conn, p: Partner, msg: dict) -> Outcome:
     qtype, query, items = model.search_query(msg, p.scopes)
     max_size = int(load_rules().value("sharing.page_size_max", "national", now().date()))
     size, cursor = model.page_request(msg, max_size)
-    rows = registry.persons_matching(conn, **query, after=cursor, limit=size + 1)
+    rows = partner_reads.persons_matching(conn, **query, after=cursor, limit=size + 1)
     more = len(rows) > size
     rows = rows[:size]
     nxt = str(rows[-1]["id"]) if more and rows else None
     shown = [r for r in rows if _in_partner_region(p, person_region(r))]
-    enr = registry.enrolments_of(conn, [r["id"] for r in shown]) \
+    enr = partner_reads.enrolments_of(conn, [r["id"] for r in shown]) \
         if "enrolments" in items else {}
     records = [model.record_of(r, items, enr.get(r["id"])) for r in shown]
     ref = model.reference_id(msg)
