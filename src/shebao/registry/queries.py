@@ -431,3 +431,13 @@ def payees_sql() -> str:
     status)`` over every person, for a benefits statement to join (see ``PAYEES``)."""
     return PAYEES
 
+
+
+# The employers a benefit is paid to (maternity allowance paid to the employer that keeps
+# paying the wage): ``JOIN ({EMPLOYER_PAYEES}) e ON e.employer_id = …`` (benefits' payroll).
+EMPLOYER_PAYEES = "SELECT id AS employer_id, name, bank_name, bank_account FROM employer"
+
+
+def employer_payees_sql() -> str:
+    """SQL of the derived table ``(employer_id, name, bank_name, bank_account)``."""
+    return EMPLOYER_PAYEES
