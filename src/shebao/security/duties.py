@@ -29,11 +29,17 @@ from .tables import users
 
 PENSION = "pension.determination"
 PAYROLL = "payroll.release"
+# supervision (#14): inspection decisions (recover, back-assess, fine, refer) and blacklist listings
+SUPERVISION_DECISION = "supervision.decision"
+SUPERVISION_BLACKLIST = "supervision.blacklist"
 
 # kind of four-eyes decision → (permission of the maker, permission of the checker)
 KINDS: dict[str, tuple[str, str]] = {
     PENSION: ("pension.compute", "pension.approve"),
     PAYROLL: ("payroll.prepare", "payroll.approve"),
+    # supervision (#14)
+    SUPERVISION_DECISION: ("supervision.case.work", "supervision.decision.approve"),
+    SUPERVISION_BLACKLIST: ("supervision.case.work", "supervision.decision.approve"),
 }
 
 

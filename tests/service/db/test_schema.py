@@ -5,12 +5,15 @@ the same columns, the same nullability (primary keys aside: SQLite reports its r
 as nullable), every named index present, every unique key present.
 """
 import importlib
+from pathlib import Path
 
 from sqlalchemy import inspect
 
 from shebao.db.engine import metadata
 
-PACKAGES = ["security", "registry", "ledger", "collection", "benefits"]
+# every package that declares tables (a new package's tables.py is checked without edits here)
+PACKAGES = sorted(p.parent.name for p in
+                  (Path(__file__).resolve().parents[3] / "src" / "shebao").glob("*/tables.py"))
 for _pkg in PACKAGES:
     importlib.import_module(f"shebao.{_pkg}.tables")
 

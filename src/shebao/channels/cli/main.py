@@ -12,6 +12,8 @@ from typer.core import TyperGroup
 from shebao.core.errors import ShebaoError
 
 from . import audit, benefits, collection, db, demo, ledger, registry, rules, serve
+from . import monitor  # supervision and monitoring (#14)
+from . import notices  # notice delivery (#17)
 
 
 class _Shebao(TyperGroup):
@@ -41,8 +43,10 @@ app.add_typer(ledger.app, name="ledger")
 app.add_typer(collection.app, name="collect")
 app.add_typer(benefits.payroll_app, name="payroll")
 app.add_typer(benefits.pension_app, name="pension")
+app.add_typer(monitor.app, name="monitor")
 app.command(name="serve")(serve.serve_cmd)
 app.command(name="demo")(demo.demo)
+app.add_typer(notices.app, name="notices")
 
 
 def main() -> None:
