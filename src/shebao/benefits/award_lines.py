@@ -11,8 +11,8 @@ ended by M (``end_month`` exclusive) or is a one-off not yet paid in any month; 
 not suspended in M; a person payee is alive on the first of M and not merged; and no live
 payment of the line for M (monthly) or at all (once) exists. Person payees are paid to the
 registry's bank account, employer payees to the employer's; ``fund`` lines (the medical
-premium the unemployment fund pays) are transfers between funds: a payment row with status
-``transferred`` and no bank file.
+premium the unemployment fund pays) are transfers between funds: a ``benefit_transfer`` row
+per line and month, no bank file.
 
 Ledger (region × scheme of the line; debit +, credit −):
 
@@ -77,8 +77,10 @@ WHERE l.region = :region AND l.status = 'active'
   AND NOT EXISTS (SELECT 1 FROM benefit_suspension s WHERE s.award_id = l.award_id
         AND s.from_month <= :month AND (s.to_month IS NULL OR s.to_month > :month))
   AND NOT EXISTS (SELECT 1 FROM payment x WHERE x.line_id = l.id
-        AND x.status IN ('computed', 'sent', 'paid', 'transferred')
+        AND x.status IN ('computed', 'sent', 'paid')
         AND (l.kind = 'once' OR x.month = :month))
+  AND NOT EXISTS (SELECT 1 FROM benefit_transfer bt WHERE bt.line_id = l.id
+        AND (l.kind = 'once' OR bt.month = :month))
 """
 
 _INSERT = """
@@ -89,10 +91,17 @@ SELECT :rid, c.pay_person, c.award_id, :region, :month, 1, c.amount_fen,
        CASE WHEN c.from_account = 1 THEN c.amount_fen ELSE 0 END,
        c.bank_name, c.bank_account,
        'PA' || CAST(:rid AS TEXT) || '-' || CAST(c.line_id AS TEXT) || '-1',
-       CASE WHEN c.payee_type = 'fund' THEN 'transferred' ELSE 'computed' END, :t,
-       c.scheme, c.line_id, c.payee_type, c.payee_id
-FROM c WHERE c.has_bank = 1
+       'computed', :t, c.scheme, c.line_id, c.payee_type, c.payee_id
+FROM c WHERE c.has_bank = 1 AND c.payee_type <> 'fund'
 ORDER BY c.line_id
+"""
+_TRANSFERS = f"""
+INSERT INTO benefit_transfer (run_id, line_id, award_id, person_id, region, month, scheme,
+                              target_scheme, amount_fen, created_at)
+SELECT :rid, c.line_id, c.award_id, c.owner_id, :region, :month, c.scheme,
+       CASE c.payee_id {" ".join(f"WHEN {i} THEN '{s}'" for i, s in enumerate(SCHEMES))} END,
+       c.amount_fen, :t
+FROM ({_CHUNK}) c WHERE c.payee_type = 'fund'
 """
 
 _INTS = """
@@ -119,6 +128,10 @@ def chunk(conn, actor: Actor, run_row: dict, limit: int) -> tuple[int, int] | No
         bindparam("month", type_=Date()), bindparam("t", type_=payment.c.status_at.type)))
     owner, amount, sidx, from_acct, has_bank, target = (m[:, i] for i in range(6)) if len(m) \
         else (np.zeros(0, np.int64),) * 6
+    if len(m) and (target >= 0).any():       # the fund lines: same selection, not yet done
+        conn.execute(text(_TRANSFERS).bindparams(
+            bindparam("month", type_=Date()), bindparam("t", type_=payment.c.status_at.type)),
+            params)
     bank_pay = (has_bank == 1) & (target < 0)
     fund = target >= 0
     held = int(((has_bank == 0)).sum())

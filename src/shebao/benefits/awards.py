@@ -38,8 +38,11 @@ from shebao.db.uow import now, reading, transaction
 from shebao.security import audit
 
 from .claims import MONTHLY, ONCE, LineSpec
-from .tables import benefit_award, benefit_award_line, benefit_suspension
+from .tables import (benefit_award, benefit_award_line, benefit_suspension, pension_award,
+                     pension_award_amount)
 
+# awards paid *because of* a person's death: that death never stops them
+SURVIVOR_KINDS = ("injury_death", "survivors")
 # a ``fund`` line pays another scheme's fund; its payee id is that scheme's index in SCHEMES
 FUND_TARGET = {"medical_premium": "medical"}
 
@@ -137,15 +140,19 @@ def suspend_awards(db, actor: Actor, person_id: int, from_month: dt.date, reason
         raise InputError("a suspension needs a reason", field="reason")
     with transaction(db) as conn:
         n = 0
-        for a in _active_awards(conn, person_id):
+        targets = [("award_id", a.id) for a in _active_awards(conn, person_id)]
+        targets += [("pension_award_id", pid) for pid in conn.execute(
+            select(pension_award.c.id).where(pension_award.c.person_id == person_id,
+                                             pension_award.c.status == "active")).scalars()]
+        for col, aid in targets:
             open_ = conn.execute(select(benefit_suspension.c.id).where(
-                benefit_suspension.c.award_id == a.id,
+                benefit_suspension.c[col] == aid,
                 benefit_suspension.c.to_month.is_(None))).first()
             if open_:
                 continue
             conn.execute(insert(benefit_suspension).values(
-                award_id=a.id, person_id=person_id, from_month=m, reason=reason.strip()[:200],
-                created_by=actor.id, created_at=now()))
+                **{col: aid}, person_id=person_id, from_month=m,
+                reason=reason.strip()[:200], created_by=actor.id, created_at=now()))
             n += 1
         audit.record(conn, actor, "benefit.award.suspend", "person", person_id,
                      purpose=reason, detail={"from": month_str(m), "awards": n})
@@ -193,10 +200,14 @@ def resume_awards(db, actor: Actor, person_id: int, from_month: dt.date, back_pa
                 continue
             owed, k = 0, start
             while k < m:
-                owed += _monthly_in_force(conn, s.award_id, k)
+                owed += (_monthly_in_force(conn, s.award_id, k) if s.award_id else
+                         _pension_in_force(conn, s.pension_award_id, k))
                 k = add_months(k, 1)
                 months += 1
-            if owed:
+            if owed and s.pension_award_id:
+                total += owed
+                _pension_back_pay(conn, actor, s, person_id, start, m, owed, reason)
+            elif owed:
                 a = conn.execute(select(benefit_award).where(
                     benefit_award.c.id == s.award_id)).first()
                 scheme = conn.execute(select(benefit_award_line.c.scheme).where(
@@ -213,6 +224,31 @@ def resume_awards(db, actor: Actor, person_id: int, from_month: dt.date, back_pa
         return ResumeResult(len(rows), total, months)
 
 
+def _pension_in_force(conn, pension_award_id: int, month: dt.date) -> int:
+    a = conn.execute(select(pension_award).where(pension_award.c.id == pension_award_id)).first()
+    if a is None or _d(a.start_month) > month:
+        return 0
+    r = conn.execute(select(pension_award_amount.c.monthly_fen).where(
+        pension_award_amount.c.award_id == pension_award_id,
+        pension_award_amount.c.effective_from <= month).order_by(
+        pension_award_amount.c.effective_from.desc(), pension_award_amount.c.id.desc())
+        .limit(1)).scalar()
+    return int(r if r is not None else a.monthly_fen)
+
+
+def _pension_back_pay(conn, actor: Actor, s, person_id: int, start: dt.date, m: dt.date,
+                      owed: int, reason: str) -> None:
+    """A pension's suspended months paid back: an award of kind ``pension_back_pay`` with one
+    line from the pooled pension fund (the case is the pension's case)."""
+    pa = conn.execute(select(pension_award).where(
+        pension_award.c.id == s.pension_award_id)).first()
+    create_award(conn, actor, case_id=int(pa.case_id), kind="pension_back_pay",
+                 person_id=person_id, region=pa.region, lines=[LineSpec(
+                     ONCE, "back_pay", "pension", owed, m,
+                     f"pension back pay {month_str(start)}..{month_str(add_months(m, -1))}: "
+                     f"{reason}"[:200])], source=f"resume:{s.id}")
+
+
 @dataclass
 class StopResult:
     awards: int
@@ -221,7 +257,7 @@ class StopResult:
 
 
 def stop_awards_from_month(db, actor: Actor, person_id: int, month: dt.date, reason: str,
-                           kinds=None) -> StopResult:
+                           kinds=None, exclude_kinds=SURVIVOR_KINDS) -> StopResult:
     """Stop the person's active awards (of ``kinds``, default all) from ``month`` (the first
     month not paid); lines paying this person as a dependant or heir end too. Payments
     already made for later months become recoveries."""
@@ -229,7 +265,8 @@ def stop_awards_from_month(db, actor: Actor, person_id: int, month: dt.date, rea
 
     m = _month(month, "month")
     with transaction(db) as conn:
-        awards = _active_awards(conn, person_id, kinds)
+        awards = [a for a in _active_awards(conn, person_id, kinds)
+                  if a.kind not in (exclude_kinds or ())]
         for a in awards:
             end_lines(conn, a.id, m)
             conn.execute(update(benefit_award).where(benefit_award.c.id == a.id).values(
@@ -261,13 +298,14 @@ def _end_payee_lines(conn, award_id: int, payee_id: int, m: dt.date) -> None:
         base, benefit_award_line.c.start_month >= m)).values(status="ended"))
 
 
-def stop_awards(db, actor: Actor, person_id: int, from_date: dt.date, reason: str) -> StopResult:
+def stop_awards(db, actor: Actor, person_id: int, from_date: dt.date, reason: str, *,
+                exclude_kinds=SURVIVOR_KINDS) -> StopResult:
     """Stop every award of the person after ``from_date`` (e.g. the death date): the month
     of ``from_date`` is still paid, nothing after it."""
     if not isinstance(from_date, dt.date):
         raise InputError("from_date must be a date", field="from_date", value=from_date)
     return stop_awards_from_month(db, actor, person_id, add_months(from_date.replace(day=1), 1),
-                                  reason)
+                                  reason, exclude_kinds=exclude_kinds)
 
 
 # ------------------------------------------------------------------------------ reads

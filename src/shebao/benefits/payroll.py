@@ -170,6 +170,8 @@ FROM (SELECT a.person_id, a.id AS award_id,
               AND NOT EXISTS (SELECT 1 FROM living_certification l2
                     WHERE l2.person_id = lc.person_id AND l2.passed = 1
                       AND l2.checked_on > lc.checked_on))
+        AND NOT EXISTS (SELECT 1 FROM benefit_suspension bs WHERE bs.pension_award_id = a.id
+              AND bs.from_month <= :month AND (bs.to_month IS NULL OR bs.to_month > :month))
         AND NOT EXISTS (SELECT 1 FROM payment x WHERE x.person_id = a.person_id
               AND x.person_id > :cursor AND x.person_id <= :hi AND x.month = :month
               AND x.scheme = 'pension' AND x.line_id = 0
@@ -247,9 +249,11 @@ def run(db, actor: Actor, region: str, month: dt.date, *, chunk: int = CHUNK,
             else:
                 step = award_lines.chunk(conn, actor, cur, chunk)
             if step is None:                             # no award left after the cursor
-                setoff = recovery.apply_setoffs(conn, actor, rid, region, month)
+                setoff, gone = recovery.apply_setoffs(conn, actor, rid, region, month)
                 if setoff:
-                    _after_setoff(conn, rid, setoff)
+                    conn.execute(update(payroll_run).where(payroll_run.c.id == rid).values(
+                        total_fen=payroll_run.c.total_fen - setoff,
+                        n_payments=payroll_run.c.n_payments - gone))
                 conn.execute(update(payroll_run).where(payroll_run.c.id == rid).values(
                     status="computed", computed_at=_now()))
                 done = get_run(conn, rid)
@@ -265,17 +269,6 @@ def run(db, actor: Actor, region: str, month: dt.date, *, chunk: int = CHUNK,
             if progress:
                 progress(n)
     return _result(_get_run_db(db, rid), held=held, chunks=chunks, resumed=resumed)
-
-
-def _after_setoff(conn, rid: int, setoff_fen: int) -> None:
-    """Set-offs reduced some payments of the run: a payment reduced to nothing is not sent
-    (status ``setoff``); the run's totals follow."""
-    gone = conn.execute(update(payment).where(and_(
-        payment.c.run_id == rid, payment.c.status == "computed", payment.c.amount_fen == 0))
-        .values(status="setoff", status_at=_now())).rowcount
-    conn.execute(update(payroll_run).where(payroll_run.c.id == rid).values(
-        total_fen=payroll_run.c.total_fen - setoff_fen,
-        n_payments=payroll_run.c.n_payments - gone))
 
 
 def _get_run_db(db, rid):

@@ -7,7 +7,7 @@ the person's later benefit payments.
                   method="instalments", instalment_fen=None) -> id
     record_instalment(db, actor, recovery_id, fen) -> status
     set_method(db, actor, recovery_id, method, instalment_fen=None)
-    apply_setoffs(conn, actor, run_id, region, month) -> fen set off      # by the payroll
+    apply_setoffs(conn, actor, run_id, region, month) -> (fen, cancelled)  # by the payroll
 
 Ledger (scheme of the payment, the region's chart; debit +, credit −):
 
@@ -140,15 +140,15 @@ def set_method(db, actor: Actor, recovery_id: int, method: str,
                              "instalment_fen": instalment_fen})
 
 
-def apply_setoffs(conn, actor: Actor, run_id: int, region: str, month) -> int:
+def apply_setoffs(conn, actor: Actor, run_id: int, region: str, month) -> tuple[int, int]:
     """Set open ``setoff`` recoveries of the region off against this run's computed payments
     of the same person and scheme (each payment reduced by at most the instalment, or the
     amount left; never below zero). One statement to find them: the set-off recoveries are
-    few. Returns the fen set off."""
+    few. Returns (fen set off, payments set off entirely — cancelled, not sent)."""
     recs = conn.execute(select(benefit_recovery).where(
         benefit_recovery.c.region == region, benefit_recovery.c.status == "open",
         benefit_recovery.c.method == "setoff")).all()
-    total = 0
+    total = gone = 0
     for r in recs:
         pays = conn.execute(select(payment.c.id, payment.c.amount_fen).where(
             payment.c.run_id == run_id, payment.c.person_id == r.person_id,
@@ -161,8 +161,13 @@ def apply_setoffs(conn, actor: Actor, run_id: int, region: str, month) -> int:
             take = min(cap - taken, int(p.amount_fen))
             if take <= 0:
                 break
-            conn.execute(update(payment).where(payment.c.id == p.id).values(
-                amount_fen=payment.c.amount_fen - take))
+            if take == int(p.amount_fen):      # set off entirely: the payment is not sent
+                conn.execute(update(payment).where(payment.c.id == p.id).values(
+                    status="cancelled", return_reason=f"set off: recovery {r.id}"))
+                gone += 1
+            else:
+                conn.execute(update(payment).where(payment.c.id == p.id).values(
+                    amount_fen=payment.c.amount_fen - take))
             taken += take
         if not taken:
             continue
@@ -175,7 +180,7 @@ def apply_setoffs(conn, actor: Actor, run_id: int, region: str, month) -> int:
             recovered_fen=r.recovered_fen + taken,
             status="recovered" if taken == left else "open"))
         total += taken
-    return total
+    return total, gone
 
 
 __all__ = ["open_for_payments", "open_recovery", "record_instalment", "set_method",

@@ -31,7 +31,7 @@ from sqlalchemy import (BigInteger, Column, Date, DateTime, ForeignKey, Index, I
                         SmallInteger, String, Table, Text, UniqueConstraint, text)
 
 from shebao.db.engine import BigId, metadata
-PAYMENT_LIVE = ("computed", "sent", "paid", "transferred")
+PAYMENT_LIVE = ("computed", "sent", "paid")
 
 pension_history = Table(
     "pension_history", metadata,
@@ -177,7 +177,7 @@ payment = Table(
     Column("payee_id", BigInteger),
     UniqueConstraint("end_to_end_id", name="uq_payment_end_to_end_id"),
 )
-LIVE_PAYMENT_SQL = "status IN ('computed','sent','paid','transferred')"
+LIVE_PAYMENT_SQL = "status IN ('computed','sent','paid')"
 Index("uq_payment_live", payment.c.person_id, payment.c.month, payment.c.scheme,
       payment.c.line_id, unique=True,
       sqlite_where=text(LIVE_PAYMENT_SQL), postgresql_where=text(LIVE_PAYMENT_SQL))
@@ -299,7 +299,8 @@ Index("ix_benefit_line_award", benefit_award_line.c.award_id)
 benefit_suspension = Table(
     "benefit_suspension", metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("award_id", BigInteger, ForeignKey("benefit_award.id"), nullable=False),
+    Column("award_id", BigInteger, ForeignKey("benefit_award.id")),      # a benefit award, or
+    Column("pension_award_id", BigInteger, ForeignKey("pension_award.id")),   # a pension
     Column("person_id", BigInteger, nullable=False),
     Column("from_month", Date, nullable=False),
     Column("to_month", Date),                             # exclusive; NULL = still suspended
@@ -311,6 +312,8 @@ benefit_suspension = Table(
     Column("resumed_at", DateTime(timezone=True)),
 )
 Index("ix_benefit_suspension_award", benefit_suspension.c.award_id,
+      benefit_suspension.c.from_month)
+Index("ix_benefit_suspension_pension", benefit_suspension.c.pension_award_id,
       benefit_suspension.c.from_month)
 
 benefit_event = Table(
@@ -343,3 +346,21 @@ benefit_recovery = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 Index("ix_benefit_recovery_person", benefit_recovery.c.person_id, benefit_recovery.c.status)
+
+# ``benefit_transfer`` what an award line pays to another scheme's fund (the medical premium
+# the unemployment fund pays during the benefit): one row per line × month, no bank.
+benefit_transfer = Table(
+    "benefit_transfer", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("run_id", BigInteger, ForeignKey("payroll_run.id"), nullable=False),
+    Column("line_id", BigInteger, nullable=False),
+    Column("award_id", BigInteger, nullable=False),
+    Column("person_id", BigInteger, nullable=False),
+    Column("region", String(6), nullable=False),
+    Column("month", Date, nullable=False),
+    Column("scheme", String(16), nullable=False),
+    Column("target_scheme", String(16), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("line_id", "month", name="uq_benefit_transfer_line_month"),
+)

@@ -20,7 +20,7 @@ depends_on = None
 
 BigId = sa.BigInteger().with_variant(sa.Integer, "sqlite")
 OLD_LIVE = "status IN ('computed','sent','paid')"
-LIVE = "status IN ('computed','sent','paid','transferred')"
+LIVE = OLD_LIVE
 
 
 def upgrade() -> None:
@@ -100,7 +100,8 @@ def upgrade() -> None:
     op.create_table(
         "benefit_suspension",
         sa.Column("id", BigId, primary_key=True, autoincrement=True),
-        sa.Column("award_id", sa.BigInteger, sa.ForeignKey("benefit_award.id"), nullable=False),
+        sa.Column("award_id", sa.BigInteger, sa.ForeignKey("benefit_award.id")),
+        sa.Column("pension_award_id", sa.BigInteger, sa.ForeignKey("pension_award.id")),
         sa.Column("person_id", sa.BigInteger, nullable=False),
         sa.Column("from_month", sa.Date, nullable=False),
         sa.Column("to_month", sa.Date),
@@ -110,9 +111,13 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("resumed_by", sa.String(64)),
         sa.Column("resumed_at", sa.DateTime(timezone=True)),
+        sa.CheckConstraint("(award_id IS NULL) <> (pension_award_id IS NULL)",
+                           name="ck_benefit_suspension_one"),
     )
     op.create_index("ix_benefit_suspension_award", "benefit_suspension",
                     ["award_id", "from_month"])
+    op.create_index("ix_benefit_suspension_pension", "benefit_suspension",
+                    ["pension_award_id", "from_month"])
     op.create_table(
         "benefit_event",
         sa.Column("id", BigId, primary_key=True, autoincrement=True),
@@ -144,10 +149,25 @@ def upgrade() -> None:
                            name="ck_benefit_recovery_amount"),
     )
     op.create_index("ix_benefit_recovery_person", "benefit_recovery", ["person_id", "status"])
+    op.create_table(
+        "benefit_transfer",
+        sa.Column("id", BigId, primary_key=True, autoincrement=True),
+        sa.Column("run_id", sa.BigInteger, sa.ForeignKey("payroll_run.id"), nullable=False),
+        sa.Column("line_id", sa.BigInteger, nullable=False),
+        sa.Column("award_id", sa.BigInteger, nullable=False),
+        sa.Column("person_id", sa.BigInteger, nullable=False),
+        sa.Column("region", sa.String(6), nullable=False),
+        sa.Column("month", sa.Date, nullable=False),
+        sa.Column("scheme", sa.String(16), nullable=False),
+        sa.Column("target_scheme", sa.String(16), nullable=False),
+        sa.Column("amount_fen", sa.BigInteger, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.UniqueConstraint("line_id", "month", name="uq_benefit_transfer_line_month"),
+    )
 
 
 def downgrade() -> None:
-    for t in ("benefit_recovery", "benefit_event", "benefit_suspension", "benefit_award_line",
+    for t in ("benefit_transfer", "benefit_recovery", "benefit_event", "benefit_suspension", "benefit_award_line",
               "benefit_award", "benefit_claim"):
         op.drop_table(t)
     with op.batch_alter_table("payroll_run") as b:
