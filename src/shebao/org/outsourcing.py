@@ -16,7 +16,6 @@ from shebao.core import regions
 from shebao.core.actor import Actor
 from shebao.core.errors import ConflictError, InputError
 from shebao.db.uow import now, reading, transaction
-from shebao.rules import load_rules
 from shebao.security import audit, policy
 
 from . import model
@@ -63,7 +62,7 @@ def add_contract(db, actor: Actor, provider_id: int, item: str, region: str, *,
     if not crit:
         raise InputError("name at least one access criterion the provider meets",
                          field="access_criteria")
-    catalogue.item(load_rules(), item, region, valid_from)   # refuses an unknown item
+    catalogue.item(item, region, valid_from)   # refuses an unknown item
     with transaction(db) as conn:
         p = conn.execute(select(provider).where(provider.c.id == provider_id)).first()
         if p is None or p.status != "active":
@@ -111,10 +110,6 @@ def end_contract(db, actor: Actor, contract_id: int, on: dt.date, reason: str) -
                              "provider_exited": left is None})
 
 
-def _field(row, key, default=None):
-    return row.get(key, default) if isinstance(row, dict) else getattr(row, key, default)
-
-
 def performance(bind, contract_id: int, date_from: dt.date, date_to: dt.date) -> dict:
     """The contract's measured performance over a period: cases of its item decided at the
     provider's outlets, on time, mean rating, cost (decided × price), and missed targets."""
@@ -129,16 +124,14 @@ def performance(bind, contract_id: int, date_from: dt.date, date_to: dt.date) ->
     decided = on_time = 0
     rating_sum, rated = Fraction(0), 0
     for r in rows:
-        if _field(r, "item") != c.item or _field(r, "outlet") not in outlet_codes:
+        if r.item != c.item or r.outlet not in outlet_codes:
             continue
-        d = int(_field(r, "decided", 0) or 0)
-        decided += d
-        on_time += int(_field(r, "on_time", 0) or 0)
-        mean = _field(r, "mean_rating")
-        n = int(_field(r, "rated", 0) or 0) or (d if mean is not None else 0)
-        if mean is not None and n:
-            rating_sum += Fraction(str(mean)) * n
-            rated += n
+        decided += r.decided
+        on_time += r.on_time
+        if r.mean_rating is not None and r.ratings:
+            # the mean of the outlet's ratings back to their sum (whole scores 1–5)
+            rating_sum += round(Fraction(r.mean_rating) * r.ratings)
+            rated += r.ratings
     perf = model.Performance(decided, on_time, rating_sum / rated if rated else None,
                              int(c.price_fen))
     return {"contract_id": contract_id, "item": c.item, "region": c.region,

@@ -17,14 +17,11 @@ from shebao.security import policy
 from . import model, queries
 
 
-def _field(row, key, default=None):
-    return row.get(key, default) if isinstance(row, dict) else getattr(row, key, default)
-
-
 def staffing_report(bind, actor: Actor, region: str, date_from: dt.date,
                     date_to: dt.date) -> dict:
-    """Required vs actual posts per outlet of ``region`` for cases decided in
-    [date_from, date_to]; the parameters used are returned with their references."""
+    """Required vs actual posts per outlet of ``region``: the cases opened in
+    [date_from, date_to] and decided, against the working days of the period; the parameters
+    used are returned with their references."""
     policy.require(actor, "org.read")
     policy.require_region(actor, region)
     if date_to < date_from:
@@ -32,17 +29,15 @@ def staffing_report(bind, actor: Actor, region: str, date_from: dt.date,
     rules = load_rules()
     per_day = rules.lookup("org.staffing.productive_minutes_per_day", region, date_to)
     classes = rules.value("org.staffing.casework_classes", region, date_to)["classes"]
-    cal = catalogue.calendar(rules, region, date_from.year, date_to.year)
+    cal = catalogue.calendar(region, date_to, rules)
     days = working_days_between(date_from - dt.timedelta(days=1), date_to, cal)
     minutes = {it.code: int(it.standard_minutes or 0)
-               for it in catalogue.items(rules, region, date_to)}
+               for it in catalogue.items(region, date_to, rules)}
     with reading(bind) as conn:
         rows = case_queries.on_time(conn, date_from, date_to, region=region)
         actual = queries.actual_fte_pct(conn, date_to, classes, scope=region)
-    loads = [model.Workload(_field(r, "outlet"), _field(r, "item"),
-                            int(_field(r, "decided", 0) or 0),
-                            minutes.get(_field(r, "item"), 0))
-             for r in rows if int(_field(r, "decided", 0) or 0)]
+    loads = [model.Workload(r.outlet, r.item, r.decided, minutes.get(r.item, 0))
+             for r in rows if r.decided]
     result = model.staffing(loads, actual, int(per_day.value), days)
     return {"region": region, "from": date_from.isoformat(), "to": date_to.isoformat(),
             "working_days": days, "minutes_per_day": int(per_day.value),

@@ -57,6 +57,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "benefit.appeal.approve": frozenset({"benefits_clerk", "inspector"}),
     "benefit.award.manage": frozenset({"benefits_clerk"}),
     "benefit.read": frozenset({"benefits_clerk", "inspector", "administrator", "citizen"}),
+    # mobility (#15): transfers between regions and schemes, living certification, comparison
+    "mobility.transfer.apply": frozenset({"citizen", "benefits_clerk"}),
+    "mobility.transfer.read": frozenset({"benefits_clerk", "collection_clerk", "inspector",
+                                         "administrator", "citizen"}),
+    "mobility.transfer.work": frozenset({"benefits_clerk"}),
+    "mobility.transfer.approve": frozenset({"benefits_clerk"}),
+    "mobility.certification.work": frozenset({"benefits_clerk"}),
+    "mobility.certification.self": frozenset({"citizen"}),
+    "mobility.scenario": frozenset({"benefits_clerk", "inspector", "administrator"}),
     # supervision and monitoring (#14): inspectors run the rules, work alerts and cases; a
     # second inspector checks every decision (duties.SUPERVISION_*); supervisors (inspectors and
     # administrators) read the fund dashboard

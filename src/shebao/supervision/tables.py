@@ -6,7 +6,7 @@
                      later run it is updated (score, evidence, last run, times seen), never
                      duplicated. status: open | dismissed | case (an inspection was opened) |
                      closed.
-``inspection``       the supervision detail of an inspection case (``service_case`` of
+``inspection_case``  the supervision detail of an inspection case (``service_case`` of
                      ``shebao.cases``, item ``supervision.inspection``): the alert or complaint
                      it came from, plan, findings, the decision's amounts and ledger entry.
 ``blacklist_entry``  a proposal to list a party as seriously untrustworthy (严重失信) and its due
@@ -64,7 +64,7 @@ Index("ix_monitor_alert_region_status", monitor_alert.c.region, monitor_alert.c.
       monitor_alert.c.score)
 
 inspection = Table(
-    "inspection", metadata,
+    "inspection_case", metadata,
     Column("case_id", BigInteger, primary_key=True, autoincrement=False),
     Column("alert_id", BigInteger),
     Column("source", String(10), nullable=False),       # alert | complaint

@@ -60,7 +60,7 @@ def upgrade() -> None:
     op.create_index("ix_monitor_alert_region_status", "monitor_alert",
                     ["region", "status", "score"])
     op.create_table(
-        "inspection",
+        "inspection_case",
         sa.Column("case_id", sa.BigInteger, primary_key=True, autoincrement=False),
         sa.Column("alert_id", sa.BigInteger),
         sa.Column("source", sa.String(10), nullable=False),
@@ -139,7 +139,7 @@ def downgrade() -> None:
     op.drop_table("arrears_case")
     op.drop_index("ix_blacklist_subject", "blacklist_entry")
     op.drop_table("blacklist_entry")
-    op.drop_table("inspection")
+    op.drop_table("inspection_case")
     op.drop_index("ix_monitor_alert_region_status", "monitor_alert")
     op.drop_table("monitor_alert")
     op.drop_table("monitor_run")
