@@ -14,10 +14,6 @@ from typer.core import TyperGroup
 
 from shebao.core.errors import ShebaoError
 
-from . import audit, benefits, collection, db, demo, ledger, registry, rules, serve
-from . import monitor  # supervision and monitoring (#14)
-from . import notices  # notice delivery (#17)
-from . import org, reports, training  # administration (#18)
 
 # ---- the groups, each imported when it is run (or its own --help asked): ``shebao --help``
 # and a calculator start without importing the database layer (issue #19, ≤ 0.3 s). Add a
@@ -103,6 +99,21 @@ def _notices():
     return notices.app
 
 
+def _org():
+    from . import org  # administration (#18)
+    return org.app
+
+
+def _training():
+    from . import training  # administration (#18)
+    return training.app
+
+
+def _reports():
+    from . import reports  # administration (#18)
+    return reports.app
+
+
 LAZY = {
     "db": (_db, "Database: migrations."),
     "rules": (_rules, "Law as data: dated, regional parameters."),
@@ -126,6 +137,9 @@ LAZY = {
     "demo": (_demo, "Create the database, load the law, build a region and run it; then say "
                     "what to do next."),
     "notices": (_notices, "Notices: delivery worker and status."),
+    "org": (_org, "Organisation, outlets, staffing, outsourcing, service catalogue."),
+    "training": (_training, "Training: courses, exams, certificates."),
+    "reports": (_reports, "Fund accounts, statements, statistics."),
 }
 
 
@@ -179,25 +193,6 @@ class _Shebao(TyperGroup):
 app = typer.Typer(cls=_Shebao, no_args_is_help=True, add_completion=False,
                   help="shebao 社保 — social insurance administration.")
 
-app.add_typer(db.app, name="db")
-app.add_typer(rules.app, name="rules")
-app.command(name="calc")(rules.calc)
-app.add_typer(audit.app, name="audit")
-app.add_typer(registry.import_app, name="import")
-app.add_typer(registry.dedup_app, name="dedup")
-app.add_typer(registry.quality_app, name="quality")
-app.command(name="generate")(demo.generate)
-app.add_typer(ledger.app, name="ledger")
-app.add_typer(collection.app, name="collect")
-app.add_typer(benefits.payroll_app, name="payroll")
-app.add_typer(benefits.pension_app, name="pension")
-app.add_typer(monitor.app, name="monitor")
-app.command(name="serve")(serve.serve_cmd)
-app.command(name="demo")(demo.demo)
-app.add_typer(notices.app, name="notices")
-app.add_typer(org.app, name="org")
-app.add_typer(training.app, name="training")
-app.add_typer(reports.app, name="reports")
 
 @app.callback()
 def _root():
