@@ -15,7 +15,9 @@ outcome. At-least-once to the gateway, exactly once at a deduplicating gateway:
 3. **record** (one transaction per batch): sent notices are marked ``sent`` only after the
    adapter confirmed them (``WHERE status = 'pending'``); failures wait
    ``base × 2^(attempts−1)`` (capped) and after ``max_attempts`` the notice is dead
-   (``failed``); every attempt gets a ``notice_attempt`` row; one audit row per batch.
+   (``failed``); every failed, dead or deferred attempt gets a ``notice_attempt`` row (and the
+   success that follows them; a first-attempt success is the notice row itself); one audit
+   row per batch.
 
 The broker path (``worker.py``) reuses 2–3 on the ids a relay claimed and published.
 """
@@ -178,14 +180,21 @@ def _record(db, outcomes, policy: Policy, at: dt.datetime, rep: Report) -> None:
             retry.append({"i": row.id, "ch": channel, "e": o.error,
                           "t": at + policy.backoff(row.attempts)})
             outcome = "failed"
-        attempts.append({"notice_id": row.id, "attempt": row.attempts, "channel": channel,
-                         "at": at, "outcome": outcome, "error": o.error})
+        if outcome != "sent" or row.attempts > 1:
+            # a first-attempt success is told in full by the notice row itself
+            attempts.append({"notice_id": row.id, "attempt": row.attempts, "channel": channel,
+                             "at": at, "outcome": outcome, "error": o.error})
     pending = and_(notice.c.id == bindparam("i"), notice.c.status == "pending")
     with transaction(db) as conn:
-        if sent:
-            n = conn.execute(update(notice).where(pending).values(
-                status="sent", channel=bindparam("ch"), delivered_at=at, last_error=None), sent)
-            rep.sent += n.rowcount if n.rowcount >= 0 else len(sent)
+        by_channel: dict[str, list[int]] = {}
+        for s in sent:
+            by_channel.setdefault(s["ch"], []).append(s["i"])
+        for channel, ids in by_channel.items():        # set-based: one statement per chunk
+            for i in range(0, len(ids), _CHUNK):
+                n = conn.execute(update(notice).where(
+                    notice.c.id.in_(ids[i:i + _CHUNK]), notice.c.status == "pending").values(
+                    status="sent", channel=channel, delivered_at=at, last_error=None))
+                rep.sent += n.rowcount
         if retry:
             conn.execute(update(notice).where(pending).values(
                 channel=bindparam("ch"), last_error=bindparam("e"),

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import string
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 
+from babel import Locale
 from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -53,6 +53,20 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "Living certification due",
         "Please complete your living certification by {due_on} so that your pension "
         "continues."),
+    # cards (#17, cards/service.py): the card's lifecycle, to its holder
+    "card.issued": (
+        "Your social security card is ready",
+        "Your social security card {card_no} has been made. Collect it and activate it."),
+    "card.activated": (
+        "Social security card activated",
+        "Your social security card {card_no} is active; the e-card is available in the portal."),
+    "card.lost": (
+        "Social security card reported lost",
+        "Your social security card {card_no} was reported lost and is frozen; its e-card codes "
+        "no longer work. Apply for a replacement in the portal or at a counter."),
+    "card.bank_linked": (
+        "Bank function linked",
+        "The bank function of your social security card {card_no} is linked to {bank_name}."),
 }
 GENERIC = ("New notice", "You have a new notice ({template}). Please sign in to the portal.")
 
@@ -95,14 +109,43 @@ def pick_lang(lang: str | None) -> str:
     return lang if lang in LANGS else DEFAULT_LANG
 
 
+@lru_cache(maxsize=None)
+def _locale(lang: str) -> Locale:
+    return Locale.parse("zh_CN" if lang == "zh_CN" else "en_US")
+
+
+@lru_cache(maxsize=None)
+def _texts(template: str, lang: str) -> tuple[str, str]:
+    tr = translations(lang)
+    subject, body = TEMPLATES.get(template, GENERIC)
+    return tr.gettext(subject), tr.gettext(body)
+
+
+@lru_cache(maxsize=None)
+def _money_affixes(lang: str) -> tuple[str, str]:
+    """Babel's CNY pattern for the locale around the number (zh_CN ``¥…``, en ``CN¥…``)."""
+    sample = format_currency(Decimal("1.00"), "CNY", locale=_locale(lang))
+    head, _, tail = sample.partition("1.00")
+    return head, tail
+
+
+def money(fen: int, lang: str) -> str:
+    """Integer fen as Babel writes CNY in ``lang`` (both locales group by 3 with ``,`` and
+    use ``.``), without Babel's per-call pattern parsing: the worker formats every notice."""
+    head, tail = _money_affixes(lang)
+    sign = "-" if fen < 0 else ""
+    yuan, cents = divmod(abs(fen), 100)
+    return f"{sign}{head}{yuan:,}.{cents:02d}{tail}"
+
+
 class _Blank(dict):
     def __missing__(self, key):
         return ""
 
 
-def _format_value(key: str, value, locale: str):
+def _format_value(key: str, value, lang: str, locale: Locale):
     if key.endswith("_fen") and isinstance(value, int) and not isinstance(value, bool):
-        return format_currency(Decimal(value) / 100, "CNY", locale=locale)
+        return money(value, lang)
     if key.endswith(("_on", "_date")) and value:
         d = value if isinstance(value, dt.date) else None
         if d is None:
@@ -119,11 +162,8 @@ def _format_value(key: str, value, locale: str):
 def render(template: str, data: dict | None, lang: str | None) -> Rendered:
     """Subject and body of a notice in ``lang`` (zh_CN default, en)."""
     lang = pick_lang(lang)
-    tr = translations(lang)
-    locale = "zh_CN" if lang == "zh_CN" else "en_US"
-    subject, body = TEMPLATES.get(template, GENERIC)
-    values = _Blank({k: _format_value(k, v, locale) for k, v in (data or {}).items()})
+    locale = _locale(lang)
+    subject, body = _texts(template, lang)
+    values = _Blank({k: _format_value(k, v, lang, locale) for k, v in (data or {}).items()})
     values.setdefault("template", template)
-    fmt = string.Formatter()
-    return Rendered(lang, fmt.vformat(tr.gettext(subject), (), values),
-                    fmt.vformat(tr.gettext(body), (), values))
+    return Rendered(lang, subject.format_map(values), body.format_map(values))

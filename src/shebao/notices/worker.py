@@ -2,9 +2,9 @@
 
 **Polling** (no broker): claim a batch of due notices, deliver, repeat; sleep when nothing
 is due. **Broker**: each worker is a *relay* and a *consumer*. The relay claims due notices
-(the same leased claim as polling) and publishes one persistent message per notice id to the
-durable queue ``shebao.notices``; consumers take up to a batch of messages, deliver the
-notices still pending and acknowledge the batch only after the outcome is committed. A worker
+(the same leased claim as polling) and publishes each claimed batch as one persistent message
+(the notice ids) to the durable queue ``shebao.notices``; a consumer takes a message, delivers
+the notices still pending and acknowledges it only after the outcome is committed. A worker
 killed mid-batch leaves its messages unacknowledged: RabbitMQ gives them to the next
 consumer, which resends under the same idempotency keys (a deduplicating gateway accepts each
 once). Notices claimed but never published come due again when their lease runs out.
@@ -55,7 +55,7 @@ def run_polling(db, adapters: dict[str, Adapter], policy: Policy, *, once: bool 
 class RabbitBroker:
     """A durable queue of notice ids on RabbitMQ (``pika``, one blocking connection)."""
 
-    def __init__(self, url: str, *, queue: str = QUEUE, prefetch: int = 1000):
+    def __init__(self, url: str, *, queue: str = QUEUE, prefetch: int = 2):
         import pika  # the broker client is only needed by a worker that uses the broker
 
         self._pika = pika
@@ -68,19 +68,21 @@ class RabbitBroker:
         self._gen = None
 
     def publish(self, ids: list[int]) -> None:
-        for i in ids:
-            self.ch.basic_publish("", self.queue, str(i).encode("ascii"), self._props)
+        """One persistent message per claimed batch: the ids, comma-separated."""
+        if ids:
+            self.ch.basic_publish("", self.queue, ",".join(map(str, ids)).encode("ascii"),
+                                  self._props)
 
     def fetch(self, max_n: int, wait: float) -> tuple[list[int], int | None]:
-        """Up to ``max_n`` ids, waiting at most ``wait`` seconds for the first and for each
-        next one; (ids, delivery tag of the last) to acknowledge after the work."""
+        """The ids of the next message(s), up to about ``max_n``, waiting at most ``wait``
+        seconds; (ids, delivery tag of the last) to acknowledge after the work."""
         if self._gen is None:
             self._gen = self.ch.consume(self.queue, inactivity_timeout=wait)
         ids, tag = [], None
         for method, _props, body in self._gen:
             if method is None:
                 break
-            ids.append(int(body))
+            ids.extend(int(x) for x in body.split(b","))
             tag = method.delivery_tag
             if len(ids) >= max_n:
                 break
@@ -107,15 +109,17 @@ class RabbitBroker:
 
 def run_broker(db, adapters: dict[str, Adapter], policy: Policy, broker: RabbitBroker, *,
                relay: bool = True, consume: bool = True, once: bool = False,
-               wait: float = 0.05, stop: Stop | None = None, on_batch=None) -> Report:
+               wait: float = 0.05, backlog: int = 4, stop: Stop | None = None,
+               on_batch=None) -> Report:
     """Relay and/or consume until stopped (``once``: until nothing is due and the queue is
-    idle)."""
+    idle). The relay claims only while fewer than ``backlog`` batches wait in the queue, so
+    claims do not run ahead of the consumers (and their leases do not run out queued)."""
     stop = stop or Stop()
     total = Report()
     idle = 0
     while not stop.flag:
         published = 0
-        if relay:
+        if relay and broker.depth() < backlog:
             ids = claim(db, policy)
             if ids:
                 broker.publish(ids)

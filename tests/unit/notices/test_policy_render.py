@@ -62,3 +62,14 @@ def test_render_chinese_by_default_english_on_request_with_money_and_dates():
     assert "x.unknown" in render("x.unknown", {}, "zh_CN").body
     assert set(TEMPLATES) >= {"case.received", "case.decided", "contribution.statement",
                               "arrears.notice", "payment.made", "certification.due"}
+
+
+def test_fast_money_matches_babel_in_both_languages():
+    from decimal import Decimal
+
+    from babel.numbers import format_currency
+
+    from shebao.notices.render import money
+    for fen in (0, 5, 100, 123456, 100000000, 987654321012, -250):
+        for lang, loc in (("zh_CN", "zh_CN"), ("en", "en_US")):
+            assert money(fen, lang) == format_currency(Decimal(fen) / 100, "CNY", locale=loc)

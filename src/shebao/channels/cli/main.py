@@ -84,6 +84,11 @@ def _monitor():
     return monitor.app
 
 
+def _supervision():
+    from . import supervision  # supervision bureau (#14)
+    return supervision.app
+
+
 def _serve():
     from . import serve
     return serve.serve_cmd
@@ -97,6 +102,41 @@ def _demo():
 def _notices():
     from . import notices  # notice delivery (#17)
     return notices.app
+
+
+def _org():
+    from . import org  # administration (#18)
+    return org.app
+
+
+def _training():
+    from . import training  # administration (#18)
+    return training.app
+
+
+def _reports():
+    from . import reports  # administration (#18)
+    return reports.app
+
+
+def _transfer():
+    from . import mobility  # mobility (#15)
+    return mobility.transfer_app
+
+
+def _certification():
+    from . import mobility  # mobility (#15)
+    return mobility.certification_app
+
+
+def _compare():
+    from . import mobility  # mobility (#15)
+    return mobility.compare_cmd
+
+
+def _scenario():
+    from . import mobility  # mobility (#15)
+    return mobility.scenario_cmd
 
 
 LAZY = {
@@ -117,11 +157,23 @@ LAZY = {
     "payroll": (_payroll, "Pension payroll: run, approve, release, returns."),
     "pension": (_pension, "Pension determination and indexation."),
     "monitor": (_monitor, "Monitoring: rules, alerts, fund warning, projection."),
+    "supervision": (_supervision, "Supervision: inspections, blacklist, arrears cases."),
     "serve": (_serve, "Serve the API (/api/v1), the back office (/staff) and the portals "
                       "(/me, /employer)."),
     "demo": (_demo, "Create the database, load the law, build a region and run it; then say "
                     "what to do next."),
     "notices": (_notices, "Notices: delivery worker and status."),
+    "org": (_org, "Organisation, outlets, staffing, outsourcing, service catalogue."),
+    "training": (_training, "Training: courses, exams, certificates."),
+    "reports": (_reports, "Fund accounts, statements, statistics."),
+    # mobility (#15)
+    "transfer": (_transfer, "Relation transfers between regions and schemes."),
+    "certification": (_certification, "Pensioners' living certification: runs, self and "
+                                      "counter certification, data feeds."),
+    "compare": (_compare, "Compare the parameters of regions on a date, side by side, with "
+                          "references."),
+    "scenario": (_scenario, "Apply a parameter overlay to a region's population: "
+                            "contributions, pensions, fund."),
 }
 
 
