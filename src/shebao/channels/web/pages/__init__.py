@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from ..render import env
-from . import auth, benefits, citizen, collection, employer, registry, staff
+from . import auth, benefits, cards, citizen, collection, employer, registry, staff
 from . import org, reports, training  # administration (#18)
 
-MODULES = [auth, staff, citizen, employer, registry, collection, benefits, org, reports, training]
+MODULES = [auth, staff, citizen, employer, registry, collection, benefits, cards, org, reports,
+           training]
 
 
 def routers():
