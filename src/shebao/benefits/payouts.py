@@ -44,31 +44,34 @@ class Released:
 
 def _write_files(pages, out_dir: Path, stem: str, debtor: pain001.Debtor,
                  execution_date: dt.date, remittance: str, formats) -> tuple[list[dict], int, int]:
-    """Write one file per page of payments (≤ FILE_MAX_TX); returns (files, count, total)."""
+    """Write one file per page of payments (≤ FILE_MAX_TX); returns (files, count, total).
+    pain.001 is streamed to disk and validated as written (``pain001.write_file``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     files, count, grand = [], 0, 0
     for part, sl in enumerate(pages, start=1):
-        cols = (tuple(r.end_to_end_id for r in sl), tuple(r.name for r in sl),
-                tuple(r.bank_name or "" for r in sl), tuple(r.bank_account for r in sl),
-                tuple(int(r.amount_fen) for r in sl))
+        _, e2e, amounts, banks, accounts, names = zip(*sl)
+        banks = [b or "" for b in banks]
+        cols = (e2e, names, banks, accounts, amounts)
+        page_total = sum(int(a) for a in amounts)
         count += len(sl)
-        grand += sum(cols[4])
+        grand += page_total
         for fmt in formats:
             if fmt == "xml":
-                data = pain001.build(f"{stem}-{part}", debtor, execution_date, *cols, remittance)
                 path = out_dir / f"{stem}-{part}.pain.001.xml"
+                sha = pain001.write_file(path, f"{stem}-{part}", debtor, execution_date, *cols,
+                                         remittance)["sha256"]
             elif fmt == "csv":
-                data = pain001.build_csv(execution_date, *cols, remittance)
                 path = out_dir / f"{stem}-{part}.csv"
+                data = pain001.build_csv(execution_date, *cols, remittance)
+                tmp = path.with_suffix(path.suffix + ".part")
+                tmp.write_bytes(data)
+                tmp.replace(path)
+                sha = hashlib.sha256(data).hexdigest()
+                del data
             else:
                 raise InputError(f"unknown format {fmt!r} (xml, csv)", field="format")
-            tmp = path.with_suffix(path.suffix + ".part")
-            tmp.write_bytes(data)
-            tmp.replace(path)
-            files.append({"path": str(path), "sha256": hashlib.sha256(data).hexdigest(),
-                          "payments": len(sl), "format": fmt,
-                          "total": fen_to_yuan_str(sum(cols[4]))})
-            del data
+            files.append({"path": str(path), "sha256": sha, "payments": len(sl), "format": fmt,
+                          "total": fen_to_yuan_str(page_total)})
     return files, count, grand
 
 

@@ -149,3 +149,18 @@ def case_ids_of_person(conn, person_id: int) -> list[int]:
     """The ids of a person's pension cases (for the person's access record)."""
     return list(conn.execute(select(pension_case.c.id).where(
         pension_case.c.person_id == person_id).order_by(pension_case.c.id)).scalars())
+
+
+# Derived tables for the supervision bureau's set-based monitoring rules (``supervision``):
+# ``FROM ({payments_sql()}) pay JOIN …``. Benefits writes every line of SQL about its tables.
+def payments_sql() -> str:
+    """``(payment_id, person_id, award_id, region, month, amount_fen, status)`` of every live
+    pension payment (computed, sent or paid; returned and cancelled ones are not money out)."""
+    return ("SELECT id AS payment_id, person_id, award_id, region, month, amount_fen, status "
+            "FROM payment WHERE status IN ('computed', 'sent', 'paid')")
+
+
+def awards_sql() -> str:
+    """``(award_id, person_id, region, monthly_fen, status, start_month, stop_month)``."""
+    return ("SELECT id AS award_id, person_id, region, monthly_fen, status, start_month, "
+            "stop_month FROM pension_award")

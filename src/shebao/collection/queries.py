@@ -198,3 +198,28 @@ def dashboard(engine, actor: Actor, region: str, month: dt.date) -> dict:
                         "top": [{k: p[k] for k in ("payer_type", "payer_id", "bills",
                                                    "outstanding", "late_fee", "days")}
                                 | {"flag": p.get("flag")} for p in arr.payers[:20]]}}
+
+
+# Derived tables and reads for the supervision bureau (monitoring rules, arrears enforcement).
+def declared_wages_sql() -> str:
+    """``(person_id, employer_id, region, year, wage_fen, base_fen)``: employees' declarations
+    in force (not superseded)."""
+    return ("SELECT person_id, employer_id, region, year, wage_fen, base_fen "
+            "FROM base_declaration WHERE kind = 'employee' AND superseded_by IS NULL")
+
+
+def arrears_flags_sql() -> str:
+    """``(employer_id, region, as_of, bills, outstanding_fen, late_fee_fen, max_days, reason)``:
+    the employers of the latest arrears list of each region (``collect arrears``)."""
+    return ("SELECT f.employer_id, f.region, f.as_of, f.bills, f.outstanding_fen, "
+            "f.late_fee_fen, f.max_days, f.reason FROM arrears_flag f WHERE f.as_of = "
+            "(SELECT MAX(g.as_of) FROM arrears_flag g WHERE g.region = f.region)")
+
+
+def arrears_list(conn, region_like: str = "%") -> list[dict]:
+    """The latest arrears list of each region whose code matches the LIKE pattern
+    ``region_like``: one dict per flagged employer, largest debt first."""
+    rows = conn.execute(text(f"SELECT * FROM ({arrears_flags_sql()}) a WHERE a.region LIKE :r "
+                             "ORDER BY a.outstanding_fen + a.late_fee_fen DESC, a.employer_id"),
+                        {"r": region_like}).mappings().all()
+    return [{**dict(r), "as_of": _date(r["as_of"])} for r in rows]

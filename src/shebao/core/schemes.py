@@ -36,7 +36,8 @@ KIND_PAYER = {"employee": "E", "flexible": "F", "resident": "R"}
 # The ledger's account kinds of one region × scheme (the chart), then the per-person one.
 CHART_ACCOUNT_KINDS = ("pooled_fund", "fund_bank", "bank_transit", "receivable_employer",
                        "receivable_individual", "benefits_payable", "suspense",
-                       "late_fee_income", "interest_credited", "transfer_clearing", "expenses")
+                       "late_fee_income", "interest_credited", "transfer_clearing", "expenses",
+                       "fiscal_subsidy")
 INDIVIDUAL_ACCOUNT = "individual"
 ACCOUNT_KINDS = CHART_ACCOUNT_KINDS + (INDIVIDUAL_ACCOUNT,)
 

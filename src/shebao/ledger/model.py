@@ -56,6 +56,9 @@ CHART: tuple[AccountKind, ...] = (
                 "个人账户记账利息 interest credited to individual accounts (charged to the pool)"),
     AccountKind("transfer_clearing", DEBIT, False, "转移清算 transfer clearing in/out between regions"),
     AccountKind("expenses", DEBIT, False, "基金支出 expenses"),
+    # the fund's fiscal-subsidy income (财政补贴收入), kept apart from contributions so that
+    # the fund statement reports the current surplus with and without subsidy (#18)
+    AccountKind("fiscal_subsidy", CREDIT, False, "财政补贴收入 fiscal subsidy income"),
 )
 INDIVIDUAL = AccountKind(INDIVIDUAL_ACCOUNT, CREDIT, True, "个人账户 individual account")
 KINDS = {k.kind: k for k in CHART} | {INDIVIDUAL.kind: INDIVIDUAL}

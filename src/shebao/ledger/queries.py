@@ -228,3 +228,33 @@ def postings_between(conn, account_ids, start: dt.date, end: dt.date) -> list[tu
 def individual_balances_sql() -> str:
     return ("SELECT person_id, balance FROM ledger_account WHERE scheme = :scheme "
             f"AND kind = 'individual' AND {unindexed('region')} = :region")
+
+
+# --- read by reports (#18): the fund statement's movements ---
+def movements(bind, region: str, scheme: str, start: dt.date, end: dt.date) -> list[tuple]:
+    """(account kind, entry source, Σ debits, Σ credits) of ``region`` × ``scheme``'s accounts
+    (individual accounts under kind ``individual``) for postings effective in [start, end];
+    debits and credits both as positive fen."""
+    check_region(region)
+    check_scheme(scheme)
+    with reading(bind) as conn:
+        rows = conn.execute(text(
+            "SELECT a.kind, e.source, "
+            "coalesce(sum(CASE WHEN p.amount > 0 THEN p.amount ELSE 0 END), 0), "
+            "coalesce(sum(CASE WHEN p.amount < 0 THEN -p.amount ELSE 0 END), 0) "
+            "FROM ledger_posting p JOIN ledger_account a ON a.id = p.account_id "
+            "JOIN ledger_entry e ON e.id = p.entry_id "
+            "WHERE a.region = :r AND a.scheme = :s AND p.effective_date >= :a "
+            "AND p.effective_date <= :b GROUP BY a.kind, e.source ORDER BY a.kind, e.source"),
+            {"r": region, "s": scheme, "a": start, "b": end}).all()
+    return [(r[0], r[1], int(r[2]), int(r[3])) for r in rows]
+
+
+def fund_regions(bind, scheme: str | None = None) -> list[tuple[str, str]]:
+    """(region, scheme) pairs that have a chart of accounts."""
+    q = select(ledger_account.c.region, ledger_account.c.scheme).where(
+        ledger_account.c.person_id.is_(None)).distinct()
+    if scheme:
+        q = q.where(ledger_account.c.scheme == check_scheme(scheme))
+    with reading(bind) as conn:
+        return sorted((r[0], r[1]) for r in conn.execute(q))

@@ -431,3 +431,43 @@ def payees_sql() -> str:
     status)`` over every person, for a benefits statement to join (see ``PAYEES``)."""
     return PAYEES
 
+
+
+# --- read by reports (#18): insured counts for the monthly statistics ---
+def insured_counts(conn, region_like: str, on: dt.date) -> dict[tuple[str, str], int]:
+    """(scheme, enrolment kind) → persons with an enrolment in force on ``on`` in the regions
+    matching the LIKE pattern ``region_like`` (one aggregate statement)."""
+    rows = conn.execute(
+        select(enrolment.c.scheme, enrolment.c.kind, func.count(func.distinct(enrolment.c.person_id)))
+        .where(enrolment.c.region.like(region_like), enrolment.c.start_date <= on,
+               or_(enrolment.c.end_date.is_(None), enrolment.c.end_date >= on))
+        .group_by(enrolment.c.scheme, enrolment.c.kind)).all()
+    return {(r[0], r[1]): int(r[2]) for r in rows}
+
+
+# Derived tables for the supervision bureau's set-based monitoring rules (``supervision``):
+# ``FROM ({persons_sql()}) p JOIN …``. The registry writes every line of SQL about its tables.
+def persons_sql() -> str:
+    """``(person_id, region, sex, birth_date, death_date, status, bank_account)`` of every
+    person not merged into another; ``region`` is the pension region."""
+    return ("SELECT id AS person_id, pension_region AS region, sex, birth_date, death_date, "
+            "status, bank_account FROM person WHERE status <> 'merged'")
+
+
+def spells_sql() -> str:
+    """``(spell_id, person_id, employer_id, start_date, end_date, employer_region)``: every
+    employment spell with the region of its employer."""
+    return ("SELECT e.id AS spell_id, e.person_id, e.employer_id, e.start_date, e.end_date, "
+            "m.region AS employer_region FROM employment e JOIN employer m "
+            "ON m.id = e.employer_id")
+
+
+def employers_sql() -> str:
+    """``(employer_id, region, industry_code, name, status)`` of every employer."""
+    return "SELECT id AS employer_id, region, industry_code, name, status FROM employer"
+
+
+def enrolments_sql() -> str:
+    """``(person_id, scheme, region, kind, employer_id, start_date, end_date, status)``."""
+    return ("SELECT person_id, scheme, region, kind, employer_id, start_date, end_date, status "
+            "FROM enrolment")

@@ -19,10 +19,21 @@ Dates in a region must ascend; an entry with ``until`` ends there and the next m
 after it. Anything else is refused with the file, line and key: unknown keys, a missing unit
 or reference, duplicate keys, unsorted or overlapping dates, a value of the wrong type.
 YAML floats are read as Decimal from their text, so 0.16 is exactly 0.16.
+
+Loaded once: ``load_rules()`` keeps the tree for the life of the process and, across
+processes, in a cache file keyed by the sha256 of the tree (every file's path and bytes, plus
+this loader's own source), so any change to a YAML file or to the loader parses the tree
+afresh. The cache lives in ``$SHEBAO_RULES_CACHE`` (a directory; ``off`` turns it off), else
+``$XDG_CACHE_HOME/shebao`` or ``~/.cache/shebao``; a file there is read only when it belongs to
+this user and no one else may write it; an unwritable directory just means no cache.
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
+import pickle
+import stat
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -275,7 +286,70 @@ def parameters_root() -> Path:
     return Path(str(resources.files("shebao.rules") / "parameters"))
 
 
+CACHE_KEEP = 8          # cached trees kept side by side (not law: a cache's size)
+
+
+def tree_hash(root: Path) -> str:
+    """sha256 of the tree's YAML files (relative path and bytes, in path order) and of this
+    loader's source: the cache key."""
+    root = Path(root)
+    h = hashlib.sha256(Path(__file__).read_bytes())
+    for path in sorted(root.rglob("*.yaml")):
+        h.update(str(path.relative_to(root)).encode() + b"\0")
+        data = path.read_bytes()
+        h.update(len(data).to_bytes(8, "little") + data)
+    return h.hexdigest()
+
+
+def cache_dir() -> Path | None:
+    env = os.environ.get("SHEBAO_RULES_CACHE")
+    if env == "off":
+        return None
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "shebao"
+
+
+def _trusted(path: Path) -> bool:
+    st = path.stat()
+    return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def load_cached(root: Path) -> Rules:
+    """``load_tree(root)``, through the cache file of the tree's hash when there is one."""
+    where = cache_dir()
+    if where is None:
+        return load_tree(root)
+    key = tree_hash(root)
+    path = where / f"rules-{key}.pickle"
+    try:
+        if path.is_file() and _trusted(path) and _trusted(where):
+            with open(path, "rb") as fh:
+                rules = pickle.load(fh)
+            if isinstance(rules, Rules):
+                return rules
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
+        pass                        # unreadable or from another version: parse afresh
+    rules = load_tree(root)
+    try:
+        where.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp = where / f".rules-{key}.{os.getpid()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(rules, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+        # a few trees side by side (work trees, branches); the least recently written go
+        kept = sorted(where.glob("rules-*.pickle"), key=lambda f: f.stat().st_mtime)
+        for old in kept[:-CACHE_KEEP]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass                        # no writable cache: the next process parses again
+    return rules
+
+
 @lru_cache(maxsize=1)
 def load_rules() -> Rules:
-    """The shipped tree, loaded once per process."""
-    return load_tree(parameters_root())
+    """The shipped tree, loaded once per process (and parsed once per change of the tree,
+    see ``load_cached``)."""
+    return load_cached(parameters_root())

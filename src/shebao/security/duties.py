@@ -29,11 +29,20 @@ from .tables import users
 
 PENSION = "pension.determination"
 PAYROLL = "payroll.release"
+TRANSFER_OUT = "mobility.transfer_out"   # mobility (#15): funds leaving a region's fund
+# supervision (#14): inspection decisions (recover, back-assess, fine, refer) and blacklist listings
+SUPERVISION_DECISION = "supervision.decision"
+SUPERVISION_BLACKLIST = "supervision.blacklist"
 
 # kind of four-eyes decision → (permission of the maker, permission of the checker)
 KINDS: dict[str, tuple[str, str]] = {
     PENSION: ("pension.compute", "pension.approve"),
     PAYROLL: ("payroll.prepare", "payroll.approve"),
+    # mobility (#15)
+    TRANSFER_OUT: ("mobility.transfer.work", "mobility.transfer.approve"),
+    # supervision (#14)
+    SUPERVISION_DECISION: ("supervision.case.work", "supervision.decision.approve"),
+    SUPERVISION_BLACKLIST: ("supervision.case.work", "supervision.decision.approve"),
 }
 
 

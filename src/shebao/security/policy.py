@@ -47,12 +47,42 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "payroll.read": frozenset({"benefits_clerk", "inspector", "administrator"}),
     "payroll.prepare": frozenset({"benefits_clerk"}),
     "payroll.approve": frozenset({"benefits_clerk"}),
+    # mobility (#15): transfers between regions and schemes, living certification, comparison
+    "mobility.transfer.apply": frozenset({"citizen", "benefits_clerk"}),
+    "mobility.transfer.read": frozenset({"benefits_clerk", "collection_clerk", "inspector",
+                                         "administrator", "citizen"}),
+    "mobility.transfer.work": frozenset({"benefits_clerk"}),
+    "mobility.transfer.approve": frozenset({"benefits_clerk"}),
+    "mobility.certification.work": frozenset({"benefits_clerk"}),
+    "mobility.certification.self": frozenset({"citizen"}),
+    "mobility.scenario": frozenset({"benefits_clerk", "inspector", "administrator"}),
+    # supervision and monitoring (#14): inspectors run the rules, work alerts and cases; a
+    # second inspector checks every decision (duties.SUPERVISION_*); supervisors (inspectors and
+    # administrators) read the fund dashboard
+    "supervision.monitor.run": frozenset({"inspector"}),
+    "supervision.alert.read": frozenset({"inspector", "administrator"}),
+    "supervision.case.work": frozenset({"inspector"}),
+    "supervision.decision.approve": frozenset({"inspector"}),
+    "monitoring.read": frozenset({"inspector", "administrator"}),
+    "monitoring.run": frozenset({"inspector"}),
     # cases (every bureau): supervisors of the casework see every case of their region
     "case.read": frozenset({"inspector", "administrator"}),
     # security
     "audit.read": frozenset({"inspector", "administrator"}),
     "user.manage": frozenset({"administrator"}),
     "calc.use": frozenset(ACCOUNT_ROLES),
+    # org, training, reports (#18): the organisation, outlets, staffing and outsourcing; the
+    # training platform (every staff member takes courses); fund accounts and statistics
+    "org.read": frozenset(STAFF_ROLES),
+    "org.manage": frozenset({"administrator"}),
+    "training.take": frozenset(STAFF_ROLES),
+    "training.manage": frozenset({"administrator"}),
+    "reports.read": frozenset({"inspector", "administrator"}),
+    "reports.manage": frozenset({"administrator"}),
+    # notices (#17 delivery): staff see delivery status; a citizen or employer sets its own
+    # channels, language and quiet hours
+    "notices.read": frozenset(STAFF_ROLES),
+    "notices.preferences": frozenset(PUBLIC_ROLES),
 }
 
 

@@ -85,3 +85,22 @@ def accounts_within(engine, scope: str, *, after: int | None = None) -> list:
             login_throttle.c.username, login_throttle.c.locked_until).where(
             login_throttle.c.ip == "")) if r.locked_until and utc(r.locked_until) > t}
     return [dict(r._mapping, locked=r.username in locked) for r in rows]
+
+
+# --- read by org and training (#18): one account by username, in the caller's connection ---
+def account(bind, username: str) -> dict | None:
+    """The showable columns of one account (``None`` when there is none)."""
+    from shebao.db.uow import reading
+    with reading(bind) as conn:
+        r = conn.execute(select(*_ACCOUNT).where(users.c.username == username)).first()
+    return dict(r._mapping) if r else None
+
+
+def accounts_by_role(bind, roles) -> list[dict]:
+    """Active accounts holding one of ``roles`` (username, role, scope, display name)."""
+    from shebao.db.uow import reading
+    with reading(bind) as conn:
+        return [dict(r._mapping) for r in conn.execute(
+            select(users.c.username, users.c.role, users.c.scope, users.c.display_name).where(
+                users.c.role.in_(list(roles)), users.c.active.is_(True))
+            .order_by(users.c.username))]

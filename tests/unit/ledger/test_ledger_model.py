@@ -29,10 +29,11 @@ def test_chart_has_every_kind_of_the_issue_with_normal_sides():
     assert set(kinds) == {"pooled_fund", "individual", "fund_bank", "bank_transit",
                           "receivable_employer", "receivable_individual", "benefits_payable",
                           "suspense", "late_fee_income", "interest_credited",
-                          "transfer_clearing", "expenses"}
+                          "transfer_clearing", "expenses", "fiscal_subsidy"}
     assert {k for k, v in kinds.items() if v.no_negative} == {"individual", "fund_bank"}
     assert kinds["individual"].normal_sign == model.CREDIT
     assert kinds["fund_bank"].normal_sign == model.DEBIT
+    assert kinds["fiscal_subsidy"].normal_sign == model.CREDIT   # income of the fund (#18)
 
 
 def test_an_unbalanced_entry_cannot_be_built():

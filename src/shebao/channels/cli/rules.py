@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from shebao.core.errors import InputError, RuleError
+from shebao.core.errors import InputError, RuleError, ShebaoError
 from shebao.core.periods import parse_date
 from shebao.core.regions import is_region_code
 
@@ -71,15 +71,25 @@ def list_(prefix: str = typer.Argument("", help="only names starting with this")
 def calc(name: str = typer.Argument(..., help="calculator: " + ", ".join(sorted(registry()))),
          request: str = typer.Option(..., "--json", help="the request as a JSON object")):
     """Run a calculator (citizen-id, uscc, retirement-age, contribution, pension, …)."""
+    code = run_calc(name, request)
+    if code:
+        raise typer.Exit(code)
+
+
+def run_calc(name: str, request: str) -> int:
+    """``shebao calc NAME --json REQUEST``: the answer on stdout (0), or the error naming the
+    field on stderr (2). Also the CLI's fast path for exactly that command line (see
+    ``main.main``), which needs no command tree."""
     try:
         req = json.loads(request)
     except json.JSONDecodeError as exc:
         typer.echo(f"error: field 'json': not valid JSON ({exc.msg} at column {exc.colno})",
                    err=True)
-        raise typer.Exit(2)
+        return 2
     try:
         out = calculate(name, req)
-    except InputError as exc:
+    except ShebaoError as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2)
+        return 2
     sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+    return 0

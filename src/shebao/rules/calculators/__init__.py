@@ -42,5 +42,6 @@ def calculate(name: str, request: dict) -> dict:
 # The calculators (each module registers its own with ``@register``; imported after
 # ``register`` exists).
 from . import benefits, contribution, identity, retirement  # noqa: E402,F401
+from . import fund  # noqa: E402,F401 - fund warning and projection step (#14)
 from . import mobility  # noqa: E402,F401
 from . import medical  # noqa: E402,F401

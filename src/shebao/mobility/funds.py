@@ -1,0 +1,149 @@
+"""What a transfer moves, and its two ledger entries (one at each end).
+
+The old place builds the information sheet (信息表) from the person's contribution record
+(``benefits.history.history_rows``: legacy history ∪ the months shebao collected) and the
+ledger: the individual account in full, and from pooling 12% (``transfer.pooled_rate``; for a
+temporary account the higher of the employer's actual rate and it) of the actual bases of the
+years from 1998 at that place, rounded once (``rules.formulas.mobility``).
+
+Ledger: money between regions passes through each region's ``transfer_clearing`` account
+(``ledger.model``: every entry balances within each region × scheme).
+
+    old place (transfer out):  Dr individual(person)  account
+                               Dr pooled_fund         pooled
+                               Cr transfer_clearing   account + pooled      (owed to the new place)
+    new place (record in):     Dr transfer_clearing   account + pooled      (due from the old place)
+                               Cr individual(person)  account
+                               Cr pooled_fund         pooled
+
+After both, the two clearing balances cancel (−X at the old place, +X at the new); the bank
+settlement between the two funds' accounts clears them (a follow-up: ``fund_bank`` entries when
+the money arrives).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+
+from shebao.benefits.history import history_rows
+from shebao.core import regions
+from shebao.core.errors import RuleError
+from shebao.ledger import service as ledger
+from shebao.ledger.model import EntryRequest, Line, account_code
+from shebao.ledger.queries import account_ids
+from shebao.rules import load_rules
+from shebao.rules.formulas import mobility as F
+
+POOLED_FROM_YEAR_PARAM = "transfer.pooled_rate"
+EMPLOYER_RATE_PARAM = "contribution.pension.employer_rate"
+
+
+@dataclass
+class Sheet:
+    """The information sheet (信息表) of a transfer: the periods at the old place, what moves."""
+
+    scheme: str
+    from_region: str
+    months: int = 0
+    base_total_fen: int = 0          # Σ bases of the years counted for pooling
+    pooled_fen: int = 0
+    account_fen: int = 0
+    temporary: bool = False
+    periods: list = field(default_factory=list)
+    years: list = field(default_factory=list)   # [year, base_total_fen, rate]
+    parameters: list = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+def _account_balance(conn, region: str, scheme: str, person_id: int) -> int:
+    code = account_code(region, scheme, "individual", person_id)
+    if not account_ids(conn, [code]):
+        return 0
+    return ledger.balance(conn, code)
+
+
+def pension_sheet(conn, person_id: int, from_region: str, *, temporary: bool) -> Sheet:
+    """The sheet of a pension transfer out of ``from_region`` (its province's periods)."""
+    rules = load_rules()
+    prov = regions.province(from_region)
+    periods, _unpaid = history_rows(conn, [person_id])[person_id]
+    here = [p for p in periods if regions.province(p.region) == prov]
+    sheet = Sheet("pension", from_region, temporary=temporary)
+    by_year: dict[int, int] = {}
+    for p in here:
+        sheet.months += p.months
+        sheet.periods.append(p.as_json())
+        if p.base_total_fen is not None and p.kind == "paid":
+            y = p.period_start.year
+            by_year[y] = by_year.get(y, 0) + int(p.base_total_fen)
+    bases, rates, used = [], [], {}
+    for y in sorted(by_year):
+        on = dt.date(y, 1, 1)
+        try:
+            r = rules.lookup(POOLED_FROM_YEAR_PARAM, "national", on)
+        except RuleError:
+            continue                      # before 1998: no pooled transfer
+        rate = r.value
+        used[r.name + str(r.effective_from)] = r.as_json()
+        if temporary:
+            er = rules.lookup(EMPLOYER_RATE_PARAM, from_region, on)
+            used[er.name + str(er.effective_from)] = er.as_json()
+            rate = F.temporary_rate(er.value, r.value)
+        bases.append(by_year[y])
+        rates.append(rate)
+        sheet.years.append([y, by_year[y], str(rate)])
+    sheet.base_total_fen = sum(bases)
+    sheet.pooled_fen = F.pooled_share_fen(bases, rates)
+    sheet.account_fen = _account_balance(conn, from_region, "pension", person_id)
+    sheet.parameters = list(used.values())
+    return sheet
+
+
+def medical_sheet(conn, person_id: int, from_region: str, months: int | None) -> Sheet:
+    """Medical: the account balance moves; the months are recognised (M43)."""
+    s = Sheet("medical", from_region, months=int(months or 0))
+    s.account_fen = _account_balance(conn, from_region, "medical", person_id)
+    return s
+
+
+def _lines(region: str, scheme: str, person_id: int, account: int, pooled: int, out: bool):
+    clearing = account_code(region, scheme, "transfer_clearing")
+    indiv = account_code(region, scheme, "individual", person_id)
+    pool = account_code(region, scheme, "pooled_fund")
+    total = account + pooled
+    side = Line.debit if out else Line.credit
+    other = Line.credit if out else Line.debit
+    lines = [other(clearing, total)]
+    if account:
+        lines.append(side(indiv, account))
+    if pooled:
+        lines.append(side(pool, pooled))
+    return tuple(lines)
+
+
+def post_out(conn, actor, transfer_id: int, region: str, scheme: str, person_id: int,
+             account: int, pooled: int, on: dt.date) -> int | None:
+    """The old place's entry: the account and the pooled share leave for the clearing account."""
+    if account + pooled == 0:
+        return None
+    ledger.open_chart(conn, actor, region, schemes=(scheme,))
+    res = ledger.post_entry(conn, actor, f"mobility:{transfer_id}:out", EntryRequest(
+        on, _lines(region, scheme, person_id, account, pooled, True), source="mobility",
+        memo=f"transfer {transfer_id} out"))
+    return res.entry_id
+
+
+def post_in(conn, actor, transfer_id: int, region: str, scheme: str, person_id: int,
+            account: int, pooled: int, on: dt.date) -> int | None:
+    """The new place's entry: from the clearing account into the person's account and pool."""
+    if account + pooled == 0:
+        return None
+    ledger.open_chart(conn, actor, region, schemes=(scheme,))
+    if account:
+        ledger.open_individual_accounts(conn, actor, region, scheme, [person_id])
+    res = ledger.post_entry(conn, actor, f"mobility:{transfer_id}:in", EntryRequest(
+        on, _lines(region, scheme, person_id, account, pooled, False), source="mobility",
+        memo=f"transfer {transfer_id} in"))
+    return res.entry_id

@@ -1,0 +1,155 @@
+"""Notice texts per language: English message ids, Chinese (the default) from the Babel
+catalogue ``notices/locale/zh_CN/LC_MESSAGES/notices.po``, compiled in memory.
+
+A template code (what ``outbox.enqueue(template=...)`` names) maps to a subject and a body
+with ``{placeholders}`` filled from the notice's data. Values are formatted for the language:
+keys ending in ``_fen`` are money (integer fen), keys ending in ``_on`` or ``_date`` are dates
+(ISO text or date). A placeholder the data lacks renders as an empty string, never an error:
+a notice is always deliverable. A code not listed here renders the generic text, and the
+i18n test fails on any code enqueued in the source that is not listed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from importlib import resources
+
+from babel import Locale
+from babel.dates import format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency
+from babel.support import NullTranslations, Translations
+
+LANGS = ("zh_CN", "en")
+DEFAULT_LANG = "zh_CN"
+
+# code -> (subject, body): English message ids
+TEMPLATES: dict[str, tuple[str, str]] = {
+    "case.received": (
+        "Application received",
+        "Your application {case_id} ({item}) was received. We will decide by {due_on}."),
+    "case.decided": (
+        "Decision on your application",
+        "A decision was made on your application {case_id} ({item}): {outcome}."),
+    "case.documents_requested": (
+        "Documents needed for your application",
+        "Your application {case_id} ({item}) needs more documents: {missing}."),
+    "contribution.statement": (
+        "Your yearly social insurance statement",
+        "Your personal rights statement for {year} is ready: {months} months contributed, "
+        "pension account balance {balance_fen}."),
+    "arrears.notice": (
+        "Contributions overdue",
+        "Contributions of {amount_fen} for {period} are overdue. A late fee accrues daily "
+        "from {due_on}."),
+    "payment.made": (
+        "Payment made",
+        "{benefit}: {amount_fen} was paid on {paid_on}."),
+    "certification.due": (
+        "Living certification due",
+        "Please complete your living certification by {due_on} so that your pension "
+        "continues."),
+}
+GENERIC = ("New notice", "You have a new notice ({template}). Please sign in to the portal.")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    lang: str
+    subject: str
+    body: str
+
+
+def _catalogue_path():
+    return (resources.files("shebao.notices") / "locale" / "zh_CN" / "LC_MESSAGES"
+            / "notices.po")
+
+
+@lru_cache(maxsize=None)
+def translations(lang: str) -> NullTranslations:
+    if lang != "zh_CN":
+        return NullTranslations()
+    with _catalogue_path().open("rb") as f:
+        catalog = read_po(f, locale="zh_CN")
+    buf = io.BytesIO()
+    write_mo(buf, catalog)
+    buf.seek(0)
+    return Translations(buf)
+
+
+def catalogue_ids() -> set[str]:
+    """Message ids the Chinese catalogue translates (non-empty)."""
+    with _catalogue_path().open("rb") as f:
+        return {m.id for m in read_po(f, locale="zh_CN") if m.id and m.string}
+
+
+def used_ids() -> set[str]:
+    return {s for pair in (*TEMPLATES.values(), GENERIC) for s in pair}
+
+
+def pick_lang(lang: str | None) -> str:
+    return lang if lang in LANGS else DEFAULT_LANG
+
+
+@lru_cache(maxsize=None)
+def _locale(lang: str) -> Locale:
+    return Locale.parse("zh_CN" if lang == "zh_CN" else "en_US")
+
+
+@lru_cache(maxsize=None)
+def _texts(template: str, lang: str) -> tuple[str, str]:
+    tr = translations(lang)
+    subject, body = TEMPLATES.get(template, GENERIC)
+    return tr.gettext(subject), tr.gettext(body)
+
+
+@lru_cache(maxsize=None)
+def _money_affixes(lang: str) -> tuple[str, str]:
+    """Babel's CNY pattern for the locale around the number (zh_CN ``¥…``, en ``CN¥…``)."""
+    sample = format_currency(Decimal("1.00"), "CNY", locale=_locale(lang))
+    head, _, tail = sample.partition("1.00")
+    return head, tail
+
+
+def money(fen: int, lang: str) -> str:
+    """Integer fen as Babel writes CNY in ``lang`` (both locales group by 3 with ``,`` and
+    use ``.``), without Babel's per-call pattern parsing: the worker formats every notice."""
+    head, tail = _money_affixes(lang)
+    sign = "-" if fen < 0 else ""
+    yuan, cents = divmod(abs(fen), 100)
+    return f"{sign}{head}{yuan:,}.{cents:02d}{tail}"
+
+
+class _Blank(dict):
+    def __missing__(self, key):
+        return ""
+
+
+def _format_value(key: str, value, lang: str, locale: Locale):
+    if key.endswith("_fen") and isinstance(value, int) and not isinstance(value, bool):
+        return money(value, lang)
+    if key.endswith(("_on", "_date")) and value:
+        d = value if isinstance(value, dt.date) else None
+        if d is None:
+            try:
+                d = dt.date.fromisoformat(str(value)[:10])
+            except ValueError:
+                return value
+        return format_date(d, "long", locale=locale)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return value
+
+
+def render(template: str, data: dict | None, lang: str | None) -> Rendered:
+    """Subject and body of a notice in ``lang`` (zh_CN default, en)."""
+    lang = pick_lang(lang)
+    locale = _locale(lang)
+    subject, body = _texts(template, lang)
+    values = _Blank({k: _format_value(k, v, lang, locale) for k, v in (data or {}).items()})
+    values.setdefault("template", template)
+    return Rendered(lang, subject.format_map(values), body.format_map(values))
