@@ -32,6 +32,7 @@ medical_provider = Table(
     Column("level", String(10), nullable=False),         # tertiary | secondary | primary
     Column("networked", Boolean, nullable=False),        # in the off-site settlement network
     Column("status", String(10), nullable=False),        # active | suspended | closed
+    Column("account", String(64)),                       # the provider's login (role provider)
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("code", name="uq_medical_provider_code"),
 )

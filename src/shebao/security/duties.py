@@ -33,6 +33,8 @@ TRANSFER_OUT = "mobility.transfer_out"   # mobility (#15): funds leaving a regio
 # supervision (#14): inspection decisions (recover, back-assess, fine, refer) and blacklist listings
 SUPERVISION_DECISION = "supervision.decision"
 SUPERVISION_BLACKLIST = "supervision.blacklist"
+MEDICAL_MANUAL_CLAIM = "medical.manual_claim"   # medical (#16): a manual reimbursement
+RESIDENT_AWARD = "residents.award"             # residents (#16): a resident pension award
 
 # kind of four-eyes decision → (permission of the maker, permission of the checker)
 KINDS: dict[str, tuple[str, str]] = {
@@ -43,6 +45,9 @@ KINDS: dict[str, tuple[str, str]] = {
     # supervision (#14)
     SUPERVISION_DECISION: ("supervision.case.work", "supervision.decision.approve"),
     SUPERVISION_BLACKLIST: ("supervision.case.work", "supervision.decision.approve"),
+    # medical and residents (#16)
+    MEDICAL_MANUAL_CLAIM: ("medical.claim.work", "medical.claim.approve"),
+    RESIDENT_AWARD: ("residents.award", "residents.award.approve"),
 }
 
 

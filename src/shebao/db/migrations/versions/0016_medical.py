@@ -36,7 +36,8 @@ def upgrade() -> None:
         C("code", sa.String(32), nullable=False), C("name", sa.String(200), nullable=False),
         C("region", sa.String(6), nullable=False), C("kind", sa.String(10), nullable=False),
         C("level", sa.String(10), nullable=False), C("networked", sa.Boolean, nullable=False),
-        C("status", sa.String(10), nullable=False), C("created_at", TS, nullable=False),
+        C("status", sa.String(10), nullable=False), C("account", sa.String(64)),
+        C("created_at", TS, nullable=False),
         sa.UniqueConstraint("code", name="uq_medical_provider_code"))
     op.create_table(
         "medical_contract", _id(),
