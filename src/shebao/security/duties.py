@@ -33,6 +33,9 @@ TRANSFER_OUT = "mobility.transfer_out"   # mobility (#15): funds leaving a regio
 # supervision (#14): inspection decisions (recover, back-assess, fine, refer) and blacklist listings
 SUPERVISION_DECISION = "supervision.decision"
 SUPERVISION_BLACKLIST = "supervision.blacklist"
+# benefits casework (#13): benefit decisions and the review of a decision on appeal
+BENEFIT_DECISION = "benefit.decision"
+BENEFIT_APPEAL = "benefit.appeal"
 MEDICAL_MANUAL_CLAIM = "medical.manual_claim"   # medical (#16): a manual reimbursement
 RESIDENT_AWARD = "residents.award"             # residents (#16): a resident pension award
 
@@ -45,6 +48,9 @@ KINDS: dict[str, tuple[str, str]] = {
     # supervision (#14)
     SUPERVISION_DECISION: ("supervision.case.work", "supervision.decision.approve"),
     SUPERVISION_BLACKLIST: ("supervision.case.work", "supervision.decision.approve"),
+    # benefits casework (#13)
+    BENEFIT_DECISION: ("benefit.case.work", "benefit.decision.approve"),
+    BENEFIT_APPEAL: ("benefit.appeal.review", "benefit.appeal.approve"),
     # medical and residents (#16)
     MEDICAL_MANUAL_CLAIM: ("medical.claim.work", "medical.claim.approve"),
     RESIDENT_AWARD: ("residents.award", "residents.award.approve"),

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from ..render import env
-from . import auth, benefits, citizen, collection, employer, registry, staff
+from . import auth, benefits, cards, citizen, collection, employer, registry, staff
 
-MODULES = [auth, staff, citizen, employer, registry, collection, benefits]
+MODULES = [auth, staff, citizen, employer, registry, collection, benefits, cards]
 
 
 def routers():
