@@ -84,6 +84,11 @@ def _monitor():
     return monitor.app
 
 
+def _supervision():
+    from . import supervision  # supervision bureau (#14)
+    return supervision.app
+
+
 def _serve():
     from . import serve
     return serve.serve_cmd
@@ -132,6 +137,7 @@ LAZY = {
     "payroll": (_payroll, "Pension payroll: run, approve, release, returns."),
     "pension": (_pension, "Pension determination and indexation."),
     "monitor": (_monitor, "Monitoring: rules, alerts, fund warning, projection."),
+    "supervision": (_supervision, "Supervision: inspections, blacklist, arrears cases."),
     "serve": (_serve, "Serve the API (/api/v1), the back office (/staff) and the portals "
                       "(/me, /employer)."),
     "demo": (_demo, "Create the database, load the law, build a region and run it; then say "
