@@ -124,6 +124,26 @@ def _reports():
     return reports.app
 
 
+def _transfer():
+    from . import mobility  # mobility (#15)
+    return mobility.transfer_app
+
+
+def _certification():
+    from . import mobility  # mobility (#15)
+    return mobility.certification_app
+
+
+def _compare():
+    from . import mobility  # mobility (#15)
+    return mobility.compare_cmd
+
+
+def _scenario():
+    from . import mobility  # mobility (#15)
+    return mobility.scenario_cmd
+
+
 LAZY = {
     "db": (_db, "Database: migrations."),
     "rules": (_rules, "Law as data: dated, regional parameters."),
@@ -152,6 +172,14 @@ LAZY = {
     "org": (_org, "Organisation, outlets, staffing, outsourcing, service catalogue."),
     "training": (_training, "Training: courses, exams, certificates."),
     "reports": (_reports, "Fund accounts, statements, statistics."),
+    # mobility (#15)
+    "transfer": (_transfer, "Relation transfers between regions and schemes."),
+    "certification": (_certification, "Pensioners' living certification: runs, self and "
+                                      "counter certification, data feeds."),
+    "compare": (_compare, "Compare the parameters of regions on a date, side by side, with "
+                          "references."),
+    "scenario": (_scenario, "Apply a parameter overlay to a region's population: "
+                            "contributions, pensions, fund."),
 }
 
 
