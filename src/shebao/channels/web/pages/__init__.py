@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from ..render import env
-from . import auth, benefits, cards, citizen, collection, employer, registry, staff
+from . import auth, benefits, cards, citizen, collection, employer, mobility, registry, staff
 
-MODULES = [auth, staff, citizen, employer, registry, collection, benefits, cards]
+MODULES = [auth, staff, citizen, employer, registry, collection, benefits, cards, mobility]
 
 
 def routers():
