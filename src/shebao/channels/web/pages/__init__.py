@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from ..render import env
-from . import auth, benefits, cards, citizen, collection, employer, mobility, registry, staff
+from . import auth, benefits, cards, citizen, collection, employer, registry, staff
+from . import org, reports, training  # administration (#18)
+from . import mobility  # mobility (#15)
 
-MODULES = [auth, staff, citizen, employer, registry, collection, benefits, cards, mobility]
+MODULES = [auth, staff, citizen, employer, registry, collection, benefits, cards, org, reports,
+           training, mobility]
 
 
 def routers():
