@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from ..render import env
 from . import auth, benefits, cards, citizen, collection, employer, registry, staff
+from . import org, reports, training  # administration (#18)
 
-MODULES = [auth, staff, citizen, employer, registry, collection, benefits, cards]
+MODULES = [auth, staff, citizen, employer, registry, collection, benefits, cards, org, reports,
+           training]
 
 
 def routers():
