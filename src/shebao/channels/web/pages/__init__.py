@@ -5,6 +5,8 @@ from ..render import env
 from . import auth, benefits, citizen, collection, employer, registry, staff
 
 MODULES = [auth, staff, citizen, employer, registry, collection, benefits]
+from . import notices, services  # noqa: E402  notices and online applications (#17)
+MODULES += [notices, services]
 
 
 def routers():
