@@ -136,3 +136,32 @@ def record_recovery(db, actor: Actor, overpayment_id: int, fen: int) -> str:
         audit.record(conn, actor, "payroll.overpayment.recover", "overpayment", overpayment_id,
                      detail={"amount": fen_to_yuan_str(fen), "status": status})
         return status
+
+
+def record_certification_outcomes(conn, actor: Actor, person_ids, checked_days, passed: bool,
+                                  method: str) -> int:
+    """Set-based living certification (mobility's monthly run, #15): one row per person in
+    ``living_certification`` (what payroll reads), upserted on person × year of ``checked_on``
+    — a failure (checked the day before the first month not paid) stops payment; a later pass
+    resumes it. ``checked_days`` are days since 1970-01-01 (int64, one per person). The caller
+    audits the run; returns the rows written."""
+    from shebao.db import bulk
+
+    ids = np.asarray(person_ids, dtype=np.int64)
+    days = np.asarray(checked_days, dtype=np.int64)
+    if len(ids) == 0:
+        return 0
+    if actor.role != "system":
+        policy.require(actor, "pension.compute")
+    years = (np.datetime64("1970-01-01") + days.astype("timedelta64[D]")).astype(
+        "datetime64[Y]").astype(np.int64) + 1970
+    bulk.stage(conn, "lc_outcome_stage", [("person_id", "i8"), ("year", "i8"), ("day", "date")],
+               {"person_id": ids, "year": years, "day": days})
+    conn.execute(text(
+        "INSERT INTO living_certification (person_id, year, passed, checked_on, method, "
+        "recorded_by, recorded_at) SELECT person_id, year, :p, day, :m, :by, :at "
+        "FROM lc_outcome_stage WHERE true ON CONFLICT (person_id, year) DO UPDATE SET "
+        "passed = excluded.passed, checked_on = excluded.checked_on, method = excluded.method, "
+        "recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at"),
+        {"p": 1 if passed else 0, "m": method[:32], "by": actor.id, "at": _now()})
+    return int(len(ids))

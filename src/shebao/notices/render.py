@@ -83,6 +83,20 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "supervision.decision": (
         "Decision of the social insurance inspection",
         "A decision was made in inspection case {case_id}: {outcome}. Remedies: {appeal}."),
+    # cards (#17, cards/service.py): the card's lifecycle, to its holder
+    "card.issued": (
+        "Your social security card is ready",
+        "Your social security card {card_no} has been made. Collect it and activate it."),
+    "card.activated": (
+        "Social security card activated",
+        "Your social security card {card_no} is active; the e-card is available in the portal."),
+    "card.lost": (
+        "Social security card reported lost",
+        "Your social security card {card_no} was reported lost and is frozen; its e-card codes "
+        "no longer work. Apply for a replacement in the portal or at a counter."),
+    "card.bank_linked": (
+        "Bank function linked",
+        "The bank function of your social security card {card_no} is linked to {bank_name}."),
 }
 # values of these keys are words to translate (a case's outcome)
 WORDS = ("granted", "refused", "rejected", "approved", "paid", "withdrawn", "recover",

@@ -21,7 +21,9 @@ _FONTS = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "DejaVu Sans"]
 MONEY = ("collection", "subsidy", "benefits", "surplus", "balance")
 
 
-def _family() -> list[str]:
+def fonts() -> list[str]:
+    """The font families to draw Chinese with (registers WenQuanYi Micro Hei from its file when
+    matplotlib's font cache predates the font package)."""
     for f in _FONT_FILES:
         if os.path.exists(f):
             try:
@@ -82,7 +84,7 @@ def statement_xlsx(st: dict, variance: list[dict] | None = None) -> bytes:
 
 def series_png(series: list[dict], title: str) -> bytes:
     """Collection, benefits (bars) and the fund balance (line) by month, in yuan."""
-    fam = _family()
+    fam = fonts()
     fig = Figure(figsize=(8, 4))
     ax = fig.add_subplot(1, 1, 1)
     months = [s["month"] for s in series]
@@ -105,4 +107,4 @@ def series_png(series: list[dict], title: str) -> bytes:
     return buf.getvalue()
 
 
-__all__ = ["monthly_xlsx", "statement_xlsx", "series_png", "yuan", "model"]
+__all__ = ["fonts", "monthly_xlsx", "statement_xlsx", "series_png", "yuan", "model"]

@@ -13,7 +13,10 @@ from shebao.core.errors import InputError
 from shebao.core.schemes import SCHEMES
 from shebao.db.uow import reading
 from shebao.ledger import queries as ledger_queries
+from shebao.org import model as org_model
+from shebao.org import queries as org_queries
 from shebao.registry import queries as registry_queries
+from shebao.rules import load_rules
 from shebao.security import policy
 
 from . import funds
@@ -89,3 +92,26 @@ def series(bind, actor: Actor, region: str, month: str, months: int = 12) -> lis
         out.append({"month": mon, "collection": t["collection"], "benefits": t["benefits"],
                     "subsidy": t["subsidy"], "balance": t["balance"]})
     return out
+
+
+def administration_budget(bind, actor: Actor, region: str, year: int) -> dict:
+    """The region's administration budget (``org``) against the benchmark: the ratio
+    ``org.admin_budget_ratio`` × the year's contribution collection of the funds inside the
+    region (from the tied-out fund statements)."""
+    policy.require(actor, "reports.read")
+    regions.check_region(region)
+    policy.require_region(actor, region)
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    ratio = load_rules().lookup("org.admin_budget_ratio", region, end)
+    with reading(bind) as conn:
+        collection = sum(funds.checked_statement(conn, actor, r, s, start, end)
+                         .lines.get("contributions", 0) for r, s in _funds(conn, region))
+        budgets = org_queries.budgets(conn, year, scope=region)
+    budget = sum(v for r, v in budgets.items() if regions.within(r, region))
+    bench = org_model.budget_benchmark(collection, ratio.value)
+    return {"region": region, "year": year, "collection": collection,
+            "ratio": str(ratio.value), "reference": ratio.reference, "benchmark": bench,
+            "budget": budget if budgets else None,
+            "difference": budget - bench if budgets else None,
+            "budget_permille_of_collection": (budget * 1000 // collection)
+            if budgets and collection else None}

@@ -47,6 +47,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "payroll.read": frozenset({"benefits_clerk", "inspector", "administrator"}),
     "payroll.prepare": frozenset({"benefits_clerk"}),
     "payroll.approve": frozenset({"benefits_clerk"}),
+    # cards (#17, cards/): card.work handles applications, issue and bank links for anyone in
+    # scope; card.verify checks an e-card at a counter
+    "card.read": frozenset({"collection_clerk", "benefits_clerk", "inspector", "administrator",
+                            "citizen"}),
+    "card.work": frozenset({"collection_clerk", "benefits_clerk"}),
+    "card.verify": frozenset(STAFF_ROLES),
+    # sharing (#17, sharing/): partner agencies and their exchanges
+    "sharing.manage": frozenset({"administrator"}),
+    "sharing.read": frozenset({"administrator", "inspector"}),
     # mobility (#15): transfers between regions and schemes, living certification, comparison
     "mobility.transfer.apply": frozenset({"citizen", "benefits_clerk"}),
     "mobility.transfer.read": frozenset({"benefits_clerk", "collection_clerk", "inspector",

@@ -64,3 +64,23 @@ def fund_pool(engine, region: str, fen: int, on: dt.date, scheme: str = "pension
     ledger.post_entry(engine, SYSTEM, f"test-pool:{region}:{scheme}:{on}", EntryRequest(on, (
         Line.debit(account_code(region, scheme, "fund_bank"), fen),
         Line.credit(account_code(region, scheme, "pooled_fund"), fen)), source="test"))
+
+
+def make_award(engine, person_id: int, monthly_fen: int, *, region: str = SH,
+               start: dt.date = dt.date(2024, 5, 1)) -> int:
+    """An approved pension case and its award, as determination leaves them (shortcut)."""
+    from shebao.benefits.tables import pension_award, pension_award_amount, pension_case
+    t = dt.datetime.now(dt.timezone.utc)
+    with engine.begin() as c:
+        cid = c.execute(insert(pension_case).values(
+            person_id=person_id, region=region, category="male", claim="statutory",
+            retirement_date=start, status="approved", opened_by="clerk-a", opened_at=t,
+            total_fen=monthly_fen, account_fen=0)).inserted_primary_key[0]
+        aid = c.execute(insert(pension_award).values(
+            person_id=person_id, case_id=cid, region=region, start_month=start,
+            monthly_fen=monthly_fen, account_part_fen=0, amount_from=start,
+            status="active", created_at=t)).inserted_primary_key[0]
+        c.execute(insert(pension_award_amount).values(
+            award_id=aid, effective_from=start, monthly_fen=monthly_fen,
+            account_part_fen=0, source="determination", recorded_at=t))
+    return aid

@@ -108,3 +108,13 @@ def test_monthly_report_sums_the_funds_in_the_region(books):
     with pytest.raises(PermissionDenied):
         monthly.monthly_report(books, Actor(id="a", role="administrator", scope="440300"),
                                "310000", "2026-03")
+
+
+def test_administration_budget_against_two_percent_of_collection(books):
+    from shebao.org import service as org
+    org.set_budget(books, ADMIN, R, 2026, 7000)
+    rep = monthly.administration_budget(books, ADMIN, "310000", 2026)
+    # collection 2026 = 116001 + 200000 = 316001 fen; 2% = 6320.02 → 6320 fen
+    assert rep["collection"] == 316001 and rep["benchmark"] == 6320
+    # budget 7000 − 6320 = 680 over; 7000 / 316001 = 22‰
+    assert rep["difference"] == 680 and rep["budget_permille_of_collection"] == 22

@@ -99,6 +99,21 @@ def _notices():
     return notices.app
 
 
+def _org():
+    from . import org  # administration (#18)
+    return org.app
+
+
+def _training():
+    from . import training  # administration (#18)
+    return training.app
+
+
+def _reports():
+    from . import reports  # administration (#18)
+    return reports.app
+
+
 LAZY = {
     "db": (_db, "Database: migrations."),
     "rules": (_rules, "Law as data: dated, regional parameters."),
@@ -122,6 +137,9 @@ LAZY = {
     "demo": (_demo, "Create the database, load the law, build a region and run it; then say "
                     "what to do next."),
     "notices": (_notices, "Notices: delivery worker and status."),
+    "org": (_org, "Organisation, outlets, staffing, outsourcing, service catalogue."),
+    "training": (_training, "Training: courses, exams, certificates."),
+    "reports": (_reports, "Fund accounts, statements, statistics."),
 }
 
 

@@ -39,7 +39,7 @@ def _catalog(lang: str):
             if m.id in merged:
                 raise ValueError(f"{path.name}: message id {m.id!r} is already translated "
                                  "in another catalogue")
-            merged[m.id] = m.string
+            merged[m.id] = m
     return merged
 
 

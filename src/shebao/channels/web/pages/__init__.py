@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from ..render import env
-from . import auth, benefits, citizen, collection, employer, registry, staff
+from . import auth, benefits, cards, citizen, collection, employer, registry, staff
+from . import notices, services  # notices and online applications (#17)
 
-MODULES = [auth, staff, citizen, employer, registry, collection, benefits]
-from . import notices, services  # noqa: E402  notices and online applications (#17)
-MODULES += [notices, services]
+MODULES = [auth, staff, citizen, employer, registry, collection, benefits, cards,
+           notices, services]
 
 
 def routers():

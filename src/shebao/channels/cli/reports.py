@@ -1,0 +1,119 @@
+"""``shebao reports …``: fund statements (tied out to the ledger), budgets and final accounts,
+fiscal subsidies, monthly statistics with XLSX / PDF / PNG exports, the administration
+budget against collection.
+
+    shebao reports statement --region 310104 --scheme pension --from 2026-01-01 --to 2026-03-31 --actor admin [--xlsx f.xlsx]
+    shebao reports budget --region 310104 --scheme pension --year 2026 --line contributions=1000000.00 --actor admin
+    shebao reports final --region 310104 --scheme pension --year 2026 --actor admin [--xlsx f.xlsx]
+    shebao reports subsidy --region 310104 --scheme pension --amount 500.00 --on 2026-03-25 --reference 沪财社〔2026〕7号 --actor admin
+    shebao reports monthly --region 310000 --month 2026-03 --actor admin [--xlsx f] [--pdf f] [--png f]
+    shebao reports admin-budget --region 310104 --year 2026 --actor admin
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from shebao.core.errors import InputError
+from shebao.core.money import fen_to_yuan_str, to_fen
+from shebao.reports import export, funds, monthly
+
+from .. import pdf
+from .actor import ACTOR, engine_and_actor
+from .common import out
+
+app = typer.Typer(no_args_is_help=True, help="Fund accounts, statements, statistics.")
+
+
+def _d(s: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(s)
+    except ValueError:
+        raise InputError(f"{s!r} is not a date YYYY-MM-DD", field="date") from None
+
+
+@app.command("statement")
+def statement(region: str = typer.Option(...), scheme: str = typer.Option(...),
+              date_from: str = typer.Option(..., "--from"), date_to: str = typer.Option(..., "--to"),
+              xlsx: Optional[Path] = None, actor: str = ACTOR):
+    """Revenue, fiscal subsidy, expense; opening and closing balance; ties out or exit 1."""
+    engine, who = engine_and_actor(actor, permission="reports.read", region=region)
+    st = funds.statement(engine, who, region, scheme, _d(date_from), _d(date_to)).as_json()
+    if xlsx:
+        xlsx.write_bytes(export.statement_xlsx(st))
+    out(st)
+    raise typer.Exit(0 if st["ties_out"] else 1)
+
+
+@app.command("budget")
+def budget(region: str = typer.Option(...), scheme: str = typer.Option(...),
+           year: int = typer.Option(...),
+           line: List[str] = typer.Option(..., help="LINE=YUAN, e.g. contributions=1000000.00"),
+           actor: str = ACTOR):
+    engine, who = engine_and_actor(actor, permission="reports.manage", region=region)
+    lines = {}
+    for item in line:
+        k, _, v = item.partition("=")
+        lines[k.strip()] = to_fen(v)
+    funds.set_budget(engine, who, region, scheme, year, lines)
+    out({"region": region, "scheme": scheme, "year": year, "lines": lines})
+
+
+@app.command("final")
+def final(region: str = typer.Option(...), scheme: str = typer.Option(...),
+          year: int = typer.Option(...), xlsx: Optional[Path] = None, actor: str = ACTOR):
+    """决算: the year's statement beside its budget."""
+    engine, who = engine_and_actor(actor, permission="reports.read", region=region)
+    fa = funds.final_accounts(engine, who, region, scheme, year)
+    if xlsx:
+        xlsx.write_bytes(export.statement_xlsx(fa["statement"], fa["variance"]))
+    out(fa)
+
+
+@app.command("subsidy")
+def subsidy(region: str = typer.Option(...), scheme: str = typer.Option(...),
+            amount: str = typer.Option(..., help="yuan"), on: str = typer.Option(...),
+            reference: str = typer.Option(..., help="the allocation document"),
+            actor: str = ACTOR):
+    """Record a fiscal subsidy received (Dr fund bank, Cr fiscal subsidy)."""
+    engine, who = engine_and_actor(actor, permission="reports.manage", region=region)
+    out({"entry": funds.record_subsidy(engine, who, region, scheme, to_fen(amount), _d(on),
+                                       reference)})
+
+
+def monthly_pdf(rep: dict) -> bytes:
+    header = ["险种", "参保人数", "征收", "待遇支出", "基金结余"]
+    rows = [[r["scheme"], str(r["insured"] if r["insured"] is not None else ""),
+             fen_to_yuan_str(r["collection"]), fen_to_yuan_str(r["benefits"]),
+             fen_to_yuan_str(r["balance"])] for r in rep["rows"] + [rep["total"]]]
+    export.fonts()
+    return pdf.text_pdf(f"月度统计报表 {rep['region']} {rep['month']}", header, rows,
+                        "数据取自基金总账，已与总账核对一致 (tied out to the ledger)")
+
+
+@app.command("monthly")
+def monthly_cmd(region: str = typer.Option(...), month: str = typer.Option(...),
+                xlsx: Optional[Path] = None, pdf_path: Optional[Path] = typer.Option(None, "--pdf"),
+                png: Optional[Path] = None, actor: str = ACTOR):
+    """Insured, collection, benefits, subsidy and balance per scheme for a month."""
+    engine, who = engine_and_actor(actor, permission="reports.read", region=region)
+    rep = monthly.monthly_report(engine, who, region, month)
+    if xlsx:
+        xlsx.write_bytes(export.monthly_xlsx(rep))
+    if pdf_path:
+        pdf_path.write_bytes(monthly_pdf(rep))
+    if png:
+        png.write_bytes(export.series_png(monthly.series(engine, who, region, month),
+                                          f"{region} 基金收支 {month}"))
+    out(rep)
+
+
+@app.command("admin-budget")
+def admin_budget(region: str = typer.Option(...), year: int = typer.Option(...),
+                 actor: str = ACTOR):
+    """The administration budget against the ratio × the year's collection."""
+    engine, who = engine_and_actor(actor, permission="reports.read", region=region)
+    out(monthly.administration_budget(engine, who, region, year))

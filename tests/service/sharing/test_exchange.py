@@ -1,0 +1,177 @@
+"""Partner exchange on both databases: credentials, signed envelopes, search with scopes and
+pagination, idempotent reference ids, inbound deaths and wage data, subscriptions."""
+import datetime as dt
+import json
+
+import pytest
+from sqlalchemy import select
+
+from shebao.collection import declarations
+from shebao.core.actor import Actor
+from shebao.core.errors import ConflictError, InputError, PermissionDenied
+from shebao.registry import service as registry
+from shebao.security import signing
+from shebao.security.lockout import LoginRefused
+from shebao.security.tables import audit_log
+from shebao.sharing import outbound, partners, queries, service
+
+ADMIN = Actor(id="admin", role="administrator")
+US = signing.load_key("sharing-test-us", "dev")
+THEM = signing.load_key("sharing-test-them", "dev")
+
+
+def _partner(engine, scopes, code="tax-sh", region="310000", kind="tax"):
+    pid, cid, secret = partners.register(engine, ADMIN, code=code, name="上海市税务局", kind=kind,
+                                         region=region, scopes=scopes,
+                                         public_key=THEM.public.x)
+    tok, _ = partners.issue_token(engine, cid, secret)
+    return partners.authenticate(engine, tok)
+
+
+def _send(engine, p, action, message, key=THEM):
+    env = service.envelope(key, action, p.code, "shebao", message)
+    return service.receive(engine, p, US, env, us="shebao")
+
+
+def _search(ref, cid, items=("identity", "status"), **kw):
+    return {"reference_id": ref, "purpose": "pension eligibility check",
+            "legal_basis": "社会保险法 第七十五条", "query_type": "id",
+            "query": {"citizen_id": cid}, "items": list(items), **kw}
+
+
+def test_credentials_are_hashed_and_tokens_checked(engine):
+    pid, cid, secret = partners.register(engine, ADMIN, code="hz-inst", name="杭州", region="330100",
+                                         kind="installation", scopes=["search", "item:status"])
+    with engine.connect() as c:
+        from shebao.sharing.tables import partner
+        stored = c.execute(select(partner.c.secret_hash)).scalar_one()
+    assert stored.startswith("$argon2id$") and secret not in stored
+    with pytest.raises(LoginRefused):
+        partners.issue_token(engine, cid, secret + "x")
+    tok, expires = partners.issue_token(engine, cid, secret)
+    assert partners.authenticate(engine, tok).code == "hz-inst"
+    partners.set_status(engine, ADMIN, "hz-inst", "suspended")
+    with pytest.raises(LoginRefused):
+        partners.authenticate(engine, tok)
+    with pytest.raises(PermissionDenied):
+        partners.register(engine, Actor(id="c", role="collection_clerk", scope="310000"),
+                          code="x1", name="x", kind="tax", region="310000", scopes=[])
+
+
+def test_search_by_id_signed_scoped_idempotent_and_audited(engine, world):
+    p = _partner(engine, ["search", "item:identity", "item:status"])
+    cid = world.citizen_ids["310101"]
+    answer = _send(engine, p, "search", _search("r-1", cid))
+    # our answer is signed with our key and names the person asked for
+    assert signing.verify(answer["signature"], US.public)["message"] == answer["message"]
+    rec = answer["message"]["records"]
+    assert rec == [{"name": "张伟", "citizen_id": cid, "sex": rec[0]["sex"],
+                    "birth_date": "1966-03-14", "status": "active", "death_date": None}]
+    # the same reference id again: the stored answer, byte for byte; nothing read twice
+    with engine.connect() as c:
+        n_audit = len(c.execute(select(audit_log.c.id)).all())
+    again = _send(engine, p, "search", _search("r-1", cid))
+    assert again == answer
+    with engine.connect() as c:
+        assert len(c.execute(select(audit_log.c.id)).all()) == n_audit
+        row = c.execute(select(audit_log).where(audit_log.c.action == "sharing.search")).one()
+    assert row.actor == "partner:tax-sh" and row.purpose == "pension eligibility check"
+    assert row.subject_id == str(world.persons["310101"])
+    assert "社会保险法" in row.detail
+    # the same reference id with other content is a conflict
+    with pytest.raises(ConflictError):
+        _send(engine, p, "search", _search("r-1", world.citizen_ids["310104"]))
+    # an item outside the partner's scopes is refused, naming the scope
+    with pytest.raises(PermissionDenied, match="item:enrolments"):
+        _send(engine, p, "search", _search("r-2", cid, items=["enrolments"]))
+    # no legal basis and no consent: refused
+    with pytest.raises(InputError, match="legal_basis"):
+        _send(engine, p, "search", {**_search("r-3", cid), "legal_basis": None})
+    # a message signed by another key than the partner's is refused
+    with pytest.raises(PermissionDenied, match="signature"):
+        _send(engine, p, "search", _search("r-4", cid), key=US)
+    assert len(queries.exchanges(engine, partner_code="tax-sh")) == 1
+
+
+def test_region_scope_hides_persons_outside_it(engine, world):
+    p = _partner(engine, ["search", "item:status"], code="xh-only", region="310104")
+    answer = _send(engine, p, "search", _search("q1", world.citizen_ids["310101"],
+                                                 items=["status"]))
+    assert answer["message"]["records"] == []
+    answer = _send(engine, p, "search", _search("q2", world.citizen_ids["310104"],
+                                                 items=["status"]))
+    assert answer["message"]["records"] == [{"status": "active", "death_date": None}]
+
+
+def test_demographic_search_pages_with_a_cursor(engine, world):
+    p = _partner(engine, ["search", "search:demographic", "item:identity"],
+                 code="ps-sh", kind="public_security")
+    born = dt.date(1980, 5, 6)
+    ids = []
+    for seq in range(3):
+        from tests.service.benefits.conftest import citizen_id
+        ids.append(registry.register_person(engine, ADMIN.__class__(
+            id="reg", role="system"), citizen_id=citizen_id(born, 100 + seq, True), name="王芳",
+            pension_region="310101"))
+    msg = {"reference_id": "d-1", "purpose": "identity check", "consent": {"ref": "C-77"},
+           "query_type": "demographic", "query": {"name": "王芳", "birth_date": "1980-05-06"},
+           "items": ["identity"], "pagination": {"page_size": 2}}
+    first = _send(engine, p, "search", msg)["message"]
+    assert first["pagination"]["count"] == 2 and first["pagination"]["next_cursor"]
+    second = _send(engine, p, "search", {**msg, "reference_id": "d-2", "pagination": {
+        "page_size": 2, "cursor": first["pagination"]["next_cursor"]}})["message"]
+    assert second["pagination"] == {"page_size": 2, "next_cursor": None, "count": 1}
+    seen = [r["citizen_id"] for r in first["records"] + second["records"]]
+    assert len(set(seen)) == 3
+    with pytest.raises(InputError, match="page_size"):
+        _send(engine, p, "search", {**msg, "reference_id": "d-3",
+                                    "pagination": {"page_size": 1000}})
+
+
+def test_death_notice_records_death_and_is_passed_to_subscribers(engine, world):
+    civil = _partner(engine, ["notify:death"], code="civil-sh", kind="civil_affairs")
+    hz = _partner(engine, ["subscribe:death"], code="hz-inst", kind="installation",
+                  region="national")
+    sub = _send(engine, hz, "subscribe", {"reference_id": "s-1", "event_type": "death",
+                                          "region": "310000"})["message"]
+    assert sub["status"] == "succ" and sub["subscription_id"]
+    cid = world.citizen_ids["310104"]
+    msg = {"reference_id": "death-1", "event_type": "death", "purpose": "death registration",
+           "legal_basis": "社会保险经办条例 第二十六条",
+           "events": [{"citizen_id": cid, "death_date": "2026-10-02"},
+                      {"citizen_id": "310101190001010010", "death_date": "2026-10-02"},
+                      {"citizen_id": cid, "death_date": "not a date"}]}
+    res = _send(engine, civil, "notify", msg)["message"]["results"]
+    assert [r["status"] for r in res] == ["applied", "unknown_person", "rejected"]
+    with engine.connect() as c:
+        from shebao.registry.queries import person_facts
+        facts = person_facts(c, [world.persons["310104"]])[world.persons["310104"]]
+    assert facts["status"] == "deceased" and facts["death_date"] == dt.date(2026, 10, 2)
+    # one delivery waits for the subscriber, with our own reference id
+    waiting = outbound.pending(engine)
+    assert len(waiting) == 1 and waiting[0]["event_type"] == "death"
+    assert json.loads(waiting[0]["payload"])["events"] == [{"citizen_id": cid,
+                                                            "death_date": "2026-10-02"}]
+    # the notice repeated (a retry after a lost answer): nothing done twice
+    assert _send(engine, civil, "notify", msg)["message"]["results"] == res
+    assert len(outbound.pending(engine)) == 1
+
+
+def test_tax_wage_data_becomes_a_base_declaration(engine, world):
+    from shebao.registry.queries import employer_id_of  # noqa: F401 - the owner's query
+    tax = _partner(engine, ["notify:wage"])
+    with engine.connect() as c:
+        from shebao.registry.tables import employer
+        uscc = c.execute(select(employer.c.uscc).where(
+            employer.c.id == world.employers["310101"])).scalar_one()
+    msg = {"reference_id": "w-2025", "event_type": "wage", "purpose": "annual wage data",
+           "legal_basis": "社会保险费征缴 (税务征收) 数据共享",
+           "events": [{"citizen_id": world.citizen_ids["310101"], "uscc": uscc, "year": 2025,
+                       "wage_fen": 1_500_000}]}
+    res = _send(engine, tax, "notify", msg)["message"]["results"]
+    assert res[0]["status"] == "applied" and res[0]["base_fen"] == 1_500_000
+    decl = declarations.declarations(engine, ADMIN.__class__(id="s", role="system"),
+                                     world.persons["310101"])
+    assert [(d["source"], d["wage"], d["current"]) for d in decl if d["year"] == 2025][0] == \
+        ("partner:tax-sh", "15000.00", True)
+
