@@ -65,8 +65,9 @@ async def save_preferences(request: Request, user: User = Depends(current_user),
     try:
         preferences.set_preferences(eng, user.actor(), values)
     except InputError as exc:
+        tr = i18n.translations(i18n.pick(request.cookies.get("lang")))
         return _page(request, eng, user, values=values,
-                     errors={exc.field or "_form": exc.reason}, code=422)
+                     errors={exc.field or "_form": tr.gettext(exc.reason)}, code=422)
     return _page(request, eng, user, saved=True)
 
 
