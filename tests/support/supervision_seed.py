@@ -45,9 +45,10 @@ class Seeder:
             source="test", created_at=NOW, created_by="test")).inserted_primary_key[0]
 
     def enrol(self, pid, scheme, *, status="active", start=D(2020, 1, 1), kind="resident",
-              region=REGION):
+              region=REGION, employer_id=None):
         self.conn.execute(insert(enrolment).values(
             person_id=pid, origin_person_id=pid, scheme=scheme, region=region, kind=kind,
+            employer_id=employer_id,
             start_date=start, status=status, source="test", created_at=NOW, created_by="test"))
 
     def award(self, pid, monthly_fen=380000, status="active", region=REGION):

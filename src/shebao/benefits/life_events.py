@@ -67,7 +67,8 @@ def detect_overpayments(db, actor: Actor, region: str) -> OverpaymentResult:
             "SELECT p.id, p.person_id, p.award_id, p.month, p.amount_fen, p.account_part_fen, "
             f"r.death_date FROM payment p JOIN ({registry_queries.payees_sql()}) r "
             "ON r.person_id = p.person_id "
-            "WHERE p.region = :g AND p.status IN ('sent', 'paid') AND r.death_date IS NOT NULL "
+            "WHERE p.region = :g AND p.scheme = 'pension' AND p.status IN ('sent', 'paid') "
+            "AND r.death_date IS NOT NULL "
             "AND NOT EXISTS (SELECT 1 FROM overpayment o WHERE o.payment_id = p.id) "
             "ORDER BY p.person_id, p.month"), {"g": region}).all()
         over = [r for r in rows if _date(r.month) > _date(r.death_date).replace(day=1)]

@@ -24,6 +24,7 @@ from shebao.ledger.model import Batch, BatchEntry, EntryRequest, Line, account_c
 from shebao.registry import queries as registry_queries
 from shebao.security import audit, maker_checker as mc
 
+from . import award_lines
 from .access import require_in_region
 from .model import outcomes_of_csv, outcomes_of_statement
 from .tables import bank_return, payment, payroll_run
@@ -80,9 +81,12 @@ def _pages(conn, where: str, params: dict):
     last = 0
     while True:
         page = conn.execute(text(
-            "SELECT p.id, p.end_to_end_id, p.amount_fen, p.bank_name, p.bank_account, r.name "
+            "SELECT p.id, p.end_to_end_id, p.amount_fen, p.bank_name, p.bank_account, "
+            "CASE WHEN p.payee_type = 'employer' THEN e.name ELSE r.name END AS name "
             f"FROM payment p JOIN ({registry_queries.payees_sql()}) r "
-            "ON r.person_id = p.person_id WHERE " + where +
+            "ON r.person_id = p.person_id "
+            f"LEFT JOIN ({registry_queries.employer_payees_sql()}) e "
+            "ON p.payee_type = 'employer' AND e.employer_id = p.payee_id WHERE " + where +
             " AND p.id > :last ORDER BY p.id LIMIT :lim"),
             {**params, "last": last, "lim": FILE_MAX_TX}).all()
         if not page:
@@ -106,7 +110,7 @@ def release(db, actor: Actor, run_id: int, out_dir, debtor: pain001.Debtor,
         if r["status"] != "approved":
             raise ConflictError(f"payroll run {run_id} is {r['status']}, not approved")
         month = _date(r["month"])
-        cancelled = _cancel_stopped(conn, actor, r)
+        cancelled = _cancel_stopped(conn, actor, r) + award_lines.cancel_unpayable(conn, actor, r)
         if cancelled:
             r = get_run(conn, run_id)
         files, n, total = _write_files(
@@ -118,15 +122,13 @@ def release(db, actor: Actor, run_id: int, out_dir, debtor: pain001.Debtor,
                 Path(f["path"]).unlink(missing_ok=True)
             raise InvariantError(f"run {run_id}: payments ({n}, {total}) disagree with "
                                  f"the run ({r['n_payments']}, {r['total_fen']})")
+        by_scheme = _by_scheme(conn, "run_id = :r AND status = 'computed'", {"r": run_id})
         conn.execute(update(payment).where(and_(payment.c.run_id == run_id,
                                                 payment.c.status == "computed")).values(
             status="sent", status_at=_now()))
         if total:
             ledger.post_entry(conn, actor, f"payroll-release:{run_id}", EntryRequest(
-                execution_date, (Line.debit(account_code(r["region"], SCHEME, "benefits_payable"),
-                                            total),
-                                 Line.credit(account_code(r["region"], SCHEME, "fund_bank"),
-                                             total)),
+                execution_date, _bank_lines(r["region"], by_scheme, out=True),
                 source="payroll", memo=f"payroll run {run_id} paid to banks"))
         conn.execute(update(payroll_run).where(payroll_run.c.id == run_id).values(
             status="released", released_by=actor.id, released_at=_now(),
@@ -137,10 +139,29 @@ def release(db, actor: Actor, run_id: int, out_dir, debtor: pain001.Debtor,
         return Released(run_id, files, n, total)
 
 
+def _by_scheme(conn, where: str, params: dict) -> dict[str, int]:
+    """Σ amount per scheme of the payments matching ``where`` (pensions and award lines)."""
+    return {sch: int(t) for sch, t in conn.execute(text(
+        f"SELECT scheme, SUM(amount_fen) FROM payment WHERE {where} GROUP BY scheme "
+        "ORDER BY scheme"), params).all() if t}
+
+
+def _bank_lines(region: str, by_scheme: dict[str, int], *, out: bool) -> tuple:
+    """Payments to banks (``out``: Dr benefits_payable, Cr fund_bank) or money returned
+    (Dr fund_bank, Cr benefits_payable), one pair of lines per scheme."""
+    lines = []
+    for sch, fen in sorted(by_scheme.items()):
+        pay, bank = account_code(region, sch, "benefits_payable"), account_code(region, sch,
+                                                                                "fund_bank")
+        lines += ([Line.debit(pay, fen), Line.credit(bank, fen)] if out
+                  else [Line.debit(bank, fen), Line.credit(pay, fen)])
+    return tuple(lines)
+
+
 _STOPPED = """
 SELECT p.id, p.person_id, p.amount_fen, p.account_part_fen FROM payment p
 JOIN ({payees}) r ON r.person_id = p.person_id
-WHERE p.run_id = :r AND p.status = 'computed'
+WHERE p.run_id = :r AND p.status = 'computed' AND p.line_id = 0
   AND ((r.death_date IS NOT NULL AND r.death_date < :month)
        OR EXISTS (SELECT 1 FROM living_certification lc WHERE lc.person_id = p.person_id
            AND lc.passed = 0 AND lc.checked_on < :month
@@ -214,7 +235,7 @@ def import_returns(db, actor: Actor, path) -> ReturnResult:
         for i in range(0, len(refs), 5000):
             for p in conn.execute(select(payment.c.id, payment.c.end_to_end_id, payment.c.status,
                                          payment.c.amount_fen, payment.c.region,
-                                         payment.c.run_id).where(
+                                         payment.c.run_id, payment.c.scheme).where(
                     payment.c.end_to_end_id.in_(refs[i:i + 5000]))):
                 known[p.end_to_end_id] = p
         paid_ids, failed, unknown = [], [], []
@@ -234,25 +255,26 @@ def import_returns(db, actor: Actor, path) -> ReturnResult:
             conn.execute(update(payment).where(and_(payment.c.id.in_(paid_ids[i:i + 5000]),
                                                     payment.c.status == "sent")).values(
                 status="paid", status_at=t))
-        by_region: dict[str, int] = {}
+        by_region: dict[str, dict[str, int]] = {}
         for p, reason in failed:
             conn.execute(update(payment).where(payment.c.id == p.id).values(
                 status="returned", status_at=t, return_reason=(reason or "returned")[:200]))
-            by_region[p.region] = by_region.get(p.region, 0) + int(p.amount_fen)
+            g = by_region.setdefault(p.region, {})
+            g[p.scheme] = g.get(p.scheme, 0) + int(p.amount_fen)
         fid = conn.execute(insert(bank_return).values(
             file_name=path.name, sha256=sha, format=fmt, n_paid=len(paid_ids),
             n_failed=len(failed), n_unknown=len(unknown), received_by=actor.id,
             received_at=t).returning(bank_return.c.id)).scalar_one()
-        for region, fen in sorted(by_region.items()):
+        for region, fens in sorted(by_region.items()):
             ledger.post_entry(conn, actor, f"payroll-return:{sha[:16]}:{region}", EntryRequest(
-                t.date(), (Line.debit(account_code(region, SCHEME, "fund_bank"), fen),
-                           Line.credit(account_code(region, SCHEME, "benefits_payable"), fen)),
+                t.date(), _bank_lines(region, fens, out=False),
                 source="payroll", memo=f"returned payments, bank file {path.name}"))
         audit.record(conn, actor, "payroll.returns.import", "bank_return", fid,
                      detail={"file": path.name, "sha256": sha, "paid": len(paid_ids),
                              "failed": len(failed), "unknown": unknown[:50]})
         return ReturnResult(fid, len(paid_ids), len(failed), len(unknown),
-                            sum(by_region.values()), unknown_refs=unknown)
+                            sum(sum(g.values()) for g in by_region.values()),
+                            unknown_refs=unknown)
 
 
 def confirm_failures(db, actor: Actor, payment_ids: list[int], *, reason: str) -> int:
@@ -297,8 +319,13 @@ def reissue(db, actor: Actor, run_id: int, out_dir, debtor: pain001.Debtor,
         require_in_region(actor, "payroll.prepare", r["region"])
         failed = conn.execute(text(
             "SELECT p.id, p.person_id, p.award_id, p.month, p.attempt, p.amount_fen, "
-            "p.account_part_fen, r.bank_name, r.bank_account, r.death_date FROM payment p "
+            "p.account_part_fen, p.scheme, p.line_id, p.payee_type, p.payee_id, "
+            "CASE WHEN p.payee_type = 'employer' THEN e.bank_name ELSE r.bank_name END "
+            "AS bank_name, CASE WHEN p.payee_type = 'employer' THEN e.bank_account "
+            "ELSE r.bank_account END AS bank_account, r.death_date FROM payment p "
             f"JOIN ({registry_queries.payees_sql()}) r ON r.person_id = p.person_id "
+            f"LEFT JOIN ({registry_queries.employer_payees_sql()}) e "
+            "ON p.payee_type = 'employer' AND e.employer_id = p.payee_id "
             "WHERE p.run_id = :r AND p.status = 'failed' "
             "ORDER BY p.id"), {"r": run_id}).all()
         if not failed:
@@ -312,10 +339,16 @@ def reissue(db, actor: Actor, run_id: int, out_dir, debtor: pain001.Debtor,
         ids = [f.id for f in failed]
         conn.execute(update(payment).where(payment.c.id.in_(ids)).values(status="reissued",
                                                                         status_at=t))
-        new = [(run_id, f.person_id, f.award_id, r["region"], month, f.attempt + 1,
-                f.amount_fen, f.account_part_fen, f.bank_name, f.bank_account,
-                e2e_id(run_id, f.person_id, f.attempt + 1), "sent", t, f.id) for f in failed]
-        conn.execute(payment.insert(), [dict(zip(PAYMENT_COLUMNS, r)) for r in new])
+        new = [dict(zip(PAYMENT_COLUMNS, (
+            run_id, f.person_id, f.award_id, r["region"], _date(f.month), f.attempt + 1,
+            f.amount_fen, f.account_part_fen, f.bank_name, f.bank_account,
+            e2e_id(run_id, f.person_id, f.attempt + 1, f.line_id), "sent", t, f.id)),
+            scheme=f.scheme, line_id=f.line_id, payee_type=f.payee_type, payee_id=f.payee_id)
+            for f in failed]
+        by_scheme: dict[str, int] = {}
+        for f in failed:
+            by_scheme[f.scheme] = by_scheme.get(f.scheme, 0) + int(f.amount_fen)
+        conn.execute(payment.insert(), new)
         n_before = conn.execute(select(func.count()).select_from(payment).where(and_(
             payment.c.run_id == run_id, payment.c.replaces_id.is_not(None)))).scalar_one() \
             - len(new)
@@ -326,9 +359,7 @@ def reissue(db, actor: Actor, run_id: int, out_dir, debtor: pain001.Debtor,
             Path(out_dir), stem, debtor, execution_date, f"养老金 {month_str(month)} 重发",
             formats)
         ledger.post_entry(conn, actor, f"payroll-reissue:{run_id}:{n_before}", EntryRequest(
-            execution_date, (Line.debit(account_code(r["region"], SCHEME, "benefits_payable"),
-                                        total),
-                             Line.credit(account_code(r["region"], SCHEME, "fund_bank"), total)),
+            execution_date, _bank_lines(r["region"], by_scheme, out=True),
             source="payroll", memo=f"re-issue of {n} failed payments of run {run_id}"))
         audit.record(conn, actor, "payroll.reissue", "payroll_run", run_id,
                      detail={"payments": n, "total": fen_to_yuan_str(total),

@@ -54,6 +54,7 @@ from shebao.core.actor import Actor
 from shebao.core.errors import ConflictError, InputError, PermissionDenied
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import month_str
+from shebao.core.schemes import EMPLOYEE_SCHEMES
 from shebao.db.bulk import insert_and_read_ints
 from shebao.db.dialect import for_update
 from shebao.db.uow import now as _now
@@ -64,6 +65,7 @@ from shebao.ledger import queries as ledger_queries
 from shebao.registry import queries as registry_queries
 from shebao.security import audit, maker_checker as mc, policy
 
+from . import award_lines, recovery
 from .access import require_in_region
 from .tables import payment, payroll_run
 
@@ -87,7 +89,10 @@ def require_in_region(actor: Actor, perm: str, region: str) -> None:
     policy.require_region(actor, region)
 
 
-def e2e_id(run_id: int, person_id: int, attempt: int) -> str:
+def e2e_id(run_id: int, person_id: int, attempt: int, line_id: int = 0) -> str:
+    """PY<run>-<person>-<attempt> for a pension, PA<run>-<line>-<attempt> for an award line."""
+    if line_id:
+        return f"PA{run_id}-{line_id}-{attempt}"
     return f"PY{run_id}-{person_id}-{attempt}"
 
 
@@ -165,8 +170,11 @@ FROM (SELECT a.person_id, a.id AS award_id,
               AND NOT EXISTS (SELECT 1 FROM living_certification l2
                     WHERE l2.person_id = lc.person_id AND l2.passed = 1
                       AND l2.checked_on > lc.checked_on))
+        AND NOT EXISTS (SELECT 1 FROM benefit_suspension bs WHERE bs.pension_award_id = a.id
+              AND bs.from_month <= :month AND (bs.to_month IS NULL OR bs.to_month > :month))
         AND NOT EXISTS (SELECT 1 FROM payment x WHERE x.person_id = a.person_id
               AND x.person_id > :cursor AND x.person_id <= :hi AND x.month = :month
+              AND x.scheme = 'pension' AND x.line_id = 0
               AND x.status IN ('computed', 'sent', 'paid'))) c
 """
 # the payments of the chunk's payable persons (bank account, amount > 0), text columns copied
@@ -209,7 +217,7 @@ def run(db, actor: Actor, region: str, month: dt.date, *, chunk: int = CHUNK,
     as is; a run interrupted (crash, or ``max_chunks`` reached) resumes after its cursor."""
     require_in_region(actor, "payroll.prepare", region)
     month = month.replace(day=1)
-    ledger.open_chart(db, actor, region, schemes=(SCHEME,))
+    ledger.open_chart(db, actor, region, schemes=EMPLOYEE_SCHEMES)   # award lines: every fund
     with transaction(db) as conn:
         r = conn.execute(select(payroll_run).where(and_(
             payroll_run.c.region == region, payroll_run.c.month == month))).mappings().first()
@@ -232,8 +240,20 @@ def run(db, actor: Actor, region: str, month: dt.date, *, chunk: int = CHUNK,
             cur = get_run(conn, rid, lock=True)
             if cur["status"] != "computing":
                 break
-            step = _chunk(conn, actor, cur, chunk)
+            if cur.get("phase", "pension") == "pension":
+                step = _chunk(conn, actor, cur, chunk)
+                if step is None:                         # pensions done: the award lines
+                    conn.execute(update(payroll_run).where(payroll_run.c.id == rid).values(
+                        phase="awards"))
+                    continue
+            else:
+                step = award_lines.chunk(conn, actor, cur, chunk)
             if step is None:                             # no award left after the cursor
+                setoff, gone = recovery.apply_setoffs(conn, actor, rid, region, month)
+                if setoff:
+                    conn.execute(update(payroll_run).where(payroll_run.c.id == rid).values(
+                        total_fen=payroll_run.c.total_fen - setoff,
+                        n_payments=payroll_run.c.n_payments - gone))
                 conn.execute(update(payroll_run).where(payroll_run.c.id == rid).values(
                     status="computed", computed_at=_now()))
                 done = get_run(conn, rid)

@@ -26,7 +26,7 @@ class PayrollLines:
 
 def payroll_lines(month: dt.date, person_id, amount_fen, account_part_fen, balance_fen,
                   has_bank, death_date, merged, certifications, paid_this_month,
-                  start_month=None) -> PayrollLines:
+                  start_month=None, suspensions=None) -> PayrollLines:
     """Who is paid for ``month`` and how, over a region's active awards: the pure twin of
     the payroll chunk's SQL (``payroll._CHUNK``; tests/service/benefits/
     test_payroll_twin.py checks the two agree person by person).
@@ -39,6 +39,8 @@ def payroll_lines(month: dt.date, person_id, amount_fen, account_part_fen, balan
       * a failed living certification dated before the month is not followed by a passed
         one (any later date): not certified → suspend, certified later → resume
         (rules-2.md §5, 人社部发〔2015〕32号 art. 49);
+      * the award is suspended for the month (``benefits.awards.suspend_awards``: from a
+        month until resumed, ``suspensions`` per award a sequence of (from, to or None));
       * a live payment (computed, sent, paid) for the person and month exists: nobody is
         paid twice.
     Of those in the run, one without a bank account is *held*; one with a bank account and
@@ -57,11 +59,13 @@ def payroll_lines(month: dt.date, person_id, amount_fen, account_part_fen, balan
     balance = -np.asarray(balance_fen, dtype=np.int64)          # credit-normal → money in it
     bank = np.asarray(has_bank, dtype=bool)
     starts = [month] * len(pid) if start_month is None else start_month
+    susp = [()] * len(pid) if suspensions is None else suspensions
     in_run = np.array([
         _date(s) <= month and not m and (d is None or _date(d) >= month)
         and not _suspended(c, month) and not paid
-        for s, d, m, c, paid in zip(starts, death_date, merged, certifications,
-                                    paid_this_month)], dtype=bool).reshape(len(pid))
+        and not any(_date(f) <= month and (t is None or _date(t) > month) for f, t in sp)
+        for s, d, m, c, paid, sp in zip(starts, death_date, merged, certifications,
+                                        paid_this_month, susp)], dtype=bool).reshape(len(pid))
     share = np.minimum(part, np.maximum(balance, 0))
     return PayrollLines(pid, in_run, in_run & bank & (amount > 0), in_run & ~bank, amount,
                         share)

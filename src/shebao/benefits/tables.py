@@ -143,6 +143,10 @@ payroll_run = Table(
     Column("released_by", String(64)),
     Column("released_at", DateTime(timezone=True)),
     Column("files", Text),                              # JSON: written files with sha256
+    # 0013: a run pays pensions first (by person id), then the lines of benefit awards
+    # (phase ``awards``, by payee person id from ``award_cursor``)
+    Column("phase", String(8), nullable=False, server_default="pension"),
+    Column("award_cursor", BigInteger, nullable=False, server_default="0"),
     UniqueConstraint("region", "month", name="uq_payroll_run_region"),
 )
 
@@ -164,11 +168,20 @@ payment = Table(
     Column("status_at", DateTime(timezone=True)),
     Column("return_reason", String(200)),
     Column("replaces_id", BigInteger),
+    # 0013: what the payment pays — a pension (scheme pension, line 0) or a line of a benefit
+    # award (its scheme and line id); the payee (person: ``person_id`` with the registry's
+    # bank account; employer: ``payee_id`` with the employer's; fund: a transfer, no bank)
+    Column("scheme", String(16), nullable=False, server_default="pension"),
+    Column("line_id", BigInteger, nullable=False, server_default="0"),
+    Column("payee_type", String(8), nullable=False, server_default="person"),
+    Column("payee_id", BigInteger),
     UniqueConstraint("end_to_end_id", name="uq_payment_end_to_end_id"),
 )
-Index("uq_payment_live", payment.c.person_id, payment.c.month, unique=True,
-      sqlite_where=text("status IN ('computed','sent','paid')"),
-      postgresql_where=text("status IN ('computed','sent','paid')"))
+LIVE_PAYMENT_SQL = "status IN ('computed','sent','paid')"
+Index("uq_payment_live", payment.c.person_id, payment.c.month, payment.c.scheme,
+      payment.c.line_id, unique=True,
+      sqlite_where=text(LIVE_PAYMENT_SQL), postgresql_where=text(LIVE_PAYMENT_SQL))
+Index("ix_payment_line", payment.c.line_id, payment.c.status)
 Index("ix_payment_run", payment.c.run_id, payment.c.status)
 
 bank_return = Table(
@@ -211,4 +224,143 @@ overpayment = Table(
     Column("ledger_entry_id", BigInteger),
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("payment_id", name="uq_overpayment_payment"),
+)
+
+
+# ----------------------------------------------------------------------- casework (0013)
+# ``benefit_claim``   the benefits bureau's detail of a case (``cases.service_case``) of one
+#                     benefit kind: the facts, the computation (lines, arithmetic, parameters),
+#                     the award created when the decision was approved.
+# ``benefit_award``   a decided benefit in payment: one per granted claim; status active |
+#                     stopped (``stopped_from``: first month not paid).
+# ``benefit_award_line`` what the award pays: monthly (start..end, exclusive) or once, amount,
+#                     scheme, payee, legal basis; a change (appeal, stop) ends a line and
+#                     opens another, nothing is overwritten.
+# ``benefit_suspension`` months an award is not paid (from..to, exclusive; open = until
+#                     resumed), with the reason and whether resuming paid them back.
+# ``benefit_event``   life events reported on an award (stop events, refused work, ...).
+# ``benefit_recovery`` an amount paid that was not due (after death, a changed decision):
+#                     recovered by instalments or set off against later payments.
+benefit_claim = Table(
+    "benefit_claim", metadata,
+    Column("case_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(24), nullable=False),
+    Column("person_id", BigInteger, ForeignKey("person.id"), nullable=False),
+    Column("region", String(6), nullable=False),
+    Column("facts", Text, nullable=False),
+    Column("computation", Text),
+    Column("computed_by", String(64)),
+    Column("computed_at", DateTime(timezone=True)),
+    Column("award_id", BigInteger),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_benefit_claim_person", benefit_claim.c.person_id, benefit_claim.c.kind)
+
+benefit_award = Table(
+    "benefit_award", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("case_id", BigInteger, nullable=False),
+    Column("person_id", BigInteger, ForeignKey("person.id"), nullable=False),
+    Column("region", String(6), nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("status", String(10), nullable=False),        # active | stopped
+    Column("stopped_from", Date),
+    Column("stop_reason", String(64)),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_benefit_award_person", benefit_award.c.person_id, benefit_award.c.status)
+Index("ix_benefit_award_case", benefit_award.c.case_id)
+
+benefit_award_line = Table(
+    "benefit_award_line", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("award_id", BigInteger, ForeignKey("benefit_award.id"), nullable=False),
+    Column("person_id", BigInteger, nullable=False),      # the award's person
+    Column("region", String(6), nullable=False),
+    Column("scheme", String(16), nullable=False),
+    Column("kind", String(8), nullable=False),            # monthly | once
+    Column("code", String(32), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("start_month", Date, nullable=False),
+    Column("end_month", Date),                            # exclusive; NULL = open
+    Column("payee_type", String(8), nullable=False),      # person | employer | fund
+    Column("payee_id", BigInteger, nullable=False),       # person / employer id; 0 for a fund
+    Column("fund_account", String(12), nullable=False),   # pooled_fund | individual
+    Column("basis", String(200), nullable=False),
+    Column("status", String(10), nullable=False),         # active | ended
+    Column("source", String(40), nullable=False),         # decision | back_pay | review:<case>
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_benefit_line_payroll", benefit_award_line.c.region, benefit_award_line.c.status,
+      benefit_award_line.c.person_id)
+Index("ix_benefit_line_award", benefit_award_line.c.award_id)
+
+benefit_suspension = Table(
+    "benefit_suspension", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("award_id", BigInteger, ForeignKey("benefit_award.id")),      # a benefit award, or
+    Column("pension_award_id", BigInteger, ForeignKey("pension_award.id")),   # a pension
+    Column("person_id", BigInteger, nullable=False),
+    Column("from_month", Date, nullable=False),
+    Column("to_month", Date),                             # exclusive; NULL = still suspended
+    Column("reason", String(200), nullable=False),
+    Column("back_pay", SmallInteger),                     # 1 paid back on resume, 0 not
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("resumed_by", String(64)),
+    Column("resumed_at", DateTime(timezone=True)),
+)
+Index("ix_benefit_suspension_award", benefit_suspension.c.award_id,
+      benefit_suspension.c.from_month)
+Index("ix_benefit_suspension_pension", benefit_suspension.c.pension_award_id,
+      benefit_suspension.c.from_month)
+
+benefit_event = Table(
+    "benefit_event", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("person_id", BigInteger, nullable=False),
+    Column("award_id", BigInteger),
+    Column("event", String(24), nullable=False),
+    Column("on_date", Date, nullable=False),
+    Column("detail", Text),
+    Column("recorded_by", String(64), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_benefit_event_person", benefit_event.c.person_id, benefit_event.c.event)
+
+benefit_recovery = Table(
+    "benefit_recovery", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("person_id", BigInteger, nullable=False),
+    Column("award_id", BigInteger),
+    Column("region", String(6), nullable=False),
+    Column("scheme", String(16), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("recovered_fen", BigInteger, nullable=False, server_default="0"),
+    Column("method", String(12), nullable=False),        # instalments | setoff
+    Column("instalment_fen", BigInteger),
+    Column("reason", String(200), nullable=False),
+    Column("status", String(10), nullable=False),        # open | recovered
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_benefit_recovery_person", benefit_recovery.c.person_id, benefit_recovery.c.status)
+
+# ``benefit_transfer`` what an award line pays to another scheme's fund (the medical premium
+# the unemployment fund pays during the benefit): one row per line × month, no bank.
+benefit_transfer = Table(
+    "benefit_transfer", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("run_id", BigInteger, ForeignKey("payroll_run.id"), nullable=False),
+    Column("line_id", BigInteger, nullable=False),
+    Column("award_id", BigInteger, nullable=False),
+    Column("person_id", BigInteger, nullable=False),
+    Column("region", String(6), nullable=False),
+    Column("month", Date, nullable=False),
+    Column("scheme", String(16), nullable=False),
+    Column("target_scheme", String(16), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("line_id", "month", name="uq_benefit_transfer_line_month"),
 )

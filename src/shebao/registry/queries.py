@@ -433,6 +433,16 @@ def payees_sql() -> str:
 
 
 
+# The employers a benefit is paid to (maternity allowance paid to the employer that keeps
+# paying the wage): ``JOIN ({EMPLOYER_PAYEES}) e ON e.employer_id = …`` (benefits' payroll).
+EMPLOYER_PAYEES = "SELECT id AS employer_id, name, bank_name, bank_account FROM employer"
+
+
+def employer_payees_sql() -> str:
+    """SQL of the derived table ``(employer_id, name, bank_name, bank_account)``."""
+    return EMPLOYER_PAYEES
+
+
 # --- read by reports (#18): insured counts for the monthly statistics ---
 def insured_counts(conn, region_like: str, on: dt.date) -> dict[tuple[str, str], int]:
     """(scheme, enrolment kind) → persons with an enrolment in force on ``on`` in the regions

@@ -33,6 +33,9 @@ TRANSFER_OUT = "mobility.transfer_out"   # mobility (#15): funds leaving a regio
 # supervision (#14): inspection decisions (recover, back-assess, fine, refer) and blacklist listings
 SUPERVISION_DECISION = "supervision.decision"
 SUPERVISION_BLACKLIST = "supervision.blacklist"
+# benefits casework (#13): benefit decisions and the review of a decision on appeal
+BENEFIT_DECISION = "benefit.decision"
+BENEFIT_APPEAL = "benefit.appeal"
 
 # kind of four-eyes decision → (permission of the maker, permission of the checker)
 KINDS: dict[str, tuple[str, str]] = {
@@ -43,6 +46,9 @@ KINDS: dict[str, tuple[str, str]] = {
     # supervision (#14)
     SUPERVISION_DECISION: ("supervision.case.work", "supervision.decision.approve"),
     SUPERVISION_BLACKLIST: ("supervision.case.work", "supervision.decision.approve"),
+    # benefits casework (#13)
+    BENEFIT_DECISION: ("benefit.case.work", "benefit.decision.approve"),
+    BENEFIT_APPEAL: ("benefit.appeal.review", "benefit.appeal.approve"),
 }
 
 

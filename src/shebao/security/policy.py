@@ -47,6 +47,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "payroll.read": frozenset({"benefits_clerk", "inspector", "administrator"}),
     "payroll.prepare": frozenset({"benefits_clerk"}),
     "payroll.approve": frozenset({"benefits_clerk"}),
+    # benefits casework (#13): clerks work benefit cases (unemployment, injury, maternity,
+    # survivors) and a second clerk checks each decision (duties.BENEFIT_DECISION); a review
+    # of a decision (reconsideration) is worked by a different officer and checked again;
+    # awards are suspended, resumed and stopped by clerks
+    "benefit.case.work": frozenset({"benefits_clerk"}),
+    "benefit.decision.approve": frozenset({"benefits_clerk"}),
+    "benefit.appeal.review": frozenset({"benefits_clerk", "inspector"}),
+    "benefit.appeal.approve": frozenset({"benefits_clerk", "inspector"}),
+    "benefit.award.manage": frozenset({"benefits_clerk"}),
+    "benefit.read": frozenset({"benefits_clerk", "inspector", "administrator", "citizen"}),
     # cards (#17, cards/): card.work handles applications, issue and bank links for anyone in
     # scope; card.verify checks an e-card at a counter
     "card.read": frozenset({"collection_clerk", "benefits_clerk", "inspector", "administrator",

@@ -84,6 +84,11 @@ def _monitor():
     return monitor.app
 
 
+def _supervision():
+    from . import supervision  # supervision bureau (#14)
+    return supervision.app
+
+
 def _serve():
     from . import serve
     return serve.serve_cmd
@@ -114,6 +119,26 @@ def _reports():
     return reports.app
 
 
+def _transfer():
+    from . import mobility  # mobility (#15)
+    return mobility.transfer_app
+
+
+def _certification():
+    from . import mobility  # mobility (#15)
+    return mobility.certification_app
+
+
+def _compare():
+    from . import mobility  # mobility (#15)
+    return mobility.compare_cmd
+
+
+def _scenario():
+    from . import mobility  # mobility (#15)
+    return mobility.scenario_cmd
+
+
 LAZY = {
     "db": (_db, "Database: migrations."),
     "rules": (_rules, "Law as data: dated, regional parameters."),
@@ -132,6 +157,7 @@ LAZY = {
     "payroll": (_payroll, "Pension payroll: run, approve, release, returns."),
     "pension": (_pension, "Pension determination and indexation."),
     "monitor": (_monitor, "Monitoring: rules, alerts, fund warning, projection."),
+    "supervision": (_supervision, "Supervision: inspections, blacklist, arrears cases."),
     "serve": (_serve, "Serve the API (/api/v1), the back office (/staff) and the portals "
                       "(/me, /employer)."),
     "demo": (_demo, "Create the database, load the law, build a region and run it; then say "
@@ -140,6 +166,14 @@ LAZY = {
     "org": (_org, "Organisation, outlets, staffing, outsourcing, service catalogue."),
     "training": (_training, "Training: courses, exams, certificates."),
     "reports": (_reports, "Fund accounts, statements, statistics."),
+    # mobility (#15)
+    "transfer": (_transfer, "Relation transfers between regions and schemes."),
+    "certification": (_certification, "Pensioners' living certification: runs, self and "
+                                      "counter certification, data feeds."),
+    "compare": (_compare, "Compare the parameters of regions on a date, side by side, with "
+                          "references."),
+    "scenario": (_scenario, "Apply a parameter overlay to a region's population: "
+                            "contributions, pensions, fund."),
 }
 
 

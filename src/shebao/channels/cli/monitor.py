@@ -80,3 +80,55 @@ def rules_cmd(region: str = typer.Option(NATIONAL), as_of: Optional[str] = typer
     for code, r in monitor.rule_set(region, d).items():
         typer.echo(f"{code}  (from {r['effective_from']})\n  basis: {r['basis']}\n"
                    f"  params: {json.dumps(r['params'], default=str, ensure_ascii=False)}")
+
+
+@app.command("warnings")
+def warnings_cmd(region: str = typer.Option(...), as_of: Optional[str] = typer.Option(None, "--as-of"),
+                 fund: Optional[List[str]] = typer.Option(None, "--fund"),
+                 chart: Optional[str] = typer.Option(None, help="write a PNG chart here"),
+                 as_json: bool = typer.Option(False, "--json"), actor: str = ACTOR):
+    """Fund early-warning indicators of a region (payable months, surplus, dependency,
+    collection and arrears rates) against their bands; stored for the dashboard."""
+    from shebao.monitoring import chart as charts, warning
+    d = _date(as_of) or dt.date.today()
+    engine, who = engine_and_actor(actor, permission="monitoring.run", region=region)
+    rows = warning.compute(engine, who, region, d, tuple(fund) if fund else warning.FUNDS)
+    engine.dispose()
+    if chart:
+        with open(chart, "wb") as fh:
+            fh.write(charts.warnings_png(rows))
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, default=str))
+        return
+    for r in rows:
+        typer.echo(f"{r['region']} {r['fund']:<13} {r['indicator']:<22} {r['value'] or '-':>16} "
+                   f"{r['level']}")
+
+
+@app.command("project")
+def project_cmd(region: str = typer.Option(...), as_of: Optional[str] = typer.Option(None, "--as-of"),
+                scenario: Optional[List[str]] = typer.Option(None, "--scenario"),
+                chart: Optional[str] = typer.Option(None, help="write a PNG chart here"),
+                as_json: bool = typer.Option(False, "--json"), actor: str = ACTOR):
+    """30-year projection of the region's employee pension fund, one table per scenario."""
+    from shebao.monitoring import chart as charts, service
+    d = _date(as_of) or dt.date.today()
+    engine, who = engine_and_actor(actor, permission="monitoring.read", region=region)
+    ps = service.project_region(engine, who, region, d, list(scenario) if scenario else None)
+    engine.dispose()
+    if chart:
+        with open(chart, "wb") as fh:
+            fh.write(charts.projection_png(ps, f"{region} {d.isoformat()}"))
+    if as_json:
+        typer.echo(json.dumps({p.scenario: {"assumptions": p.assumptions,
+                                            "rows": service.table(p)} for p in ps},
+                              ensure_ascii=False))
+        return
+    for p in ps:
+        typer.echo(f"scenario {p.scenario}")
+        typer.echo(f"{'year':>5} {'contrib.':>9} {'pension.':>9} {'income':>18} "
+                   f"{'expenditure':>18} {'balance':>18} {'months':>8} {'dep.':>6}")
+        for r in service.table(p):
+            typer.echo(f"{r['year']:>5} {r['contributors']:>9} {r['pensioners']:>9} "
+                       f"{r['income']:>18} {r['expenditure']:>18} {r['balance']:>18} "
+                       f"{r['payable_months'] or '-':>8} {r['dependency'] or '-':>6}")
