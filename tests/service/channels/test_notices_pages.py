@@ -72,10 +72,10 @@ def test_staff_see_delivery_status_and_failures_in_their_scope(login, engine, wo
 def test_citizen_applies_online_with_a_document_and_the_case_is_received(login, engine, world):
     pid = world.persons["310101"]
     c = login("citizen-310101")
-    page = c.get("/me/services").text
+    page = c.get("/me/apply").text
     assert 'data-item="collection.contribution_statement"' in page and "参保缴费证明打印" in page
     assert "居民身份证" in page                                # document names in Chinese
-    r = c.post("/me/services/collection.contribution_statement", data={"note": "for a visa"},
+    r = c.post("/me/apply/collection.contribution_statement", data={"note": "for a visa"},
                files={"doc_id_card": ("id.pdf", b"%PDF-1.4 scan", "application/pdf")})
     assert r.status_code == 303, r.text
     cid = int(r.headers["location"].rsplit("=", 1)[1])
@@ -85,13 +85,13 @@ def test_citizen_applies_online_with_a_document_and_the_case_is_received(login, 
     docs = case_queries.documents(engine, cid)
     assert [(d["kind"], d["filename"]) for d in docs] == [("id_card", "id.pdf")]
     assert [n.template for n in outbox.for_recipient(engine, "person", pid)] == ["case.received"]
-    mine = c.get(f"/me/services?opened={cid}").text
+    mine = c.get(f"/me/apply?opened={cid}").text
     assert f'data-case="{cid}"' in mine and "已受理" in mine
     # an item that is not handled online (or not for persons) is refused, nothing opened
-    r = c.post("/me/services/registry.employer_registration", data={})
+    r = c.post("/me/apply/registry.employer_registration", data={})
     assert r.status_code == 422
     assert len(case_queries.list_cases(engine, person_id=pid)) == 1
-    assert login("collection_clerk-310101").get("/me/services").status_code == 403
+    assert login("collection_clerk-310101").get("/me/apply").status_code == 403
 
 
 def test_rights_statement_page_and_pdf(login, world):

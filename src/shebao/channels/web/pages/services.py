@@ -1,6 +1,6 @@
 """Citizen applications online and the yearly personal rights statement (权益记录单).
 
-``/me/services`` lists the catalogue items in force in the citizen's region that a person may
+``/me/apply`` lists the catalogue items in force in the citizen's region that a person may
 apply for online (``service.items.*`` with channel ``online`` and subject ``person``) and
 the citizen's own applications; applying opens the case through ``shebao.cases`` (channel
 online, due date from the item's limit) with the documents uploaded, in one transaction.
@@ -30,7 +30,7 @@ from .common import citizen_user, redirect
 from .record import statements
 
 router = APIRouter(include_in_schema=False)
-NAV = {"citizen": [("/me/services", "Apply online", 20, None),
+NAV = {"citizen": [("/me/apply", "Apply online", 20, None),
                    ("/me/rights-statement", "Rights statement", 30, None)]}
 MAX_FILES = 8
 
@@ -55,18 +55,18 @@ def _services_page(request: Request, eng, user: User, *, errors=None, opened=Non
     names = {it.code: (it.name_zh if lang == "zh_CN" else it.name_en) for it in items}
     mine = case_queries.list_cases(eng, person_id=user.person_id, limit=100)
     mine.sort(key=lambda c: c.id, reverse=True)
-    return render(request, "citizen/services.html", {
+    return render(request, "citizen/apply.html", {
         "user": user, "items": items, "names": names, "cases": mine, "errors": errors or {},
         "opened": opened}, status=code)
 
 
-@router.get("/me/services")
+@router.get("/me/apply")
 def services(request: Request, opened: int | None = None,
              user: User = Depends(citizen_user), eng=Depends(engine)):
     return _services_page(request, eng, user, opened=opened)
 
 
-@router.post("/me/services/{code}")
+@router.post("/me/apply/{code}")
 async def apply(code: str, request: Request, user: User = Depends(citizen_user),
                 eng=Depends(engine)):
     if code not in {it.code for it in online_items(user)}:
@@ -91,7 +91,7 @@ async def apply(code: str, request: Request, user: User = Depends(citizen_user),
     except InputError as exc:
         return _services_page(request, eng, user, code=422,
                               errors={"_form": f"{exc.field or ''}: {exc.reason}".lstrip(": ")})
-    return redirect(request, f"/me/services?opened={cid}")
+    return redirect(request, f"/me/apply?opened={cid}")
 
 
 # ------------------------------------------------------------------ the rights statement
