@@ -27,9 +27,10 @@ TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 SKIP = re.compile(r"<script.*?</script>|<style.*?</style>|<code>.*?</code>|<!--.*?-->", re.S)
 HTML = re.compile(r"<[^>]*>", re.S)
 WORD = re.compile(r"[A-Za-z\u4e00-\u9fff][A-Za-z\u4e00-\u9fff .,'’:;!?()/-]*")
-# not words of a language: the brand, the language switch's own names, format names
+# not words of a language: the brand, the language switch's own names, format names and
+# abbreviations used as such in Chinese offices too
 NOT_TEXT = {"shebao 社保", "社保 shebao", "shebao", "社保", "English", "中文", "PDF", "CSV",
-            "XLSX", "QR"}
+            "XLSX", "PNG", "QR", "Markdown", "FTE"}
 
 
 def _bare_text(html: str) -> list[str]:
