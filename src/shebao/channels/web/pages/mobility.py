@@ -16,7 +16,7 @@ from .common import RecordId, citizen_user, form, redirect, user_with
 
 router = APIRouter(include_in_schema=False)
 NAV = {"citizen": [("/me/transfers", "My transfers", 45, None)],
-       "staff": [("/staff/transfers", "Transfers", 65, "mobility.transfer.work")]}
+       "staff": [("/staff/transfers", "Relation transfers", 65, "mobility.transfer.work")]}
 KINDS = ("pension", "medical")
 
 
