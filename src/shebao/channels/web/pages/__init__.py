@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from ..render import env
 from . import auth, benefits, cards, citizen, collection, employer, registry, staff
+from . import supervision  # supervision and monitoring (#14)
 
-MODULES = [auth, staff, citizen, employer, registry, collection, benefits, cards]
+MODULES = [auth, staff, citizen, employer, registry, collection, benefits, cards, supervision]
 
 
 def routers():
