@@ -10,7 +10,16 @@ it). Everything is migrated first.
 
 Setup (timed, reported apart): N insured bulk-loaded into region 310104 by
 ``devtools.synthetic_population.load_population`` (80% employees in 5 schemes, 12% flexible, 8%
-residents; ~N/30 employers).
+residents; ~N/30 employers), then their individual accounts opened as enrolment opens them
+(``collection.enrolment.open_accounts``, set-based; timed on its own line). With
+``--accounts-at first-contribution`` they are not, and the first assessment opens them (the
+behaviour before issue #19).
+
+``--compare-first-contribution``: after the run, a second throw-away database is set up the
+old way and only its first month is assessed — the baseline of "the first month costs what any
+month costs", from the same run.
+
+Figures go to ``bench/results/monthly_cycle.json``.
 
 The cycle, each stage in a fresh child process (``ru_maxrss`` = that stage's peak memory):
 
@@ -75,9 +84,14 @@ def _stage(name, url, args, q):
     t = time.perf_counter()
     if name == "generate":
         from shebao.devtools.synthetic_population import load_population
-        p = load_population(engine, REGION, args["people"], seed=1)
+        p = load_population(engine, REGION, args["people"], seed=1, open_accounts=False)
         out["detail"] = f"{p.persons} persons, {p.employers} employers, {p.employees} employees, " \
                         f"{p.flexible} flexible, {p.residents} residents"
+    elif name == "open-accounts":
+        from shebao.collection.enrolment import open_accounts
+        opened = open_accounts(engine, actor, region=REGION)
+        out["detail"] = f"{sum(opened.values()):,} individual accounts opened at enrolment " \
+                        f"({', '.join(f'{k} {v:,}' for k, v in opened.items())})"
     elif name == "assess":
         from shebao.collection.assess import assess
         r = assess(engine, actor, REGION, MONTH, chunk_size=args["chunk"], on_phase=phases.add)
@@ -226,19 +240,52 @@ def _in_child(name, url, args) -> dict:
     return out
 
 
-def run(url: str, args) -> None:
+def _fig(r: dict) -> dict:
+    return {"seconds": round(r["seconds"], 3), "peak_mib": round(r["peak_mib"], 1),
+            "detail": r["detail"]}
+
+
+def setup(url: str, a: dict, accounts_at_enrolment: bool, figures: dict) -> None:
     from shebao.db.migrate import upgrade
     upgrade(url)
+    g = _in_child("generate", url, a)
+    figures["setup"] = _fig(g)
+    print(f"  setup     {g['seconds']:8.2f} s   ({g['detail']}; peak {g['peak_mib']:.0f} MiB)",
+          flush=True)
+    if accounts_at_enrolment:
+        _analyze(url)
+        o = _in_child("open-accounts", url, a)
+        figures["open_accounts_at_enrolment"] = _fig(o)
+        print(f"  enrolment {o['seconds']:8.2f} s   ({o['detail']}; peak {o['peak_mib']:.0f} "
+              f"MiB) — part of enrolment, not of a month", flush=True)
+
+
+def first_contribution_baseline(url: str, args, figures: dict) -> None:
+    """A fresh database set up the old way; only its first month is assessed."""
+    a = {"people": args.people, "chunk": args.chunk, "dir": tempfile.mkdtemp(), "bank": args.bank,
+         "sample": args.sample}
+    print("baseline: accounts opened at the first contribution (the behaviour before #19)",
+          flush=True)
+    f: dict = {}
+    setup(url, a, False, f)
+    _analyze(url)
+    r = _in_child("assess", url, a)
+    f["assess_first_month"] = _fig(r)
+    figures["baseline_first_contribution"] = f
+    print(f"  assess    {r['seconds']:8.2f} s  {args.people / r['seconds']:>12,.0f} persons/s  "
+          f"peak {r['peak_mib']:6.0f} MiB   {r['detail']}", flush=True)
+
+
+def run(url: str, args, figures: dict) -> None:
     work = tempfile.mkdtemp(prefix="shebao_cycle_")
     a = {"people": args.people, "chunk": args.chunk, "dir": work, "bank": args.bank,
          "sample": args.sample}
     n = args.people
+    at_enrolment = args.accounts_at == "enrolment"
     print(f"database: {url.split('@')[-1]}   people: {n:,}   chunk: {args.chunk:,}   "
-          f"bank files: {'pain.008 / camt.053' if args.bank == 'camt053' else 'CSV'}",
-          flush=True)
-    g = _in_child("generate", url, a)
-    print(f"  setup     {g['seconds']:8.2f} s   ({g['detail']}; peak {g['peak_mib']:.0f} MiB)",
-          flush=True)
+          f"bank files: {'pain.008 / camt.053' if args.bank == 'camt053' else 'CSV'}   "
+          f"accounts opened at: {args.accounts_at}", flush=True)
+    setup(url, a, at_enrolment, figures)
     res = {}
     for st in ("assess", "bill", "export", "bank", "import", "reconcile"):
         _analyze(url)
@@ -252,9 +299,11 @@ def run(url: str, args) -> None:
         print(f"  {st:<9} {r['seconds']:8.2f} s  {n / r['seconds']:>12,.0f} persons/s  "
               f"peak {r['peak_mib']:6.0f} MiB   {r['detail']}{note}", flush=True)
     total = sum(r["seconds"] for k, r in res.items() if k != "bank")
+    opens = "accounts exist since enrolment" if at_enrolment else "opens the individual accounts"
     print(f"  cycle     {total:8.2f} s  {n / total:>12,.0f} persons/s  (assess → bill → "
-          f"export → import/post → reconcile; first month, opens the individual accounts)",
-          flush=True)
+          f"export → import/post → reconcile; first month, {opens})", flush=True)
+    figures["first_month"] = {k: _fig(r) for k, r in res.items()}
+    figures["cycle_first_month_seconds"] = round(total, 3)
     _analyze(url)
     nx = _in_child("assess-next", url, a)
     steady = total - res["assess"]["seconds"] + nx["seconds"]
@@ -262,6 +311,8 @@ def run(url: str, args) -> None:
           f"peak {nx['peak_mib']:6.0f} MiB   {nx['detail']}", flush=True)
     print(f"  cycle     {steady:8.2f} s  {n / steady:>12,.0f} persons/s  (a following month: "
           f"this assess + the other stages above)", flush=True)
+    figures["assess_following_month"] = _fig(nx)
+    figures["cycle_following_month_seconds"] = round(steady, 3)
     b = _in_child("baseline", url, a)
     per = b["seconds"] / args.sample
     fast = nx["seconds"] / n
@@ -270,6 +321,8 @@ def run(url: str, args) -> None:
           f"{per * n:,.0f} s", flush=True)
     print(f"  speed ratio set-based assess of a following month (incl. posting) / row-at-a-time: {per / fast:,.0f}×",
           flush=True)
+    figures["row_at_a_time"] = {**_fig(b), "persons_per_second": round(1 / per, 1),
+                                "ratio": round(per / fast, 1)}
 
 
 def main(argv=None) -> None:
@@ -280,19 +333,45 @@ def main(argv=None) -> None:
     ap.add_argument("--chunk", type=int, default=100_000)
     ap.add_argument("--bank", choices=("camt053", "csv"), default="camt053")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--accounts-at", choices=("enrolment", "first-contribution"),
+                    default="enrolment")
+    ap.add_argument("--compare-first-contribution", action="store_true",
+                    help="also set up a database the old way and assess its first month")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from results import loadavg, save
+    before = loadavg()
+    figures: dict = {"people": args.people, "db": "sqlite" if args.db.startswith("sqlite")
+                     else "postgresql", "accounts_at": args.accounts_at}
     if args.db == "sqlite" or args.db.startswith("sqlite"):
         url = args.db if args.db.startswith("sqlite:") else \
             f"sqlite:///{tempfile.mkdtemp(prefix='shebao_bench_')}/cycle.db"
-        run(url, args)
-        return
-    from shebao.devtools.scratch_db import scratch_database
+        run(url, args, figures)
+        if args.compare_first_contribution:
+            first_contribution_baseline(
+                f"sqlite:///{tempfile.mkdtemp(prefix='shebao_bench_')}/old.db", args, figures)
+    else:
+        from shebao.devtools.scratch_db import scratch_database
 
-    from shebao.db.engine import database_url
-    with scratch_database("postgresql", admin=database_url(args.db), prefix="shebao_cycle",
-                          keep=args.keep, migrate=False) as url:
-        run(url, args)
+        from shebao.db.engine import database_url
+        with scratch_database("postgresql", admin=database_url(args.db), prefix="shebao_cycle",
+                              keep=args.keep, migrate=False) as url:
+            run(url, args, figures)
+        if args.compare_first_contribution:
+            with scratch_database("postgresql", admin=database_url(args.db),
+                                  prefix="shebao_cycle_old", keep=args.keep,
+                                  migrate=False) as url:
+                first_contribution_baseline(url, args, figures)
+    if "baseline_first_contribution" in figures:
+        old = figures["baseline_first_contribution"]["assess_first_month"]["seconds"]
+        new = figures["first_month"]["assess"]["seconds"]
+        nxt = figures["assess_following_month"]["seconds"]
+        print(f"first month's assess: {new:.2f} s with accounts opened at enrolment vs "
+              f"{old:.2f} s opening them at the first contribution (a following month: "
+              f"{nxt:.2f} s)", flush=True)
+    print(f"load average before {before} after {loadavg()}", flush=True)
+    save("monthly_cycle", figures, load_before=before)
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ from shebao.ledger import queries as ledger_queries
 from shebao.ledger.model import account_code
 from shebao.registry import queries as registry_queries
 from shebao.rules import load_rules
+from shebao.notices import outbox
 from shebao.security import audit
 
 from . import awards, casework_compute, unemployment
@@ -274,6 +275,11 @@ def approve(db, checker: Actor, case_id: int) -> dict:
             conn.execute(update(benefit_claim).where(benefit_claim.c.case_id == case_id)
                          .values(award_id=aid))
             out["award_id"] = aid
+        outbox.enqueue(conn, recipient_type="person", recipient_id=cl.person_id,
+                       region=cl.region, template="benefit.decision",
+                       data={"case_id": case_id, "kind": cl.kind, "outcome": c.outcome,
+                             "award_id": out["award_id"]},
+                       key=f"benefit:{case_id}:decision:{c.decided_at}")
         audit.record(conn, checker, "benefit.claim.decided", "case", case_id,
                      detail={"kind": cl.kind, "outcome": c.outcome,
                              "award_id": out["award_id"],

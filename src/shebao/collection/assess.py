@@ -21,7 +21,8 @@ Which enrolments count: status active/ended, kind employee/flexible/resident, in
 day of the month (start ≤ month end, end ≥ month start). Bases: the latest declaration in force
 (``base_declaration``), else the wage on the employment record, else the floor; clamped to the
 floor/ceiling in force in the month. Flexible workers: the chosen base, else the floor
-(pension lines of ``contribution.flexible.*``). Residents: the tier chosen for the year, billed
+(pension and medical lines of ``contribution.flexible.*``). Residents: the tier chosen for the
+year and the year's resident medical contribution (``resident.medical_contribution``), billed
 in ``collection.resident_billing_month``.
 """
 from __future__ import annotations
@@ -30,12 +31,14 @@ import datetime as dt
 import json
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 from sqlalchemy import select, text, update
 
 from shebao.core.actor import Actor
 from shebao.core.errors import ConflictError, InputError, UnknownAccount
+from shebao.core.money import to_fen
 from shebao.core.periods import month_end, month_str
 from shebao.core.timing import FaultPoint, OnPhase, phase, reach
 from shebao.db import dialect
@@ -118,8 +121,13 @@ def _context(conn, region: str, month: dt.date) -> model.RateContext:
     bm = rules.lookup("collection.resident_billing_month", region, month)
     sources.append(bm.as_json())
     emp = registry.employer_risk_matrix(conn, month)
+    med = 0
+    if rules.has("resident.medical_contribution", region, month):
+        rm = rules.lookup("resident.medical_contribution", region, month)
+        sources.append(rm.as_json())
+        med = to_fen(Decimal(rm.value["individual"]))
     return model.RateContext(rs, sources, month.month == int(bm.value), emp[:, 0], emp[:, 1],
-                             emp[:, 2])
+                             emp[:, 2], med)
 
 
 def _post(ledger, conn, actor, key, batch) -> None:

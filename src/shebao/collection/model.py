@@ -20,7 +20,7 @@ from shebao.core.errors import InputError
 from shebao.core.money import fen_to_yuan_str, round_half_up
 from shebao.core.periods import add_months, month_end, month_str
 from shebao.core.schemes import (COLLECTED_SCHEMES, EMPLOYEE_SCHEMES,  # noqa: F401
-                                 KIND_PAYER, PAYER_TYPES, RESIDENT_SCHEME)
+                                 KIND_PAYER, PAYER_TYPES, RESIDENT_MEDICAL, RESIDENT_SCHEME)
 from shebao.rules.formulas.contribution import (DEN, assess_employees, assess_flexible,
                                                 clamp_base)
 
@@ -28,7 +28,8 @@ SIDES = ("er", "ee")
 ACCOUNTS = ("pool", "ind")
 AMOUNT_COLUMNS = tuple(f"{s}_{side}_{acct}" for s in EMPLOYEE_SCHEMES for side in SIDES
                        for acct in ACCOUNTS) + (f"{RESIDENT_SCHEME}_ee_pool",
-                                                f"{RESIDENT_SCHEME}_ee_ind")
+                                                f"{RESIDENT_SCHEME}_ee_ind",
+                                                f"{RESIDENT_MEDICAL}_ee_pool")
 COLUMN_INDEX = {c: i for i, c in enumerate(AMOUNT_COLUMNS)}
 
 # advisory lock namespace of collection's runs (db.dialect.xact_lock)
@@ -270,6 +271,7 @@ class RateContext:
     emp_ids: np.ndarray              # sorted
     emp_class: np.ndarray
     emp_tier: np.ndarray
+    resident_medical_fen: int = 0    # the year's individual resident medical contribution
 
     def __post_init__(self):
         self.lines = [(COLUMN_INDEX[column_for(ln.scheme, ln.payer, ln.account)], ln)
@@ -348,6 +350,10 @@ def compute_chunk(ctx: RateContext, rows: np.ndarray, decl: np.ndarray, month: d
             RESIDENT_SCHEME)]
         col = COLUMN_INDEX[f"{RESIDENT_SCHEME}_ee_ind"]
         amounts[r, col] = np.where(ok, dval[r], 0)
+        # resident medical: the year's fixed individual contribution, no choice to make
+        med = flags[r, COLLECTED_SCHEMES.index(RESIDENT_MEDICAL)]
+        amounts[r, COLUMN_INDEX[f"{RESIDENT_MEDICAL}_ee_pool"]] = np.where(
+            med, ctx.resident_medical_fen, 0)
         info[r] = np.column_stack([dval[r], dval[r], np.zeros(len(r), np.int64),
                                    np.full(len(r), 5), np.zeros(len(r), np.int64)])
     keep = amounts.any(axis=1)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from . import regions
 
-ROLES = ("citizen", "employer", "collection_clerk", "benefits_clerk", "inspector",
+ROLES = ("citizen", "employer", "provider", "collection_clerk", "benefits_clerk", "inspector",
          "administrator", "system")
 
 

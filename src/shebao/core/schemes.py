@@ -18,12 +18,15 @@ SCHEMES = ("pension", "medical", "unemployment", "injury", "maternity",
 EMPLOYEE_SCHEMES = ("pension", "medical", "unemployment", "injury", "maternity")
 # What a flexibly employed person (灵活就业) may join.
 FLEXIBLE_SCHEMES = ("pension", "medical")
-# The resident scheme collection bills (resident medical is enrolled, not billed here).
+# The resident schemes collection bills: the pension (a tier chosen per year) and medical (a
+# fixed individual contribution per year, ``resident.medical_contribution``).
 RESIDENT_SCHEME = "resident_pension"
+RESIDENT_MEDICAL = "resident_medical"
 # The schemes collection assesses and bills, in allocation priority order.
-COLLECTED_SCHEMES = EMPLOYEE_SCHEMES + (RESIDENT_SCHEME,)
-# Schemes whose members hold one individual account each (个人账户).
-INDIVIDUAL_SCHEMES = ("pension", "medical")
+COLLECTED_SCHEMES = EMPLOYEE_SCHEMES + (RESIDENT_SCHEME, RESIDENT_MEDICAL)
+# Schemes whose members hold one individual account each (个人账户); the resident pension's
+# account is divided by 139 at award (国发〔2014〕8号).
+INDIVIDUAL_SCHEMES = ("pension", "medical", "resident_pension")
 
 # Person kinds (how a person is insured) and who pays for each.
 PERSON_KINDS = ("employee", "flexible", "resident", "student")
@@ -48,6 +51,6 @@ def check_scheme(scheme, field: str = "scheme") -> str:
 
 
 __all__ = ["SCHEMES", "EMPLOYEE_SCHEMES", "FLEXIBLE_SCHEMES", "RESIDENT_SCHEME",
-           "COLLECTED_SCHEMES", "INDIVIDUAL_SCHEMES", "PERSON_KINDS", "PAYER_TYPES",
+           "COLLECTED_SCHEMES", "RESIDENT_MEDICAL", "INDIVIDUAL_SCHEMES", "PERSON_KINDS", "PAYER_TYPES",
            "KIND_PAYER", "CHART_ACCOUNT_KINDS", "INDIVIDUAL_ACCOUNT", "ACCOUNT_KINDS",
            "check_scheme"]

@@ -130,6 +130,9 @@ def generate_region(engine, actor: Actor, *, people: int, employers: int, region
 
     source = f"generate:seed={seed}"
     with engine.begin() as conn:
+        from shebao.registry.queries import last_enrolment_id
+
+        mark = last_enrolment_id(conn)
         run_id = bulk.new_run(conn, actor, "generate", f"generate {region}", f"seed-{seed}",
                               None)
         eids = bulk.insert_employers(conn, actor, run_id, emp_recs, source=source,
@@ -263,6 +266,9 @@ def generate_region(engine, actor: Actor, *, people: int, employers: int, region
             conn.execute(update(person_version).where(
                 (person_version.c.person_id == bindparam("p")) & (person_version.c.version == 1))
                 .values(pension_region=bindparam("r")), upd)
+        from shebao.collection.enrolment import open_accounts   # as enrolment does (#19)
+
+        open_accounts(conn, actor, after_id=mark)
         res = GenerateResult(region, int(n_all), int(is_dup.sum()), int(dead.sum()),
                              len(emp_recs), len(spells), n_enrols,
                              round(time.perf_counter() - t0, 2))

@@ -9,6 +9,8 @@ realistic region with names, addresses and duplicates. Shares: 80% employees (fi
 IDs carry a correct GB 11643 check character; wages are log-normal around the local average.
 On PostgreSQL (``fast``) the load skips the foreign-key triggers for its own transaction
 (`db.dialect.without_fk_triggers`): the ids it writes are consistent by construction.
+With ``open_accounts`` (the default) the enrolments open their individual accounts in the same
+transaction, as enrolment does (``collection.enrolment.open_accounts``, set-based).
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import text
 
+from shebao.core.actor import Actor
 from shebao.db.bulk import day_number, insert_columns
 from shebao.db.dialect import after_explicit_ids, without_fk_triggers
 
@@ -54,7 +57,7 @@ def citizen_ids(region: str, idx: np.ndarray) -> np.ndarray:
 
 def load_population(engine, region: str, people: int, *, seed: int = 1,
                     employers: int | None = None, wage_fen_mean: int = 1_200_000,
-                    fast: bool = True) -> Population:
+                    fast: bool = True, open_accounts: bool = True) -> Population:
     rng = np.random.default_rng(seed)
     n = int(people)
     m = int(employers or max(1, n // 30))
@@ -139,5 +142,9 @@ def load_population(engine, region: str, people: int, *, seed: int = 1,
             "status": "active", "source": "synthetic", "created_at": now,
             "created_by": "synthetic"})
         after_explicit_ids(conn, ["person", "employer", "employment", "enrolment"])
+        if open_accounts:
+            from shebao.collection.enrolment import open_accounts as open_enrolled
+
+            open_enrolled(conn, Actor(id="synthetic", role="system"), region=region)
     return Population(region, n, m, int(k), int(len(fp)), int(len(rp)), int(pid[0]),
                       int(pid[-1]))

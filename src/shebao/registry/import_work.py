@@ -12,6 +12,7 @@ from shebao.core.errors import InputError
 from shebao.core.ids import mask_id, parse_citizen_id, parse_uscc
 from shebao.core.money import to_fen
 from shebao.db.bulk import in_batches
+from shebao.db.uow import transaction
 
 from . import bulk, model
 from .import_rows import (EMPLOYER_ALIASES, EMPLOYMENT_ALIASES, _FALSE, _TRUE, ImportResult,
@@ -229,7 +230,7 @@ def import_employment(engine, actor: Actor, path, *, dry_run: bool = False) -> I
                                   wage_fen=wage_fen, wage_year=wage_year, enrol=enrol_flag)))
     source = f"import:{sheet.path.name}"
     t = now()
-    with engine.begin() as conn:
+    with transaction(engine) as conn:
         persons = _resolve_person_ids(conn, (r["citizen_id"] for _, r in recs))
         bounds = functools.lru_cache(maxsize=None)(employment_date_bounds)
         employers = bulk.fetch_by_keys(conn, employer, "uscc", (r["uscc"] for _, r in recs))

@@ -24,6 +24,7 @@ from shebao.security import audit, policy
 from . import access
 from . import service as reg
 from .model import person_region
+from .queries_enrolled import enrolled_persons, last_enrolment_id  # noqa: F401 (re-export)
 from .tables import employer, employment, enrolment, person
 
 DEFAULT_PURPOSE = "case handling"
@@ -481,3 +482,4 @@ def enrolments_sql() -> str:
     """``(person_id, scheme, region, kind, employer_id, start_date, end_date, status)``."""
     return ("SELECT person_id, scheme, region, kind, employer_id, start_date, end_date, status "
             "FROM enrolment")
+

@@ -36,6 +36,8 @@ SUPERVISION_BLACKLIST = "supervision.blacklist"
 # benefits casework (#13): benefit decisions and the review of a decision on appeal
 BENEFIT_DECISION = "benefit.decision"
 BENEFIT_APPEAL = "benefit.appeal"
+MEDICAL_MANUAL_CLAIM = "medical.manual_claim"   # medical (#16): a manual reimbursement
+RESIDENT_AWARD = "residents.award"             # residents (#16): a resident pension award
 
 # kind of four-eyes decision → (permission of the maker, permission of the checker)
 KINDS: dict[str, tuple[str, str]] = {
@@ -49,6 +51,9 @@ KINDS: dict[str, tuple[str, str]] = {
     # benefits casework (#13)
     BENEFIT_DECISION: ("benefit.case.work", "benefit.decision.approve"),
     BENEFIT_APPEAL: ("benefit.appeal.review", "benefit.appeal.approve"),
+    # medical and residents (#16)
+    MEDICAL_MANUAL_CLAIM: ("medical.claim.work", "medical.claim.approve"),
+    RESIDENT_AWARD: ("residents.award", "residents.award.approve"),
 }
 
 

@@ -16,7 +16,7 @@ from shebao.core.errors import PermissionDenied
 from shebao.core import regions
 
 STAFF_ROLES = ("collection_clerk", "benefits_clerk", "inspector", "administrator")
-PUBLIC_ROLES = ("citizen", "employer")
+PUBLIC_ROLES = ("citizen", "employer", "provider")   # provider: a designated hospital/pharmacy (#16)
 ACCOUNT_ROLES = PUBLIC_ROLES + STAFF_ROLES
 
 # permission → roles holding it. Scope (region, self, own firm) is checked separately.
@@ -102,6 +102,26 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # channels, language and quiet hours
     "notices.read": frozenset(STAFF_ROLES),
     "notices.preferences": frozenset(PUBLIC_ROLES),
+    # medical insurance and resident schemes (#16): benefits clerks run the medical bureau
+    # (providers, catalogues, settlement, off-site registrations, manual claims with a second
+    # clerk's check); a designated provider submits its own bills; collection clerks run the
+    # resident enrolment campaign; resident pension awards are computed and checked by two
+    # benefits clerks
+    "medical.provider.manage": frozenset({"benefits_clerk", "administrator"}),
+    "medical.catalogue.manage": frozenset({"benefits_clerk", "administrator"}),
+    "medical.claim.submit": frozenset({"provider", "benefits_clerk"}),
+    "medical.claim.read": frozenset({"benefits_clerk", "inspector", "administrator", "citizen",
+                                     "provider"}),
+    "medical.claim.work": frozenset({"benefits_clerk"}),
+    "medical.claim.approve": frozenset({"benefits_clerk"}),
+    "medical.settle": frozenset({"benefits_clerk"}),
+    "medical.offsite.register": frozenset({"benefits_clerk", "citizen"}),
+    "residents.read": frozenset({"collection_clerk", "benefits_clerk", "inspector",
+                                 "administrator"}),
+    "residents.enrol": frozenset({"collection_clerk", "citizen"}),
+    "residents.campaign": frozenset({"collection_clerk"}),
+    "residents.award": frozenset({"benefits_clerk"}),
+    "residents.award.approve": frozenset({"benefits_clerk"}),
 }
 
 

@@ -4,7 +4,8 @@ Each returns an :class:`Outcome`: the answer's message and what the exchange rec
 Inbound events act through the owning bureau's services, as the partner (``Partner.actor``,
 after the scope checks made here): a death → ``registry.service.record_death`` and the stop of
 the person's pension (``benefits.life_events``: awards stopped from the month after the death,
-payments already made for later months become overpayments); tax wage data →
+payments already made for later months become overpayments; ``benefits.awards.stop_awards``
+for every other benefit award); tax wage data →
 ``collection.declarations.declare_wage`` (a base declaration, source ``tax``); a hukou move →
 ``registry.service.change_person``. Deaths and hukou moves are passed on to the partners that
 subscribed to them (``outbound.publish``). Each event of a notice is done in its own savepoint:
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import insert, select, update
 
-from shebao.benefits import life_events
+from shebao.benefits import awards, life_events
 from shebao.collection import declarations
 from shebao.core import regions
 from shebao.core.errors import InputError, PermissionDenied, ShebaoError
@@ -145,9 +146,13 @@ def _death(conn, p: Partner, e: dict, i: int) -> dict:
     if not res.get("changed"):
         return {"status": "already_recorded"}
     region = person_region(registry.person_facts(conn, [pid]).get(pid, {})) or None
-    stopped = 0
+    # benefit awards (unemployment, injury, …) stop after the death month, payments made for
+    # later months become recoveries; the pension payroll pays nobody after the death month
+    # (it reads the death date) and pension payments already made after it become
+    # overpayments to recover (awards stopped)
+    stopped = awards.stop_awards(conn, actor, pid, died, "death").awards
     if region:
-        stopped = life_events.detect_overpayments(conn, actor, region).awards_stopped
+        stopped += life_events.detect_overpayments(conn, actor, region).awards_stopped
     outbound.publish(conn, "death", region, {"citizen_id": e["citizen_id"].strip().upper(),
                                              "death_date": died.isoformat()},
                      exclude_partner=p.id)

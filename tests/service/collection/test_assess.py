@@ -42,8 +42,9 @@ def test_employee_below_floor_flexible_on_floor(engine, world):
         flex = c.execute(text("SELECT payer_type, base_fen, pension_ee_pool, pension_ee_ind, "
                               "total_fen FROM contribution WHERE person_id = :p"),
                          {"p": world["flexible"]}).one()
-        # no base chosen → floor 746000; 12% pooled 89520, 8% account 59680
-        assert tuple(flex) == ("F", 746000, 89520, 59680, 149200)
+        # no base chosen → floor 746000; pension 12% pooled 89520, 8% account 59680; medical
+        # (contribution.flexible.medical_rate 8%: 6% pooled 44760 + 2% account 14920) 59680
+        assert tuple(flex) == ("F", 746000, 89520, 59680, 149200 + 59680)
         # the resident is billed only in the billing month (collection.resident_billing_month)
         assert c.execute(text("SELECT COUNT(*) FROM contribution WHERE person_id = :p"),
                          {"p": world["resident"]}).scalar_one() == 0
@@ -216,7 +217,7 @@ def test_late_fee_accrues_until_paid(engine, world, tmp_path):
     # = 2775.12 → 2775 fen
     assert (emp["outstanding_fen"], emp["days"], emp["late_fee_fen"]) == (138756, 30, 2775)
     flex = next(p for p in a.payers if p["payer_type"] == "flexible")
-    assert flex["late_fee_fen"] == 0 and flex["outstanding_fen"] == 149200
+    assert flex["late_fee_fen"] == 0 and flex["outstanding_fen"] == 208880
     # everything paid late: nothing outstanding, the fee stays owed
     g = tmp_path / "rest.csv"
     g.write_bytes(receipts_csv.build(["L2"], [e2e], [138756], dt.date(2025, 9, 14)))

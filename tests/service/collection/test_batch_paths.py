@@ -135,7 +135,7 @@ def test_group_enrolments_by_hand():
                     [2, 1, 0, 0, 1], [5, 0, 9, 0, 3]], dtype=np.int64)
     rows, spell = registry_queries.group_enrolments(raw, len(FLAGS))
     assert rows[:, 0:3].tolist() == [[2, 1, 0], [5, 0, 7], [5, 0, 9]]
-    assert rows[:, 4:].tolist() == [[1, 1, 0, 0, 0, 0], [0] * 6, [1, 1, 0, 1, 0, 0]]
+    assert rows[:, 4:].tolist() == [[1, 1, 0, 0, 0, 0, 0], [0] * 7, [1, 1, 0, 1, 0, 0, 0]]
     assert spell.tolist() == [0, 0, 4]
     empty, sp = registry_queries.group_enrolments(np.zeros((0, 5), np.int64), len(FLAGS))
     assert empty.shape == (0, 4 + len(FLAGS)) and len(sp) == 0

@@ -1,7 +1,7 @@
 """Late fees charged and posted, on both databases; arithmetic in comments.
 
 The world (conftest): the employer's July 2025 bill is 2775.12 (277512 fen), due 2025-08-15
-(``collection.payment_due_day``); the flexible worker's bill is 1492.00 (149200 fen). Daily
+(``collection.payment_due_day``); the flexible worker's bill is 2088.80 (208880 fen: pension 1492.00 + medical 596.80). Daily
 rate ``collection.late_fee_rate`` = 0.0005 (社会保险法 第八十六条), employers only.
 """
 import datetime as dt
@@ -50,7 +50,7 @@ def test_late_payment_charges_days_times_rate_once(engine, world, tmp_path):
     emp, flex = _setup(engine, world)
     assert ledger.balance(engine, INCOME) == 0
     # both bills paid in full 10 days late (booked 2025-08-25)
-    r = _import(engine, tmp_path, "late.csv", ["L1", "L2"], [emp, flex], [277512, 149200],
+    r = _import(engine, tmp_path, "late.csv", ["L1", "L2"], [emp, flex], [277512, 208880],
                 dt.date(2025, 8, 25))
     # 277512 fen × 10 days × 0.0005 = 1387.56 → 1388 fen; the flexible worker: no fee
     assert r.late_fee_fen == 1388
@@ -66,7 +66,7 @@ def test_late_payment_charges_days_times_rate_once(engine, world, tmp_path):
     assert _q(engine, "SELECT COUNT(*) FROM ledger_entry WHERE source = 'collection.late_fee' "
                       "AND effective_date = :m", m=JULY)[0][0] == 1
     # re-importing the same file charges nothing twice
-    again = _import(engine, tmp_path, "late.csv", ["L1", "L2"], [emp, flex], [277512, 149200],
+    again = _import(engine, tmp_path, "late.csv", ["L1", "L2"], [emp, flex], [277512, 208880],
                     dt.date(2025, 8, 25))
     assert (again.new, again.late_fee_fen) == (0, 0)
     # a run afterwards finds nothing more: the bill was settled on 08-25
@@ -110,7 +110,7 @@ def test_unpaid_bill_two_as_of_dates_charge_the_increment(engine, world, tmp_pat
     assert (e["late_fee_fen"], e["late_fee_charged_fen"], e["late_fee_not_charged_fen"]) == (
         9158, 8325, 833)
     f = next(p for p in a.payers if p["payer_type"] == "flexible")
-    assert (f["late_fee_fen"], f["late_fee_charged_fen"], f["outstanding_fen"]) == (0, 0, 149200)
+    assert (f["late_fee_fen"], f["late_fee_charged_fen"], f["outstanding_fen"]) == (0, 0, 208880)
     # the bill view and its export show the same
     b = bills.get_bill(engine, ADMIN, e2e_id=emp, as_of=dt.date(2025, 10, 20))
     assert (b["late_fee"]["accrued"], b["late_fee"]["charged"],

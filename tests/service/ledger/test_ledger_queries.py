@@ -17,12 +17,14 @@ def test_statements_cover_every_individual_scheme_each_read_audited(ledger):
         before = c.execute(text("SELECT count(*) FROM audit_log")).scalar_one()
     me = Actor(id="p3", role="citizen", person_id=3)
     sts = queries.statements(ledger, me, 3, purpose="citizen portal")
+    # every individual scheme, the resident pension's account too (empty here)
     assert {s: st.closing_balance for s, st in sts.items()} == {"pension": 1_200,
-                                                                 "medical": 800}
+                                                                 "medical": 800,
+                                                                 "resident_pension": 0}
     assert queries.balance(ledger, code("individual", 3, scheme="medical")) == 800
     with ledger.connect() as c:
         rows = c.execute(text("SELECT action, purpose FROM audit_log ORDER BY id")).all()
-    assert [tuple(r) for r in rows[before:]] == [("ledger.statement.read", "citizen portal")] * 2
+    assert [tuple(r) for r in rows[before:]] == [("ledger.statement.read", "citizen portal")] * 3
 
 
 def test_account_and_chart_balances(ledger):

@@ -175,3 +175,25 @@ def test_tax_wage_data_becomes_a_base_declaration(engine, world):
     assert [(d["source"], d["wage"], d["current"]) for d in decl if d["year"] == 2025][0] == \
         ("partner:tax-sh", "15000.00", True)
 
+
+
+def test_death_notice_stops_the_pension_from_the_month_after(engine, world):
+    from shebao.benefits import determination as det
+    from shebao.benefits import payroll
+    clerk2 = world.users[("benefits_clerk-2-310104", "")].actor()
+    det.approve_case(engine, clerk2, world.cases["310104"])
+    runner = world.users[("benefits_clerk-310104", "")].actor()
+    civil = _partner(engine, ["notify:death"], code="civil-sh", kind="civil_affairs")
+    res = _send(engine, civil, "notify", {
+        "reference_id": "death-9", "event_type": "death", "purpose": "death registration",
+        "legal_basis": "社会保险经办条例 第二十六条",
+        "events": [{"citizen_id": world.citizen_ids["pensioner"],
+                    "death_date": "2026-11-20"}]})["message"]["results"]
+    assert res[0]["status"] == "applied"
+    with engine.connect() as c:
+        audit_rows = c.execute(select(audit_log.c.action).where(
+            audit_log.c.actor == "partner:civil-sh")).scalars().all()
+    assert "registry.person.death" in audit_rows and "benefit.award.stop" in audit_rows
+    # died in November: November is still paid, December is not
+    assert payroll.run(engine, runner, "310104", dt.date(2026, 11, 1)).n_payments == 1
+    assert payroll.run(engine, runner, "310104", dt.date(2026, 12, 1)).n_payments == 0

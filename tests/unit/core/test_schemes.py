@@ -22,7 +22,8 @@ def test_every_package_speaks_core_vocabulary():
     from shebao.registry import model as rm
 
     assert lm.SCHEMES is rm.SCHEMES is schemes.SCHEMES
-    assert cm.COLLECTED_SCHEMES == schemes.EMPLOYEE_SCHEMES + ("resident_pension",)
+    assert cm.COLLECTED_SCHEMES == schemes.EMPLOYEE_SCHEMES + ("resident_pension",
+                                                             "resident_medical")
     assert set(cm.COLLECTED_SCHEMES) <= set(schemes.SCHEMES)
     assert tuple(lm.KINDS) == schemes.ACCOUNT_KINDS
     assert set(schemes.INDIVIDUAL_SCHEMES) <= set(schemes.SCHEMES)

@@ -104,6 +104,11 @@ def _notices():
     return notices.app
 
 
+def _sharing():
+    from . import sharing  # information sharing (#17)
+    return sharing.app
+
+
 def _org():
     from . import org  # administration (#18)
     return org.app
@@ -163,6 +168,7 @@ LAZY = {
     "demo": (_demo, "Create the database, load the law, build a region and run it; then say "
                     "what to do next."),
     "notices": (_notices, "Notices: delivery worker and status."),
+    "sharing": (_sharing, "Sharing: partner agencies, notices to subscribers, public keys."),
     "org": (_org, "Organisation, outlets, staffing, outsourcing, service catalogue."),
     "training": (_training, "Training: courses, exams, certificates."),
     "reports": (_reports, "Fund accounts, statements, statistics."),

@@ -84,7 +84,9 @@ def employment(file: Path = FILE, dry_run: bool = DRY, as_json: bool = JSON,
                actor: str = ACTOR):
     """Employment spells: citizen_id, uscc, start_date [, end_date, leave_reason,
     involuntary, wage, wage_year, enrol]."""
-    _run(importer.import_employment, file, dry_run, as_json, actor)
+    from shebao.collection import enrolment  # the import opens the individual accounts too
+
+    _run(enrolment.import_employment, file, dry_run, as_json, actor)
 
 
 @import_app.command()

@@ -18,10 +18,10 @@ from typing import List, Optional
 import typer
 
 from shebao.core.errors import InputError
-from shebao.core.money import fen_to_yuan_str, to_fen
+from shebao.core.money import to_fen
 from shebao.reports import export, funds, monthly
 
-from .. import pdf
+from ..admin_pdf import monthly_pdf
 from .actor import ACTOR, engine_and_actor
 from .common import out
 
@@ -82,16 +82,6 @@ def subsidy(region: str = typer.Option(...), scheme: str = typer.Option(...),
     engine, who = engine_and_actor(actor, permission="reports.manage", region=region)
     out({"entry": funds.record_subsidy(engine, who, region, scheme, to_fen(amount), _d(on),
                                        reference)})
-
-
-def monthly_pdf(rep: dict) -> bytes:
-    header = ["险种", "参保人数", "征收", "待遇支出", "基金结余"]
-    rows = [[r["scheme"], str(r["insured"] if r["insured"] is not None else ""),
-             fen_to_yuan_str(r["collection"]), fen_to_yuan_str(r["benefits"]),
-             fen_to_yuan_str(r["balance"])] for r in rep["rows"] + [rep["total"]]]
-    export.fonts()
-    return pdf.text_pdf(f"月度统计报表 {rep['region']} {rep['month']}", header, rows,
-                        "数据取自基金总账，已与总账核对一致 (tied out to the ledger)")
 
 
 @app.command("monthly")

@@ -124,6 +124,13 @@ def rate_set(rules, region: str, month: dt.date) -> RateSet:
         acct = rate_num(get("contribution.flexible.pension_account_rate"))
         flex = [Line("pension", "individual", "pooled", total - acct),
                 Line("pension", "individual", "individual", acct)]
+    # employee medical of flexible workers (where the region's rate is in force)
+    if rules.has("contribution.flexible.medical_rate", region, month):
+        total = rate_num(get("contribution.flexible.medical_rate"))
+        acct = rate_num(get("contribution.flexible.medical_account_rate"))
+        flex += [Line("medical", "individual", "pooled", total - acct)]
+        if acct:
+            flex.append(Line("medical", "individual", "individual", acct))
     return RateSet(region, month, floor_fen, ceiling_fen, lines, injury_base, injury_mult, flex,
                    sources)
 

@@ -149,27 +149,55 @@ class Settled:
     cash: np.ndarray
 
 
+def group_cumsum(key, values) -> np.ndarray:
+    """Running sum of ``values`` within runs of equal ``key`` (rows sorted by key), inclusive."""
+    values = np.asarray(values, np.int64)
+    if len(values) == 0:
+        return values.copy()
+    start = first_in_group(key)
+    cum = np.cumsum(values)
+    base = np.maximum.accumulate(np.where(start, cum - values, np.iinfo(np.int64).min))
+    return cum - base
+
+
 def settle(*, person, total, self_paid, scope, inpatient, group, first_stay, deductibles,
            reduction_num, bands: BandTable, cap_left, serious_num, serious_left,
            balance_left, use_account) -> Settled:
-    """Settle claims sorted by person then claim order (arrays, one row per claim).
+    """Settle claims sorted by person then claim order (arrays, one row per claim), one policy.
 
     ``deductibles``: (n, 2) first-stay / later-stay fen; ``first_stay``: bool per claim (the
     person's first inpatient stay of the year); ``cap_left`` / ``serious_left`` /
     ``balance_left``: what the person has left at the start of the batch (per row)."""
     scope = np.asarray(scope, np.int64)
     inp = np.asarray(inpatient, bool)
-    ded = np.where(np.asarray(first_stay, bool), deductibles[:, 0], deductibles[:, 1])
-    ded = np.where(inp, np.minimum(ded, scope), 0)
+    ded = deductible(deductibles, first_stay, inp, scope)
     raw, above = band_fund(bands, group, scope, ded, reduction_num)
+    return after_bands(person=person, account_key=person, total=total, self_paid=self_paid,
+                       scope=scope, inpatient=inp, ded=ded, raw=raw, above=above,
+                       cap_left=cap_left, serious_num=serious_num, serious_left=serious_left,
+                       balance_left=balance_left, use_account=use_account)
+
+
+def deductible(deductibles, first_stay, inpatient, scope) -> np.ndarray:
+    d = np.asarray(deductibles, np.int64)
+    ded = np.where(np.asarray(first_stay, bool), d[:, 0], d[:, 1])
+    return np.where(np.asarray(inpatient, bool), np.minimum(ded, scope), 0)
+
+
+def after_bands(*, person, account_key, total, self_paid, scope, inpatient, ded, raw, above,
+                cap_left, serious_num, serious_left, balance_left, use_account) -> Settled:
+    """Caps, the serious-illness layer and the account, given each claim's band amount.
+    ``person`` groups the caps (a person × year × scheme key), ``account_key`` the account."""
+    inp = np.asarray(inpatient, bool)
     raw, above = np.where(inp, raw, 0), np.where(inp, above, 0)
     basic = running_limit(person, raw, cap_left)
     serious_raw = round_half_up((above + raw - basic) * np.asarray(serious_num, np.int64), DEN)
     serious = running_limit(person, np.where(inp, serious_raw, 0), serious_left)
     want = np.where(np.asarray(use_account, bool), np.clip(scope - basic - serious, 0, None), 0)
-    account = running_limit(person, want, balance_left)
+    account = running_limit(account_key, want, balance_left)
     total = np.asarray(total, np.int64)
-    return Settled(total, np.asarray(self_paid, np.int64), scope, ded, basic, serious, account,
+    return Settled(total, np.asarray(self_paid, np.int64), np.asarray(scope, np.int64),
+                   np.asarray(ded, np.int64), basic, serious, account,
                    total - basic - serious - account)
 
 
@@ -218,4 +246,5 @@ def catalogue_nums(rules, region: str, on) -> tuple[np.ndarray, dict]:
 
 __all__ = ["Policy", "policy", "catalogue_nums", "CLASSES", "PERSON_TYPES", "LEVELS", "OFFSITE", "self_pay_nums", "split_lines",
            "BandTable", "group_index", "band_fund", "running_limit", "first_in_group",
+           "group_cumsum", "deductible", "after_bands",
            "Settled", "settle"]

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from shebao.core.ids import mask_id, mask_name
+from shebao.collection import enrolment  # hires open the individual accounts (#19)
 from shebao.registry import access, hiring, queries
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError, PermissionDenied
@@ -271,7 +272,7 @@ def hire_requests(actor: Actor = Depends(needs("employment.approve")), eng=Depen
 def hire_approve(request_id: int, actor: Actor = Depends(needs("employment.approve")),
                  eng=Depends(engine)):
     _id_ok(request_id, "request_id")
-    return _decided(eng, actor, hiring.confirm_hire(eng, actor, request_id))
+    return _decided(eng, actor, enrolment.confirm_hire(eng, actor, request_id))
 
 
 @router.post("/employment-requests/{request_id}/refuse", status_code=204, tags=["registry"])
@@ -294,7 +295,7 @@ def my_hire_confirm(request_id: int, actor: Actor = Depends(current_actor),
                     eng=Depends(engine)):
     _citizen(actor)
     _id_ok(request_id, "request_id")
-    return _decided(eng, actor, hiring.confirm_hire(eng, actor, request_id))
+    return _decided(eng, actor, enrolment.confirm_hire(eng, actor, request_id))
 
 
 @router.post("/me/employment-requests/{request_id}/refuse", status_code=204, tags=["me"])
@@ -333,7 +334,7 @@ def hire(eng, actor: Actor, employer_id: int, citizen_id: str, start_date: dt.da
     """An enrolled employee (masked), or ``{"status": "pending", …}`` (registry.hiring)."""
     from shebao.core.money import to_fen
     wage = to_fen(monthly_wage) if monthly_wage else None
-    out = hiring.request_hire(eng, actor, employer_id, citizen_id, start_date, name=name,
+    out = enrolment.request_hire(eng, actor, employer_id, citizen_id, start_date, name=name,
                               wage_fen=wage,
                               wage_year=start_date.year - 1 if wage is not None else None)
     if out["status"] == "pending":

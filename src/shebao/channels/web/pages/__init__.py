@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from ..render import env
 from . import auth, benefits, cards, citizen, collection, employer, registry, staff
+from . import org, reports, training  # administration (#18)
 from . import supervision  # supervision and monitoring (#14)
 
-MODULES = [auth, staff, citizen, employer, registry, collection, benefits, cards, supervision]
+MODULES = [auth, staff, citizen, employer, registry, collection, benefits, cards, org, reports,
+           training, supervision]
 
 
 def routers():

@@ -11,6 +11,7 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from shebao.collection import enrolment  # imports and hires open the accounts (#19)
 from shebao.registry import hiring, queries
 from shebao.core.errors import ConflictError, InputError, InvariantError, PermissionDenied
 from shebao.core.money import fen_to_yuan_str
@@ -192,7 +193,7 @@ async def import_run(request: Request, user: User = Depends(user_with("registry.
     result = None
     if not errors:
         fn = {"persons": importer.import_persons, "employers": importer.import_employers,
-              "employment": importer.import_employment}[kind]
+              "employment": enrolment.import_employment}[kind]
         result, problem = run_upload(fn, eng, user.actor(), name, data, dry)
         if problem:
             errors["file"] = problem
@@ -242,7 +243,7 @@ async def _decide(request, user, eng, template, request_id: int, approve: bool):
     f = await form(request)
     try:
         if approve:
-            hiring.confirm_hire(eng, user.actor(), request_id)
+            enrolment.confirm_hire(eng, user.actor(), request_id)
         else:
             hiring.refuse_hire(eng, user.actor(), request_id, reason=f.get("reason", ""))
     except (InputError, InvariantError) as exc:

@@ -1,0 +1,114 @@
+"""The administration pages (#18) on the sample world: organisation forms, catalogue with
+on-time rates and the overdue list, staffing, outsourcing, fund reports with exports,
+training forms and exams, the public certificate check and the citizen's rating."""
+import datetime as dt
+import io
+import re
+
+from openpyxl import load_workbook
+
+from shebao.cases import service as cases
+from shebao.core.actor import Actor
+
+D = "310104"
+
+
+def test_organisation_catalogue_and_staffing_pages(login, engine):
+    admin = login(f"administrator-{D}")
+    r = admin.post("/staff/org/outlets", data={"code": "XH-01", "name": "徐汇窗口",
+                                               "kind": "counter", "region": D})
+    assert r.status_code == 303, r.text
+    r = admin.post("/staff/org/assign", data={"username": f"collection_clerk-{D}",
+                                              "outlet": "XH-01", "staff_class": "operational",
+                                              "fte_pct": "100"})
+    assert r.status_code == 303, r.text
+    r = admin.post("/staff/org/assign", data={"username": "nobody", "outlet": "XH-01",
+                                              "staff_class": "operational"})
+    assert r.status_code == 422 and 'data-field="username"' in r.text
+    page = admin.get("/staff/org").text
+    assert "XH-01" in page and f"collection_clerk-{D}" in page
+    clerk = Actor(id=f"collection_clerk-{D}", role="collection_clerk", scope=D)
+    old = dt.date.today() - dt.timedelta(days=40)
+    cases.open_case(engine, clerk, item="registry.person_registration", region=D,
+                    subject_type="person", subject_id=1, person_id=1, outlet="XH-01",
+                    opened_on=old)
+    page = admin.get(f"/staff/catalogue?region={D}").text
+    assert "个人参保登记" in page and "社会保险经办条例" in page
+    overdue = page.split('data-testid="overdue"')[1]
+    assert "XH-01" in overdue
+    r = admin.get(f"/staff/org/staffing?region={D}")
+    assert r.status_code == 200 and "XH-01" in r.text
+    assert admin.get("/staff/org/outsourcing").status_code == 200
+    # a clerk reads, but the forms are the administrator's
+    c = login(f"collection_clerk-{D}")
+    assert c.get("/staff/org").status_code == 200
+    assert c.post("/staff/org/outlets", data={"code": "X2", "name": "x", "kind": "counter",
+                                              "region": D}).status_code == 403
+
+
+def test_fund_reports_and_exports(login):
+    admin = login(f"administrator-{D}")
+    r = admin.get(f"/staff/reports?region={D}&month=2025-07")
+    assert r.status_code == 200 and 'data-testid="monthly"' in r.text
+    x = admin.get(f"/staff/reports/monthly.xlsx?region={D}&month=2025-07")
+    assert x.status_code == 200
+    ws = load_workbook(io.BytesIO(x.content)).active
+    assert ws["A1"].value.startswith("月度统计报表")
+    assert admin.get(f"/staff/reports/monthly.pdf?region={D}&month=2025-07").content[:4] == b"%PDF"
+    assert admin.get(f"/staff/reports/chart.png?region={D}&month=2025-07").content[:4] == \
+        b"\x89PNG"
+    f = admin.get(f"/staff/reports/fund?region={D}&scheme=pension&date_from=2025-01-01"
+                  "&date_to=2025-12-31")
+    assert f.status_code == 200 and 'data-testid="ties-out"' in f.text
+    assert login(f"collection_clerk-{D}").get("/staff/reports").status_code == 403
+
+
+def test_training_forms_exam_and_public_verification(login, app):
+    admin = login(f"administrator-{D}")
+    r = admin.post("/staff/training/courses", data={
+        "code": "SAR-1", "title": "经办条例", "exam_questions": "1", "exam_minutes": "10",
+        "pass_pct": "100", "validity_months": "12"})
+    assert r.status_code == 303, r.text
+    course = r.headers["location"]
+    assert admin.post(f"{course}/courseware", data={
+        "kind": "markdown", "title": "第一章", "body": "# 时限\n<script>x</script>"}).status_code == 303
+    assert admin.post(f"{course}/questions", data={
+        "text": "登记时限?", "options": "5 个工作日\n10 个工作日", "answer": "2"}).status_code == 303
+    assert admin.post(f"{course}/require", data={"role": "collection_clerk"}).status_code == 303
+    clerk = login(f"collection_clerk-{D}")
+    page = clerk.get(course).text
+    assert "<h1>时限</h1>" in page and "<script>x" not in page     # Markdown, no raw HTML
+    assert f"collection_clerk-{D}" in admin.get("/staff/training").text   # due
+    r = clerk.post(f"{course}/exam")
+    assert r.status_code == 303
+    exam = r.headers["location"]
+    shown = clerk.get(exam).text
+    opts = re.findall(r'value="(\d)"> ([^<]+)<', shown)
+    right = next(v for v, label in opts if label.startswith("10"))
+    r = clerk.post(exam, data={"q1": right})
+    assert r.status_code == 303
+    result = clerk.get(exam).text
+    assert 'data-testid="passed"' in result
+    code = re.search(r'data-testid="certificate" href="/staff/training/certificates/(\w+)\.pdf"',
+                     result).group(1)
+    assert clerk.get(f"/staff/training/certificates/{code}.pdf").content[:4] == b"%PDF"
+    assert login(f"collection_clerk-310101").get(
+        f"/staff/training/certificates/{code}.pdf").status_code == 403
+    from tests.support.web import web_client
+    anon = web_client(app)
+    v = anon.get(f"/verify?code={code}")
+    assert v.status_code == 200 and 'data-testid="verify-status"' in v.text
+    assert "有效" in v.text or "valid" in v.text
+
+
+def test_citizen_rates_a_decided_case(login, engine, world):
+    pid = world.persons[D]
+    clerk = Actor(id=f"collection_clerk-{D}", role="collection_clerk", scope=D)
+    cid = cases.open_case(engine, clerk, item="registry.person_registration", region=D,
+                          subject_type="person", subject_id=pid, person_id=pid)
+    c = login(f"citizen-{D}")
+    assert "个人参保登记" in c.get("/me/services").text
+    assert c.post(f"/me/services/cases/{cid}/rating", data={"score": "5"}).status_code == 409
+    cases.decide(engine, clerk, cid, outcome="registered")
+    assert c.post(f"/me/services/cases/{cid}/rating", data={"score": "4"}).status_code == 303
+    assert "★★★★" in c.get("/me/services").text
