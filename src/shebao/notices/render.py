@@ -54,6 +54,11 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "Living certification due",
         "Please complete your living certification by {due_on} so that your pension "
         "continues."),
+    # benefits (#13): a benefit claim decided; the decision notice (PDF) is in the portal
+    "benefit.decision": (
+        "Decision on your benefit claim",
+        "A decision was made on your benefit claim {case_id}: {outcome}. The decision notice "
+        "is in the portal."),
     # supervision (#14): arrears enforcement, the credit blacklist, inspection decisions
     "supervision.arrears.notice": (
         "Notice to pay contribution arrears",
@@ -100,7 +105,8 @@ TEMPLATES: dict[str, tuple[str, str]] = {
 }
 # values of these keys are words to translate (a case's outcome)
 WORDS = ("granted", "refused", "rejected", "approved", "paid", "withdrawn", "recover",
-         "back_assess", "list", "no_violation")
+         "back_assess", "list", "no_violation", "recognised", "not_recognised", "upheld",
+         "changed")
 TRANSLATED_KEYS = ("outcome",)
 GENERIC = ("New notice", "You have a new notice ({template}). Please sign in to the portal.")
 
