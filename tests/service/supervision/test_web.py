@@ -59,7 +59,7 @@ def test_api_alerts_inspection_and_scope(site):
     assert same.status_code == 403
     ok = api.post(f"/api/v1/supervision/inspections/{cid}/approve",
                   headers={**h["insp-b"], "Idempotency-Key": "k2"})
-    assert ok.status_code == 200 and ok.json()["ledger_entry_id"]
+    assert ok.status_code == 200 and ok.json()["recovery_id"]
     again = api.post(f"/api/v1/supervision/inspections/{cid}/approve",
                      headers={**h["insp-b"], "Idempotency-Key": "k2"})
     assert again.headers.get("Idempotent-Replayed") == "true"
