@@ -2,6 +2,7 @@
 alerts are deduplicated across runs; scope and dismissal hold."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 import pytest
@@ -75,3 +76,19 @@ def test_scope_and_rights(engine):
     assert alerts.list_alerts(engine, other) == []
     with pytest.raises(InputError):
         monitor.run(engine, INSPECTOR, "310000", AS_OF, only=["no_such_rule"])
+
+
+def test_wage_far_below_the_peers(engine):
+    from tests.support.supervision_seed import Seeder
+    with engine.begin() as conn:
+        s = Seeder(conn)
+        low, *peers = [s.employer(industry="70") for _ in range(4)]
+        for e, wage in [(low, 300_000)] + [(p, 1_000_000) for p in peers]:
+            for _ in range(3):
+                s.declare(s.person(birth=dt.date(1990, 1, 1)), e, wage)
+    monitor.run(engine, INSPECTOR, "310000", AS_OF, only=["wage_base_low"])
+    found = alerts.list_alerts(engine, INSPECTOR, rule="wage_base_low")
+    # 3,000.00 is above the minimum wage (2,740) but below 40% of the peers' 10,000.00
+    assert [a["subject_id"] for a in found] == [low]
+    assert found[0]["evidence"]["why"] == ["median far below peers"]
+    assert found[0]["evidence"]["peer_median_wage"] == "10000.00"
