@@ -20,6 +20,7 @@ from sqlalchemy import text
 
 from shebao.benefits import queries as benefits_q
 from shebao.collection import queries as collection_q
+from shebao.medical import queries as medical_q
 from shebao.core.ids import mask_id
 from shebao.core.money import fen_to_yuan_str, to_fen
 from shebao.db.dialect import days_since_epoch
@@ -191,6 +192,62 @@ def shared_bank_account(conn, p, scope_like, as_of):
     return out
 
 
+def unemployment_while_working(conn, p, scope_like, as_of):
+    lines = (f"SELECT * FROM ({benefits_q.benefit_lines_sql()}) bl WHERE "
+             "bl.award_kind = 'unemployment' AND bl.kind = 'monthly' AND bl.payee_type = 'person' "
+             "AND bl.start_month <= :as_of AND bl.region LIKE :scope")
+    params = {"scope": scope_like, "as_of": as_of}
+    working = conn.execute(text(
+        "SELECT l.person_id, MIN(l.region) AS region, MIN(l.start_month) AS paid_from, "
+        "MAX(l.amount_fen) AS monthly, MIN(s.start_date) AS spell_start, "
+        f"MIN(s.employer_id) AS employer_id FROM ({lines}) l JOIN ({registry_q.spells_sql()}) s "
+        "ON s.person_id = l.person_id WHERE s.start_date >= l.start_month "
+        "AND (l.end_month IS NULL OR s.start_date < l.end_month) AND s.start_date <= :as_of "
+        "GROUP BY l.person_id"), params).all()
+    pension = conn.execute(text(
+        "SELECT l.person_id, MIN(l.region) AS region, MIN(l.start_month) AS paid_from, "
+        "MAX(l.amount_fen) AS monthly, MIN(a.start_month) AS pension_from "
+        f"FROM ({lines}) l JOIN ({benefits_q.awards_sql()}) a ON a.person_id = l.person_id "
+        "WHERE a.status = 'active' AND (l.end_month IS NULL OR a.start_month < l.end_month) "
+        "GROUP BY l.person_id"), params).all()
+    found: dict[int, Finding] = {}
+    for r in working:
+        found[int(r.person_id)] = Finding("person", int(r.person_id), str(r.person_id), r.region, {
+            "unemployment_from": _d(r.paid_from).isoformat(),
+            "monthly": fen_to_yuan_str(int(r.monthly)),
+            "employed_from": _d(r.spell_start).isoformat(), "employer_id": int(r.employer_id),
+            "why": ["employed again"]}, _fen_strength(int(r.monthly) * 12, p["saturation_yuan"]))
+    for r in pension:
+        f = found.setdefault(int(r.person_id), Finding(
+            "person", int(r.person_id), str(r.person_id), r.region, {
+                "unemployment_from": _d(r.paid_from).isoformat(),
+                "monthly": fen_to_yuan_str(int(r.monthly)), "why": []},
+            _fen_strength(int(r.monthly) * 12, p["saturation_yuan"])))
+        f.evidence["pension_from"] = _d(r.pension_from).isoformat()
+        f.evidence["why"].append("draws the employee pension")
+    return list(found.values())
+
+
+def medical_readmission(conn, p, scope_like, as_of):
+    adm, dis = days_since_epoch(conn, "b.admitted_on"), days_since_epoch(conn, "a.discharged_on")
+    rows = conn.execute(text(
+        "SELECT b.person_id, MIN(b.insured_region) AS region, COUNT(*) AS pairs, "
+        "MIN(b.provider_id) AS provider_id, SUM(b.total_fen) AS amount "
+        f"FROM ({medical_q.claims_sql()}) a JOIN ({medical_q.claims_sql()}) b "
+        "ON b.person_id = a.person_id AND b.provider_id = a.provider_id "
+        "AND b.claim_id <> a.claim_id "
+        f"WHERE a.inpatient = :t AND b.inpatient = :t AND a.discharged_on IS NOT NULL "
+        f"AND {adm} >= {dis} AND {adm} - {dis} <= :gap AND b.admitted_on <= :as_of "
+        "AND b.insured_region LIKE :scope GROUP BY b.person_id HAVING COUNT(*) >= :n"),
+        {"t": True, "gap": int(p["max_gap_days"]), "as_of": as_of, "scope": scope_like,
+         "n": int(p["min_pairs"])}).all()
+    return [Finding("person", int(r.person_id), str(r.person_id), r.region, {
+        "readmissions": int(r.pairs), "provider_id": int(r.provider_id),
+        "max_gap_days": int(p["max_gap_days"]),
+        "readmission_claims_total": fen_to_yuan_str(int(r.amount))},
+        (int(r.pairs), int(p["saturation_pairs"]))) for r in rows]
+
+
 DETECTORS = {
     "pension_after_death": pension_after_death,
     "double_pension": double_pension,
@@ -198,4 +255,6 @@ DETECTORS = {
     "enrolment_before_retirement": enrolment_before_retirement,
     "arrears_long": arrears_long,
     "shared_bank_account": shared_bank_account,
+    "unemployment_while_working": unemployment_while_working,
+    "medical_readmission": medical_readmission,
 }

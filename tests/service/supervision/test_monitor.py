@@ -24,7 +24,7 @@ def _by_rule(found):
 def test_each_rule_finds_its_case_and_not_its_near_miss(engine):
     hits = seed_monitoring(engine)
     res = monitor.run(engine, INSPECTOR, "310000", AS_OF)
-    assert res["new"] == res["found"] == 6, res
+    assert res["new"] == res["found"] == len(hits) == 8, res
     got = _by_rule(alerts.list_alerts(engine, INSPECTOR, limit=100))
     assert sorted(got) == sorted(hits)
     for rule, subject in hits.items():
@@ -45,6 +45,8 @@ def test_each_rule_finds_its_case_and_not_its_near_miss(engine):
     assert got["wage_base_low"][0]["evidence"]["declared_below_minimum"] == 3
     assert got["enrolment_before_retirement"][0]["evidence"]["persons"] == 5
     assert got["arrears_long"][0]["evidence"]["max_days"] == 200
+    assert got["unemployment_while_working"][0]["evidence"]["employed_from"] == "2026-04-01"
+    assert got["medical_readmission"][0]["evidence"]["readmissions"] == 1
 
 
 def test_a_second_run_deduplicates_and_a_dismissal_sticks(engine):
