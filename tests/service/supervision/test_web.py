@@ -59,7 +59,7 @@ def test_api_alerts_inspection_and_scope(site):
     assert same.status_code == 403
     ok = api.post(f"/api/v1/supervision/inspections/{cid}/approve",
                   headers={**h["insp-b"], "Idempotency-Key": "k2"})
-    assert ok.status_code == 200 and ok.json()["ledger_entry_id"]
+    assert ok.status_code == 200 and ok.json()["recovery_id"]
     again = api.post(f"/api/v1/supervision/inspections/{cid}/approve",
                      headers={**h["insp-b"], "Idempotency-Key": "k2"})
     assert again.headers.get("Idempotent-Replayed") == "true"
@@ -90,3 +90,21 @@ def test_workbench_and_fund_pages(site):
     fund = c.get(f"/staff/fund?region=310104&as_of={AS_OF.isoformat()}")
     assert fund.status_code == 200 and "data:image/png;base64" in fund.text
     assert 'data-testid="projection-baseline"' in fund.text
+
+
+def test_listed_employer_is_flagged_on_the_staff_page(site, engine):
+    import datetime as dt
+    from tests.support.supervision_seed import Seeder
+    app, api, h, pw, _ = site
+    with engine.begin() as conn:
+        e = Seeder(conn).employer()
+    a, b = Actor("insp-a", "inspector", "310000"), Actor("insp-b", "inspector", "310000")
+    from shebao.supervision import blacklist
+    eid = blacklist.propose(engine, a, subject_type="employer", subject_id=e, region="310104",
+                            ground="records_misuse", facts={})
+    blacklist.notify(engine, a, eid)
+    blacklist.submit(engine, a, eid, on=dt.date.today() + dt.timedelta(days=30))
+    blacklist.approve(engine, b, eid)
+    clerk = web_client(app, "clerk", pw["clerk"])
+    page = clerk.get(f"/staff/employers/{e}")
+    assert page.status_code == 200 and 'data-testid="blacklist-flag"' in page.text

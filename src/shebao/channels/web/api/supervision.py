@@ -98,7 +98,8 @@ def run_rules(body: RunIn, actor: Actor = Depends(current_actor), eng=Depends(en
 @router.get("/supervision/alerts", response_model=Page[AlertOut], tags=TAG,
             summary="Alerts in my region scope, newest first")
 def list_alerts(status: Literal["open", "dismissed", "case", "closed"] | None = "open",
-                rule: Annotated[str | None, Query(max_length=48)] = None, limit: Limit = 50,
+                rule: Annotated[str | None, Query(pattern=r"^[a-z_]{1,48}$")] = None,
+                limit: Limit = 50,
                 cursor: Cursor = None, actor: Actor = Depends(current_actor),
                 eng=Depends(engine)):
     items = alerts.list_alerts(eng, actor, status=status, rule=rule, limit=limit,
@@ -160,7 +161,8 @@ def approve(request: Request, case_id: PathId,
 
 
 @router.get("/supervision/blacklist", tags=TAG, summary="Blacklist entries in my region scope")
-def list_blacklist(status: Annotated[str | None, Query(max_length=10)] = None,
+def list_blacklist(status: Literal["proposed", "notified", "objected", "pending", "listed",
+                                  "published", "rejected", "removed"] | None = None,
                    limit: Limit = 50, actor: Actor = Depends(current_actor),
                    eng=Depends(engine)):
     return {"items": blacklist.entries(eng, actor, status=status, limit=limit)}
@@ -198,7 +200,8 @@ def listing_step(entry_id: PathId,
 
 
 @router.get("/supervision/arrears", tags=TAG, summary="Arrears cases in my region scope")
-def list_arrears(stage: Annotated[str | None, Query(max_length=12)] = None,
+def list_arrears(stage: Literal["opened", "notice", "escalated", "instalments", "enforcement",
+                                "paid"] | None = None,
                  actor: Actor = Depends(current_actor), eng=Depends(engine)):
     return {"items": enforcement.list_cases(eng, actor, stage=stage)}
 
@@ -244,7 +247,8 @@ def compute_warnings(body: WarningIn, actor: Actor = Depends(current_actor),
 @router.get("/monitoring/projection", tags=["monitoring"],
             summary="30-year projection of a region's employee pension fund, per scenario")
 def projection(region: Annotated[str, Query(pattern=r"^\d{6}$")], as_of: dt.date,
-               scenario: Annotated[list[str] | None, Query(max_length=10)] = None,
+               scenario: Annotated[list[Annotated[str, Field(pattern=r"^[a-z_]{1,40}$")]] | None,
+                                   Query(max_length=10)] = None,
                actor: Actor = Depends(current_actor), eng=Depends(engine)):
     ps = monitoring.project_region(eng, actor, region, as_of, scenario)
     return {p.scenario: {"assumptions": p.assumptions, "rows": monitoring.table(p)} for p in ps}

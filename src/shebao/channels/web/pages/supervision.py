@@ -102,3 +102,14 @@ def fund(request: Request, region: str = "", as_of: str = "",
         "user": user, "rows": rows, "wchart": wchart, "proj": proj, "pchart": pchart,
         "errors": errors, "values": {"region": region, "as_of": as_of}},
         status=422 if errors else 200)
+
+
+def person_section(eng, actor, person_id: int) -> dict | None:
+    """The blacklist flag on the staff person page (collection and benefits desks): shown, not
+    enforced — no right the law keeps is withheld because of it."""
+    flag = blacklist.listed(eng, "person", [person_id]).get(int(person_id))
+    return {"template": "staff/_blacklist_flag.html", "flag": flag} if flag else None
+
+
+def employer_flag(eng, employer_id: int) -> dict | None:
+    return blacklist.listed(eng, "employer", [employer_id]).get(int(employer_id))
