@@ -120,6 +120,15 @@ def record(db, actor: Actor, case_id: int, *, plan: str | None = None,
         conn.execute(update(inspection).where(inspection.c.case_id == case_id).values(**values))
 
 
+def attach_evidence(db, actor: Actor, case_id: int, *, filename: str, content: bytes,
+                    content_type: str = "application/octet-stream") -> int:
+    """A document of evidence on the case (kept by the case model with its sha256)."""
+    with transaction(db) as conn:
+        _detail(conn, case_id)
+        return cases.attach(conn, actor, case_id, kind="evidence", filename=filename,
+                            content=content, content_type=content_type)
+
+
 def propose_decision(db, maker: Actor, case_id: int, *, decision: str, amount_fen: int = 0,
                      fine_multiple: str | None = None, due_since: dt.date | None = None,
                      fund_region: str | None = None, scheme: str = "pension",
