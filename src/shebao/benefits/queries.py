@@ -164,3 +164,14 @@ def awards_sql() -> str:
     """``(award_id, person_id, region, monthly_fen, status, start_month, stop_month)``."""
     return ("SELECT id AS award_id, person_id, region, monthly_fen, status, start_month, "
             "stop_month FROM pension_award")
+
+
+def benefit_lines_sql() -> str:
+    """``(award_id, award_kind, person_id, region, scheme, kind, start_month, end_month,
+    amount_fen, payee_type)``: the active lines of the active casework awards (award_kind
+    unemployment, injury, maternity, …; ``end_month`` exclusive, NULL = open), for the
+    supervision bureau's rules."""
+    return ("SELECT l.award_id, a.kind AS award_kind, l.person_id, l.region, l.scheme, l.kind, "
+            "l.start_month, l.end_month, l.amount_fen, l.payee_type FROM benefit_award_line l "
+            "JOIN benefit_award a ON a.id = l.award_id WHERE l.status = 'active' "
+            "AND a.status = 'active'")
