@@ -6,9 +6,10 @@ from . import auth, benefits, cards, citizen, collection, employer, registry, sh
 from . import org, reports, training  # administration (#18)
 from . import notices, services  # notices and online applications (#17)
 from . import supervision  # supervision and monitoring (#14)
+from . import mobility  # mobility (#15)
 
 MODULES = [auth, staff, citizen, employer, registry, collection, benefits, cards, sharing, org,
-           reports, training, notices, services, supervision]
+           reports, training, notices, services, supervision, mobility]
 
 
 def routers():
