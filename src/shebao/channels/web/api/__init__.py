@@ -1,9 +1,9 @@
 """REST API under /api/v1: one router per package, listed here."""
 from __future__ import annotations
 
-from . import benefits, cards, collection, core, ledger, registry, sharing
+from . import benefit_cases, benefits, cards, collection, core, ledger, registry, sharing
 
 
 def routers():
     return [core.router, registry.router, ledger.router, collection.router, benefits.router,
-            sharing.router, cards.router]
+            sharing.router, cards.router, benefit_cases.router]
