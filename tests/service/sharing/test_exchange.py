@@ -197,3 +197,28 @@ def test_death_notice_stops_the_pension_from_the_month_after(engine, world):
     # died in November: November is still paid, December is not
     assert payroll.run(engine, runner, "310104", dt.date(2026, 11, 1)).n_payments == 1
     assert payroll.run(engine, runner, "310104", dt.date(2026, 12, 1)).n_payments == 0
+
+
+def test_birth_and_hukou_move_notices_change_the_registry(engine, world):
+    from tests.service.benefits.conftest import citizen_id
+    from shebao.registry.queries import person_id_of
+    ps = _partner(engine, ["notify:birth", "notify:hukou_move"], code="ps-sh",
+                  kind="public_security")
+    baby = citizen_id(dt.date(2026, 9, 1), 20, False)
+    res = _send(engine, ps, "notify", {
+        "reference_id": "b-1", "event_type": "birth", "purpose": "hukou registration",
+        "legal_basis": "户口登记条例 第七条",
+        "events": [{"citizen_id": baby, "name": "张小满", "hukou_region": "310101"},
+                   {"citizen_id": world.citizen_ids["310101"], "name": "张伟",
+                    "hukou_region": "310101"}]})["message"]["results"]
+    assert [r["status"] for r in res] == ["applied", "already_recorded"]
+    with engine.connect() as c:
+        pid = person_id_of(c, baby)
+    assert registry.get_person(engine, ADMIN, pid, purpose="test")["hukou_region"] == "310101"
+    moved = _send(engine, ps, "notify", {
+        "reference_id": "h-1", "event_type": "hukou_move", "purpose": "hukou move",
+        "legal_basis": "户口登记条例 第十条",
+        "events": [{"citizen_id": baby, "hukou_region": "310104",
+                    "moved_on": dt.date.today().isoformat()}]})
+    assert moved["message"]["results"][0]["status"] == "applied"
+    assert registry.get_person(engine, ADMIN, pid, purpose="test")["hukou_region"] == "310104"
