@@ -182,3 +182,14 @@ def payments_of(bind, person_id: int, limit: int = 60) -> list[dict]:
              "amount": _yuan(r.amount_fen), "status": r.status,
              "account": ("****" + r.bank_account[-4:]) if r.bank_account else None,
              "kind": "pension" if not r.line_id else "award"} for r in rows]
+
+
+def benefit_lines_sql() -> str:
+    """``(award_id, award_kind, person_id, region, scheme, kind, start_month, end_month,
+    amount_fen, payee_type)``: the active lines of the active casework awards (award_kind
+    unemployment, injury, maternity, …; ``end_month`` exclusive, NULL = open), for the
+    supervision bureau's rules."""
+    return ("SELECT l.award_id, a.kind AS award_kind, l.person_id, l.region, l.scheme, l.kind, "
+            "l.start_month, l.end_month, l.amount_fen, l.payee_type FROM benefit_award_line l "
+            "JOIN benefit_award a ON a.id = l.award_id WHERE l.status = 'active' "
+            "AND a.status = 'active'")

@@ -6,10 +6,11 @@ from . import auth, benefits, cards, citizen, collection, employer, registry, sh
 from . import org, reports, training  # administration (#18)
 from . import notices, services  # notices and online applications (#17)
 from . import supervision  # supervision and monitoring (#14)
+from . import mobility  # mobility (#15)
 from . import benefit_cases  # benefit casework (#13)
 
 MODULES = [auth, staff, citizen, employer, registry, collection, benefits, cards, sharing, org,
-           reports, training, notices, services, supervision, benefit_cases]
+           reports, training, notices, services, supervision, mobility, benefit_cases]
 
 
 def routers():
