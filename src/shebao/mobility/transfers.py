@@ -198,6 +198,8 @@ def request_transfer_out(db, maker: Actor, tid: int, *, months: int | None = Non
 def _sheet(conn, t: dict, months: int | None) -> funds.Sheet:
     if t["kind"] == "medical":
         return funds.medical_sheet(conn, t["person_id"], t["from_region"], months)
+    if t["kind"] == "bridge":
+        return funds.bridge_sheet(conn, t["person_id"], t["from_region"])
     return funds.pension_sheet(conn, t["person_id"], t["from_region"],
                                temporary=bool(t["temporary"]))
 
@@ -237,7 +239,7 @@ def record_in(db, actor: Actor, tid: int, *, on: dt.date | None = None) -> int |
         t = _get(conn, tid)
         model.expect_step(t["kind"], t["status"], "record_in")
         _require_side(actor, t, "to", "mobility.transfer.work")
-        scheme = model.SCHEME[t["kind"]]
+        scheme = model.SCHEME_IN[t["kind"]]
         entry = funds.post_in(conn, actor, tid, t["to_region"], scheme, t["person_id"],
                               int(t["account_fen"] or 0), int(t["pooled_fen"] or 0), on)
         _close_step(conn, actor, t, "record_in", on, "done")

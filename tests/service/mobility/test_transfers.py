@@ -156,3 +156,35 @@ def test_a_citizen_sees_only_their_own_transfers(engine):
     assert [t["id"] for t in queries.transfers_of(engine, citizen(a), a)] == [tid]
     with pytest.raises(PermissionDenied):
         queries.transfers_of(engine, citizen(b), a)
+
+
+def test_bridge_employee_to_resident_moves_the_account_only(engine):
+    # rules-2 §1.5: 8 employee years (account 40,000) < 15 → the account moves to the resident
+    # scheme in full, no pooled share; the employee months count as resident years
+    pid = make_person(engine, dt.date(1964, 1, 1), seq=16, male=False)
+    add_history(engine, pid, SH, {y: 500_000 for y in range(2010, 2018)})
+    fund_account(engine, SH, pid, 4_000_000, dt.date(2017, 12, 31))
+    tid = transfers.apply(engine, SH_MAKER, kind="bridge", person_id=pid, to_region=SH,
+                          on=APPLIED)
+    transfers.send_contact_letter(engine, SH_MAKER, tid, on=APPLIED)
+    transfers.request_transfer_out(engine, SH_MAKER, tid)
+    t = queries.transfer(engine, tid)
+    assert (t["account_fen"], t["pooled_fen"], t["months"]) == (4_000_000, 0, 96)
+    transfers.approve_transfer_out(engine, SH_CHECKER, tid, on=APPLIED)
+    transfers.record_in(engine, SH_MAKER, tid, on=APPLIED)
+    assert _bal(engine, SH, "individual", pid) == 0
+    # into the person's resident account (the resident scheme keeps one per person)
+    assert _bal(engine, SH, "individual", pid, scheme="resident_pension") == 4_000_000
+    assert _bal(engine, SH, "transfer_clearing") + \
+        _bal(engine, SH, "transfer_clearing", scheme="resident_pension") == 0
+    assert check.run_check(engine).ok
+
+
+def test_bridge_with_fifteen_employee_years_goes_the_other_way(engine):
+    pid = make_person(engine, dt.date(1964, 1, 2), seq=17)
+    add_history(engine, pid, SH, {y: 500_000 for y in range(2003, 2018)})
+    tid = transfers.apply(engine, SH_MAKER, kind="bridge", person_id=pid, to_region=SH,
+                          on=APPLIED)
+    transfers.send_contact_letter(engine, SH_MAKER, tid, on=APPLIED)
+    with pytest.raises(ConflictError):       # 180 months: resident → employee instead
+        transfers.request_transfer_out(engine, SH_MAKER, tid)
