@@ -45,8 +45,8 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "contributed in the year."),
     "arrears.notice": (
         "Contributions overdue",
-        "Contributions of {amount_fen} for {period} are overdue. A late fee accrues daily "
-        "from {due_on}."),
+        "On {as_of_date}, contributions of {amount_fen} ({bills} bills) were overdue; the late "
+        "fee so far is {late_fee_fen}. The late fee accrues daily until paid."),
     "payment.made": (
         "Payment made",
         "{benefit}: {amount_fen} was paid on {paid_on}."),
