@@ -54,6 +54,7 @@ from shebao.db.uow import now as _now
 from shebao.db.uow import transaction
 from shebao.ledger import queries as ledger_queries
 from shebao.registry import queries as registry_queries
+from shebao.registry import service as registry_service
 from shebao.rules import load_rules
 from shebao.rules.formulas.retirement import CATEGORIES, statutory_retirement
 from shebao.security import audit, maker_checker as mc
@@ -407,8 +408,13 @@ def approve_case(db, checker: Actor, case_id: int) -> int:
         conn.execute(insert(pension_award_amount).values(
             award_id=aid, effective_from=start, monthly_fen=c["total_fen"],
             account_part_fen=c["account_fen"], source="determination", recorded_at=t))
+        # retirement closes the contributing enrolments: nothing assessed from the start
+        ended = registry_service.end_contributing_enrolments(
+            conn, checker, c["person_id"], start - dt.timedelta(days=1),
+            reason="retirement: pension in payment")
         audit.record(conn, checker, "pension.award", "pension_case", case_id,
                      detail={"award_id": aid, "start_month": start.isoformat(),
+                             "enrolments_ended": ended,
                              "monthly": fen_to_yuan_str(c["total_fen"]),
                              "basis": "国发〔2005〕38号; 社会保险法 第十六条"})
         return aid

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import os
 
 import matplotlib
 
@@ -14,8 +15,19 @@ _FONTS = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "DejaVu Sans"]
 LINES_PER_PAGE = 40
 
 
+# where Debian puts them (fonts-wqy-microhei, fonts-noto-cjk): registered by hand when
+# matplotlib's font cache was built before the font was installed
+_FONT_FILES = ["/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+               "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"]
+
+
 def _family() -> list[str]:
     have = {f.name for f in font_manager.fontManager.ttflist}
+    if not any(f in have for f in _FONTS[:2]):
+        for path in _FONT_FILES:
+            if os.path.exists(path):
+                font_manager.fontManager.addfont(path)
+        have = {f.name for f in font_manager.fontManager.ttflist}
     return [f for f in _FONTS if f in have] or ["DejaVu Sans"]
 
 

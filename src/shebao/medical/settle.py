@@ -220,8 +220,10 @@ def ledger_batch(c: np.ndarray, r, run_id: int, on: dt.date) -> Batch | None:
     return Batch(entries) if entries else None
 
 
-def settle(bind, actor: Actor, region: str, *, on: dt.date | None = None) -> dict:
-    """Settle every submitted claim insured in the ``region`` subtree; returns the run."""
+def settle(bind, actor: Actor, region: str, *, on: dt.date | None = None,
+           claim_id: int | None = None) -> dict:
+    """Settle every submitted claim insured in the ``region`` subtree (or only ``claim_id``,
+    a manual claim just approved); returns the run."""
     check_region(region)
     policy.require(actor, "medical.settle")
     if not policy.in_region(actor, region):
@@ -234,8 +236,10 @@ def settle(bind, actor: Actor, region: str, *, on: dt.date | None = None) -> dic
             region=region, on_date=on, claims=0, lines=0, totals="{}", sources="[]",
             actor=actor.id, started_at=now()).returning(medical_settlement_run.c.id)).scalar_one()
         like = model.subtree_like(region)
+        one = "" if claim_id is None else " AND id = :cid"
         conn.execute(text("UPDATE medical_claim SET run_id = :run WHERE status = 'submitted' "
-                          "AND insured_region LIKE :like"), {"run": run_id, "like": like})
+                          f"AND insured_region LIKE :like{one}"),
+                     {"run": run_id, "like": like, "cid": claim_id})
         claims = fetch_int_matrix(conn, _claim_sql(conn), {"run": run_id}, 13)
         result = {"run_id": run_id, "claims": int(len(claims)), "lines": 0}
         if len(claims):

@@ -22,6 +22,12 @@ CHANNELS = ("email", "sms", "wechat")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,189}\.[A-Za-z]{2,}$")
 _PHONE = re.compile(r"^\+?[0-9]{6,20}$")
 _WECHAT = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
+INVALID = {"email": "not a valid e-mail address", "phone": "not a valid mobile number",
+           "wechat": "not a valid WeChat ID"}
+# every reason a refusal here gives (English message ids; the pages translate them)
+MESSAGES = ("unknown channel", "language must be zh_CN or en", *INVALID.values(),
+            "this channel needs an address", "time must be HH:MM",
+            "quiet hours need a start and an end")
 FIELDS = ("channels", "lang", "email", "phone", "wechat", "quiet_start", "quiet_end")
 
 
@@ -55,7 +61,7 @@ def _clean(values: dict) -> dict:
     seen = []
     for c in chans:
         if c not in CHANNELS:
-            raise InputError(f"unknown channel {c!r}", field="channels", value=c)
+            raise InputError("unknown channel", field="channels", value=c)
         if c not in seen:
             seen.append(c)
     lang = values.get("lang") or "zh_CN"
@@ -65,11 +71,11 @@ def _clean(values: dict) -> dict:
     for f, pattern in (("email", _EMAIL), ("phone", _PHONE), ("wechat", _WECHAT)):
         v = (values.get(f) or "").strip()
         if v and not pattern.match(v):
-            raise InputError(f"{f} is not valid", field=f)
+            raise InputError(INVALID[f], field=f)
         out[f] = v or None
     for c in seen:
         if not out[{"email": "email", "sms": "phone", "wechat": "wechat"}[c]]:
-            raise InputError(f"channel {c} needs an address", field=c)
+            raise InputError("this channel needs an address", field=c)
     qs = parse_hhmm(values.get("quiet_start"), "quiet_start")
     qe = parse_hhmm(values.get("quiet_end"), "quiet_end")
     if (qs is None) != (qe is None):

@@ -479,11 +479,13 @@ def change_employer(bind, actor: Actor, employer_id: int, changes: dict, *, reas
 # spells and enrolments live in their own module; this one stays the registry's one door for
 # writes, so they are re-exported here (imported last: spells uses the helpers above)
 from .spells import (_insert_enrolment, _intervals, _living, active_enrolments,  # noqa: E402
-                     end_employment, end_enrolment, enrol, start_employment)
+                     end_contributing_enrolments, end_employment, end_enrolment, enrol,
+                     start_employment)
 
 __all__ = ["register_person", "change_person", "record_death", "record_emigration",
            "record_return", "find_person", "resolve_person_id", "get_person", "person_history",
            "merged_ids", "register_employer", "change_employer", "risk_class_for",
            "start_employment", "end_employment", "enrol", "end_enrolment", "active_enrolments",
+           "end_contributing_enrolments",
            "end_open_activity", "employment_date_bounds", "_insert_enrolment", "_intervals",
            "_living"]

@@ -171,3 +171,24 @@ def active_enrolments(conn, region: str, scheme: str, on: dt.date):
         (enrolment.c.end_date.is_(None)) | (enrolment.c.end_date >= on)))
         .order_by(enrolment.c.id))
 
+
+
+def end_contributing_enrolments(bind, actor: Actor, person_id: int, last_day: dt.date, *,
+                                reason: str, kinds=("employee", "flexible")) -> list[int]:
+    """A pension starts the day after ``last_day``: the person's contributing enrolments
+    (employee, flexible) in force then end on ``last_day``, so no contribution is assessed or
+    credited from the pension's start (benefits #13). Employment spells stay (a pensioner may
+    keep working); enrolments starting later are left for a clerk. Returns the ids ended."""
+    with transaction(bind) as conn:
+        ids = conn.execute(select(enrolment.c.id).where(and_(
+            enrolment.c.person_id == person_id, enrolment.c.kind.in_(list(kinds)),
+            enrolment.c.start_date <= last_day,
+            (enrolment.c.end_date.is_(None)) | (enrolment.c.end_date > last_day)))
+            .order_by(enrolment.c.id)).scalars().all()
+        if ids:
+            conn.execute(update(enrolment).where(enrolment.c.id.in_(ids)).values(
+                end_date=last_day, status="ended", end_reason=reason[:64], ended_at=now(),
+                ended_by=actor.id))
+        audit.record(conn, actor, "registry.enrolment.end_contributing", "person", person_id,
+                     purpose=reason, detail={"enrolments": list(ids), "end": last_day})
+        return list(ids)

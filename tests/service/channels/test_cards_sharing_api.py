@@ -1,10 +1,12 @@
 """API of cards (/api/v1/me/card, /cards, e-card keys, verify, revocations) and of the sharing
 platform (/api/v1/sharing: partners, token, signed search, exchanges), on both databases."""
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from tests.support.web import api_headers
 from shebao.cards import model
 from shebao.security import signing
+from shebao.security.tables import audit_log
 from shebao.sharing import service
 
 
@@ -43,6 +45,11 @@ def test_card_lifecycle_and_ecard_over_the_api(app, engine, world):
     assert me.post("/api/v1/me/card/loss").json()["status"] == "lost"
     revoked = TestClient(app).get("/api/v1/cards/ecard/revocations").json()
     assert [x["jti"] for x in revoked] == [cred["jti"]]
+    later = TestClient(app).get("/api/v1/cards/ecard/revocations",
+                                params={"since": revoked[0]["revoked_at"]}).json()
+    assert later == []
+    assert TestClient(app).get("/api/v1/cards/ecard/revocations",
+                               params={"since": "0.5"}).status_code == 422
     gone = clerk.post("/api/v1/cards/ecard/verify",
                       json={"token": cred["token"], "purpose": "counter"}).json()
     assert (gone["valid"], gone["reason"]) == (False, "revoked")
@@ -81,9 +88,56 @@ def test_partner_registered_by_an_administrator_searches_with_a_signed_envelope(
     # the plain copy of the message must be the signed one
     forged = {**env, "message": {**env["message"], "items": ["identity"]}}
     assert c.post("/api/v1/sharing/search", json=forged, headers=auth).status_code == 422
+    with engine.connect() as conn:           # the refusal is audited, with the partner
+        refused = conn.execute(select(audit_log.c.actor, audit_log.c.detail).where(
+            audit_log.c.action == "sharing.search.refused")).all()
+    assert len(refused) == 1 and refused[0].actor == "partner:hz-inst"
+    assert "differs from the signed one" in refused[0].detail
     assert c.post("/api/v1/sharing/search", json=env).status_code == 401
     ex = _api(app, engine, world, "inspector-310101").get("/api/v1/sharing/exchanges").json()
     assert [(e["partner"], e["kind"], e["reference_id"]) for e in ex["items"]] == \
         [("hz-inst", "search", "a-1")]
     assert _api(app, engine, world, "citizen-310101").get(
         "/api/v1/sharing/exchanges").status_code == 403
+
+
+def test_a_hospital_partner_verifies_an_ecard(app, engine, world):
+    from shebao.cards import service as cards
+    me = world.users[("citizen-310104", "")].actor()
+    cid = cards.apply(engine, me, world.persons["310104"])
+    cards.issue(engine, world.users[("collection_clerk-310104", "")].actor(), cid)
+    cards.activate(engine, me, cid)
+    token = _api(app, engine, world, "citizen-310104").post("/api/v1/me/ecard").json()["token"]
+    admin = _api(app, engine, world, "administrator-national")
+    hosp, lab = [admin.post("/api/v1/sharing/partners", json={
+        "code": code, "name": "医院", "kind": "health", "region": "310000",
+        "scopes": scopes}).json() for code, scopes in (("rj-hospital", ["ecard.verify"]),
+                                                       ("lab", ["search"]))]
+    c = TestClient(app)
+
+    def bearer(p):
+        t = c.post("/api/v1/sharing/token", json={"client_id": p["client_id"],
+                                                  "client_secret": p["client_secret"]})
+        return {"Authorization": f"Bearer {t.json()['access_token']}"}
+    ok = c.post("/api/v1/sharing/ecard/verify", headers=bearer(hosp),
+                json={"token": token, "purpose": "outpatient settlement"})
+    assert ok.status_code == 200 and ok.json()["valid"] and ok.json()["holder"]["name"] == "李娜"
+    no = c.post("/api/v1/sharing/ecard/verify", headers=bearer(lab),
+                json={"token": token, "purpose": "x"})
+    assert no.status_code == 403 and "ecard.verify" in no.json()["detail"]
+    with engine.connect() as conn:
+        row = conn.execute(select(audit_log.c.actor, audit_log.c.purpose).where(
+            audit_log.c.action == "cards.ecard.verify")).one()
+    assert row == ("partner:rj-hospital", "rj-hospital: outpatient settlement")
+
+
+def test_sharing_page_lists_partners_and_exchanges(app, engine, world, login):
+    from shebao.core.actor import Actor
+    from shebao.sharing import partners
+    partners.register(engine, Actor(id="a", role="administrator"), code="civil-sh",
+                      name="上海市民政局", kind="civil_affairs", region="310000",
+                      scopes=["notify:death"])
+    page = login("administrator-national").get("/staff/sharing")
+    assert page.status_code == 200 and "civil-sh" in page.text and "notify:death" in page.text
+    assert "信息共享" in page.text
+    assert login("collection_clerk-310101").get("/staff/sharing").status_code == 403

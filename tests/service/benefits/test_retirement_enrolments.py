@@ -1,0 +1,48 @@
+"""Retirement closes the contributing enrolments (#13 point 6): from the pension's start no
+employee contribution is assessed for the retiree, while the month before still is."""
+from __future__ import annotations
+
+import datetime as dt
+
+from stdnum.cn import uscc as _uscc
+
+from shebao.benefits import determination as det
+from shebao.collection import assess
+from shebao.collection.queries import contributions_of
+from shebao.core.actor import Actor
+from shebao.core.money import to_fen
+from shebao.registry import service as registry
+from shebao.rules import load_rules
+
+from .conftest import ADMIN, CHECKER, MAKER, fund_account, make_person
+
+COLLECTOR = Actor(id="coll", role="collection_clerk", scope="310000")
+
+
+def test_pension_start_ends_employee_enrolments_and_assessment(engine):
+    body = "91310104MA1FL0099"
+    eid = registry.register_employer(engine, ADMIN, uscc=body + _uscc.calc_check_digit(body),
+                                     name="退休测试有限公司", region="310104", industry_code="65",
+                                     bank_name="BANK", bank_account="6222000000000099",
+                                     valid_from=dt.date(2020, 1, 1))
+    # born 1965-08-15: retires 2025-10-15 (see test_determination), pension from 2025-11
+    pid = make_person(engine, dt.date(1965, 8, 15), seq=41)
+    registry.start_employment(engine, ADMIN, pid, eid, dt.date(2020, 1, 1), wage_fen=1_000_000,
+                              wage_year=2024)
+    rules = load_rules()
+    rows = [dict(region="310000", period_start=dt.date(y, 7, 1), months=12,
+                 base_total_fen=to_fen(rules.value("wage.average_monthly", "310000",
+                                                   dt.date(y, 7, 1))) * 12)
+            for y in range(2005, 2020)]
+    det.record_history(engine, MAKER, pid, rows)
+    fund_account(engine, "310000", pid, 30000000, dt.date(2024, 12, 31))
+    cid = det.open_case(engine, MAKER, pid, region="310000")
+    det.submit_case(engine, MAKER, cid)
+    det.approve_case(engine, CHECKER, cid)
+    for m in (dt.date(2025, 10, 1), dt.date(2025, 11, 1)):
+        assess.assess(engine, COLLECTOR, "310104", m)
+    months = {r["month"]: r for r in contributions_of(engine, pid)}
+    # October (the retirement month, enrolment in force until 10-31) is assessed; November,
+    # the pension's first month, is not: no employee share, no individual-account credit
+    assert "2025-10" in months and months["2025-10"]["employee"] != "0.00"
+    assert "2025-11" not in months
