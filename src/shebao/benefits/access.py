@@ -43,3 +43,24 @@ def region_filter(actor: Actor, column):
     if actor.role == "system":
         return None
     return scope_filter(actor, column)
+
+
+def require_person_awards(db, actor: Actor, person_id: int) -> None:
+    """May ``actor`` read the person's benefit awards and payments? The citizen themself, or
+    staff with ``benefit.read`` whose scope holds the person's region (or one of their
+    awards' regions). The read is audited."""
+    from shebao.db.uow import transaction
+    from shebao.registry import queries as registry_queries
+    from shebao.security import audit
+
+    with transaction(db) as conn:
+        if actor.role == "citizen":
+            if actor.person_id is None or int(actor.person_id) != int(person_id):
+                raise PermissionDenied("a citizen may read only their own benefits")
+        elif actor.role != "system":
+            policy.require(actor, "benefit.read")
+            facts = registry_queries.person_facts(conn, [person_id]).get(person_id)
+            if facts is None or not policy.in_region(actor, facts.get("pension_region")):
+                raise PermissionDenied(f"{actor.id} may not see person {person_id}'s benefits")
+        audit.record(conn, actor, "benefit.awards.read", "person", person_id,
+                     purpose="benefits and payments")

@@ -1,10 +1,12 @@
 """API of cards (/api/v1/me/card, /cards, e-card keys, verify, revocations) and of the sharing
 platform (/api/v1/sharing: partners, token, signed search, exchanges), on both databases."""
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from tests.support.web import api_headers
 from shebao.cards import model
 from shebao.security import signing
+from shebao.security.tables import audit_log
 from shebao.sharing import service
 
 
@@ -43,6 +45,11 @@ def test_card_lifecycle_and_ecard_over_the_api(app, engine, world):
     assert me.post("/api/v1/me/card/loss").json()["status"] == "lost"
     revoked = TestClient(app).get("/api/v1/cards/ecard/revocations").json()
     assert [x["jti"] for x in revoked] == [cred["jti"]]
+    later = TestClient(app).get("/api/v1/cards/ecard/revocations",
+                                params={"since": revoked[0]["revoked_at"]}).json()
+    assert later == []
+    assert TestClient(app).get("/api/v1/cards/ecard/revocations",
+                               params={"since": "0.5"}).status_code == 422
     gone = clerk.post("/api/v1/cards/ecard/verify",
                       json={"token": cred["token"], "purpose": "counter"}).json()
     assert (gone["valid"], gone["reason"]) == (False, "revoked")
@@ -81,6 +88,11 @@ def test_partner_registered_by_an_administrator_searches_with_a_signed_envelope(
     # the plain copy of the message must be the signed one
     forged = {**env, "message": {**env["message"], "items": ["identity"]}}
     assert c.post("/api/v1/sharing/search", json=forged, headers=auth).status_code == 422
+    with engine.connect() as conn:           # the refusal is audited, with the partner
+        refused = conn.execute(select(audit_log.c.actor, audit_log.c.detail).where(
+            audit_log.c.action == "sharing.search.refused")).all()
+    assert len(refused) == 1 and refused[0].actor == "partner:hz-inst"
+    assert "differs from the signed one" in refused[0].detail
     assert c.post("/api/v1/sharing/search", json=env).status_code == 401
     ex = _api(app, engine, world, "inspector-310101").get("/api/v1/sharing/exchanges").json()
     assert [(e["partner"], e["kind"], e["reference_id"]) for e in ex["items"]] == \

@@ -79,6 +79,11 @@ def _pension():
     return benefits.pension_app
 
 
+def _benefit():
+    from . import benefit_cases  # benefit casework (#13)
+    return benefit_cases.app
+
+
 def _monitor():
     from . import monitor  # supervision and monitoring (#14)
     return monitor.app
@@ -161,6 +166,7 @@ LAZY = {
                           "arrears."),
     "payroll": (_payroll, "Pension payroll: run, approve, release, returns."),
     "pension": (_pension, "Pension determination and indexation."),
+    "benefit": (_benefit, "Benefit cases: apply, compute, approve, awards, events, appeals."),
     "monitor": (_monitor, "Monitoring: rules, alerts, fund warning, projection."),
     "supervision": (_supervision, "Supervision: inspections, blacklist, arrears cases."),
     "serve": (_serve, "Serve the API (/api/v1), the back office (/staff) and the portals "

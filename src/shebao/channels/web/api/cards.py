@@ -29,6 +29,9 @@ router = APIRouter(tags=["cards"])
 CardId = Annotated[int, Path(ge=1, le=2 ** 62)]
 Limit = Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)]
 Cursor = Annotated[str | None, Query(max_length=200)]
+Since = Annotated[str | None, Query(
+    pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$",
+    description="only revocations after this instant (ISO 8601)")]
 
 
 class CardOut(BaseModel):
@@ -196,6 +199,14 @@ def keys(request: Request) -> dict:
 
 @router.get("/cards/ecard/revocations", response_model=list[Revoked],
             summary="Revoked e-card credentials that have not expired (for offline verifiers)")
-def revocations(since: dt.datetime | None = None, eng=Depends(engine)):
+def revocations(since: Since = None, eng=Depends(engine)):
+    after = None
+    if since:
+        try:
+            after = dt.datetime.fromisoformat(since.replace("Z", "+00:00"))
+        except ValueError:
+            raise InputError("an ISO date-time, e.g. 2026-12-04T10:00:00Z", field="since")
+        if after.tzinfo is None:
+            after = after.replace(tzinfo=dt.timezone.utc)
     return [{**r, "revoked_at": utc(r["revoked_at"]), "expires_at": utc(r["expires_at"])}
-            for r in ecard.revocations(eng, since=since)]
+            for r in ecard.revocations(eng, since=after)]
