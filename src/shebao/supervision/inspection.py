@@ -234,3 +234,16 @@ def get(db, actor: Actor, case_id: int) -> dict:
         return {"case": dataclasses.asdict(c), "inspection": d,
                 "events": case_queries.events(conn, case_id),
                 "documents": case_queries.documents(conn, case_id)}
+
+
+def list_cases(db, actor: Actor, *, status: str | None = None, limit: int = 100) -> list[dict]:
+    """Inspection and blacklist cases in the actor's scope, oldest due first (audited list)."""
+    from shebao.security import audit
+    policy.require(actor, "supervision.alert.read")
+    with transaction(db) as conn:
+        rows = [dataclasses.asdict(c) for c in case_queries.list_cases(
+            conn, region=actor.scope, item_prefix="supervision.", status=status, limit=limit)
+            if policy.in_region(actor, c.region)]
+        audit.record(conn, actor, "supervision.case.list", "case", None,
+                     detail={"ids": [r["id"] for r in rows]})
+    return rows

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from . import benefits, cards, collection, core, ledger, registry, sharing
+from . import supervision  # supervision and monitoring (#14)
 
 
 def routers():
     return [core.router, registry.router, ledger.router, collection.router, benefits.router,
-            sharing.router, cards.router]
+            sharing.router, cards.router, supervision.router]

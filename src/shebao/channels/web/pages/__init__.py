@@ -5,9 +5,10 @@ from ..render import env
 from . import auth, benefits, cards, citizen, collection, employer, registry, staff
 from . import org, reports, training  # administration (#18)
 from . import notices, services  # notices and online applications (#17)
+from . import supervision  # supervision and monitoring (#14)
 
 MODULES = [auth, staff, citizen, employer, registry, collection, benefits, cards, org, reports,
-           training, notices, services]
+           training, notices, services, supervision]
 
 
 def routers():
