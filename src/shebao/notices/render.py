@@ -41,8 +41,8 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "Your application {case_id} needs more documents: {missing}."),
     "contribution.statement": (
         "Your yearly social insurance statement",
-        "Your personal rights statement for {year} is ready: {months} months contributed, "
-        "pension account balance {balance_fen}."),
+        "Your personal rights statement for {year} is ready in the portal: {months} months "
+        "contributed in the year."),
     "arrears.notice": (
         "Contributions overdue",
         "Contributions of {amount_fen} for {period} are overdue. A late fee accrues daily "

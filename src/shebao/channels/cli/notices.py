@@ -5,6 +5,8 @@
                                                 through RabbitMQ (relay + consumer)
     shebao notices worker --once                until nothing is due, then exit
     shebao notices status [--region 310000] [--json] [--actor clerk]
+    shebao notices yearly-statements --year 2025 --region 310104 --actor clerk
+                                                one notice per insured person (set-based)
 
 The database is ``SHEBAO_DATABASE_URL``; the broker ``SHEBAO_BROKER_URL`` (or ``--broker``);
 the adapters come from the environment (``notices.adapters.configure``: SMTP, SMS/WeChat
@@ -22,6 +24,7 @@ from typing import Optional
 
 import typer
 
+from shebao.collection import statements as statements_mod
 from shebao.core.actor import SYSTEM
 from shebao.db.engine import make_engine
 from shebao.notices import adapters as adapters_mod
@@ -113,3 +116,14 @@ def status_cmd(region: Optional[str] = typer.Option(None, help="region subtree")
     for p in probs:
         typer.echo(f"  #{p['id']} {p['template']} {p['recipient_type']} {p['recipient_id']} "
                    f"{p['status']} attempts={p['attempts']} {p['last_error']}")
+
+
+@app.command("yearly-statements")
+def yearly_statements_cmd(year: int = typer.Option(..., help="the statement's year"),
+                          region: str = typer.Option(..., help="region subtree"),
+                          actor: Optional[str] = ACTOR):
+    """Tell every person with contributions in the year that their rights statement is ready."""
+    engine, who = engine_and_actor(actor, permission="collection.run", region=region)
+    n = statements_mod.announce_yearly_statements(engine, who, region, year)
+    engine.dispose()
+    typer.echo(f"{n} notices enqueued")
