@@ -41,7 +41,8 @@ BROKER = os.environ.get("SHEBAO_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/
 
 def seed(engine, n: int) -> None:
     now = dt.datetime.now(dt.timezone.utc)
-    data = json.dumps({"amount_fen": 123456, "period": "2026-10", "due_on": "2026-11-15"})
+    data = json.dumps({"amount_fen": 123456, "bills": 2, "late_fee_fen": 617,
+                       "as_of_date": "2026-11-15"})
     step = 10_000
     with engine.begin() as c:
         for lo in range(1, n + 1, step):

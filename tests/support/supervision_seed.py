@@ -8,8 +8,10 @@ import itertools
 
 from sqlalchemy import insert
 
-from shebao.benefits.tables import payment, payroll_run, pension_award, pension_case
+from shebao.benefits.tables import (benefit_award, benefit_award_line, payment, payroll_run,
+                                   pension_award, pension_case)
 from shebao.collection.tables import arrears_flag, base_declaration
+from shebao.medical.tables import medical_claim
 from shebao.registry.tables import employer, employment, enrolment, person
 
 AS_OF = dt.date(2026, 6, 30)
@@ -76,6 +78,25 @@ class Seeder:
             effective_from=D(2026, 1, 1), wage_fen=wage_fen, base_fen=max(wage_fen, 740000),
             clamp=0, reason="test", source="test", declared_by="test", declared_at=NOW))
 
+    def unemployment(self, pid, start, end=None, amount_fen=200_000, region=REGION):
+        aid = self.conn.execute(insert(benefit_award).values(
+            case_id=next(self.n), person_id=pid, region=region, kind="unemployment",
+            status="active", created_by="test", created_at=NOW)).inserted_primary_key[0]
+        self.conn.execute(insert(benefit_award_line).values(
+            award_id=aid, person_id=pid, region=region, scheme="unemployment", kind="monthly",
+            code="benefit", amount_fen=amount_fen, start_month=start, end_month=end,
+            payee_type="person", payee_id=pid, fund_account="pooled_fund", basis="test",
+            status="active", source="decision", created_at=NOW))
+
+    def claim(self, pid, provider, admitted, discharged, total_fen=1_000_000, region=REGION):
+        i = next(self.n)
+        self.conn.execute(insert(medical_claim).values(
+            provider_id=provider, person_id=pid, bill_no=f"B{i}", insured_region=region,
+            treatment_region=region, catalogue_region=region, scheme="medical", person_type=0,
+            level=0, inpatient=True, offsite=0, use_account=False, admitted_on=admitted,
+            discharged_on=discharged, total_fen=total_fen, lines=1, fingerprint=f"F{i}",
+            channel="api", status="settled", created_by="test", created_at=NOW))
+
     def arrears(self, eid, max_days, owed_fen=5_000_000, region=REGION, as_of=AS_OF):
         self.conn.execute(insert(arrears_flag).values(
             region=region, as_of=as_of, employer_id=eid, bills=3, outstanding_fen=owed_fen,
@@ -83,7 +104,7 @@ class Seeder:
 
 
 def seed_monitoring(engine) -> dict:
-    """Everything the six rules must find (``hits``) and the near misses they must not."""
+    """Everything the rules must find (``hits``) and the near misses they must not."""
     hits = {}
     with engine.begin() as conn:
         s = Seeder(conn)
@@ -136,4 +157,20 @@ def seed_monitoring(engine) -> dict:
         for _ in range(2):
             s.award(s.person(account="6222000000008888"))
         hits["shared_bank_account"] = "6222000000009999"
+        # unemployment_while_working: paid from January, hired again in April
+        u1, u2 = s.person(birth=D(1985, 1, 1)), s.person(birth=D(1985, 1, 1))
+        e7 = s.employer()
+        s.unemployment(u1, D(2026, 1, 1))
+        s.spell(u1, e7, D(2026, 4, 1))
+        s.unemployment(u2, D(2026, 1, 1), end=D(2026, 4, 1))   # near miss: paid to March only
+        s.spell(u2, e7, D(2026, 4, 1))
+        hits["unemployment_while_working"] = u1
+        # medical_readmission: readmitted by the same hospital 5 days after discharge
+        m1, m2 = s.person(birth=D(1950, 1, 1)), s.person(birth=D(1950, 1, 1))
+        s.claim(m1, 901, D(2026, 3, 1), D(2026, 3, 10))
+        s.claim(m1, 901, D(2026, 3, 15), D(2026, 3, 25))
+        s.claim(m2, 901, D(2026, 3, 1), D(2026, 3, 10))         # near miss: 31 days later,
+        s.claim(m2, 901, D(2026, 4, 10), D(2026, 4, 20))        # and another hospital at once
+        s.claim(m2, 902, D(2026, 3, 12), D(2026, 3, 14))
+        hits["medical_readmission"] = m1
     return hits

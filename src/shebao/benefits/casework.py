@@ -44,7 +44,6 @@ from shebao.ledger import queries as ledger_queries
 from shebao.ledger.model import account_code
 from shebao.registry import queries as registry_queries
 from shebao.rules import load_rules
-from shebao.notices import outbox
 from shebao.security import audit
 
 from . import awards, casework_compute, unemployment
@@ -90,6 +89,22 @@ def apply(db, actor: Actor, *, kind: str, person_id: int, region: str, facts: di
         audit.record(conn, actor, "benefit.claim.apply", "case", cid,
                      detail={"kind": kind, "person_id": person_id, "channel": channel})
         return cid
+
+
+def _ensure_claim(conn, c):
+    """The claim of a benefit case; a case opened through the generic online application
+    (``/me/apply``: the case without the bureau's detail) gets its claim now, with no facts
+    yet — the clerk adds them when computing."""
+    r = conn.execute(select(benefit_claim).where(benefit_claim.c.case_id == c.id)).first()
+    if r is not None:
+        return r
+    kinds = {v: k for k, v in ITEM_OF_KIND.items()}
+    if c.item not in kinds or c.person_id is None:
+        raise InputError(f"case {c.id} is not a benefit claim", field="case_id")
+    conn.execute(insert(benefit_claim).values(
+        case_id=c.id, kind=kinds[c.item], person_id=c.person_id, region=c.region,
+        facts=_json((c.detail or {}).get("facts", {})), created_at=now()))
+    return _claim_row(conn, c.id)
 
 
 # ------------------------------------------------------------------------------ checks
@@ -225,7 +240,7 @@ def compute(db, maker: Actor, case_id: int, facts: dict | None = None) -> dict:
     rules = load_rules()
     with transaction(db) as conn:
         c = case_queries.get(conn, case_id)
-        cl = _claim_row(conn, case_id)
+        cl = _ensure_claim(conn, c)
         if c.status not in ("received", "in_progress"):
             raise ConflictError(f"case {case_id} is {c.status}; it cannot be computed now")
         merged = {**json.loads(cl.facts), **(facts or {})}
@@ -275,11 +290,6 @@ def approve(db, checker: Actor, case_id: int) -> dict:
             conn.execute(update(benefit_claim).where(benefit_claim.c.case_id == case_id)
                          .values(award_id=aid))
             out["award_id"] = aid
-        outbox.enqueue(conn, recipient_type="person", recipient_id=cl.person_id,
-                       region=cl.region, template="benefit.decision",
-                       data={"case_id": case_id, "kind": cl.kind, "outcome": c.outcome,
-                             "award_id": out["award_id"]},
-                       key=f"benefit:{case_id}:decision:{c.decided_at}")
         audit.record(conn, checker, "benefit.claim.decided", "case", case_id,
                      detail={"kind": cl.kind, "outcome": c.outcome,
                              "award_id": out["award_id"],

@@ -6,8 +6,8 @@ A notice names the decision (granted / refused / recognised / upheld / changed),
 amount with its start, end and legal basis, the reasons of a refusal, and the applicant's
 rights: administrative reconsideration within ``appeal.limits.reconsideration_days`` days or
 a lawsuit within ``lawsuit_months`` months of receipt (行政复议法; 行政诉讼法 第四十六条).
-The channels print it as a PDF (``channels/pdf.py``); the outbox tells the applicant it is
-there (template ``benefit.decision``).
+The channels print it as a PDF (``channels/decision_pdf.py``); the case model's
+``case.decided`` notice tells the applicant a decision was made.
 """
 from __future__ import annotations
 

@@ -164,3 +164,32 @@ def awards_sql() -> str:
     """``(award_id, person_id, region, monthly_fen, status, start_month, stop_month)``."""
     return ("SELECT id AS award_id, person_id, region, monthly_fen, status, start_month, "
             "stop_month FROM pension_award")
+
+
+def payments_of(bind, person_id: int, limit: int = 60) -> list[dict]:
+    """A person's payments, newest first: pensions and benefit award lines (the caller has
+    checked access; the bank account is masked to its last four digits)."""
+    from shebao.db.uow import reading
+
+    from .tables import payment
+    with reading(bind) as conn:
+        rows = conn.execute(select(payment.c.id, payment.c.month, payment.c.scheme,
+                                   payment.c.amount_fen, payment.c.status,
+                                   payment.c.bank_account, payment.c.line_id).where(
+            payment.c.person_id == person_id, payment.c.payee_type == "person")
+            .order_by(payment.c.month.desc(), payment.c.id.desc()).limit(limit)).all()
+    return [{"id": r.id, "month": str(r.month)[:7], "scheme": r.scheme,
+             "amount": _yuan(r.amount_fen), "status": r.status,
+             "account": ("****" + r.bank_account[-4:]) if r.bank_account else None,
+             "kind": "pension" if not r.line_id else "award"} for r in rows]
+
+
+def benefit_lines_sql() -> str:
+    """``(award_id, award_kind, person_id, region, scheme, kind, start_month, end_month,
+    amount_fen, payee_type)``: the active lines of the active casework awards (award_kind
+    unemployment, injury, maternity, …; ``end_month`` exclusive, NULL = open), for the
+    supervision bureau's rules."""
+    return ("SELECT l.award_id, a.kind AS award_kind, l.person_id, l.region, l.scheme, l.kind, "
+            "l.start_month, l.end_month, l.amount_fen, l.payee_type FROM benefit_award_line l "
+            "JOIN benefit_award a ON a.id = l.award_id WHERE l.status = 'active' "
+            "AND a.status = 'active'")

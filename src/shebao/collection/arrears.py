@@ -13,6 +13,8 @@ what is accrued but not yet charged.
 Employers whose outstanding + fee reach ``collection.arrears_supervision_amount`` (or a
 ``--threshold`` given), or with a bill overdue ``collection.arrears_supervision_days`` or more,
 are flagged for the supervision bureau (``arrears_flag``, one row per region × as_of × employer).
+The same run (not the read-only view) reminds every payer with something outstanding through
+the notice outbox (``arrears.notice``), at most once per payer and month.
 
 The fee is charged (billed and posted to ``late_fee_income``) by ``latefee``: when a bank
 receipt settles a bill late, and by the run ``shebao collect late-fees``.
@@ -28,6 +30,7 @@ from sqlalchemy import text
 from shebao.core.actor import Actor
 from shebao.core.money import fen_to_yuan_str, to_fen
 from shebao.core.regions import check_region
+from shebao.notices import bulk
 from shebao.rules.loader import load_rules
 from shebao.security import audit
 
@@ -49,6 +52,23 @@ class Arrears:
                 "threshold": fen_to_yuan_str(self.threshold_fen),
                 "threshold_days": self.threshold_days, "payers": self.payers,
                 "flagged_for_supervision": self.flagged}
+
+
+def _reminders(region: str, as_of: dt.date, payers: list[dict]) -> list[dict]:
+    """One ``arrears.notice`` per payer with something outstanding (an employer, or the
+    flexible worker or resident themself), at most one per payer and month of ``as_of``."""
+    out = []
+    for p in payers:
+        if p["outstanding_fen"] <= 0:
+            continue
+        rtype = "employer" if p["payer_type"] == "employer" else "person"
+        out.append({"recipient_type": rtype, "recipient_id": p["payer_id"], "region": region,
+                    "template": "arrears.notice",
+                    "data": {"amount_fen": p["outstanding_fen"], "bills": p["bills"],
+                             "late_fee_fen": p["late_fee_fen"],
+                             "as_of_date": as_of.isoformat()},
+                    "key": f"arrears:{region}:{rtype}:{p['payer_id']}:{as_of:%Y-%m}"})
+    return out
 
 
 def arrears(engine, actor: Actor, region: str, as_of: dt.date, *,
@@ -118,7 +138,11 @@ def arrears(engine, actor: Actor, region: str, as_of: dt.date, *,
                 [{"r": region, "d": as_of, "e": f["payer_id"], "b": f["bills"],
                   "o": f["outstanding_fen"], "f": f["late_fee_fen"], "m": f["days"],
                   "why": f["flag"][:200], "a": actor.id, "t": now} for f in out.flagged])
+        told = 0
+        if flag:
+            told = bulk.enqueue_rows(conn, _reminders(region, as_of, out.payers))
         audit.record(conn, actor, "collection.arrears", "region", region,
                      detail={"as_of": as_of, "payers": len(out.payers),
-                             "flagged": len(out.flagged), "rate": str(rate.value)})
+                             "flagged": len(out.flagged), "rate": str(rate.value),
+                             "notices": told})
     return out

@@ -16,7 +16,7 @@ from shebao.db.engine import database_url, make_engine
 from shebao.db.migrate import upgrade
 from shebao.rules import load_rules
 
-from . import demo_benefits, demo_collection, generate_region
+from . import demo_admin, demo_benefits, demo_collection, generate_region
 from .demo_users import demo_account, seed_demo_users
 
 console = Console()
@@ -87,6 +87,13 @@ def run_demo(*, region: str = "310104", people: int = 5000, employers: int = 200
         console.print(f"   {line}")
     done.append("benefits")
 
+    console.print("6. administration: organisation, outsourcing, training, fund accounts")
+    for line in demo_admin.run(engine, region, on):
+        console.print(f"   {line}")
+    done.append("administration")
+    next_steps += [f"shebao reports statement --region {region} --scheme pension "
+                   f"--from {on.year - 1}-01-01 --to {on} --actor admin"]
+
     console.rule("done: " + ", ".join(done))
     console.print("Next, try:")
     for s in next_steps:
@@ -98,6 +105,7 @@ def run_demo(*, region: str = "310104", people: int = 5000, employers: int = 200
         console.rule("web portals")
         seed_demo_users(engine, region=region, person_id=person_id, employer_id=employer_id,
                         out=console.print)
+        demo_admin.assign_staff(engine, region, on)
         console.print("staff back office /staff · citizen portal /me · employer portal /employer "
                       "· API /api/v1/docs — Ctrl-C stops the server")
         engine.dispose()

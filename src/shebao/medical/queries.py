@@ -75,5 +75,15 @@ def providers(bind, region_like: str = "%") -> list[dict]:
     return [dict(r) for r in rows]
 
 
+# A derived table for the supervision bureau's set-based monitoring rules (#14):
+# ``FROM ({claims_sql()}) mc …``; the medical package writes every line of SQL about its tables.
+def claims_sql() -> str:
+    """``(claim_id, provider_id, person_id, insured_region, inpatient, admitted_on,
+    discharged_on, total_fen, status)`` of every claim not rejected."""
+    return ("SELECT id AS claim_id, provider_id, person_id, insured_region, inpatient, "
+            "admitted_on, discharged_on, total_fen, status FROM medical_claim "
+            "WHERE status <> 'rejected'")
+
+
 __all__ = ["person_claims", "claim", "provider_claims", "registrations", "provider_of_account",
-           "providers"]
+           "providers", "claims_sql"]

@@ -38,6 +38,7 @@ from shebao.core.errors import ConflictError, InputError
 from shebao.core.periods import add_months
 from shebao.db import bulk, dialect
 from shebao.db.uow import now, transaction
+from shebao.notices import outbox
 from shebao.registry import access as registry_access
 from shebao.registry import queries as registry_queries
 from shebao.rules import load_rules
@@ -303,6 +304,12 @@ def certify(db, actor: Actor, person_id: int, on: dt.date | None = None,
                 conn, SYSTEM if actor.role == "citizen" else actor, [person_id], [_day(on)],
                 True, method)
         conn.execute(insert(certification_event), events)
+        if was == model.SUSPENDED:
+            outbox.enqueue(conn, recipient_type="person", recipient_id=person_id,
+                           region=row["region"], template="certification.resumed",
+                           data={"certified_on": on, "resumed_from": s.resumed_from,
+                                 "back_pay_months": s.back_pay_months},
+                           key=f"certification:{person_id}:resumed:{on.isoformat()}")
         audit.record(conn, actor, "mobility.certification.certify", "person", person_id,
                      detail={"on": on, "method": method, "was": was,
                              "resumed_from": s.resumed_from,

@@ -27,7 +27,9 @@ from dataclasses import asdict, dataclass, field
 
 from shebao.benefits.history import history_rows
 from shebao.core import regions
-from shebao.core.errors import RuleError
+from shebao.core.errors import ConflictError, RuleError
+from shebao.core.schemes import INDIVIDUAL_SCHEMES
+from shebao.db.uow import now
 from shebao.ledger import service as ledger
 from shebao.ledger.model import EntryRequest, Line, account_code
 from shebao.ledger.queries import account_ids
@@ -101,6 +103,29 @@ def pension_sheet(conn, person_id: int, from_region: str, *, temporary: bool) ->
     return sheet
 
 
+def bridge_sheet(conn, person_id: int, from_region: str) -> Sheet:
+    """Employee → resident bridge (人社部发〔2014〕17号): with fewer employee years than
+    ``mobility.bridge_min_employee_years`` the employee account moves in full (no pooled share)
+    and the employee months are added to the resident years. The other direction (≥ 15 years:
+    the resident account into the employee scheme) needs the resident account, kept by the
+    residents bureau: refused here until it exposes it."""
+    rules = load_rules()
+    periods, _unpaid = history_rows(conn, [person_id])[person_id]
+    months = sum(p.months for p in periods)
+    on = now().date()
+    years = rules.lookup("mobility.bridge_min_employee_years", from_region, on)
+    b = F.bridge(employee_months=months, resident_months=0,
+                 employee_account_fen=_account_balance(conn, from_region, "pension", person_id),
+                 resident_account_fen=0, min_employee_years=int(years.value))
+    if b.direction != "employee_to_resident":
+        raise ConflictError(f"{months} employee months reach {years.value} years: the resident "
+                            "account moves into the employee scheme instead (not handled yet)")
+    s = Sheet("pension", from_region, months=months, account_fen=b.moved_fen)
+    s.periods = [p.as_json() for p in periods]
+    s.parameters = [years.as_json()]
+    return s
+
+
 def medical_sheet(conn, person_id: int, from_region: str, months: int | None) -> Sheet:
     """Medical: the account balance moves; the months are recognised (M43)."""
     s = Sheet("medical", from_region, months=int(months or 0))
@@ -110,12 +135,14 @@ def medical_sheet(conn, person_id: int, from_region: str, months: int | None) ->
 
 def _lines(region: str, scheme: str, person_id: int, account: int, pooled: int, out: bool):
     clearing = account_code(region, scheme, "transfer_clearing")
-    indiv = account_code(region, scheme, "individual", person_id)
+    if scheme not in INDIVIDUAL_SCHEMES:      # a scheme without personal accounts: its pool
+        account, pooled = 0, account + pooled
     pool = account_code(region, scheme, "pooled_fund")
     total = account + pooled
     side = Line.debit if out else Line.credit
     other = Line.credit if out else Line.debit
     lines = [other(clearing, total)]
+    indiv = account_code(region, scheme, "individual", person_id) if account else None
     if account:
         lines.append(side(indiv, account))
     if pooled:
@@ -141,9 +168,33 @@ def post_in(conn, actor, transfer_id: int, region: str, scheme: str, person_id: 
     if account + pooled == 0:
         return None
     ledger.open_chart(conn, actor, region, schemes=(scheme,))
-    if account:
+    if account and scheme in INDIVIDUAL_SCHEMES:
         ledger.open_individual_accounts(conn, actor, region, scheme, [person_id])
     res = ledger.post_entry(conn, actor, f"mobility:{transfer_id}:in", EntryRequest(
         on, _lines(region, scheme, person_id, account, pooled, False), source="mobility",
         memo=f"transfer {transfer_id} in"))
     return res.entry_id
+
+
+def claim_place_of(conn, person_id: int, hukou: str, on: dt.date, temporary_regions=()) -> dict:
+    """Where the person claims the pension (T66 art. 6), from their contribution record: the
+    periods grouped into consecutive stays per province (oldest first), a stay in a province
+    where the person kept a temporary account (``temporary_regions``) marked temporary."""
+    rules = load_rules()
+    periods, _unpaid = history_rows(conn, [person_id])[person_id]
+    temp = {regions.province(r) for r in temporary_regions}
+    segments: list[F.Segment] = []
+    for p in sorted(periods, key=lambda p: p.period_start):
+        prov = regions.province(p.region)
+        if segments and regions.province(segments[-1].region) == prov:
+            last = segments[-1]
+            segments[-1] = F.Segment(last.region, last.months + p.months, last.temporary)
+        else:
+            segments.append(F.Segment(p.region, p.months, prov in temp))
+    years = rules.lookup("mobility.claim_place_min_years", hukou, on)
+    cp = F.claim_place(hukou, segments, int(years.value))
+    return {"claim_region": cp.region, "rule": cp.rule, "relation_region": cp.relation_region,
+            "consolidate_from": list(cp.consolidate_from),
+            "months_by_province": cp.months_by_province,
+            "segments": [{"region": s.region, "months": s.months, "temporary": s.temporary}
+                         for s in segments], "parameters": [years.as_json()]}

@@ -34,6 +34,9 @@ ITEM_OUT = {"pension": "mobility.pension_transfer_out", "bridge": "mobility.brid
             "medical": "mobility.medical_transfer"}
 # the scheme of the funds that move
 SCHEME = {"pension": "pension", "bridge": "pension", "medical": "medical"}
+# the scheme they arrive in: a bridge (employee years < 15) moves the employee account into the
+# resident scheme (人社部发〔2014〕17号)
+SCHEME_IN = {"pension": "pension", "bridge": "resident_pension", "medical": "medical"}
 
 
 def check_kind(kind: str) -> str:

@@ -68,26 +68,30 @@ def counts(conn, region: str, on: dt.date, scheme: str) -> tuple[int, int]:
 
 
 def fund_figures(conn, region: str, scheme: str, start: dt.date, end: dt.date) -> dict:
-    """The pooled fund of ``region`` × ``scheme`` from the ledger: balance at ``end``; income
-    (credits) and expenditure (debits) of the pooled fund in [start, end); assessed (debits),
-    collected (credits) and outstanding (balance) of the receivables."""
+    """The fund of ``region`` × ``scheme`` from the ledger: balance at ``end`` (pooled fund plus
+    fiscal subsidies received); income (credits of the pooled fund), subsidy (credits of
+    ``fiscal_subsidy``) and expenditure (debits of the pooled fund) in [start, end); assessed
+    (debits), collected (credits) and outstanding (balance) of the receivables."""
     codes = {k: account_code(region, scheme, k) for k in
-             ("pooled_fund", "receivable_employer", "receivable_individual")}
+             ("pooled_fund", "fiscal_subsidy", "receivable_employer", "receivable_individual")}
     ids = ledger_q.account_ids(conn, codes.values())
     kind_of = {ids[c]: k for k, c in codes.items() if c in ids}
-    out = {"balance_fen": 0, "income_fen": 0, "expenditure_fen": 0, "assessed_fen": 0,
+    out = {"balance_fen": 0, "income_fen": 0, "subsidy_fen": 0, "expenditure_fen": 0,
+           "assessed_fen": 0,
            "collected_fen": 0, "outstanding_fen": 0, "accounts": len(kind_of)}
     if not kind_of:
         return out
     before = ledger_q.sums_before(conn, kind_of, end)
     for acc, total in before.items():
-        if kind_of[acc] == "pooled_fund":
+        if kind_of[acc] in ("pooled_fund", "fiscal_subsidy"):
             out["balance_fen"] += -total                 # credit-normal
         else:
             out["outstanding_fen"] += total
     for acc, _, amount in ledger_q.postings_between(conn, kind_of, start, end):
         if kind_of[acc] == "pooled_fund":
             out["income_fen" if amount < 0 else "expenditure_fen"] += abs(amount)
+        elif kind_of[acc] == "fiscal_subsidy":
+            out["subsidy_fen"] += -amount
         else:
             out["assessed_fen" if amount > 0 else "collected_fen"] += abs(amount)
     return out

@@ -1,5 +1,5 @@
 """Fund early warning per region and fund (rules-2 §6.4): payable months, current surplus
-(with and without subsidy — no subsidy is booked in shebao's ledger yet, so both are equal),
+(with and without the fiscal subsidies booked on ``fiscal_subsidy``),
 dependency ratio, collection rate and arrears rate, each against its band
 (``monitoring.warning.<indicator>``) → level ok / watch / alert. ``compute`` stores one row
 per region × fund × date × indicator (a rerun replaces them) and returns them; the levels
@@ -36,7 +36,8 @@ def indicators(conn, region: str, scheme: str, as_of: dt.date) -> dict:
         as_of - dt.timedelta(days=365)
     f = sources.fund_figures(conn, region, scheme, start, as_of + dt.timedelta(days=1))
     contributors, pensioners = sources.counts(conn, region, as_of, scheme)
-    surplus, excl = fund.current_surplus(f["income_fen"], f["expenditure_fen"], 0)
+    surplus, excl = fund.current_surplus(f["income_fen"] + f["subsidy_fen"],
+                                         f["expenditure_fen"], f["subsidy_fen"])
     values = {
         "payable_months": fund.payable_months(f["balance_fen"], f["expenditure_fen"]),
         "dependency_ratio": fund.ratio(contributors, pensioners) if scheme == "pension" else None,

@@ -53,3 +53,27 @@ def enqueue_from(conn, derived_sql: str, params: dict, *, recipient_type: str, t
                                    "_template": template, "_prefix": key_prefix,
                                    "_head": head})
     return res.rowcount
+
+
+def enqueue_rows(conn, rows: list[dict]) -> int:
+    """Many notices as one batch (``executemany``): each row has ``recipient_type``,
+    ``recipient_id``, ``region``, ``template``, ``data`` (dict) and ``key``; a key enqueued
+    before is skipped (``NOT EXISTS``). For a mass event computed in Python (a run's result);
+    returns how many were added."""
+    if not rows:
+        return 0
+    for r in rows:
+        if r["recipient_type"] not in RECIPIENT_TYPES:
+            raise InputError(f"unknown recipient type {r['recipient_type']!r}",
+                             field="recipient_type")
+    at = now()
+    params = [{"at": at, "region": r["region"], "rtype": r["recipient_type"],
+               "rid": str(r["recipient_id"]), "template": r["template"],
+               "data": json.dumps(r.get("data") or {}, sort_keys=True, ensure_ascii=False,
+                                  default=str), "key": r["key"][:200]} for r in rows]
+    res = conn.execute(text(
+        "INSERT INTO notice (created_at, region, recipient_type, recipient_id, template, data, "
+        "dedup_key, status, attempts, next_attempt_at) SELECT :at, :region, :rtype, :rid, "
+        ":template, :data, CAST(:key AS VARCHAR(200)), 'pending', 0, :at WHERE NOT EXISTS "
+        "(SELECT 1 FROM notice n WHERE n.dedup_key = CAST(:key AS VARCHAR(200)))"), params)
+    return res.rowcount if res.rowcount is not None and res.rowcount >= 0 else len(rows)

@@ -45,8 +45,8 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "contributed in the year."),
     "arrears.notice": (
         "Contributions overdue",
-        "Contributions of {amount_fen} for {period} are overdue. A late fee accrues daily "
-        "from {due_on}."),
+        "On {as_of_date}, contributions of {amount_fen} ({bills} bills) were overdue; the late "
+        "fee so far is {late_fee_fen}. The late fee accrues daily until paid."),
     "payment.made": (
         "Payment made",
         "{benefit}: {amount_fen} was paid on {paid_on}."),
@@ -54,6 +54,11 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "Living certification due",
         "Please complete your living certification by {due_on} so that your pension "
         "continues."),
+    # mobility (#15): the living-certification cycle
+    "certification.resumed": (
+        "Pension resumed",
+        "Your living certification of {certified_on} was recorded. Your pension is paid again "
+        "from {resumed_from}; {back_pay_months} suspended months are paid back."),
     # benefits (#13): a benefit claim decided; the decision notice (PDF) is in the portal
     "benefit.decision": (
         "Decision on your benefit claim",

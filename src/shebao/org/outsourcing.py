@@ -110,14 +110,17 @@ def end_contract(db, actor: Actor, contract_id: int, on: dt.date, reason: str) -
                              "provider_exited": left is None})
 
 
-def performance(bind, contract_id: int, date_from: dt.date, date_to: dt.date) -> dict:
+def performance(bind, actor: Actor, contract_id: int, date_from: dt.date,
+                date_to: dt.date) -> dict:
     """The contract's measured performance over a period: cases of its item decided at the
     provider's outlets, on time, mean rating, cost (decided × price), and missed targets."""
+    policy.require(actor, "org.read")
     with reading(bind) as conn:
         c = conn.execute(select(outsourcing_contract).where(
             outsourcing_contract.c.id == contract_id)).first()
         if c is None:
             raise InputError(f"no contract {contract_id}", field="contract_id")
+        policy.require_region(actor, c.region)
         outlet_codes = set(conn.execute(select(service_outlet.c.code).where(
             service_outlet.c.provider_id == c.provider_id)).scalars())
         rows = case_queries.on_time(conn, date_from, date_to, region=c.region)

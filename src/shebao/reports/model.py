@@ -27,6 +27,7 @@ LINES = (
     ("contributions", "revenue", "社会保险费收入 contributions"),
     ("late_fees", "revenue", "滞纳金收入 late fees"),
     ("interest", "revenue", "利息收入 interest (net)"),
+    ("migrated_in", "revenue", "历史余额迁移转入 legacy balances migrated in"),
     ("other_revenue", "revenue", "其他收入 other revenue"),
     ("fiscal_subsidy", "subsidy", "财政补贴收入 fiscal subsidy"),
     ("benefits", "expense", "社会保险待遇支出 benefits"),
@@ -50,6 +51,8 @@ def classify(kind: str, source: str) -> str | None:
         return "interest"
     if kind == "expenses":
         return "other_expenses"
+    if "migration" in src:           # legacy balances brought into shebao's books
+        return "migrated_in"
     if src.startswith("collection"):
         return "contributions"
     if src.startswith(("payroll", "benefits", "indexation")):

@@ -2,14 +2,20 @@
 
 Each returns an :class:`Outcome`: the answer's message and what the exchange record keeps.
 Inbound events act through the owning bureau's services, as the partner (``Partner.actor``,
-after the scope checks made here): a death → ``registry.service.record_death`` and the stop of
-the person's pension (``benefits.life_events``: awards stopped from the month after the death,
-payments already made for later months become overpayments; ``benefits.awards.stop_awards``
-for every other benefit award); tax wage data →
-``collection.declarations.declare_wage`` (a base declaration, source ``tax``); a hukou move →
-``registry.service.change_person``. Deaths and hukou moves are passed on to the partners that
-subscribed to them (``outbound.publish``). Each event of a notice is done in its own savepoint:
-one unknown person does not refuse the others, and its status says why.
+after the scope checks made here):
+
+- a death → ``registry.service.record_death``; ``benefits.awards.stop_awards`` (every benefit
+  award stops after the death month, later payments become recoveries); the pension payroll
+  pays nobody after the death month and ``benefits.life_events.detect_overpayments`` turns
+  pension payments already made for later months into overpayments;
+- tax wage data → ``collection.declarations.declare_wage`` (source ``partner:<code>``);
+- a hukou move → ``registry.service.change_person``;
+- a birth → ``registry.service.register_person``;
+- a transfer message → kept in the exchange for mobility (``queries.inbox``).
+
+Deaths and hukou moves are passed on to the partners that subscribed to them
+(``outbound.publish``). Each event of a notice is done in its own savepoint: one unknown
+person does not refuse the others, and its status says why.
 """
 from __future__ import annotations
 
@@ -191,12 +197,32 @@ def _hukou_move(conn, p: Partner, e: dict, i: int) -> dict:
     return {"status": "applied"}
 
 
+def _birth(conn, p: Partner, e: dict, i: int) -> dict:
+    """A birth (public security's hukou registration): the child enters the registry, where
+    the resident schemes find it; a child already registered is left as it is."""
+    if _person_id(conn, e, i) is not None:
+        return {"status": "already_recorded"}
+    hukou = e.get("hukou_region")
+    try:
+        regions.parent(hukou)
+    except (ValueError, TypeError):
+        raise InputError("hukou_region: a GB/T 2260 code", field=f"message.events[{i}].hukou_region")
+    name = e.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise InputError("name is required", field=f"message.events[{i}].name")
+    registry_service.register_person(conn, p.actor(), citizen_id=e["citizen_id"].strip(),
+                                     name=name.strip(), hukou_region=hukou,
+                                     residence_region=hukou, source=f"partner:{p.code}",
+                                     reason=f"birth notified by {p.code}")
+    return {"status": "applied"}
+
+
 def _kept(conn, p: Partner, e: dict, i: int) -> dict:
-    """Births and transfer messages: kept in the exchange for their bureau to take up."""
+    """Transfer messages: kept in the exchange for mobility to take up (``queries.inbox``)."""
     return {"status": "recorded"}
 
 
-EVENTS = {"death": _death, "wage": _wage, "hukou_move": _hukou_move, "birth": _kept,
+EVENTS = {"death": _death, "wage": _wage, "hukou_move": _hukou_move, "birth": _birth,
           "transfer": _kept}
 
 

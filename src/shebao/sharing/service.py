@@ -10,7 +10,7 @@ legal basis; a refused one is audited too (:func:`refused`).
 
 Actions: ``search`` (``handlers.search``), ``subscribe``/``unsubscribe``, ``notify`` (inbound
 events: a death stops the benefits, tax wage data becomes a base declaration, a hukou move
-changes the registry; births and transfer messages are kept for their bureau).
+changes the registry, a birth registers the child; transfer messages are kept for mobility).
 """
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ from sqlalchemy import text
 
 from shebao.benefits import queries as benefits_q
 from shebao.collection import queries as collection_q
+from shebao.medical import queries as medical_q
 from shebao.core.ids import mask_id
 from shebao.core.money import fen_to_yuan_str, to_fen
 from shebao.db.dialect import days_since_epoch
@@ -87,39 +88,51 @@ def wage_base_low(conn, p, scope_like, as_of):
     if not rows:
         return []
     rules = load_rules()
-    emp = np.array([r.employer_id for r in rows], np.int64)
-    wage = np.array([r.wage_fen for r in rows], np.int64)
-    region = {int(r.employer_id): r.region for r in rows}
-    industry = {int(r.employer_id): r.industry_code for r in rows}
-    minimum = {reg: rules.get("wage.minimum_wage", reg, as_of) for reg in set(region.values())}
-    factor = Decimal(str(p["factor"]))
-    limit = np.array([to_fen(Decimal(str(minimum[region[int(e)]])) * factor)
-                      if minimum[region[int(e)]] is not None else 0 for e in emp], np.int64)
+    emp = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+    wage = np.fromiter((r[3] for r in rows), np.int64, len(rows))
+    reg_of_row = np.array([r[1] for r in rows])
     ids, start, counts = np.unique(emp, return_index=True, return_counts=True)
-    below = np.add.reduceat((wage < limit).astype(np.int64), start)
-    median = np.array([int(np.median(wage[s:s + c])) for s, c in zip(start, counts)], np.int64)
-    # peers: employers of the same region and industry division
-    peer_key = np.array([f"{region[int(e)]}:{industry[int(e)]}" for e in ids])
-    out = []
+    region = reg_of_row[start]
+    industry = np.array([rows[i][2] for i in start.tolist()])
+    # the minimum wage of each region once (a handful of regions), as a per-row limit
+    factor = Decimal(str(p["factor"]))
+    regs, reg_inv = np.unique(reg_of_row, return_inverse=True)
+    minimum = {str(r): rules.get("wage.minimum_wage", str(r), as_of) for r in regs}
+    lim_of_reg = np.array([to_fen(Decimal(str(minimum[str(r)])) * factor)
+                           if minimum[str(r)] is not None else 0 for r in regs], np.int64)
+    below = np.add.reduceat((wage < lim_of_reg[reg_inv.reshape(-1)]).astype(np.int64), start)
+    median = np.array([int(np.median(wage[s:s + c])) for s, c in zip(start.tolist(),
+                                                                    counts.tolist())], np.int64)
+    # peers: the employers of the same region and industry division (their median wage)
+    groups, g_inv, g_n = np.unique(np.char.add(np.char.add(region.astype(str), ":"),
+                                               industry.astype(str)),
+                                   return_inverse=True, return_counts=True)
+    g_inv = g_inv.reshape(-1)
+    g_median = np.zeros(len(groups), np.int64)
+    order = np.argsort(g_inv, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(g_n)])
+    for g in range(len(groups)):
+        g_median[g] = int(np.median(median[order[bounds[g]:bounds[g + 1]]]))
     share_min = Decimal(str(p["min_share"]))
     ratio = Decimal(str(p["peer_ratio"]))
-    for i, e in enumerate(ids.tolist()):
-        if counts[i] < int(p["min_employees"]):
+    enough = counts >= int(p["min_employees"])
+    out = []
+    cand = np.nonzero(enough)[0]
+    for i in cand.tolist():
+        peers = int(g_n[g_inv[i]]) - 1
+        peer_median = int(g_median[g_inv[i]]) if peers >= int(p["min_peers"]) else None
+        s_low = Decimal(int(below[i])) / Decimal(int(counts[i])) >= share_min
+        p_low = peer_median is not None and Decimal(int(median[i])) < ratio * peer_median
+        if not (s_low or p_low):
             continue
-        peers = median[(peer_key == peer_key[i]) & (ids != e)]
-        peer_median = int(np.median(peers)) if len(peers) >= int(p["min_peers"]) else None
-        share_low = Decimal(int(below[i])) / Decimal(int(counts[i])) >= share_min
-        peer_low = peer_median is not None and Decimal(int(median[i])) < ratio * peer_median
-        if not (share_low or peer_low):
-            continue
-        why = (["share below the minimum wage"] if share_low else []) + \
-              (["median far below peers"] if peer_low else [])
-        out.append(Finding("employer", e, str(e), region[e], {
+        e, reg = int(ids[i]), str(region[i])
+        out.append(Finding("employer", e, str(e), reg, {
             "employees_declared": int(counts[i]), "declared_below_minimum": int(below[i]),
-            "minimum_wage": str(minimum[region[e]]), "median_wage": fen_to_yuan_str(int(median[i])),
+            "minimum_wage": str(minimum[reg]), "median_wage": fen_to_yuan_str(int(median[i])),
             "peer_median_wage": fen_to_yuan_str(peer_median) if peer_median is not None else None,
-            "peers": int(len(peers)), "why": why},
-            (int(below[i]), int(counts[i])) if share_low else (1, 2)))
+            "peers": peers, "why": (["share below the minimum wage"] if s_low else [])
+            + (["median far below peers"] if p_low else [])},
+            (int(below[i]), int(counts[i])) if s_low else (1, 2)))
     return out
 
 
@@ -141,16 +154,18 @@ def enrolment_before_retirement(conn, p, scope_like, as_of):
     # the thresholds are whole years and a day's error at a birthday does not make a pattern)
     years = (age_days * 10000) // 3652425
     old = np.where(male, years >= int(p["min_age_male"]), years >= int(p["min_age_female"]))
+    region_of = {int(r.employer_id): r.employer_region for r in rows}
+    pids = np.fromiter((r.person_id for r in rows), np.int64, len(rows))
     out = []
     for e in np.unique(emp[old]).tolist():
         sel = old & (emp == e)
         n = int(sel.sum())
         if n < int(p["min_persons"]):
             continue
-        reg = next(r.employer_region for r in rows if r.employer_id == e)
+        reg = region_of[e]
         out.append(Finding("employer", e, str(e), reg, {
             "persons": n, "window_days": int(p["window_days"]), "since": since.isoformat(),
-            "person_ids": sorted(int(x) for x in np.array([r.person_id for r in rows])[sel])[:50]},
+            "person_ids": sorted(int(x) for x in pids[sel])[:50]},
             (n, int(p["saturation_persons"]))))
     return out
 
@@ -191,6 +206,62 @@ def shared_bank_account(conn, p, scope_like, as_of):
     return out
 
 
+def unemployment_while_working(conn, p, scope_like, as_of):
+    lines = (f"SELECT * FROM ({benefits_q.benefit_lines_sql()}) bl WHERE "
+             "bl.award_kind = 'unemployment' AND bl.kind = 'monthly' AND bl.payee_type = 'person' "
+             "AND bl.start_month <= :as_of AND bl.region LIKE :scope")
+    params = {"scope": scope_like, "as_of": as_of}
+    working = conn.execute(text(
+        "SELECT l.person_id, MIN(l.region) AS region, MIN(l.start_month) AS paid_from, "
+        "MAX(l.amount_fen) AS monthly, MIN(s.start_date) AS spell_start, "
+        f"MIN(s.employer_id) AS employer_id FROM ({lines}) l JOIN ({registry_q.spells_sql()}) s "
+        "ON s.person_id = l.person_id WHERE s.start_date >= l.start_month "
+        "AND (l.end_month IS NULL OR s.start_date < l.end_month) AND s.start_date <= :as_of "
+        "GROUP BY l.person_id"), params).all()
+    pension = conn.execute(text(
+        "SELECT l.person_id, MIN(l.region) AS region, MIN(l.start_month) AS paid_from, "
+        "MAX(l.amount_fen) AS monthly, MIN(a.start_month) AS pension_from "
+        f"FROM ({lines}) l JOIN ({benefits_q.awards_sql()}) a ON a.person_id = l.person_id "
+        "WHERE a.status = 'active' AND (l.end_month IS NULL OR a.start_month < l.end_month) "
+        "GROUP BY l.person_id"), params).all()
+    found: dict[int, Finding] = {}
+    for r in working:
+        found[int(r.person_id)] = Finding("person", int(r.person_id), str(r.person_id), r.region, {
+            "unemployment_from": _d(r.paid_from).isoformat(),
+            "monthly": fen_to_yuan_str(int(r.monthly)),
+            "employed_from": _d(r.spell_start).isoformat(), "employer_id": int(r.employer_id),
+            "why": ["employed again"]}, _fen_strength(int(r.monthly) * 12, p["saturation_yuan"]))
+    for r in pension:
+        f = found.setdefault(int(r.person_id), Finding(
+            "person", int(r.person_id), str(r.person_id), r.region, {
+                "unemployment_from": _d(r.paid_from).isoformat(),
+                "monthly": fen_to_yuan_str(int(r.monthly)), "why": []},
+            _fen_strength(int(r.monthly) * 12, p["saturation_yuan"])))
+        f.evidence["pension_from"] = _d(r.pension_from).isoformat()
+        f.evidence["why"].append("draws the employee pension")
+    return list(found.values())
+
+
+def medical_readmission(conn, p, scope_like, as_of):
+    adm, dis = days_since_epoch(conn, "b.admitted_on"), days_since_epoch(conn, "a.discharged_on")
+    rows = conn.execute(text(
+        "SELECT b.person_id, MIN(b.insured_region) AS region, COUNT(*) AS pairs, "
+        "MIN(b.provider_id) AS provider_id, SUM(b.total_fen) AS amount "
+        f"FROM ({medical_q.claims_sql()}) a JOIN ({medical_q.claims_sql()}) b "
+        "ON b.person_id = a.person_id AND b.provider_id = a.provider_id "
+        "AND b.claim_id <> a.claim_id "
+        f"WHERE a.inpatient = :t AND b.inpatient = :t AND a.discharged_on IS NOT NULL "
+        f"AND {adm} >= {dis} AND {adm} - {dis} <= :gap AND b.admitted_on <= :as_of "
+        "AND b.insured_region LIKE :scope GROUP BY b.person_id HAVING COUNT(*) >= :n"),
+        {"t": True, "gap": int(p["max_gap_days"]), "as_of": as_of, "scope": scope_like,
+         "n": int(p["min_pairs"])}).all()
+    return [Finding("person", int(r.person_id), str(r.person_id), r.region, {
+        "readmissions": int(r.pairs), "provider_id": int(r.provider_id),
+        "max_gap_days": int(p["max_gap_days"]),
+        "readmission_claims_total": fen_to_yuan_str(int(r.amount))},
+        (int(r.pairs), int(p["saturation_pairs"]))) for r in rows]
+
+
 DETECTORS = {
     "pension_after_death": pension_after_death,
     "double_pension": double_pension,
@@ -198,4 +269,6 @@ DETECTORS = {
     "enrolment_before_retirement": enrolment_before_retirement,
     "arrears_long": arrears_long,
     "shared_bank_account": shared_bank_account,
+    "unemployment_while_working": unemployment_while_working,
+    "medical_readmission": medical_readmission,
 }

@@ -5,8 +5,9 @@ The case itself is a ``shebao.cases`` case (item ``supervision.inspection_person
 ``supervision.inspection_employer``: status, due date, events, documents, four-eyes); this
 module keeps the supervision detail (``inspection``) and acts on the decision:
 
-- ``recover``      benefits paid without entitlement: receivable from the person, the pooled
-                   fund's expenditure reversed (as benefits' own overpayment recovery does);
+- ``recover``      benefits paid without entitlement: a recovery of the benefits bureau
+                   (``benefits.recovery.open_recovery``: receivable from the person, the pooled
+                   fund's expenditure reversed; instalments or set-off are worked there);
 - ``back_assess``  contributions evaded: receivable from the employer to the pooled fund, and
                    the late fee (``collection.late_fee_rate`` per day) to late-fee income;
 - ``fine``         ``supervision.fine_multiple`` (2–5×) of the amount defrauded: recorded and
@@ -29,6 +30,7 @@ from decimal import Decimal
 
 from sqlalchemy import insert, select, update
 
+from shebao.benefits import recovery
 from shebao.cases import queries as case_queries
 from shebao.cases import service as cases
 from shebao.core.actor import Actor
@@ -118,6 +120,15 @@ def record(db, actor: Actor, case_id: int, *, plan: str | None = None,
         conn.execute(update(inspection).where(inspection.c.case_id == case_id).values(**values))
 
 
+def attach_evidence(db, actor: Actor, case_id: int, *, filename: str, content: bytes,
+                    content_type: str = "application/octet-stream") -> int:
+    """A document of evidence on the case (kept by the case model with its sha256)."""
+    with transaction(db) as conn:
+        _detail(conn, case_id)
+        return cases.attach(conn, actor, case_id, kind="evidence", filename=filename,
+                            content=content, content_type=content_type)
+
+
 def propose_decision(db, maker: Actor, case_id: int, *, decision: str, amount_fen: int = 0,
                      fine_multiple: str | None = None, due_since: dt.date | None = None,
                      fund_region: str | None = None, scheme: str = "pension",
@@ -179,9 +190,10 @@ def approve(db, checker: Actor, case_id: int) -> dict:
         n = len(case_queries.events(conn, case_id))
         lines = []
         if c.outcome == "recover":
-            lines = [Line.debit(account_code(region, scheme, "receivable_individual"),
-                                d.recover_fen),
-                     Line.credit(account_code(region, scheme, "pooled_fund"), d.recover_fen)]
+            rid = recovery.open_recovery(conn, checker, c.person_id, region, scheme,
+                                         int(d.recover_fen), f"inspection case {case_id}")
+            conn.execute(update(inspection).where(inspection.c.case_id == case_id).values(
+                recovery_id=rid))
         elif c.outcome == "back_assess":
             fee = int(dec.get("late_fee_fen", 0))
             lines = [Line.debit(account_code(region, scheme, "receivable_employer"),
@@ -208,8 +220,11 @@ def approve(db, checker: Actor, case_id: int) -> dict:
         if d.alert_id:
             conn.execute(update(monitor_alert).where(monitor_alert.c.id == d.alert_id).values(
                 status="closed", closed_by=checker.id, close_reason=f"case {case_id}: {c.outcome}"))
-        return {"case_id": case_id, "outcome": c.outcome, "ledger_entry_id": entry_id,
-                "decision": dec}
+        out = {"case_id": case_id, "outcome": c.outcome, "ledger_entry_id": entry_id,
+               "decision": dec}
+        if c.outcome == "recover":
+            out["recovery_id"] = rid
+        return out
 
 
 def reject(db, checker: Actor, case_id: int, reason: str) -> None:

@@ -79,6 +79,7 @@ inspection = Table(
     Column("fine_fen", BigInteger, nullable=False, server_default="0"),
     Column("refer_to", String(120)),
     Column("ledger_entry_id", BigInteger),
+    Column("recovery_id", BigInteger),                   # benefits.recovery (recover decisions)
     Column("region", String(6), nullable=False),
 )
 

@@ -109,6 +109,6 @@ def test_decision_notice_names_amounts_basis_and_rights(engine):
     assert "60日内依法申请行政复议" in text and "6个月内" in text
     en = "\n".join(decision_notice(c, cl, "en", load_rules()).lines)
     assert "within 60 days" in en and "within 6 months" in en
-    # the applicant is told through the outbox
-    assert any(n.template == "benefit.decision" and n.data["case_id"] == cid
+    # the applicant is told through the outbox (the case model's decision notice)
+    assert any(n.template == "case.decided" and n.data["case_id"] == cid
                for n in outbox.for_recipient(engine, "person", pid))

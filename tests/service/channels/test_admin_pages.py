@@ -112,3 +112,23 @@ def test_citizen_rates_a_decided_case(login, engine, world):
     cases.decide(engine, clerk, cid, outcome="registered")
     assert c.post(f"/me/services/cases/{cid}/rating", data={"score": "4"}).status_code == 303
     assert "★★★★" in c.get("/me/services").text
+
+
+def test_budget_and_subsidy_forms(login):
+    admin = login(f"administrator-{D}")
+    r = admin.post("/staff/reports/fund/subsidy", data={
+        "region": D, "scheme": "pension", "amount": "1000.00", "received_on": "2025-07-20",
+        "reference": "沪财社〔2025〕1号"})
+    assert r.status_code == 303, r.text
+    r = admin.post("/staff/reports/fund/budget", data={
+        "region": D, "scheme": "pension", "year": "2025", "contributions": "5000.00"})
+    assert r.status_code == 303, r.text
+    page = admin.get(f"/staff/reports/fund?region={D}&scheme=pension&date_from=2025-01-01"
+                     "&date_to=2025-12-31").text
+    assert 'data-testid="ties-out"' in page and "¥1,000.00" in page and "¥5,000.00" in page
+    r = admin.post("/staff/reports/fund/subsidy", data={
+        "region": D, "scheme": "pension", "amount": "x", "received_on": "2025-07-20",
+        "reference": "r"})
+    assert r.status_code == 422
+    clerk = login(f"inspector-{D}")
+    assert clerk.post("/staff/reports/fund/budget", data={"region": D}).status_code == 403

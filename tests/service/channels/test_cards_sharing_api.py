@@ -99,3 +99,45 @@ def test_partner_registered_by_an_administrator_searches_with_a_signed_envelope(
         [("hz-inst", "search", "a-1")]
     assert _api(app, engine, world, "citizen-310101").get(
         "/api/v1/sharing/exchanges").status_code == 403
+
+
+def test_a_hospital_partner_verifies_an_ecard(app, engine, world):
+    from shebao.cards import service as cards
+    me = world.users[("citizen-310104", "")].actor()
+    cid = cards.apply(engine, me, world.persons["310104"])
+    cards.issue(engine, world.users[("collection_clerk-310104", "")].actor(), cid)
+    cards.activate(engine, me, cid)
+    token = _api(app, engine, world, "citizen-310104").post("/api/v1/me/ecard").json()["token"]
+    admin = _api(app, engine, world, "administrator-national")
+    hosp, lab = [admin.post("/api/v1/sharing/partners", json={
+        "code": code, "name": "医院", "kind": "health", "region": "310000",
+        "scopes": scopes}).json() for code, scopes in (("rj-hospital", ["ecard.verify"]),
+                                                       ("lab", ["search"]))]
+    c = TestClient(app)
+
+    def bearer(p):
+        t = c.post("/api/v1/sharing/token", json={"client_id": p["client_id"],
+                                                  "client_secret": p["client_secret"]})
+        return {"Authorization": f"Bearer {t.json()['access_token']}"}
+    ok = c.post("/api/v1/sharing/ecard/verify", headers=bearer(hosp),
+                json={"token": token, "purpose": "outpatient settlement"})
+    assert ok.status_code == 200 and ok.json()["valid"] and ok.json()["holder"]["name"] == "李娜"
+    no = c.post("/api/v1/sharing/ecard/verify", headers=bearer(lab),
+                json={"token": token, "purpose": "x"})
+    assert no.status_code == 403 and "ecard.verify" in no.json()["detail"]
+    with engine.connect() as conn:
+        row = conn.execute(select(audit_log.c.actor, audit_log.c.purpose).where(
+            audit_log.c.action == "cards.ecard.verify")).one()
+    assert row == ("partner:rj-hospital", "rj-hospital: outpatient settlement")
+
+
+def test_sharing_page_lists_partners_and_exchanges(app, engine, world, login):
+    from shebao.core.actor import Actor
+    from shebao.sharing import partners
+    partners.register(engine, Actor(id="a", role="administrator"), code="civil-sh",
+                      name="上海市民政局", kind="civil_affairs", region="310000",
+                      scopes=["notify:death"])
+    page = login("administrator-national").get("/staff/sharing")
+    assert page.status_code == 200 and "civil-sh" in page.text and "notify:death" in page.text
+    assert "信息共享" in page.text
+    assert login("collection_clerk-310101").get("/staff/sharing").status_code == 403

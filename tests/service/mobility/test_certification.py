@@ -11,6 +11,7 @@ from shebao.core.errors import ConflictError, InputError, PermissionDenied
 from shebao.db.bulk import day_number
 from shebao.mobility import certification as cert
 from shebao.mobility import queries
+from shebao.notices import outbox
 from shebao.registry import service as registry
 
 from .conftest import ADMIN, SH, SH_MAKER, SYSTEM, BJ_CLERK, citizen, make_award, make_person
@@ -63,6 +64,9 @@ def test_the_cycle(engine):
     assert [(y, p, _d(on)) for y, p, on in _lc(engine, a)] == [(2025, 1, dt.date(2025, 9, 12))]
     assert [e["event"] for e in queries.certification(engine, a)["events"]] == \
         ["suspend", "self", "resume"]
+    (n,) = [n for n in outbox.for_recipient(engine, "person", a)
+            if n.template == "certification.resumed"]
+    assert n.data["back_pay_months"] == 4 and n.data["resumed_from"] == "2025-10-01"
 
     # d: a travel record of 3 July arrives late, found by the September run
     cert.record_signals(engine, SH_MAKER, [d], ["travel"], [day_number(dt.date(2025, 7, 3))],

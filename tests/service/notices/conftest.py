@@ -15,8 +15,8 @@ def put_notices(engine, recipients, template="arrears.notice", data=None, region
     with engine.begin() as c:
         return [outbox.enqueue(c, recipient_type="person", recipient_id=r, region=region,
                                template=template, key=f"t:{template}:{r}:{i}",
-                               data=data or {"amount_fen": 1000, "period": "2026-10",
-                                             "due_on": "2026-11-15"})
+                               data=data or {"amount_fen": 1000, "bills": 1, "late_fee_fen": 5,
+                                             "as_of_date": "2026-11-15"})
                 for i, r in enumerate(recipients)]
 
 

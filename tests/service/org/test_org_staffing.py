@@ -123,11 +123,14 @@ def test_outsourced_outlet_performance_and_exit(org):
     on_time = open_decided(engine, "XH-BANK", TODAY, 11)
     open_decided(engine, "XH-BANK", TODAY - dt.timedelta(days=60), 12)   # decided late
     cases.rate(engine, Actor(id="p11", role="citizen", person_id=11), on_time, 4)
-    perf = outsourcing.performance(engine, cid, TODAY - dt.timedelta(days=90), TODAY)
+    perf = outsourcing.performance(engine, ADMIN, cid, TODAY - dt.timedelta(days=90), TODAY)
     # 2 decided, 1 on time = 50.0%; mean rating 4.00; cost 2 × 35.00
     assert (perf["decided"], perf["on_time"], perf["on_time_pct"]) == (2, 1, "50.0")
     assert perf["mean_rating"] == "4.00" and perf["cost_fen"] == 7000
     assert perf["breaches"] == ["on-time 50.0% < target 90%", "mean rating 4.00 < target 4.50"]
+    with pytest.raises(PermissionDenied):
+        outsourcing.performance(engine, Actor(id="o", role="administrator", scope="440300"),
+                                cid, TODAY - dt.timedelta(days=90), TODAY)
     outsourcing.end_contract(engine, ADMIN, cid, TODAY, "未达到服务质量目标")
     p = next(p for p in queries.providers(engine) if p["id"] == pid)
     assert p["status"] == "exited"

@@ -197,3 +197,66 @@ def test_death_notice_stops_the_pension_from_the_month_after(engine, world):
     # died in November: November is still paid, December is not
     assert payroll.run(engine, runner, "310104", dt.date(2026, 11, 1)).n_payments == 1
     assert payroll.run(engine, runner, "310104", dt.date(2026, 12, 1)).n_payments == 0
+
+
+def test_birth_and_hukou_move_notices_change_the_registry(engine, world):
+    from tests.service.benefits.conftest import citizen_id
+    from shebao.registry.queries import person_id_of
+    ps = _partner(engine, ["notify:birth", "notify:hukou_move"], code="ps-sh",
+                  kind="public_security")
+    baby = citizen_id(dt.date(2026, 9, 1), 20, False)
+    res = _send(engine, ps, "notify", {
+        "reference_id": "b-1", "event_type": "birth", "purpose": "hukou registration",
+        "legal_basis": "户口登记条例 第七条",
+        "events": [{"citizen_id": baby, "name": "张小满", "hukou_region": "310101"},
+                   {"citizen_id": world.citizen_ids["310101"], "name": "张伟",
+                    "hukou_region": "310101"}]})["message"]["results"]
+    assert [r["status"] for r in res] == ["applied", "already_recorded"]
+    with engine.connect() as c:
+        pid = person_id_of(c, baby)
+    assert registry.get_person(engine, ADMIN, pid, purpose="test")["hukou_region"] == "310101"
+    moved = _send(engine, ps, "notify", {
+        "reference_id": "h-1", "event_type": "hukou_move", "purpose": "hukou move",
+        "legal_basis": "户口登记条例 第十条",
+        "events": [{"citizen_id": baby, "hukou_region": "310104",
+                    "moved_on": dt.date.today().isoformat()}]})
+    assert moved["message"]["results"][0]["status"] == "applied"
+    assert registry.get_person(engine, ADMIN, pid, purpose="test")["hukou_region"] == "310104"
+
+
+def test_undeliverable_notice_backs_off_then_fails_for_a_clerk(engine, world):
+    import socket
+    with socket.socket() as s:       # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    partners.register(engine, ADMIN, code="gone", name="gone", kind="installation",
+                                  region="national", scopes=["subscribe:death"],
+                                  public_key=THEM.public.x, base_url=dead)
+    civil = _partner(engine, ["notify:death"], code="civil-sh", kind="civil_affairs")
+    sub_owner = partners.by_code(engine, "gone")
+    from shebao.sharing import handlers
+    with engine.begin() as conn:
+        handlers.subscribe(conn, sub_owner, {"reference_id": "s", "event_type": "death",
+                                             "region": "310000"})
+    _send(engine, civil, "notify", {
+        "reference_id": "d-x", "event_type": "death", "purpose": "p", "legal_basis": "l",
+        "events": [{"citizen_id": world.citizen_ids["310101"], "death_date": "2026-10-02"}]})
+    creds = lambda code: ("id", "secret")  # noqa: E731
+    t = dt.datetime.now(dt.timezone.utc)
+    first = outbound.deliver_due(engine, US, us="sh", credentials=creds, now=t)
+    assert (first.sent, first.retried, first.failed) == (0, 1, 0)
+    # not due again before the backoff (30 s), then 60 s, 120 s, … until the 8th attempt
+    assert outbound.deliver_due(engine, US, us="sh", credentials=creds,
+                                now=t + dt.timedelta(seconds=29)).retried == 0
+    waited, total = 30, 0
+    for attempt in range(2, 9):
+        r = outbound.deliver_due(engine, US, us="sh", credentials=creds,
+                                 now=t + dt.timedelta(seconds=waited + total))
+        total += waited
+        waited *= 2
+        assert (r.retried, r.failed) == ((1, 0) if attempt < 8 else (0, 1))
+    [d] = outbound.pending(engine)
+    assert (d["status"], d["attempts"]) == ("failed", 8) and "unreachable" in d["last_error"]
+    with engine.connect() as c:
+        assert c.execute(select(audit_log.c.id).where(
+            audit_log.c.action == "sharing.delivery.failed")).first() is not None

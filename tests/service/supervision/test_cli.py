@@ -50,6 +50,6 @@ def test_monitor_and_inspection_commands(db_url, tmp_path):
     assert same.returncode == 2
     ok = _sh(env, "supervision", "approve", case, "--actor", "insp-b")
     assert ok.returncode == 0, ok.stderr
-    assert json.loads(ok.stdout)["ledger_entry_id"]
+    assert json.loads(ok.stdout)["recovery_id"]
     bad = _sh(env, "monitor", "run", "--as-of", "2026-13-01", "--actor", "insp-a")
     assert bad.returncode == 2 and "as_of" in bad.stderr

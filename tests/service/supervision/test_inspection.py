@@ -47,7 +47,7 @@ def test_alert_to_recovery_posted_through_the_ledger(engine, world):
     with pytest.raises(PermissionDenied):        # four eyes: not the maker
         inspection.approve(engine, MAKER, cid)
     res = inspection.approve(engine, CHECKER, cid)
-    assert res["outcome"] == "recover" and res["ledger_entry_id"]
+    assert res["outcome"] == "recover" and res["recovery_id"]   # benefits.recovery
     assert ledger_queries.balance(engine, "310104.pension.receivable_individual") == 760000
     assert ledger_queries.balance(engine, "310104.pension.pooled_fund") == 760000
     assert case_queries.get(engine, cid).status == "decided"

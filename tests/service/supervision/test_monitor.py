@@ -2,6 +2,7 @@
 alerts are deduplicated across runs; scope and dismissal hold."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 import pytest
@@ -24,7 +25,7 @@ def _by_rule(found):
 def test_each_rule_finds_its_case_and_not_its_near_miss(engine):
     hits = seed_monitoring(engine)
     res = monitor.run(engine, INSPECTOR, "310000", AS_OF)
-    assert res["new"] == res["found"] == 6, res
+    assert res["new"] == res["found"] == len(hits) == 8, res
     got = _by_rule(alerts.list_alerts(engine, INSPECTOR, limit=100))
     assert sorted(got) == sorted(hits)
     for rule, subject in hits.items():
@@ -45,6 +46,8 @@ def test_each_rule_finds_its_case_and_not_its_near_miss(engine):
     assert got["wage_base_low"][0]["evidence"]["declared_below_minimum"] == 3
     assert got["enrolment_before_retirement"][0]["evidence"]["persons"] == 5
     assert got["arrears_long"][0]["evidence"]["max_days"] == 200
+    assert got["unemployment_while_working"][0]["evidence"]["employed_from"] == "2026-04-01"
+    assert got["medical_readmission"][0]["evidence"]["readmissions"] == 1
 
 
 def test_a_second_run_deduplicates_and_a_dismissal_sticks(engine):
@@ -73,3 +76,19 @@ def test_scope_and_rights(engine):
     assert alerts.list_alerts(engine, other) == []
     with pytest.raises(InputError):
         monitor.run(engine, INSPECTOR, "310000", AS_OF, only=["no_such_rule"])
+
+
+def test_wage_far_below_the_peers(engine):
+    from tests.support.supervision_seed import Seeder
+    with engine.begin() as conn:
+        s = Seeder(conn)
+        low, *peers = [s.employer(industry="70") for _ in range(4)]
+        for e, wage in [(low, 300_000)] + [(p, 1_000_000) for p in peers]:
+            for _ in range(3):
+                s.declare(s.person(birth=dt.date(1990, 1, 1)), e, wage)
+    monitor.run(engine, INSPECTOR, "310000", AS_OF, only=["wage_base_low"])
+    found = alerts.list_alerts(engine, INSPECTOR, rule="wage_base_low")
+    # 3,000.00 is above the minimum wage (2,740) but below 40% of the peers' 10,000.00
+    assert [a["subject_id"] for a in found] == [low]
+    assert found[0]["evidence"]["why"] == ["median far below peers"]
+    assert found[0]["evidence"]["peer_median_wage"] == "10000.00"

@@ -59,7 +59,7 @@ def test_api_alerts_inspection_and_scope(site):
     assert same.status_code == 403
     ok = api.post(f"/api/v1/supervision/inspections/{cid}/approve",
                   headers={**h["insp-b"], "Idempotency-Key": "k2"})
-    assert ok.status_code == 200 and ok.json()["ledger_entry_id"]
+    assert ok.status_code == 200 and ok.json()["recovery_id"]
     again = api.post(f"/api/v1/supervision/inspections/{cid}/approve",
                      headers={**h["insp-b"], "Idempotency-Key": "k2"})
     assert again.headers.get("Idempotent-Replayed") == "true"
@@ -90,3 +90,51 @@ def test_workbench_and_fund_pages(site):
     fund = c.get(f"/staff/fund?region=310104&as_of={AS_OF.isoformat()}")
     assert fund.status_code == 200 and "data:image/png;base64" in fund.text
     assert 'data-testid="projection-baseline"' in fund.text
+
+
+def test_listed_employer_is_flagged_on_the_staff_page(site, engine):
+    import datetime as dt
+    from tests.support.supervision_seed import Seeder
+    app, api, h, pw, _ = site
+    with engine.begin() as conn:
+        e = Seeder(conn).employer()
+    a, b = Actor("insp-a", "inspector", "310000"), Actor("insp-b", "inspector", "310000")
+    from shebao.supervision import blacklist
+    eid = blacklist.propose(engine, a, subject_type="employer", subject_id=e, region="310104",
+                            ground="records_misuse", facts={})
+    blacklist.notify(engine, a, eid)
+    blacklist.submit(engine, a, eid, on=dt.date.today() + dt.timedelta(days=30))
+    blacklist.approve(engine, b, eid)
+    clerk = web_client(app, "clerk", pw["clerk"])
+    page = clerk.get(f"/staff/employers/{e}")
+    assert page.status_code == 200 and 'data-testid="blacklist-flag"' in page.text
+
+
+def test_case_page_from_plan_to_checked_decision(site):
+    app, api, h, pw, hits = site
+    api.post("/api/v1/supervision/monitor/runs", headers=h["insp-a"],
+             json={"region": "310000", "as_of": AS_OF.isoformat()})
+    alert = api.get("/api/v1/supervision/alerts?rule=arrears_long", headers=h["insp-a"]).json()["items"][0]
+    cid = api.post("/api/v1/supervision/inspections", headers=h["insp-a"],
+                   json={"alert_id": alert["id"]}).json()["case"]["id"]
+    a = web_client(app, "insp-a", pw["insp-a"])
+    assert a.post(f"/staff/supervision/cases/{cid}/record",
+                  data={"plan": "payroll records 2025"}).status_code == 303
+    r = a.post(f"/staff/supervision/cases/{cid}/evidence",
+               files={"file": ("payroll.csv", b"id,wage\n1,100\n", "text/csv")})
+    assert r.status_code == 303
+    bad = a.post(f"/staff/supervision/cases/{cid}/decide", data={"decision": "fine", "amount": "1000",
+                                                                "fine_multiple": "7"})
+    assert bad.status_code == 422 and "between 2 and 5" in bad.text
+    assert a.post(f"/staff/supervision/cases/{cid}/decide",
+                  data={"decision": "refer", "refer_to": "公安机关"}).status_code == 303
+    b = web_client(app, "insp-b", pw["insp-b"])
+    assert b.post(f"/staff/supervision/cases/{cid}/approve").status_code == 303
+    page = b.get(f"/staff/supervision/cases/{cid}")
+    assert page.status_code == 200 and "payroll.csv" in page.text and "公安机关" in page.text
+    # the API: the evidence upload and the appeal
+    up = api.post(f"/api/v1/supervision/inspections/{cid}/documents", headers=h["insp-a"],
+                  files={"file": ("note.txt", b"more", "text/plain")})
+    assert up.status_code == 201
+    assert api.post(f"/api/v1/supervision/inspections/{cid}/appeal", headers=h["insp-a"],
+                    json={"reason": "review"}).status_code == 200

@@ -50,7 +50,7 @@ def test_every_notice_text_has_a_chinese_translation():
 
 
 def test_render_chinese_by_default_english_on_request_with_money_and_dates():
-    data = {"amount_fen": 123456, "period": "2026-10", "due_on": "2026-11-15"}
+    data = {"amount_fen": 123456, "bills": 2, "late_fee_fen": 617, "as_of_date": "2026-11-15"}
     zh = render("arrears.notice", data, None)
     assert zh.lang == "zh_CN" and zh.subject == "社会保险费欠缴提醒"
     assert "¥1,234.56" in zh.body and "2026年11月15日" in zh.body

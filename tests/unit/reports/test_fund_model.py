@@ -16,6 +16,8 @@ def test_classification_and_lines():
     assert lines["fiscal_subsidy"] == 1000
     assert lines["interest"] == 0
     assert model.classify("fund_bank", "x") is None
+    # the demo's legacy balances are a migration, not a negative benefit expense
+    assert model.classify("individual", "benefits.legacy-migration") == "migrated_in"
 
 
 def test_identities():

@@ -126,8 +126,8 @@ def contract_end(contract: int = typer.Option(...), reason: str = typer.Option(.
 def performance(contract: int = typer.Option(...), date_from: str = typer.Option(..., "--from"),
                 date_to: str = typer.Option(..., "--to"), actor: str = ACTOR):
     """A contract's measured performance: decided, on time, mean rating, cost, breaches."""
-    engine, _ = engine_and_actor(actor, permission="org.read")
-    out(outsourcing.performance(engine, contract, _d(date_from), _d(date_to)))
+    engine, who = engine_and_actor(actor, permission="org.read")
+    out(outsourcing.performance(engine, who, contract, _d(date_from), _d(date_to)))
 
 
 @app.command("catalogue")

@@ -4,7 +4,7 @@
         --scope search --scope item:status --public-key <x> --base-url https://… --actor admin
                                    prints the client id and secret (shown once)
     shebao sharing partners        the registered partners
-    shebao sharing deliver         send due notices to subscribers (a cron or a loop)
+    shebao sharing deliver [--every 30]   send due notices to subscribers (once, or a loop)
     shebao sharing keys            our public keys (JWKS): sharing and e-card
 
 Signing keys: ``SHEBAO_SHARING_KEY_FILE`` / ``SHEBAO_ECARD_KEY_FILE`` (PEM Ed25519; ephemeral
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from typing import List, Optional
 
 import typer
@@ -53,13 +54,18 @@ def partners_cmd(actor: str = ACTOR):
 
 
 @app.command("deliver")
-def deliver(limit: int = typer.Option(100, help="notices per run")):
+def deliver(limit: int = typer.Option(100, help="notices per run"),
+            every: float = typer.Option(0.0, help="seconds between runs; 0 = run once")):
     """Send the notices due to subscribed partners (retries with backoff)."""
     engine = make_engine()
     key = signing.load_key("sharing")
-    res = outbound.deliver_due(engine, key, us=os.environ.get("SHEBAO_INSTALLATION") or "shebao",
-                               limit=limit)
-    typer.echo(f"sent {res.sent}, to retry {res.retried}, failed {res.failed}")
+    us = os.environ.get("SHEBAO_INSTALLATION") or "shebao"
+    while True:
+        res = outbound.deliver_due(engine, key, us=us, limit=limit)
+        typer.echo(f"sent {res.sent}, to retry {res.retried}, failed {res.failed}")
+        if every <= 0:
+            break
+        time.sleep(every)
 
 
 @app.command("keys")

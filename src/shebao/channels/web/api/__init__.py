@@ -1,10 +1,12 @@
 """REST API under /api/v1: one router per package, listed here."""
 from __future__ import annotations
 
-from . import benefits, cards, collection, core, ledger, registry, sharing
+from . import benefit_cases, benefits, cards, collection, core, ledger, registry, sharing
 from . import supervision  # supervision and monitoring (#14)
+from . import mobility  # mobility (#15)
 
 
 def routers():
     return [core.router, registry.router, ledger.router, collection.router, benefits.router,
-            sharing.router, cards.router, supervision.router]
+            sharing.router, cards.router, supervision.router, mobility.router,
+            benefit_cases.router]

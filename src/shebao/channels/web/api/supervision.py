@@ -7,9 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, UploadFile
 from pydantic import BaseModel, Field
 
+from shebao.cases.service import MAX_DOCUMENT_BYTES
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError
 from shebao.core.money import to_fen
@@ -98,7 +99,8 @@ def run_rules(body: RunIn, actor: Actor = Depends(current_actor), eng=Depends(en
 @router.get("/supervision/alerts", response_model=Page[AlertOut], tags=TAG,
             summary="Alerts in my region scope, newest first")
 def list_alerts(status: Literal["open", "dismissed", "case", "closed"] | None = "open",
-                rule: Annotated[str | None, Query(max_length=48)] = None, limit: Limit = 50,
+                rule: Annotated[str | None, Query(pattern=r"^[a-z_]{1,48}$")] = None,
+                limit: Limit = 50,
                 cursor: Cursor = None, actor: Actor = Depends(current_actor),
                 eng=Depends(engine)):
     items = alerts.list_alerts(eng, actor, status=status, rule=rule, limit=limit,
@@ -149,6 +151,48 @@ def propose(case_id: PathId, body: DecisionIn,
     return {"case_id": case_id, "approval_id": aid}
 
 
+class RecordIn(BaseModel):
+    plan: str | None = Field(None, max_length=8000)
+    findings: str | None = Field(None, max_length=8000)
+
+
+@router.post("/supervision/inspections/{case_id}/record", tags=TAG,
+             summary="Write the inspection plan or the findings")
+def record(case_id: PathId, body: RecordIn, actor: Actor = Depends(current_actor),
+           eng=Depends(engine)):
+    inspection.record(eng, actor, case_id, plan=body.plan, findings=body.findings)
+    return {"case_id": case_id, "recorded": True}
+
+
+@router.post("/supervision/inspections/{case_id}/documents", status_code=201, tags=TAG,
+             summary="Attach a document of evidence (multipart field ``file``)")
+async def attach(case_id: PathId, file: UploadFile, actor: Actor = Depends(current_actor),
+                 eng=Depends(engine)):
+    content = await file.read(MAX_DOCUMENT_BYTES + 1)
+    if len(content) > MAX_DOCUMENT_BYTES:
+        raise InputError("the document is too large", field="file")
+    did = inspection.attach_evidence(eng, actor, case_id, filename=file.filename or "document",
+                                     content=content,
+                                     content_type=file.content_type or "application/octet-stream")
+    return {"case_id": case_id, "document_id": did}
+
+
+@router.post("/supervision/inspections/{case_id}/reject", tags=TAG,
+             summary="Send the proposed decision back (checker)")
+def reject(case_id: PathId, body: ReasonIn, actor: Actor = Depends(current_actor),
+           eng=Depends(engine)):
+    inspection.reject(eng, actor, case_id, body.reason)
+    return {"case_id": case_id, "rejected": True}
+
+
+@router.post("/supervision/inspections/{case_id}/appeal", tags=TAG,
+             summary="Reopen a decided case (appeal upheld, administrative review)")
+def appeal(case_id: PathId, body: ReasonIn, actor: Actor = Depends(current_actor),
+           eng=Depends(engine)):
+    inspection.appeal(eng, actor, case_id, body.reason)
+    return {"case_id": case_id, "reopened": True}
+
+
 @router.post("/supervision/inspections/{case_id}/approve", tags=TAG,
              summary="Approve the decision (checker, never the maker): posted through the "
              "ledger and notified; needs Idempotency-Key")
@@ -160,7 +204,8 @@ def approve(request: Request, case_id: PathId,
 
 
 @router.get("/supervision/blacklist", tags=TAG, summary="Blacklist entries in my region scope")
-def list_blacklist(status: Annotated[str | None, Query(max_length=10)] = None,
+def list_blacklist(status: Literal["proposed", "notified", "objected", "pending", "listed",
+                                  "published", "rejected", "removed"] | None = None,
                    limit: Limit = 50, actor: Actor = Depends(current_actor),
                    eng=Depends(engine)):
     return {"items": blacklist.entries(eng, actor, status=status, limit=limit)}
@@ -198,7 +243,8 @@ def listing_step(entry_id: PathId,
 
 
 @router.get("/supervision/arrears", tags=TAG, summary="Arrears cases in my region scope")
-def list_arrears(stage: Annotated[str | None, Query(max_length=12)] = None,
+def list_arrears(stage: Literal["opened", "notice", "escalated", "instalments", "enforcement",
+                                "paid"] | None = None,
                  actor: Actor = Depends(current_actor), eng=Depends(engine)):
     return {"items": enforcement.list_cases(eng, actor, stage=stage)}
 
@@ -207,6 +253,24 @@ def list_arrears(stage: Annotated[str | None, Query(max_length=12)] = None,
              summary="Open cases from the latest arrears list of a region subtree")
 def open_arrears(body: RunIn, actor: Actor = Depends(current_actor), eng=Depends(engine)):
     return {"opened": enforcement.open_from_arrears(eng, actor, body.region)}
+
+
+class Instalment(BaseModel):
+    due: dt.date
+    amount: Yuan
+
+
+class InstalmentsIn(BaseModel):
+    instalments: list[Instalment] = Field(min_length=1, max_length=60)
+
+
+@router.post("/supervision/arrears/{case_id}/instalments", tags=TAG,
+             summary="An instalment agreement: instalments summing exactly to the debt")
+def instalments(case_id: PathId, body: InstalmentsIn, actor: Actor = Depends(current_actor),
+                eng=Depends(engine)):
+    enforcement.agree_instalments(eng, actor, case_id,
+                                  [(i.due, to_fen(i.amount)) for i in body.instalments])
+    return {"case_id": case_id, "stage": "instalments"}
 
 
 @router.post("/supervision/arrears/{case_id}/{action}", tags=TAG,
@@ -244,7 +308,8 @@ def compute_warnings(body: WarningIn, actor: Actor = Depends(current_actor),
 @router.get("/monitoring/projection", tags=["monitoring"],
             summary="30-year projection of a region's employee pension fund, per scenario")
 def projection(region: Annotated[str, Query(pattern=r"^\d{6}$")], as_of: dt.date,
-               scenario: Annotated[list[str] | None, Query(max_length=10)] = None,
+               scenario: Annotated[list[Annotated[str, Field(pattern=r"^[a-z_]{1,40}$")]] | None,
+                                   Query(max_length=10)] = None,
                actor: Actor = Depends(current_actor), eng=Depends(engine)):
     ps = monitoring.project_region(eng, actor, region, as_of, scenario)
     return {p.scenario: {"assumptions": p.assumptions, "rows": monitoring.table(p)} for p in ps}

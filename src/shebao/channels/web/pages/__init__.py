@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 from ..render import env
-from . import auth, benefits, cards, citizen, collection, employer, registry, staff
+from . import auth, benefits, cards, citizen, collection, employer, registry, sharing, staff
 from . import org, reports, training  # administration (#18)
 from . import notices, services  # notices and online applications (#17)
 from . import supervision  # supervision and monitoring (#14)
+from . import mobility  # mobility (#15)
+from . import benefit_cases  # benefit casework (#13)
 
-MODULES = [auth, staff, citizen, employer, registry, collection, benefits, cards, org, reports,
-           training, notices, services, supervision]
+MODULES = [auth, staff, citizen, employer, registry, collection, benefits, cards, sharing, org,
+           reports, training, notices, services, supervision, mobility, benefit_cases]
 
 
 def routers():

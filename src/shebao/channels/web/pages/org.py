@@ -145,7 +145,7 @@ def _outsourcing(request, user, eng, errors=None, values=None, code=200):
     a = b - dt.timedelta(days=PERIOD_DAYS)
     contracts = queries.contracts(eng, scope=scope)
     for c in contracts:
-        c["performance"] = outsourcing.performance(eng, c["id"], a, b)
+        c["performance"] = outsourcing.performance(eng, user.actor(), c["id"], a, b)
     return render(request, "staff/org_outsourcing.html", {
         "user": user, "providers": queries.providers(eng, scope), "contracts": contracts,
         "items": catalogue.items(scope if scope != regions.NATIONAL else "310000", b),

@@ -25,6 +25,7 @@ from ..deps import engine
 from ..render import render
 from . import benefits as benefits_pages
 from . import collection as collection_pages
+from . import supervision as supervision_pages
 from .record import statements
 from .common import RecordId, citizen_user, employer_user, form, redirect, user_with
 
@@ -121,7 +122,8 @@ def person_view(request: Request, person_id: RecordId,
 def bureau_sections(eng, actor, person_id: int) -> list[dict]:
     """Sections contributed by the collection and benefits pages."""
     out = []
-    for fn in (collection_pages.person_section, benefits_pages.person_section):
+    for fn in (collection_pages.person_section, benefits_pages.person_section,
+               supervision_pages.person_section):
         sec = fn(eng, actor, person_id)
         if sec:
             out.append(sec)
@@ -154,6 +156,7 @@ def employer_view(request: Request, employer_id: RecordId, cursor: str | None = 
                                  purpose="back-office employer view")
     return render(request, "staff/employer.html", {
         "user": user, "f": firm, "staff": staff,
+        "blacklisted": supervision_pages.employer_flag(eng, employer_id),
         "next_url": f"/staff/employers/{employer_id}?cursor={pagination.encode(nxt)}"
         if nxt else None})
 

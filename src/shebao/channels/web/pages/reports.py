@@ -9,16 +9,19 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from shebao.core import regions
-from shebao.core.errors import InputError
+from shebao.core.errors import InputError, PermissionDenied
+from shebao.core.money import to_fen
 from shebao.core.schemes import SCHEMES
 from shebao.db.uow import now
 from shebao.reports import export, funds, monthly
+from shebao.reports.model import LINES
+from shebao.security import policy
 from shebao.security.service import User
 
 from ...admin_pdf import monthly_pdf
 from ..deps import engine
 from ..render import render
-from .common import user_with
+from .common import form, redirect, user_with
 
 router = APIRouter(include_in_schema=False)
 NAV = {"staff": [("/staff/reports", "Fund reports", 88, "reports.read")]}
@@ -86,15 +89,46 @@ def _dates(date_from: str, date_to: str, year: int) -> tuple[dt.date, dt.date]:
 def fund(request: Request, region: str = "", scheme: str = "pension", date_from: str = "",
          date_to: str = "", user: User = Depends(user_with("reports.read")),
          eng=Depends(engine)):
+    return _fund(request, user, eng, region, scheme, date_from, date_to)
+
+
+def _fund(request, user, eng, region, scheme, date_from="", date_to="", errors=None, code=200):
     r = _region(user, region)
-    year = now().year
-    a, b = _dates(date_from, date_to, year)
+    a, b = _dates(date_from, date_to, now().year)
     st = funds.statement(eng, user.actor(), r, scheme, a, b).as_json()
     final = funds.final_accounts(eng, user.actor(), r, scheme, a.year) if st["ties_out"] \
         else None
     return render(request, "staff/reports_fund.html", {
         "user": user, "st": st, "final": final, "region": r, "scheme": scheme,
-        "schemes": SCHEMES})
+        "schemes": SCHEMES, "lines": [k for k, _, _ in LINES], "errors": errors or {},
+        "manage": policy.has(user.actor(), "reports.manage")}, status=code)
+
+
+@router.post("/staff/reports/fund/{what}")
+async def fund_write(request: Request, what: str,
+                     user: User = Depends(user_with("reports.manage")), eng=Depends(engine)):
+    f = await form(request)
+    r, scheme = f.get("region", ""), f.get("scheme", "")
+    try:
+        if what == "budget":
+            year = f.get("year", "")
+            lines = {k: to_fen(f[k]) for k, _, _ in LINES if f.get(k)}
+            funds.set_budget(eng, user.actor(), r, scheme, int(year) if year.isdigit() else 0,
+                             lines)
+        elif what == "subsidy":
+            funds.record_subsidy(eng, user.actor(), r, scheme, to_fen(f.get("amount", "")),
+                                 dt.date.fromisoformat(f.get("received_on", "")),
+                                 f.get("reference", ""))
+        else:
+            raise InputError(f"nothing to do at {what!r}", field="_form")
+    except ValueError:
+        return _fund(request, user, eng, r, scheme, errors={"_form": "dates are YYYY-MM-DD"},
+                     code=422)
+    except (InputError, PermissionDenied) as exc:
+        return _fund(request, user, eng, r, scheme,
+                     errors={getattr(exc, "field", None) or "_form": str(exc)},
+                     code=403 if isinstance(exc, PermissionDenied) else 422)
+    return redirect(request, f"/staff/reports/fund?region={r}&scheme={scheme}")
 
 
 @router.get("/staff/reports/fund.xlsx")

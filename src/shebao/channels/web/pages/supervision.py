@@ -8,6 +8,7 @@ import datetime as dt
 from fastapi import APIRouter, Depends, Request
 
 from shebao.core.errors import ConflictError, InputError, PermissionDenied
+from shebao.core.money import to_fen
 from shebao.monitoring import chart, service as monitoring, warning
 from shebao.security.service import User
 from shebao.supervision import alerts, blacklist, enforcement, inspection, monitor
@@ -102,3 +103,74 @@ def fund(request: Request, region: str = "", as_of: str = "",
         "user": user, "rows": rows, "wchart": wchart, "proj": proj, "pchart": pchart,
         "errors": errors, "values": {"region": region, "as_of": as_of}},
         status=422 if errors else 200)
+
+
+def person_section(eng, actor, person_id: int) -> dict | None:
+    """The blacklist flag on the staff person page (collection and benefits desks): shown, not
+    enforced — no right the law keeps is withheld because of it."""
+    flag = blacklist.listed(eng, "person", [person_id]).get(int(person_id))
+    return {"template": "staff/_blacklist_flag.html", "flag": flag} if flag else None
+
+
+def employer_flag(eng, employer_id: int) -> dict | None:
+    return blacklist.listed(eng, "employer", [employer_id]).get(int(employer_id))
+
+
+# ---------------------------------------------------------------- one inspection case
+
+def _case(request, user, eng, case_id, error=None, code=200, done=None):
+    d = inspection.get(eng, user.actor(), case_id)
+    return render(request, "staff/supervision_case.html", {
+        "user": user, "c": d["case"], "i": d["inspection"], "events": d["events"],
+        "documents": d["documents"], "error": error, "done": done}, status=code)
+
+
+@router.get("/staff/supervision/cases/{case_id}")
+def case_view(request: Request, case_id: RecordId, done: str = "",
+              user: User = Depends(user_with("supervision.alert.read")), eng=Depends(engine)):
+    try:
+        return _case(request, user, eng, case_id, done=done[:40] or None)
+    except InputError as exc:
+        return render(request, "error.html", {"status": 404, "title": "Not found",
+                                              "detail": exc.reason, "user": user}, status=404)
+
+
+@router.post("/staff/supervision/cases/{case_id}/{action}")
+async def case_action(request: Request, case_id: RecordId, action: str,
+                      user: User = Depends(user_with("supervision.case.work")),
+                      eng=Depends(engine)):
+    data = await request.form()
+    f = {k: (v.strip() if isinstance(v, str) else v) for k, v in data.multi_items()}
+    actor = user.actor()
+    try:
+        if action == "record":
+            inspection.record(eng, actor, case_id, plan=f.get("plan") or None,
+                              findings=f.get("findings") or None)
+        elif action == "evidence":
+            up = f.get("file")
+            if not (up is not None and getattr(up, "filename", "")):
+                raise InputError("choose a file", field="file")
+            inspection.attach_evidence(eng, actor, case_id, filename=up.filename,
+                                       content=await up.read(),
+                                       content_type=up.content_type or "application/octet-stream")
+        elif action == "decide":
+            amount = f.get("amount") or ""
+            due = f.get("due_since") or ""
+            inspection.propose_decision(
+                eng, actor, case_id, decision=f.get("decision", ""),
+                amount_fen=to_fen(amount) if amount else 0,
+                fine_multiple=f.get("fine_multiple") or None,
+                due_since=dt.date.fromisoformat(due) if due else None,
+                refer_to=f.get("refer_to") or None, reason=f.get("reason") or None)
+        elif action == "reject":
+            inspection.reject(eng, actor, case_id, f.get("reason", ""))
+        elif action == "appeal":
+            inspection.appeal(eng, actor, case_id, f.get("reason", ""))
+        else:
+            raise InputError(f"unknown action {action}", field="action")
+    except ValueError as exc:
+        return _case(request, user, eng, case_id, str(exc), 422)
+    except REFUSED as exc:
+        return _case(request, user, eng, case_id, getattr(exc, "reason", None) or str(exc),
+                     403 if isinstance(exc, PermissionDenied) else 422)
+    return redirect(request, f"/staff/supervision/cases/{case_id}?done={action}")

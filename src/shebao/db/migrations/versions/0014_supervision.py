@@ -75,6 +75,7 @@ def upgrade() -> None:
         sa.Column("fine_fen", sa.BigInteger, nullable=False, server_default="0"),
         sa.Column("refer_to", sa.String(120)),
         sa.Column("ledger_entry_id", sa.BigInteger),
+        sa.Column("recovery_id", sa.BigInteger),
         sa.Column("region", sa.String(6), nullable=False),
     )
     op.create_table(
