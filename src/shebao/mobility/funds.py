@@ -174,3 +174,27 @@ def post_in(conn, actor, transfer_id: int, region: str, scheme: str, person_id: 
         on, _lines(region, scheme, person_id, account, pooled, False), source="mobility",
         memo=f"transfer {transfer_id} in"))
     return res.entry_id
+
+
+def claim_place_of(conn, person_id: int, hukou: str, on: dt.date, temporary_regions=()) -> dict:
+    """Where the person claims the pension (T66 art. 6), from their contribution record: the
+    periods grouped into consecutive stays per province (oldest first), a stay in a province
+    where the person kept a temporary account (``temporary_regions``) marked temporary."""
+    rules = load_rules()
+    periods, _unpaid = history_rows(conn, [person_id])[person_id]
+    temp = {regions.province(r) for r in temporary_regions}
+    segments: list[F.Segment] = []
+    for p in sorted(periods, key=lambda p: p.period_start):
+        prov = regions.province(p.region)
+        if segments and regions.province(segments[-1].region) == prov:
+            last = segments[-1]
+            segments[-1] = F.Segment(last.region, last.months + p.months, last.temporary)
+        else:
+            segments.append(F.Segment(p.region, p.months, prov in temp))
+    years = rules.lookup("mobility.claim_place_min_years", hukou, on)
+    cp = F.claim_place(hukou, segments, int(years.value))
+    return {"claim_region": cp.region, "rule": cp.rule, "relation_region": cp.relation_region,
+            "consolidate_from": list(cp.consolidate_from),
+            "months_by_province": cp.months_by_province,
+            "segments": [{"region": s.region, "months": s.months, "temporary": s.temporary}
+                         for s in segments], "parameters": [years.as_json()]}

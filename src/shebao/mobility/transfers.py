@@ -230,7 +230,8 @@ def approve_transfer_out(db, checker: Actor, tid: int, *, on: dt.date | None = N
         return entry
 
 
-def record_in(db, actor: Actor, tid: int, *, on: dt.date | None = None) -> int | None:
+def record_in(db, actor: Actor, tid: int, *, on: dt.date | None = None,
+              gap_months: int | None = None) -> int | None:
     """The new place checks the sheet against the funds and records: its ledger entry, and the
     person's pension region moves (pension; a temporary account keeps the relation where it
     was). Returns the ledger entry id."""
@@ -244,6 +245,8 @@ def record_in(db, actor: Actor, tid: int, *, on: dt.date | None = None) -> int |
                               int(t["account_fen"] or 0), int(t["pooled_fen"] or 0), on)
         _close_step(conn, actor, t, "record_in", on, "done")
         _set(conn, tid, status="recorded", in_entry_id=entry)
+        if t["kind"] == "medical" and gap_months is not None:
+            _medical_continuity(conn, t, on, gap_months)
         casework.finish(conn, actor, t["case_in_id"], "recorded",
                         {"transfer": tid, "ledger_entry": entry})
         if t["kind"] == "pension" and not t["temporary"]:
@@ -305,3 +308,36 @@ def _open_step_name(conn, tid: int) -> str:
     if r is None:
         raise ConflictError(f"transfer {tid} has no open step")
     return r.step
+
+
+def claim_place(db, actor: Actor, person_id: int, on: dt.date | None = None) -> dict:
+    """The claim place (待遇领取地) decided by the rules from the person's record, the hukou and
+    the temporary accounts of their transfers — what the retirement case of the person uses."""
+    on = _today(on)
+    with transaction(db) as conn:
+        facts = registry_access.check_person(conn, actor, person_id)
+        hukou = facts.get("hukou_region") or facts.get("pension_region")
+        if hukou is None:
+            raise InputError("the person has no hukou region", field="person_id")
+        temps = conn.execute(select(mobility_transfer.c.to_region).where(
+            mobility_transfer.c.person_id == person_id, mobility_transfer.c.temporary == 1,
+            mobility_transfer.c.status == "recorded")).scalars().all()
+        out = funds.claim_place_of(conn, person_id, hukou, on, temps)
+        audit.record(conn, actor, "mobility.claim_place", "person", person_id,
+                     detail={"claim_region": out["claim_region"], "rule": out["rule"]})
+        return out
+
+
+def _medical_continuity(conn, t: dict, on: dt.date, gap_months: int) -> None:
+    """M43: a gap up to ``mobility.medical_gap_months`` keeps continuity (back-pay, no waiting);
+    longer starts ``mobility.medical_waiting_months`` of waiting. Kept on the sheet."""
+    rules = load_rules()
+    c = F.medical_continuity(
+        old_months=int(t["months"] or 0), gap_months=int(gap_months),
+        max_gap_months=int(rules.value("mobility.medical_gap_months", t["to_region"], on)),
+        waiting_months=int(rules.value("mobility.medical_waiting_months", t["to_region"], on)))
+    sheet = json.loads(t["sheet"] or "{}")
+    sheet["continuity"] = {"gap_months": int(gap_months), "continuous": c.continuous,
+                           "waiting_months": c.waiting_months,
+                           "recognised_months": c.recognised_months}
+    _set(conn, t["id"], sheet=json.dumps(sheet, ensure_ascii=False, sort_keys=True))

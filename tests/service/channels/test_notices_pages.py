@@ -107,3 +107,21 @@ def test_rights_statement_page_and_pdf(login, world):
     assert pdf.content.startswith(b"%PDF") and len(pdf.content) > 2000
     assert b"WenQuanYi" in pdf.content          # the Chinese text has its glyphs (.ci/run installs the font)
     assert c.get("/me/rights-statement?year=1800").status_code == 422
+
+
+def test_employer_portal_notices_and_portals_kept_apart(login, engine, world):
+    eid = world.employers["310101"]
+    outbox.enqueue(engine, recipient_type="employer", recipient_id=eid, region="310101",
+                   template="arrears.notice", data={"amount_fen": 277512, "bills": 1,
+                                                    "late_fee_fen": 4163,
+                                                    "as_of_date": "2025-09-14"})
+    c = login("employer-310101")
+    page = c.get("/employer/notices").text
+    assert "社会保险费欠缴提醒" in page and "¥2,775.12" in page
+    ok = c.post("/employer/notices/preferences", data={"channels": ["email"],
+                                                        "email": "hr@example.cn", "lang": "en"})
+    assert ok.status_code == 200 and 'value="hr@example.cn"' in ok.text
+    # the other employer sees nothing of it; a citizen may not use the employer portal
+    assert "2,775.12" not in login("employer-310104").get("/employer/notices").text
+    assert login("citizen-310101").get("/employer/notices").status_code == 403
+    assert c.get("/me/notices").status_code == 403

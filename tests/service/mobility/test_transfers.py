@@ -130,8 +130,11 @@ def test_medical_account_moves_in_two_steps(engine):
     transfers.approve_transfer_out(engine, SH_CHECKER, tid, on=dt.date(2025, 3, 4))
     t = queries.transfer(engine, tid)
     assert t["steps"][1]["due_on"] == dt.date(2025, 3, 11)     # new place: 5 working days
-    transfers.record_in(engine, BJ_CLERK, tid, on=dt.date(2025, 3, 5))
+    transfers.record_in(engine, BJ_CLERK, tid, on=dt.date(2025, 3, 5), gap_months=4)
     assert _bal(engine, BJ, "individual", pid, "medical") == 1_234_567
+    # a 4-month gap > 3: continuity broken, a 6-month waiting period; 96 months recognised
+    assert queries.transfer(engine, tid)["sheet"]["continuity"] == {
+        "gap_months": 4, "continuous": False, "waiting_months": 6, "recognised_months": 96}
     assert _bal(engine, SH, "individual", pid, "medical") == 0
     assert _bal(engine, SH, "transfer_clearing", scheme="medical") + \
         _bal(engine, BJ, "transfer_clearing", scheme="medical") == 0
@@ -188,3 +191,21 @@ def test_bridge_with_fifteen_employee_years_goes_the_other_way(engine):
     transfers.send_contact_letter(engine, SH_MAKER, tid, on=APPLIED)
     with pytest.raises(ConflictError):       # 180 months: resident → employee instead
         transfers.request_transfer_out(engine, SH_MAKER, tid)
+
+
+def test_claim_place_from_the_record_rules2_vector(engine):
+    # hukou Anhui; Shanghai 12 y (2000–11), Jiangsu 8 y (2012–19), Zhejiang from 52 (temporary)
+    pid = make_person(engine, dt.date(1968, 1, 1), seq=18, hukou="340100")
+    add_history(engine, pid, SH, {y: 500_000 for y in range(2000, 2012)})
+    add_history(engine, pid, "320100", {y: 500_000 for y in range(2012, 2020)})
+    add_history(engine, pid, "330100", {y: 500_000 for y in range(2020, 2025)})
+    with engine.begin() as c:    # the Zhejiang stay was a temporary account (recorded transfer)
+        c.execute(text(
+            "INSERT INTO mobility_transfer (kind, person_id, from_region, to_region, status, "
+            "channel, temporary, applied_on, created_by, created_at, updated_at) VALUES "
+            "('pension', :p, '320100', '330100', 'recorded', 'counter', 1, :d, 't', :t, :t)"),
+            {"p": pid, "d": dt.date(2020, 1, 1), "t": dt.datetime(2020, 1, 1)})
+    out = transfers.claim_place(engine, SH_MAKER, pid, dt.date(2028, 1, 1))
+    assert (out["claim_region"], out["rule"]) == (SH, "previous")
+    assert out["months_by_province"] == {"310000": 144, "320000": 96}
+    assert [s["temporary"] for s in out["segments"]] == [False, False, True]

@@ -9,6 +9,7 @@
     shebao transfer refuse 7 --reason "…" --actor …
     shebao transfer show 7 --actor …
     shebao transfer queue --actor …                          # open steps of my region, due first
+    shebao transfer claim-place --person 42 [--date 2030-06-01] --actor …   # 待遇领取地
 
     shebao certification run --region 310000 --month 2025-06 --actor clerk
     shebao certification certify --person 42 --date 2025-09-12 --method counter --actor clerk
@@ -110,11 +111,13 @@ def approve_out_cmd(transfer: int, date: Optional[str] = typer.Option(None, "--d
 
 @transfer_app.command("record-in")
 def record_in_cmd(transfer: int, date: Optional[str] = typer.Option(None, "--date"),
+                  gap_months: Optional[int] = typer.Option(None, "--gap-months",
+                                                         help="medical: months uninsured"),
                   actor: Optional[str] = ACTOR):
     """New place: record the history and the funds."""
     from shebao.mobility import transfers
     eng, who = engine_and_actor(actor, permission="mobility.transfer.work")
-    entry = transfers.record_in(eng, who, transfer, on=_date(date, "date"))
+    entry = transfers.record_in(eng, who, transfer, on=_date(date, "date"), gap_months=gap_months)
     _out({"ledger_entry": entry, **_transfer(eng, transfer)})
 
 
@@ -142,6 +145,16 @@ def queue_cmd(limit: int = typer.Option(100, "--limit"), actor: Optional[str] = 
     from shebao.mobility import queries
     eng, who = engine_and_actor(actor, permission="mobility.transfer.work")
     _out(queries.work_queue(eng, who, limit=limit))
+
+
+@transfer_app.command("claim-place")
+def claim_place_cmd(person: int = typer.Option(..., "--person"),
+                    date: Optional[str] = typer.Option(None, "--date"),
+                    actor: Optional[str] = ACTOR):
+    """Where the person claims the pension (待遇领取地), decided from the record."""
+    from shebao.mobility import transfers
+    eng, who = engine_and_actor(actor, permission="mobility.transfer.read")
+    _out(transfers.claim_place(eng, who, person, _date(date, "date")))
 
 
 # ------------------------------------------------------------------------- certification

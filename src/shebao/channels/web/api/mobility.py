@@ -172,13 +172,15 @@ def approve_out(request: Request, transfer_id: int, idempotency_key: IdemKey = N
              tags=["mobility"], summary="New place: record the history and the funds; needs "
                                         "Idempotency-Key")
 def record_in(request: Request, transfer_id: int, idempotency_key: IdemKey = None,
+              gap_months: Annotated[int | None, Query(ge=0, le=1200)] = None,
               actor: Actor = Depends(current_actor), eng=Depends(engine)):
     _tid(transfer_id)
 
     def do():
-        transfers.record_in(eng, actor, transfer_id)
+        transfers.record_in(eng, actor, transfer_id, gap_months=gap_months)
         return _show(eng, actor, transfer_id, "transfer recorded")
-    return idempotency.run(request, actor.id, idempotency_key, {"transfer_id": transfer_id}, do)
+    return idempotency.run(request, actor.id, idempotency_key,
+                           {"transfer_id": transfer_id, "gap_months": gap_months}, do)
 
 
 @router.post("/transfers/{transfer_id}/refuse", response_model=TransferOut, tags=["mobility"],
