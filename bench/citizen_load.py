@@ -150,7 +150,9 @@ def load(base: str, cookies, tokens, pids, rate: float, seconds: float, warmup: 
     lock = threading.Lock()
     lat = {"me": [], "api": []}
     bad = {"me": 0, "api": 0}
+    dropped = [0]
     t0 = time.perf_counter() + 0.5
+    give_up = t0 + warmup + seconds + 10      # a saturated server: the rest is not sent
     rnd = random.Random(11)
     plan = [("me" if k % 2 == 0 else "api", rnd.randrange(len(cookies)),
              rnd.randrange(len(tokens)), rnd.choice(pids)) for k in range(n)]
@@ -166,6 +168,10 @@ def load(base: str, cookies, tokens, pids, rate: float, seconds: float, warmup: 
             if k >= n:
                 break
             due = t0 + k / rate
+            if time.perf_counter() > give_up:
+                with lock:
+                    dropped[0] += 1
+                continue
             wait = due - time.perf_counter()
             if wait > 0:
                 time.sleep(wait)
@@ -191,7 +197,7 @@ def load(base: str, cookies, tokens, pids, rate: float, seconds: float, warmup: 
         t.start()
     for t in ts:
         t.join()
-    out = {}
+    out = {"not_sent": dropped[0]}
     for kind, xs in lat.items():
         xs.sort()
         q = statistics.quantiles(xs, n=100, method="inclusive") if len(xs) > 1 else [0] * 99
@@ -256,6 +262,7 @@ def main(argv=None) -> None:
                   + "  ".join(f"{k}: {v['rps']:.0f} req/s p50 {v['p50_ms']:.0f} ms p99 "
                               f"{v['p99_ms']:.0f} ms errors {v['errors']}"
                               for k, v in res.items() if isinstance(v, dict))
+                  + f"  not sent (server saturated) {res['not_sent']}"
                   + f"  audit {'intact' if ok else 'BROKEN'} (+{n1 - n0} read rows)",
                   flush=True)
     print(f"aim: {a.rate:.0f} req/s with p99 ≤ 50 ms; load average before {before} after "
