@@ -260,3 +260,25 @@ def test_maternity_paid_to_the_employer_in_the_pain001(engine, tmp_path):
     data = open([f for f in rel.files if f["format"] == "xml"][0]["path"], "rb").read()
     assert "生育测试有限公司".encode() in data and b"6216000000000077" in data
     assert ledger.balance(engine, f"{R}.maternity.benefits_payable") == 0
+
+
+def test_review_appraisal_after_a_year_replaces_the_allowance_not_the_grant(engine):
+    pid = make_person(engine, dt.date(1980, 1, 1), seq=72, region=R)
+
+    def appraise(on, grade):
+        cid = casework.apply(engine, MAKER, kind="injury_appraisal", person_id=pid, region=R,
+                             facts={"concluded_on": on, "grade": grade,
+                                    "own_wage_fen": 900000}, opened_on=dt.date(2025, 8, 11))
+        return cid
+    _, first = _decide(engine, appraise("2025-08-15", 4))
+    with pytest.raises(ConflictError, match="from 2026-08-15"):
+        casework.compute(engine, MAKER, appraise("2026-02-01", 2))
+    comp, second = _decide(engine, appraise("2026-09-01", 2))
+    # grade 2: 85% × 9000 = 7650.00 a month from 2026-10; no second grant
+    with engine.connect() as conn:
+        old = conn.execute(select(benefit_award_line.c.code, benefit_award_line.c.end_month)
+                           .where(benefit_award_line.c.award_id == first["award_id"])).all()
+        new = conn.execute(select(benefit_award_line.c.code, benefit_award_line.c.amount_fen)
+                           .where(benefit_award_line.c.award_id == second["award_id"])).all()
+    assert dict(old)["disability_allowance"] == dt.date(2026, 10, 1)
+    assert list(map(tuple, new)) == [("disability_allowance", 765000)]
