@@ -189,6 +189,8 @@ def main(argv=None) -> None:
             res.update(label=label, verified=v.ok, chains=len(v.chains), rows=v.rows)
             results.append(res)
             print(f"  {label}: {res['requests']} requests, p99 {res['p99']:.0f} ms", flush=True)
+    _save("audit_load", {"clients": a.clients, "seconds": a.seconds, "page": a.page,
+                         "backend": a.backend, "runs": results})
     head = f"{'run':8} {'requests':>8} {'req/s':>7} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} " \
            f"{'max ms':>7} {'errors':>6}  audit chain after"
     print(head)
@@ -196,6 +198,15 @@ def main(argv=None) -> None:
         print(f"{r['label']:8} {r['requests']:8d} {r['rps']:7.1f} {r['p50']:7.0f} {r['p90']:7.0f} "
               f"{r['p99']:7.0f} {r['max']:7.0f} {r['errors']:6d}  "
               f"{'intact' if r['verified'] else 'BROKEN'}: {r['rows']} rows, {r['chains']} chains")
+
+
+def _save(name: str, figures: dict) -> None:
+    """Write the figures to bench/results/<name>.json (bench/results.py)."""
+    import sys as _sys
+    from pathlib import Path as _Path
+    _sys.path.insert(0, str(_Path(__file__).resolve().parent))
+    from results import save
+    save(name, figures)
 
 
 if __name__ == "__main__":

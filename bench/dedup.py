@@ -90,6 +90,7 @@ def main() -> None:
         res = one(args.n, args.seed, args.threads)
         print(json.dumps(res, ensure_ascii=False, indent=None if args.json else 1))
         return
+    runs = []
     for n in [int(x) for x in args.sizes.split(",")]:
         env = dict(os.environ)
         p = subprocess.run([sys.executable, __file__, "--n", str(n), "--seed", str(args.seed),
@@ -99,6 +100,7 @@ def main() -> None:
             print(f"n={n}: failed\n{p.stderr[-3000:]}")
             continue
         r = json.loads(p.stdout.strip().splitlines()[-1])
+        runs.append(r)
         print(f"n={r['persons']:>9,} ({r['true_duplicate_pairs']:,} true duplicate pairs): "
               f"dedup {r['dedup_total_s']} s (prepare {r['prepare_s']} s, link "
               f"{r['link_s']} s), peak RSS {r['peak_rss_mib']} MiB")
@@ -107,6 +109,16 @@ def main() -> None:
             print(f"    {label:<5} p≥{q['threshold']}: precision {q['precision']:.4f}  "
                   f"recall {q['recall']:.4f}  F1 {q['f1']:.4f}  ({q['pairs']} pairs)")
         print(f"    review queue: {r['review_queue_pairs']} pairs")
+    _save("dedup", {"runs": runs})
+
+
+def _save(name: str, figures: dict) -> None:
+    """Write the figures to bench/results/<name>.json (bench/results.py)."""
+    import sys as _sys
+    from pathlib import Path as _Path
+    _sys.path.insert(0, str(_Path(__file__).resolve().parent))
+    from results import save
+    save(name, figures)
 
 
 if __name__ == "__main__":

@@ -79,7 +79,12 @@ def run(url: str, path: Path) -> None:
           f"{n} persons in the registry; {res.rows / t_first:,.0f} rows/s")
     print(f"  {engine.dialect.name}: re-import {t_again:.1f} s — {again.inserted} inserted, "
           f"{again.unchanged} unchanged (idempotent)")
+    out = {"backend": engine.dialect.name, "dry_run_s": round(t_dry, 2),
+           "first_import_s": round(t_first, 2), "reimport_s": round(t_again, 2),
+           "inserted": res.inserted, "rejected": res.rejected,
+           "rows_per_s": round(res.rows / t_first, 1)}
     engine.dispose()
+    return out
 
 
 def main() -> None:
@@ -94,13 +99,25 @@ def main() -> None:
         nbad = write_csv(path, args.rows, args.seed)
         print(f"wrote {args.rows:,} rows ({nbad} broken) in {time.perf_counter() - t:.1f} s, "
               f"{path.stat().st_size / 1e6:.1f} MB")
-        run(f"sqlite:///{d}/bench.db", path)
+        figures = {"rows": args.rows, "runs": [run(f"sqlite:///{d}/bench.db", path)]}
         if args.pg:
             from shebao.devtools.scratch_db import scratch_database
 
             with scratch_database("postgresql", admin=args.pg, migrate=False) as url:
-                run(url, path)
-    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+                figures["runs"].append(run(url, path))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS {peak:.0f} MiB")
+    figures["peak_rss_mib"] = round(peak, 1)
+    _save("import_persons", figures)
+
+
+def _save(name: str, figures: dict) -> None:
+    """Write the figures to bench/results/<name>.json (bench/results.py)."""
+    import sys as _sys
+    from pathlib import Path as _Path
+    _sys.path.insert(0, str(_Path(__file__).resolve().parent))
+    from results import save
+    save(name, figures)
 
 
 if __name__ == "__main__":

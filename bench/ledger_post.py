@@ -107,13 +107,25 @@ def main() -> int:
           f"median of {args.runs} runs")
     print(f"{'backend':<11}{'postings/run':>13}{'ledger post/s':>15}{'bare insert/s':>15}"
           f"{'ratio':>8}{'ledger s':>10}{'bare s':>9}{'check s':>9}")
+    figures = {"persons": args.persons, "runs": args.runs, "backends": {}}
     for b in backends:
         r = run_backend(b, args)
+        figures["backends"][b] = r
         print(f"{b:<11}{r['postings']:>13,}{r['ledger_rate']:>15,.0f}{r['bare_rate']:>15,.0f}"
               f"{r['bare_rate'] / r['ledger_rate']:>7.2f}x{r['ledger_s']:>10.2f}"
               f"{r['bare_s']:>9.2f}{r['check_s']:>9.2f}"
               f"{'' if r['check_ok'] else '  CHECK FAILED'}")
+    _save("ledger_post", figures)
     return 0
+
+
+def _save(name: str, figures: dict) -> None:
+    """Write the figures to bench/results/<name>.json (bench/results.py)."""
+    import sys as _sys
+    from pathlib import Path as _Path
+    _sys.path.insert(0, str(_Path(__file__).resolve().parent))
+    from results import save
+    save(name, figures)
 
 
 if __name__ == "__main__":

@@ -43,15 +43,27 @@ def main() -> int:
     args = ap.parse_args()
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     bad = 0
+    figures = {"ops": args.ops, "seed": args.seed, "backends": {}}
     for b in backends:
         res = run_one(b, args)
+        figures["backends"][b] = res
         print(f"{b:<10} ops={res['ops']} violations={res['violations']} "
               f"time={res.get('seconds', '-')}s seed={res['seed']}")
         print("           " + json.dumps({k: res[k] for k in res
                                           if k in ("by_op", "refused_as_expected", "entries",
                                                    "error")}, ensure_ascii=False))
         bad += res["violations"]
+    _save("ledger_sim", figures)
     return 1 if bad else 0
+
+
+def _save(name: str, figures: dict) -> None:
+    """Write the figures to bench/results/<name>.json (bench/results.py)."""
+    import sys as _sys
+    from pathlib import Path as _Path
+    _sys.path.insert(0, str(_Path(__file__).resolve().parent))
+    from results import save
+    save(name, figures)
 
 
 if __name__ == "__main__":

@@ -109,6 +109,16 @@ def main() -> None:
         print(f"{r['cap']!s:>8} {r['rss_before']:>8} MiB {r['rss_after']:>6} MiB "
               f"{r['rss_peak']:>5} MiB {r['p50']:>7.2f} {r['p99']:>7.2f} {r['wall']:>7.1f}  "
               f"{r['codes']}")
+    _save("login_storm", {"logins": args.logins, "runs": rows})
+
+
+def _save(name: str, figures: dict) -> None:
+    """Write the figures to bench/results/<name>.json (bench/results.py)."""
+    import sys as _sys
+    from pathlib import Path as _Path
+    _sys.path.insert(0, str(_Path(__file__).resolve().parent))
+    from results import save
+    save(name, figures)
 
 
 if __name__ == "__main__":

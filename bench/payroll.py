@@ -224,7 +224,7 @@ def _in_child(target, *args) -> dict:
     return res
 
 
-def run_backend(backend: str, args) -> None:
+def run_backend(backend: str, args) -> dict:
     with scratch_database(backend, admin=args.pg_admin, prefix="payroll_bench") as url:
         sd = _in_child(_child_seed, url, args.pensioners)
         print(f"[{backend}] seeded {args.pensioners} pensioners in "
@@ -248,6 +248,9 @@ def run_backend(backend: str, args) -> None:
                   f"({rl['bytes'] / 1e6:.0f} MB, pain.001 validated + CSV) "
                   f"{rl['seconds']:.2f} s, peak RSS {rl['maxrss_kib'] / 1024:.0f} MiB",
                   flush=True)
+        return {"seed": sd, "set_based": sb, "row_at_a_time": bl,
+                "speedup": round(per_row * sb["payments"] / sb["seconds"], 1),
+                "release": rl if args.release else None}
 
 
 def main(argv=None) -> None:
@@ -259,8 +262,12 @@ def main(argv=None) -> None:
     ap.add_argument("--release", action="store_true", help="also time the file release")
     ap.add_argument("--pg-admin", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = ap.parse_args(argv)
+    figures = {"pensioners": args.pensioners, "backends": {}}
     for b in (("sqlite", "postgresql") if args.backend == "both" else (args.backend,)):
-        run_backend(b, args)
+        figures["backends"][b] = run_backend(b, args)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from results import save
+    save("payroll", figures)
 
 
 if __name__ == "__main__":

@@ -193,3 +193,9 @@ def benefit_lines_sql() -> str:
             "l.start_month, l.end_month, l.amount_fen, l.payee_type FROM benefit_award_line l "
             "JOIN benefit_award a ON a.id = l.award_id WHERE l.status = 'active' "
             "AND a.status = 'active'")
+
+
+def case_of_award(conn, award_id: int) -> int:
+    """The pension case an award was decided in (read by mobility's back pay, #15)."""
+    return int(conn.execute(select(pension_award.c.case_id).where(
+        pension_award.c.id == award_id)).scalar_one())

@@ -33,6 +33,7 @@ from shebao.registry import queries as registry
 from shebao.rules.formulas.contribution import clamp_base
 from shebao.rules.loader import load_rules
 from shebao.security import audit, policy
+from shebao.security.audit_appender import record_read
 
 from . import model
 from .tables import base_declaration, declaration_upload
@@ -389,8 +390,8 @@ def declarations(bind, actor: Actor, person_id: int) -> list[dict]:
             rows = [r for r in rows if r["employer_id"] == actor.employer_id]
         if actor.role == "citizen" and actor.person_id != person_id:
             raise PermissionDenied("a citizen may see only their own declarations")
-        audit.record(conn, actor, "collection.declarations.read", "person", person_id,
-                     purpose="view declared bases")
+        record_read(bind, conn, actor, "collection.declarations.read", "person", person_id,
+                    purpose="view declared bases")
         return [{"id": r["id"], "kind": r["kind"], "year": r["year"],
                  "employer_id": r["employer_id"],
                  "effective_from": r["effective_from"].isoformat() if hasattr(

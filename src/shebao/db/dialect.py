@@ -37,6 +37,13 @@ def packs_results(conn) -> bool:
     return _postgres(conn)
 
 
+def writes_concurrently(conn) -> bool:
+    """True where two transactions may write at once (row and advisory locks: PostgreSQL), so a
+    transaction may wait on another connection's write; False where a write transaction holds
+    the database's one write lock from BEGIN (SQLite, ``BEGIN IMMEDIATE``)."""
+    return _postgres(conn)
+
+
 # --------------------------------------------------------------------------- locks
 def _int32(n: int) -> int:
     return n - (1 << 32) if n >= (1 << 31) else n

@@ -14,7 +14,7 @@ from shebao.core.errors import InputError, PermissionDenied
 from shebao.core.money import fen_to_yuan_str
 from shebao.db.dialect import unindexed
 from shebao.db.uow import reading, transaction
-from shebao.security import audit
+from shebao.security.audit_appender import record_read
 
 from .model import INDIVIDUAL_SCHEMES, check_region, check_scheme, parse_code
 from .tables import ledger_account, ledger_entry, ledger_posting
@@ -142,9 +142,9 @@ def statement(db, actor: Actor, person_id: int, scheme: str, *, region: str | No
             {"pid": int(person_id), "s": scheme, "r": region}).all()
         if region and actor.role != "citizen" and not actor.covers(region):
             raise PermissionDenied(f"region {region} is outside {actor.id}'s scope")
-        audit.record(conn, actor, "ledger.statement.read", "person", int(person_id),
-                     fields=["individual_account"], purpose=purpose,
-                     detail={"scheme": scheme, "region": region, "lines": len(rows)})
+        record_read(db, conn, actor, "ledger.statement.read", "person", int(person_id),
+                    fields=["individual_account"], purpose=purpose,
+                    detail={"scheme": scheme, "region": region, "lines": len(rows)})
     out = Statement(int(person_id), scheme)
     running = 0
     for r in rows:

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import insert, select, text
 
-from shebao.benefits import life_events
+from shebao.benefits import awards, life_events
+from shebao.benefits.claims import LineSpec
 from shebao.benefits import queries as benefits_queries
 from shebao.core.actor import SYSTEM, Actor
 from shebao.core.errors import ConflictError, InputError
@@ -185,6 +186,13 @@ def _data_comparison(conn, actor, rid, region, m, nxt, kinds) -> tuple[int, int,
     if susp.any():
         life_events.record_certification_outcomes(conn, actor, pid[susp], seen[susp], True,
                                                   "data comparison")
+        # the suspended months paid back from the resumption month (one batch per month)
+        for day in np.unique(resume_day[susp]):
+            sel = susp & (resume_day == day)
+            awards.pension_back_pay_bulk(
+                conn, actor, _date(day), pid[sel], back[sel],
+                "pension back pay after a living certification found by data comparison "
+                "(人社部发〔2015〕32号 art. 49)", f"mobility.certification:{rid}")
     return int(len(pid)), int(susp.sum()), int(back.sum())
 
 
@@ -304,6 +312,9 @@ def certify(db, actor: Actor, person_id: int, on: dt.date | None = None,
                 conn, SYSTEM if actor.role == "citizen" else actor, [person_id], [_day(on)],
                 True, method)
         conn.execute(insert(certification_event), events)
+        back_fen = 0
+        if was == model.SUSPENDED and s.back_pay_months:
+            back_fen = _back_pay(conn, actor, person_id, s)
         if was == model.SUSPENDED:
             outbox.enqueue(conn, recipient_type="person", recipient_id=person_id,
                            region=row["region"], template="certification.resumed",
@@ -313,10 +324,34 @@ def certify(db, actor: Actor, person_id: int, on: dt.date | None = None,
         audit.record(conn, actor, "mobility.certification.certify", "person", person_id,
                      detail={"on": on, "method": method, "was": was,
                              "resumed_from": s.resumed_from,
-                             "back_pay_months": s.back_pay_months if was == "suspended" else 0})
+                             "back_pay_months": s.back_pay_months if was == "suspended" else 0,
+                             "back_pay_fen": back_fen})
         return {"state": s.state, "resumed_from": s.resumed_from,
                 "back_pay_months": s.back_pay_months if was == model.SUSPENDED else 0}
 
 
 def _d(v):
     return dt.date.fromisoformat(v[:10]) if isinstance(v, str) else v
+
+
+def _back_pay(conn, actor: Actor, person_id: int, s: model.CertState) -> int:
+    """The suspended months paid back with the next payroll (人社部发〔2015〕32号 art. 49): an
+    award of kind ``pension_back_pay`` with one line from the pooled pension fund
+    (``benefits.awards.create_award``; payroll pays its lines) — months × the pension in
+    payment now (an indexation during the suspension is not split out)."""
+    rows = conn.execute(text(
+        f"SELECT a.award_id, a.region, a.monthly_fen FROM ({benefits_queries.awards_sql()}) a "
+        "WHERE a.person_id = :p AND a.status = 'active' ORDER BY a.award_id"),
+        {"p": person_id}).all()
+    if not rows:
+        return 0
+    case_id = benefits_queries.case_of_award(conn, rows[0].award_id)
+    owed = s.back_pay_months * sum(int(r.monthly_fen) for r in rows)
+    first = add_months(s.resumed_from, -s.back_pay_months)
+    awards.create_award(conn, SYSTEM, case_id=case_id, kind="pension_back_pay",
+                        person_id=person_id, region=rows[0].region, lines=[LineSpec(
+                            "once", "back_pay", "pension", owed, s.resumed_from,
+                            f"pension back pay {first:%Y-%m}..{add_months(s.resumed_from, -1):%Y-%m}"
+                            " after a late living certification (人社部发〔2015〕32号 art. 49)")],
+                        source="mobility.certification")
+    return owed

@@ -21,6 +21,7 @@ from shebao.core.actor import Actor
 from shebao.core.errors import InputError, PermissionDenied
 from shebao.core.ids import mask_id, mask_name
 from shebao.security import audit, policy
+from shebao.security.audit_appender import record_read
 
 from .model import person_region
 from .service import merged_ids, transaction
@@ -84,9 +85,9 @@ def access_person(bind, actor: Actor, person_id: int, purpose: str) -> dict:
         row = dict(conn.execute(select(person).where(person.c.id == person_id)
                                 ).mappings().one())
         masked = policy.sees_masked(actor)
-        audit.record(conn, actor, "registry.person.read", "person", person_id,
-                     fields=list(MASKED_FIELDS) if masked else ["*"], purpose=purpose,
-                     detail={"masked": True} if masked else None)
+        record_read(bind, conn, actor, "registry.person.read", "person", person_id,
+                    fields=list(MASKED_FIELDS) if masked else ["*"], purpose=purpose,
+                    detail={"masked": True} if masked else None)
         if masked:
             return masked_record(row)
         row["merged_ids"] = merged_ids(conn, person_id)

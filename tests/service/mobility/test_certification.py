@@ -10,6 +10,7 @@ from sqlalchemy import text
 from shebao.core.errors import ConflictError, InputError, PermissionDenied
 from shebao.db.bulk import day_number
 from shebao.mobility import certification as cert
+from shebao.benefits import awards
 from shebao.mobility import queries
 from shebao.notices import outbox
 from shebao.registry import service as registry
@@ -64,6 +65,10 @@ def test_the_cycle(engine):
     assert [(y, p, _d(on)) for y, p, on in _lc(engine, a)] == [(2025, 1, dt.date(2025, 9, 12))]
     assert [e["event"] for e in queries.certification(engine, a)["events"]] == \
         ["suspend", "self", "resume"]
+    # the back pay is an award line payroll pays: 4 × 4,000 = 16,000 (rules-2 §5)
+    (bp,) = [x for x in awards.awards_of(engine, a) if x["kind"] == "pension_back_pay"]
+    assert [(ln["kind"], ln["amount_fen"], _d(ln["start_month"])) for ln in bp["lines"]] == \
+        [("once", 1_600_000, dt.date(2025, 10, 1))]
     (n,) = [n for n in outbox.for_recipient(engine, "person", a)
             if n.template == "certification.resumed"]
     assert n.data["back_pay_months"] == 4 and n.data["resumed_from"] == "2025-10-01"
@@ -76,6 +81,9 @@ def test_the_cycle(engine):
     sd = queries.certification(engine, d)
     assert (sd["state"], sd["resumed_from"], sd["back_pay_months"]) == \
         ("certified", dt.date(2025, 9, 1), 3)
+    (bp,) = [x for x in awards.awards_of(engine, d) if x["kind"] == "pension_back_pay"]
+    assert [(ln["amount_fen"], _d(ln["start_month"])) for ln in bp["lines"]] == \
+        [(3 * 400_000, dt.date(2025, 9, 1))]
     assert queries.certification_counts(engine, SH) == {"certified": 3, "deceased": 1}
     with pytest.raises(ConflictError):                        # the dead are not certified
         cert.certify(engine, SH_MAKER, c, dt.date(2025, 9, 1), "counter")

@@ -6,6 +6,8 @@ problem+json error handlers, the REST API under ``/api/v1`` and the server-rende
 """
 from __future__ import annotations
 
+import os
+
 from importlib import resources
 
 from fastapi import FastAPI
@@ -13,7 +15,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
 from shebao.db.engine import make_engine
-from shebao.security import audit
+from shebao.security import audit, audit_appender
 
 from . import problems
 from .config import Settings, load_settings
@@ -45,6 +47,9 @@ def create_app(engine_url: str | None = None, *, mode: str | None = None,
     app.state.engine = engine if engine is not None else make_engine(engine_url)
     # anchors the audit chains every SHEBAO_AUDIT_ANCHOR_EVERY seconds (off when unset: cron)
     app.state.audit_anchor = audit.start_periodic_anchor(app.state.engine)
+    # reads' audit rows group-committed (PostgreSQL; off with SHEBAO_AUDIT_APPENDER=off)
+    if os.environ.get("SHEBAO_AUDIT_APPENDER", "on").strip().lower() != "off":
+        audit_appender.install(app.state.engine)
     # innermost first: the error page, CSRF/Origin, the body limit; the security headers
     # (outermost) cover every answer, refusals and 500s included
     app.add_middleware(problems.ServerErrorMiddleware, render_error=render_error)
@@ -127,3 +132,9 @@ def _problems_in_schema(schema: dict) -> None:
                 if code in ("423",) and not path.endswith(("/auth/token", "/me/password")):
                     continue
                 op["responses"][code] = {"description": title, "content": ref}
+
+
+def app_from_env() -> FastAPI:
+    """The app of one worker of ``shebao serve --workers N`` (uvicorn's factory): everything
+    from the environment (``SHEBAO_DATABASE_URL``, ``SHEBAO_ENV``, ``SHEBAO_SECRET_KEY``…)."""
+    return create_app()

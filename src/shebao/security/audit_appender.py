@@ -1,0 +1,224 @@
+"""Group commit of the audit rows of reads: many requests' rows, one lock and one INSERT.
+
+A read of personal data is audited before its answer leaves (``registry.access`` and the
+other read paths call :func:`record_read`). Written inline (``audit.record`` in the read's own
+transaction), each read holds its chain's lock from the append to its commit, so every read of
+a district waits in one line — the citizen portal's limit under load. With an
+:class:`Appender` installed on the engine (the web app does), a read in its own transaction
+hands its row to the appender and waits until the row is committed: the appender's thread
+takes every row queued meanwhile, and in ONE transaction locks each chain involved (in chain
+order, like every other writer), reads its head, links the rows exactly as ``audit.record``
+would, inserts them in one multi-row INSERT per chain and commits; then each waiting read
+goes on. Nothing is answered before its audit row is durable; a failed flush fails the reads
+it carried (the caller's request fails — no read goes unaudited). ``audit verify`` sees the
+same chains: the rows are the rows ``record`` writes, in one order per chain.
+
+A read inside a larger transaction (one that may hold its chain's lock already, or wrote)
+is recorded inline in that transaction, as before: the appender never waits on a lock its own
+caller holds. Each worker process has its own appender; the chains' locks order them.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import threading
+import weakref
+from collections import defaultdict
+
+from sqlalchemy import create_engine, select
+from sqlalchemy.engine import Connection, Engine
+
+from shebao.core.actor import Actor
+from shebao.db.dialect import writes_concurrently
+
+from . import audit
+from .tables import audit_log
+
+_INSTALLED: "weakref.WeakKeyDictionary[Engine, Appender]" = weakref.WeakKeyDictionary()
+MAX_BATCH = 2000          # rows per flush (bounded statement; not law)
+
+
+class _Pending:
+    __slots__ = ("chain", "row", "at", "done", "error", "hash")
+
+    def __init__(self, chain: str, row: tuple[dict, dt.datetime]):
+        self.chain, (self.row, self.at) = chain, row
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+        self.hash: str | None = None
+
+
+class Appender:
+    """One thread appending the queued audit rows of ``engine``'s reads (see the module). The
+    thread starts with the first row and ends after ``IDLE`` seconds without one (closing its
+    connection); it writes through its own one-connection pool, so it never waits for the
+    pool that the reads it serves are holding."""
+
+    IDLE = 2.0
+
+    def __init__(self, engine: Engine):
+        self._own = create_engine(engine.url, pool_size=1, max_overflow=0, pool_pre_ping=True)
+        self._cond = threading.Condition()
+        self._queue: list[_Pending] = []
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+        self.flushes = 0
+        self.rows = 0
+
+    # ---- the callers' side
+    def append(self, actor: Actor, action: str, subject_type: str, subject_id=None, *,
+               fields: list[str] | None = None, purpose: str | None = None,
+               detail: dict | None = None) -> str:
+        """Queue one row and wait until it is committed; returns its hash."""
+        return wait(self.submit(actor, action, subject_type, subject_id, fields=fields,
+                                purpose=purpose, detail=detail))
+
+    def submit(self, actor: Actor, action: str, subject_type: str, subject_id=None, *,
+               fields: list[str] | None = None, purpose: str | None = None,
+               detail: dict | None = None) -> _Pending:
+        """Queue one row; ``wait`` on the result before answering."""
+        p = _Pending(audit.chain_of(actor), _row(actor, action, subject_type, subject_id,
+                                                 fields, purpose, detail))
+        with self._cond:
+            if self._stopped:
+                raise RuntimeError("the audit appender is stopped")
+            self._queue.append(p)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="audit-appender",
+                                                daemon=True)
+                self._thread.start()
+            self._cond.notify()
+        return p
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            t = self._thread
+            self._cond.notify()
+        if t is not None:
+            t.join(timeout=10)
+        self._own.dispose()
+
+    # ---- the thread
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                if not self._queue and not self._stopped:
+                    self._cond.wait(self.IDLE)
+                if not self._queue:        # idle (or stopped): end; the next row restarts
+                    self._thread = None
+                    self._own.dispose()
+                    return
+                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            try:
+                self._flush(batch)
+                self.flushes += 1
+                self.rows += len(batch)
+            except BaseException as exc:  # noqa: BLE001 - handed to every waiting read
+                for p in batch:
+                    p.error = exc
+                self._own.dispose()
+            for p in batch:
+                p.done.set()
+
+    def _flush(self, batch: list[_Pending]) -> None:
+        by_chain: dict[str, list[_Pending]] = defaultdict(list)
+        for p in batch:
+            by_chain[p.chain].append(p)
+        rows = []
+        with self._own.begin() as conn:
+            for chain in sorted(by_chain):
+                audit.lock_chain(conn, chain)
+                prev = conn.execute(select(audit_log.c.hash).where(audit_log.c.chain == chain)
+                                    .order_by(audit_log.c.id.desc()).limit(1)
+                                    ).scalar_one_or_none() or audit.genesis(chain)
+                for p in by_chain[chain]:
+                    p.hash = audit._digest(prev, p.row)
+                    rows.append({**p.row, "at": p.at, "chain": chain, "prev_hash": prev,
+                                 "hash": p.hash})
+                    prev = p.hash
+            conn.execute(audit_log.insert(), rows)
+        audit.count_appends(len(rows))
+
+
+def wait(p: _Pending, timeout: float = 30.0) -> str:
+    """Until ``p``'s row is committed (its hash), or its flush's error."""
+    if not p.done.wait(timeout):
+        raise TimeoutError("the audit row was not written in time")
+    if p.error is not None:
+        raise p.error
+    return p.hash
+
+
+_local = threading.local()
+
+
+@contextlib.contextmanager
+def deferred():
+    """Within the block (this thread: one request), the reads routed to an appender queue their
+    rows without waiting; leaving the block waits until every one is committed (raising the
+    first failure). A page that makes several audited reads wraps them in one block and
+    answers after it: one wait per request instead of one per read, and still no answer
+    before its audit rows are durable."""
+    outer = getattr(_local, "pending", None)
+    _local.pending = mine = []
+    try:
+        yield
+    finally:
+        _local.pending = outer
+    for p in mine:
+        wait(p)
+
+
+def _row(actor: Actor, action, subject_type, subject_id, fields, purpose, detail
+         ) -> tuple[dict, dt.datetime]:
+    at = dt.datetime.now(dt.timezone.utc)
+    return {"at": audit._at_text(at), "actor": actor.id, "role": actor.role,
+            "action": action, "subject_type": subject_type,
+            "subject_id": None if subject_id is None else str(subject_id),
+            "fields": ",".join(fields) if fields else None, "purpose": purpose,
+            "detail": json.dumps(detail, sort_keys=True, ensure_ascii=False, default=str)
+            if detail is not None else None}, at
+
+
+def install(engine: Engine) -> Appender | None:
+    """Route the reads of ``engine`` through one appender (idempotent); returns it — or None
+    where a waiting read would hold the database's one write lock (SQLite: reads stay
+    inline)."""
+    if not writes_concurrently(engine):
+        return None
+    app = _INSTALLED.get(engine)
+    if app is None:
+        app = _INSTALLED[engine] = Appender(engine)
+    return app
+
+
+def uninstall(engine: Engine) -> None:
+    app = _INSTALLED.pop(engine, None)
+    if app is not None:
+        app.stop()
+
+
+def installed(engine: Engine) -> Appender | None:
+    return _INSTALLED.get(engine)
+
+
+def record_read(bind, conn: Connection, actor: Actor, action: str, subject_type: str,
+                subject_id=None, *, fields: list[str] | None = None,
+                purpose: str | None = None, detail: dict | None = None) -> str | None:
+    """Audit a read (the row's hash; None when queued inside ``deferred()``). ``bind`` is what the read function was given: an Engine means the read
+    runs in its own transaction (``conn``'s, which wrote nothing and holds no chain lock), so
+    the row may go through the engine's appender; otherwise it is written inline in ``conn``'s
+    transaction (``audit.record``)."""
+    app = _INSTALLED.get(bind) if isinstance(bind, Engine) else None
+    if app is None:
+        return audit.record(conn, actor, action, subject_type, subject_id, fields=fields,
+                            purpose=purpose, detail=detail)
+    p = app.submit(actor, action, subject_type, subject_id, fields=fields, purpose=purpose,
+                   detail=detail)
+    pending = getattr(_local, "pending", None)
+    if pending is not None:            # inside ``deferred()``: waited for at its end
+        pending.append(p)
+        return None
+    return wait(p)

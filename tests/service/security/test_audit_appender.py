@@ -1,0 +1,84 @@
+"""The read audit appender: many readers' rows group-committed, linked exactly as inline rows
+(``audit verify`` holds), each reader answered only once its row is committed; a read inside
+a larger transaction stays inline; a failed flush fails its readers."""
+import threading
+
+import pytest
+from sqlalchemy import func, select, text
+
+from shebao.core.actor import Actor
+from shebao.security import audit, audit_appender
+from shebao.security.tables import audit_log
+
+
+def _count(engine) -> int:
+    with engine.connect() as c:
+        return c.execute(select(func.count()).select_from(audit_log)).scalar_one()
+
+
+def _read(engine, actor, pid, action="registry.person.read"):
+    with engine.begin() as conn:               # a read in its own transaction
+        return audit_appender.record_read(engine, conn, actor, action, "person", pid,
+                                          fields=["*"], purpose="test")
+
+
+@pytest.fixture
+def appender(engine):
+    app = audit_appender.install(engine)
+    yield app
+    audit_appender.uninstall(engine)
+
+
+def test_concurrent_reads_and_writes_keep_every_chain_valid(engine, appender):
+    readers = [Actor(id=f"citizen-{i}", role="citizen", scope=("310104", "310105")[i % 2],
+                     person_id=i + 1) for i in range(24)]
+    clerk = Actor(id="clerk", role="collection_clerk", scope="310104")
+    hashes, errors = [], []
+
+    def work(a):
+        try:
+            for k in range(5):
+                hashes.append(_read(engine, a, a.person_id))
+                if k == 2:       # an inline write on the same chain, interleaved
+                    with engine.begin() as conn:
+                        audit.record(conn, clerk, "registry.person.change", "person", 1)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+    threads = [threading.Thread(target=work, args=(a,)) for a in readers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert _count(engine) == 24 * 5 + 24
+    with engine.connect() as c:
+        res = audit.verify(c)
+        stored = set(c.execute(select(audit_log.c.hash).where(
+            audit_log.c.action == "registry.person.read")).scalars())
+    assert res.ok, res.reason
+    assert set(hashes) == stored and len(stored) == 120
+    if appender is not None:                   # PostgreSQL: grouped
+        assert appender.rows == 120 and appender.flushes <= 120
+
+
+def test_a_read_inside_a_larger_transaction_is_written_in_it(engine, appender):
+    actor = Actor(id="c1", role="citizen", scope="310104", person_id=1)
+    with engine.connect() as conn:
+        with conn.begin() as tx:
+            audit_appender.record_read(conn, conn, actor, "registry.person.read", "person", 1)
+            tx.rollback()                      # inline: gone with its transaction
+    assert _count(engine) == 0
+    _read(engine, actor, 1)
+    assert _count(engine) == 1
+
+
+def test_a_failed_flush_fails_its_reader_and_the_next_read_is_written(engine, appender):
+    actor = Actor(id="c1", role="citizen", scope="310104", person_id=1)
+    with pytest.raises(Exception) as info:
+        _read(engine, actor, 1, action=None)    # action is NOT NULL: the INSERT fails
+    assert "null" in str(info.value).lower()
+    assert _count(engine) == 0
+    _read(engine, actor, 2)
+    with engine.connect() as c:
+        assert c.execute(text("SELECT subject_id FROM audit_log")).scalars().all() == ["2"]
+        assert audit.verify(c).ok
