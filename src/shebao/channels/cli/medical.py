@@ -8,6 +8,7 @@ off-site registration and clearing, manual claims.
     shebao medical offsite PERSON --to 110000 --category long_term --subtype long_term_resident
     shebao medical clear --month 2025-05
     shebao medical manual-decide CASE granted|refused [--reason …] / manual-approve CASE
+    shebao medical credit-retirees --region 110105 --month 2025-03
 Every command takes ``--actor`` (an authenticated account) and prints JSON.
 """
 from __future__ import annotations
@@ -103,3 +104,12 @@ def manual_approve_cmd(case: int, actor: str = ACTOR):
     from shebao.medical import manual
     eng, who = engine_and_actor(actor, permission="medical.claim.approve")
     _out(manual.approve(eng, who, case))
+
+
+@app.command("credit-retirees")
+def credit_retirees_cmd(region: str = typer.Option(...),
+                        month: str = typer.Option(..., help="YYYY-MM"), actor: str = ACTOR):
+    """Credit retirees' medical accounts with the month's fixed amount from the pooled fund."""
+    from shebao.medical import account
+    eng, who = engine_and_actor(actor, permission="medical.settle", region=region)
+    _out(account.credit_retirees(eng, who, region, dt.date.fromisoformat(month + "-01")))
