@@ -27,6 +27,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import and_, insert, or_, select, update
 
 from shebao.core.actor import Actor
@@ -333,3 +334,45 @@ def award_json(a: dict) -> dict:
     return json.loads(json.dumps({k: ([{kk: iso(vv) for kk, vv in x.items()} for x in v]
                                       if isinstance(v, list) else iso(v))
                                   for k, v in a.items()}, default=str))
+
+
+def pension_back_pay_bulk(conn, actor: Actor, month: dt.date, person_ids, months,
+                          basis: str, source: str) -> tuple[int, int]:
+    """Set-based back pay (mobility's certification run, #15): for each person (int64 arrays
+    ``person_ids`` and ``months`` ≥ 1) an award ``pension_back_pay`` per active pension award,
+    with one ``once`` line of months × the pension in payment, payable from ``month``. Two
+    statements for the whole batch; returns (awards created, total fen). The caller audits."""
+    from sqlalchemy import text
+
+    from shebao.db import bulk
+
+    ids = np.asarray(person_ids, dtype=np.int64)
+    n_months = np.asarray(months, dtype=np.int64)
+    keep = n_months > 0
+    if not keep.any():
+        return 0, 0
+    m = _month(month, "month")
+    bulk.stage(conn, "back_pay_stage", [("person_id", "i8"), ("months", "i8")],
+               {"person_id": ids[keep], "months": n_months[keep]})
+    t = now()
+    p = {"by": actor.id, "t": t, "m": m, "basis": basis[:200], "src": source[:40]}
+    n = conn.execute(text(
+        "INSERT INTO benefit_award (case_id, person_id, region, kind, status, created_by, "
+        "created_at) SELECT a.case_id, a.person_id, a.region, 'pension_back_pay', 'active', "
+        ":by, :t FROM pension_award a JOIN back_pay_stage s ON s.person_id = a.person_id "
+        "WHERE a.status = 'active' AND a.monthly_fen > 0"), p).rowcount
+    conn.execute(text(
+        "INSERT INTO benefit_award_line (award_id, person_id, region, scheme, kind, code, "
+        "amount_fen, start_month, end_month, payee_type, payee_id, fund_account, basis, status, "
+        "source, created_at) SELECT b.id, b.person_id, b.region, 'pension', 'once', 'back_pay', "
+        "s.months * a.monthly_fen, :m, NULL, 'person', b.person_id, 'pooled_fund', :basis, "
+        "'active', :src, :t FROM benefit_award b "
+        "JOIN back_pay_stage s ON s.person_id = b.person_id "
+        "JOIN pension_award a ON a.case_id = b.case_id AND a.person_id = b.person_id "
+        "AND a.status = 'active' AND a.monthly_fen > 0 "
+        "WHERE b.kind = 'pension_back_pay' AND b.created_at = :t AND b.created_by = :by"), p)
+    total = conn.execute(text(
+        "SELECT COALESCE(sum(l.amount_fen), 0) FROM benefit_award_line l JOIN benefit_award b "
+        "ON b.id = l.award_id WHERE b.kind = 'pension_back_pay' AND b.created_at = :t "
+        "AND b.created_by = :by"), p).scalar_one()
+    return int(n), int(total)

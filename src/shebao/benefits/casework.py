@@ -158,6 +158,17 @@ def _previous_unemployment(conn, person_id: int, exclude_case: int) -> tuple:
     return min(stopped or end, end), left
 
 
+def _previous_appraisal(conn, person_id: int, exclude_case: int) -> dict | None:
+    """The person's last granted appraisal (its case and computation), or None."""
+    r = conn.execute(select(benefit_claim.c.case_id, benefit_claim.c.computation).where(
+        benefit_claim.c.person_id == person_id, benefit_claim.c.kind == "injury_appraisal",
+        benefit_claim.c.award_id.is_not(None), benefit_claim.c.case_id != exclude_case)
+        .order_by(benefit_claim.c.case_id.desc())).first()
+    if r is None or not r.computation:
+        return None
+    return {"case_id": r.case_id, **json.loads(r.computation)}
+
+
 def _own_wage(conn, person_id: int, before: dt.date) -> int | None:
     """Average monthly contribution base of the 12 months before ``before`` (shebao's)."""
     months = shebao_months(conn, [person_id]).get(person_id, [])
@@ -201,7 +212,15 @@ def _gather(conn, rules, kind: str, case_id: int, person_id: int, region: str,
                 raise ConflictError("the employment has not ended")
             f["involuntary"] = bool(sp.get("involuntary"))
             f["leave_reason"] = sp.get("leave_reason")
-    elif kind in ("injury_appraisal", "injury_death") and f.get("own_wage_fen") is None:
+    elif kind == "injury_appraisal" and f.get("concluded_on"):
+        prev = _previous_appraisal(conn, person_id, case_id)
+        if prev is not None:
+            review_from = prev["facts"].get("review_from")
+            if review_from and str(f["concluded_on"])[:10] < review_from:
+                raise ConflictError(f"a review appraisal may follow the last one only from "
+                                    f"{review_from} (工伤保险条例 第二十八条)")
+            f["review_of_case"] = prev["case_id"]
+    if kind in ("injury_appraisal", "injury_death") and f.get("own_wage_fen") is None:
         on = f.get("accident_date") or f.get("death_date") or f.get("concluded_on")
         subject = int(f.get("deceased_person_id") or person_id)
         if on:
@@ -284,6 +303,15 @@ def approve(db, checker: Actor, case_id: int) -> dict:
             owner = dead
         else:
             owner = cl.person_id
+        review_of = (decision.get("facts") or {}).get("review_of_case")
+        if cl.kind == "injury_appraisal" and review_of and c.outcome == "granted" and lines:
+            # a review appraisal: the new grade's monthly lines replace the old ones from
+            # their start; the one-off disability grant was paid once and is not paid again
+            old = conn.execute(select(benefit_claim.c.award_id).where(
+                benefit_claim.c.case_id == int(review_of))).scalar()
+            if old:
+                awards.end_lines(conn, old, min(ln.start_month for ln in lines))
+            lines = [ln for ln in lines if ln.code != "disability_grant"]
         if c.outcome == "granted" and lines:
             aid = awards.create_award(conn, checker, case_id=case_id, kind=cl.kind,
                                       person_id=owner, region=cl.region, lines=lines)

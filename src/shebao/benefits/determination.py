@@ -408,6 +408,11 @@ def approve_case(db, checker: Actor, case_id: int) -> int:
         conn.execute(insert(pension_award_amount).values(
             award_id=aid, effective_from=start, monthly_fen=c["total_fen"],
             account_part_fen=c["account_fen"], source="determination", recorded_at=t))
+        # a pension starting stops unemployment benefit from its first month (失业保险条例
+        # 第十五条; unemployment.stop_rules "pension": same month)
+        from .awards import stop_awards_from_month
+        stop_awards_from_month(conn, checker, c["person_id"], start, "pension",
+                               kinds=("unemployment",))
         # retirement closes the contributing enrolments: nothing assessed from the start
         ended = registry_service.end_contributing_enrolments(
             conn, checker, c["person_id"], start - dt.timedelta(days=1),

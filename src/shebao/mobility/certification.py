@@ -186,6 +186,13 @@ def _data_comparison(conn, actor, rid, region, m, nxt, kinds) -> tuple[int, int,
     if susp.any():
         life_events.record_certification_outcomes(conn, actor, pid[susp], seen[susp], True,
                                                   "data comparison")
+        # the suspended months paid back from the resumption month (one batch per month)
+        for day in np.unique(resume_day[susp]):
+            sel = susp & (resume_day == day)
+            awards.pension_back_pay_bulk(
+                conn, actor, _date(day), pid[sel], back[sel],
+                "pension back pay after a living certification found by data comparison "
+                "(人社部发〔2015〕32号 art. 49)", f"mobility.certification:{rid}")
     return int(len(pid)), int(susp.sum()), int(back.sum())
 
 

@@ -228,3 +228,57 @@ def test_death_stops_awards_recovers_and_pays_survivors(engine, tmp_path):
         paid = conn.execute(select(payment.c.person_id, payment.c.amount_fen).where(
             payment.c.run_id == octo.run_id)).all()
     assert sorted(map(tuple, paid)) == [(spouse, 3730200), (spouse, 7460400)]
+
+
+def test_maternity_paid_to_the_employer_in_the_pain001(engine, tmp_path):
+    from stdnum.cn import uscc as _uscc
+    _fund(engine)
+    body = "91310104MA1FL0077"
+    eid = registry.register_employer(engine, Actor(id="a", role="administrator"),
+                                     uscc=body + _uscc.calc_check_digit(body),
+                                     name="生育测试有限公司", region=R, industry_code="65",
+                                     bank_name="中国银行", bank_account="6216000000000077",
+                                     valid_from=dt.date(2020, 1, 1))
+    pid = make_person(engine, dt.date(1993, 2, 1), male=False, seq=71, region=R)
+    cid = casework.apply(engine, MAKER, kind="maternity", person_id=pid, region=R,
+                         facts={"birth_date": "2025-08-03", "employer_avg_wage_fen": 900000,
+                                "payee": "employer", "employer_id": eid},
+                         opened_on=dt.date(2025, 8, 11))
+    comp, out = _decide(engine, cid)
+    # 9000 ÷ 30 × 98 = 29400.00 to the employer
+    assert [(ln["payee_type"], ln["payee_id"], ln["amount"]) for ln in comp["lines"]] == [
+        ("employer", eid, "29400.00")]
+    run = payroll.run(engine, MAKER, R, AUG)
+    with engine.connect() as conn:
+        p = conn.execute(select(payment).where(payment.c.run_id == run.run_id)).one()
+    assert (p.payee_type, p.payee_id, p.bank_account, p.scheme, p.amount_fen) == (
+        "employer", eid, "6216000000000077", "maternity", 2940000)
+    assert payroll.run(engine, MAKER, R, SEP).n_payments == 0        # a one-off, paid once
+    payroll.submit(engine, MAKER, run.run_id)
+    payroll.approve(engine, CHECKER, run.run_id)
+    rel = payouts.release(engine, MAKER, run.run_id, tmp_path, DEBTOR, dt.date(2025, 8, 5))
+    data = open([f for f in rel.files if f["format"] == "xml"][0]["path"], "rb").read()
+    assert "生育测试有限公司".encode() in data and b"6216000000000077" in data
+    assert ledger.balance(engine, f"{R}.maternity.benefits_payable") == 0
+
+
+def test_review_appraisal_after_a_year_replaces_the_allowance_not_the_grant(engine):
+    pid = make_person(engine, dt.date(1980, 1, 1), seq=72, region=R)
+
+    def appraise(on, grade):
+        cid = casework.apply(engine, MAKER, kind="injury_appraisal", person_id=pid, region=R,
+                             facts={"concluded_on": on, "grade": grade,
+                                    "own_wage_fen": 900000}, opened_on=dt.date(2025, 8, 11))
+        return cid
+    _, first = _decide(engine, appraise("2025-08-15", 4))
+    with pytest.raises(ConflictError, match="from 2026-08-15"):
+        casework.compute(engine, MAKER, appraise("2026-02-01", 2))
+    comp, second = _decide(engine, appraise("2026-09-01", 2))
+    # grade 2: 85% × 9000 = 7650.00 a month from 2026-10; no second grant
+    with engine.connect() as conn:
+        old = conn.execute(select(benefit_award_line.c.code, benefit_award_line.c.end_month)
+                           .where(benefit_award_line.c.award_id == first["award_id"])).all()
+        new = conn.execute(select(benefit_award_line.c.code, benefit_award_line.c.amount_fen)
+                           .where(benefit_award_line.c.award_id == second["award_id"])).all()
+    assert dict(old)["disability_allowance"] == dt.date(2026, 10, 1)
+    assert list(map(tuple, new)) == [("disability_allowance", 765000)]

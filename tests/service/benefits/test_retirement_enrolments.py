@@ -36,9 +36,20 @@ def test_pension_start_ends_employee_enrolments_and_assessment(engine):
             for y in range(2005, 2020)]
     det.record_history(engine, MAKER, pid, rows)
     fund_account(engine, "310000", pid, 30000000, dt.date(2024, 12, 31))
+    # an unemployment benefit in payment stops when the pension starts (2025-11)
+    from shebao.benefits import awards
+    from shebao.benefits.claims import LineSpec
+    with engine.begin() as conn:
+        ua = awards.create_award(conn, MAKER, case_id=0, kind="unemployment", person_id=pid,
+                                 region="310104", lines=[LineSpec(
+                                     "monthly", "unemployment_benefit", "unemployment", 246600,
+                                     dt.date(2025, 6, 1), "test", dt.date(2026, 6, 1))])
     cid = det.open_case(engine, MAKER, pid, region="310000")
     det.submit_case(engine, MAKER, cid)
     det.approve_case(engine, CHECKER, cid)
+    a = awards.awards_of(engine, pid)[0]
+    assert (a["id"], a["status"], str(a["stopped_from"])[:10]) == (ua, "stopped", "2025-11-01")
+    assert str(a["lines"][0]["end_month"])[:10] == "2025-11-01"
     for m in (dt.date(2025, 10, 1), dt.date(2025, 11, 1)):
         assess.assess(engine, COLLECTOR, "310104", m)
     months = {r["month"]: r for r in contributions_of(engine, pid)}

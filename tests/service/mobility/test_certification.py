@@ -81,6 +81,9 @@ def test_the_cycle(engine):
     sd = queries.certification(engine, d)
     assert (sd["state"], sd["resumed_from"], sd["back_pay_months"]) == \
         ("certified", dt.date(2025, 9, 1), 3)
+    (bp,) = [x for x in awards.awards_of(engine, d) if x["kind"] == "pension_back_pay"]
+    assert [(ln["amount_fen"], _d(ln["start_month"])) for ln in bp["lines"]] == \
+        [(3 * 400_000, dt.date(2025, 9, 1))]
     assert queries.certification_counts(engine, SH) == {"certified": 3, "deceased": 1}
     with pytest.raises(ConflictError):                        # the dead are not certified
         cert.certify(engine, SH_MAKER, c, dt.date(2025, 9, 1), "counter")

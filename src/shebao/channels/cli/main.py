@@ -94,6 +94,16 @@ def _supervision():
     return supervision.app
 
 
+def _medical():
+    from . import medical  # medical insurance (#16)
+    return medical.app
+
+
+def _residents():
+    from . import residents  # resident schemes (#16)
+    return residents.app
+
+
 def _serve():
     from . import serve
     return serve.serve_cmd
@@ -178,6 +188,11 @@ LAZY = {
     "org": (_org, "Organisation, outlets, staffing, outsourcing, service catalogue."),
     "training": (_training, "Training: courses, exams, certificates."),
     "reports": (_reports, "Fund accounts, statements, statistics."),
+    # medical and residents (#16)
+    "medical": (_medical, "Medical insurance: providers, catalogue, claims, settlement, "
+                          "off-site care."),
+    "residents": (_residents, "Resident schemes: universal registration, campaign, resident "
+                              "pension."),
     # mobility (#15)
     "transfer": (_transfer, "Relation transfers between regions and schemes."),
     "certification": (_certification, "Pensioners' living certification: runs, self and "

@@ -4,9 +4,10 @@ from __future__ import annotations
 from . import benefit_cases, benefits, cards, collection, core, ledger, registry, sharing
 from . import supervision  # supervision and monitoring (#14)
 from . import mobility  # mobility (#15)
+from . import medical  # medical insurance (#16)
 
 
 def routers():
     return [core.router, registry.router, ledger.router, collection.router, benefits.router,
             sharing.router, cards.router, supervision.router, mobility.router,
-            benefit_cases.router]
+            benefit_cases.router, medical.router]

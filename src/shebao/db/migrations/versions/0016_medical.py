@@ -26,8 +26,19 @@ def _id():
     return sa.Column("id", ID, primary_key=True, autoincrement=True)
 
 
+ROLES = ("'citizen','employer','collection_clerk','benefits_clerk','inspector',"
+         "'administrator'")
+
+
+def _roles(extra: str) -> None:
+    with op.batch_alter_table("users") as b:
+        b.drop_constraint("ck_users_role", type_="check")
+        b.create_check_constraint("ck_users_role", f"role IN ({ROLES}{extra})")
+
+
 def upgrade() -> None:
     C = sa.Column
+    _roles(",'provider'")      # a designated hospital or pharmacy's account (#16)
     with op.batch_alter_table("contribution") as b:
         b.add_column(C("resident_medical_ee_pool", sa.BigInteger, nullable=False,
                        server_default="0"))
@@ -155,6 +166,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    _roles("")
     for t in ("resident_award", "resident_signup", "resident_campaign", "medical_clearing",
               "medical_offsite_registration", "medical_settlement_run", "medical_settlement",
               "medical_claim_line", "medical_claim", "medical_catalogue_item",
