@@ -1,4 +1,4 @@
-"""Runs the administration law cases in tests/rules/admin_cases.yaml: catalogue deadlines on
+"""Runs the administration law cases in tests/rules/admin/cases.yaml: catalogue deadlines on
 the working-day calendar, staffing from workload, the budget benchmark — through the same
 functions the services use (``cases.catalogue``, ``core.workdays``, ``org.model``)."""
 from __future__ import annotations
@@ -13,7 +13,7 @@ from shebao.core.workdays import add_limit
 from shebao.org import model
 from shebao.rules import load_rules
 
-CASES = yaml.safe_load((Path(__file__).parent / "admin_cases.yaml").read_text(encoding="utf-8"))
+CASES = yaml.safe_load((Path(__file__).parent / "admin" / "cases.yaml").read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])

@@ -1,10 +1,19 @@
 """REST API under /api/v1: one router per package, listed here."""
 from __future__ import annotations
 
-from . import benefit_cases, benefits, cards, collection, core, ledger, registry, sharing
-from . import supervision  # supervision and monitoring (#14)
-from . import mobility  # mobility (#15)
-from . import medical  # medical insurance (#16)
+from . import (
+    benefit_cases,
+    benefits,
+    cards,
+    collection,
+    core,
+    ledger,
+    medical,  # medical insurance (#16)
+    mobility,  # mobility (#15)
+    registry,
+    sharing,
+    supervision,  # supervision and monitoring (#14)
+)
 
 
 def routers():

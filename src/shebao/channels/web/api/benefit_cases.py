@@ -3,9 +3,9 @@ online or a clerk), compute (maker), submit, approve (checker, Idempotency-Key) 
 the decision notice as PDF; appeals; a person's awards and payments."""
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
@@ -22,11 +22,9 @@ from shebao.rules import load_rules
 
 from .. import idempotency
 from ..deps import current_actor, engine
+from .params import IdemKey, PathId
 
 router = APIRouter()
-IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
-                                       description="required: a unique value per operation")]
-CaseId = Annotated[int, Query(ge=1, le=2 ** 62)]
 
 
 class ApplyIn(BaseModel):
@@ -54,12 +52,6 @@ class ReviewIn(BaseModel):
     facts: dict[str, Any] | None = None
 
 
-def _id(v: int) -> int:
-    if v < 1 or v > 2 ** 62:
-        raise InputError("not a valid id", field="case_id")
-    return v
-
-
 def case_json(eng, c) -> dict:
     try:
         cl = casework.claim(eng, c.id)
@@ -76,7 +68,7 @@ def case_json(eng, c) -> dict:
 
 
 def _read(eng, actor, cid, why="benefit case") -> dict:
-    return case_json(eng, case_access.access_case(eng, actor, _id(cid), why))
+    return case_json(eng, case_access.access_case(eng, actor, cid, why))
 
 
 @router.post("/benefit/cases", status_code=201, tags=["benefits"],
@@ -103,8 +95,9 @@ def list_cases(status: str | None = Query(None, max_length=20),
             if not actor.role == "inspector" else None
         region = actor.scope
         if overdue:
-            from .. import pagination  # noqa: F401  (pages share the same limits)
             import datetime as dt
+
+            from .. import pagination  # noqa: F401  (pages share the same limits)
             rows = [c for c in case_queries.overdue(eng, dt.date.today(), region=region)
                     if c.item.startswith("benefit.")][:limit]
         else:
@@ -116,13 +109,13 @@ def list_cases(status: str | None = Query(None, max_length=20),
 
 
 @router.get("/benefit/cases/{case_id}", tags=["benefits"], summary="A benefit case (audited)")
-def get_case(case_id: int, actor: Actor = Depends(current_actor), eng=Depends(engine)):
+def get_case(case_id: PathId, actor: Actor = Depends(current_actor), eng=Depends(engine)):
     return _read(eng, actor, case_id)
 
 
 @router.post("/benefit/cases/{case_id}/compute", tags=["benefits"],
              summary="Check against the records and compute (maker)")
-def compute(case_id: int, body: FactsIn, actor: Actor = Depends(current_actor),
+def compute(case_id: PathId, body: FactsIn, actor: Actor = Depends(current_actor),
             eng=Depends(engine)):
     _read(eng, actor, case_id, "benefit case work")
     casework.compute(eng, actor, case_id, body.facts)
@@ -131,18 +124,17 @@ def compute(case_id: int, body: FactsIn, actor: Actor = Depends(current_actor),
 
 @router.post("/benefit/cases/{case_id}/submit", tags=["benefits"],
              summary="Put the computed decision up for a second clerk (maker)")
-def submit(case_id: int, actor: Actor = Depends(current_actor), eng=Depends(engine)):
+def submit(case_id: PathId, actor: Actor = Depends(current_actor), eng=Depends(engine)):
     benefit_access.require_staff(actor, "benefit.case.work")
-    casework.submit(eng, actor, _id(case_id))
+    casework.submit(eng, actor, case_id)
     return _read(eng, actor, case_id, "submitted")
 
 
 @router.post("/benefit/cases/{case_id}/approve", tags=["benefits"],
              summary="Approve (checker, never the maker): the decision takes effect and a "
              "granted claim's award is created; needs Idempotency-Key")
-def approve(request: Request, case_id: int, idempotency_key: IdemKey = None,
+def approve(request: Request, case_id: PathId, idempotency_key: IdemKey = None,
             actor: Actor = Depends(current_actor), eng=Depends(engine)):
-    _id(case_id)
 
     def do():
         benefit_access.require_staff(actor, "benefit.decision.approve")
@@ -153,20 +145,20 @@ def approve(request: Request, case_id: int, idempotency_key: IdemKey = None,
 
 @router.post("/benefit/cases/{case_id}/send-back", tags=["benefits"],
              summary="The checker sends the proposal back to work")
-def send_back(case_id: int, body: ReasonIn, actor: Actor = Depends(current_actor),
+def send_back(case_id: PathId, body: ReasonIn, actor: Actor = Depends(current_actor),
               eng=Depends(engine)):
     benefit_access.require_staff(actor, "benefit.decision.approve")
-    casework.send_back(eng, actor, _id(case_id), body.reason)
+    casework.send_back(eng, actor, case_id, body.reason)
     return _read(eng, actor, case_id, "sent back")
 
 
 @router.get("/benefit/cases/{case_id}/notice.pdf", tags=["benefits"],
             summary="The decision notice as PDF (lang zh or en)")
-def notice(case_id: int, lang: str = Query("zh", pattern="^(zh|en)$"),
+def notice(case_id: PathId, lang: str = Query("zh", pattern="^(zh|en)$"),
            actor: Actor = Depends(current_actor), eng=Depends(engine)):
     from ...decision_pdf import notice_pdf
 
-    c = case_access.access_case(eng, actor, _id(case_id), "decision notice")
+    c = case_access.access_case(eng, actor, case_id, "decision notice")
     if c.decided_on is None:
         raise InputError("the case is not decided yet", field="case_id")
     try:
@@ -180,27 +172,26 @@ def notice(case_id: int, lang: str = Query("zh", pattern="^(zh|en)$"),
 
 @router.post("/benefit/cases/{case_id}/appeal", status_code=201, tags=["benefits"],
              summary="Appeal against a decision (within the reconsideration limit)")
-def appeal(case_id: int, body: AppealIn, actor: Actor = Depends(current_actor),
+def appeal(case_id: PathId, body: AppealIn, actor: Actor = Depends(current_actor),
            eng=Depends(engine)):
-    case_access.access_case(eng, actor, _id(case_id), "appeal")
+    case_access.access_case(eng, actor, case_id, "appeal")
     aid = appeals.file_appeal(eng, actor, case_id, body.grounds)
     return _read(eng, actor, aid, "appeal filed")
 
 
 @router.post("/benefit/appeals/{appeal_id}/review", tags=["benefits"],
              summary="A different officer reviews the decision under appeal")
-def review(appeal_id: int, body: ReviewIn, actor: Actor = Depends(current_actor),
+def review(appeal_id: PathId, body: ReviewIn, actor: Actor = Depends(current_actor),
            eng=Depends(engine)):
     benefit_access.require_staff(actor, "benefit.appeal.review")
-    return appeals.review(eng, actor, _id(appeal_id), body.outcome, body.reason, body.facts)
+    return appeals.review(eng, actor, appeal_id, body.outcome, body.reason, body.facts)
 
 
 @router.post("/benefit/appeals/{appeal_id}/approve", tags=["benefits"],
              summary="Approve the review (four eyes); a change re-computes the award; needs "
              "Idempotency-Key")
-def approve_review(request: Request, appeal_id: int, idempotency_key: IdemKey = None,
+def approve_review(request: Request, appeal_id: PathId, idempotency_key: IdemKey = None,
                    actor: Actor = Depends(current_actor), eng=Depends(engine)):
-    _id(appeal_id)
 
     def do():
         benefit_access.require_staff(actor, "benefit.appeal.approve")
@@ -210,7 +201,7 @@ def approve_review(request: Request, appeal_id: int, idempotency_key: IdemKey = 
 
 @router.get("/benefit/persons/{person_id}/awards", tags=["benefits"],
             summary="A person's benefit awards (lines, suspensions) and pension")
-def person_awards(person_id: int, actor: Actor = Depends(current_actor), eng=Depends(engine)):
-    benefit_access.require_person_awards(eng, actor, _id(person_id))
+def person_awards(person_id: PathId, actor: Actor = Depends(current_actor), eng=Depends(engine)):
+    benefit_access.require_person_awards(eng, actor, person_id)
     return {"awards": [awards.award_json(a) for a in awards.awards_of(eng, person_id)],
             "payments": bq.payments_of(eng, person_id)}

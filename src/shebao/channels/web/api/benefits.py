@@ -2,26 +2,22 @@
 (submit → approve by another clerk). Approvals move money: they take Idempotency-Key."""
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from shebao.benefits import access, payroll
 from shebao.benefits import determination as det
 from shebao.benefits import queries as bq
 from shebao.core.actor import Actor
-from shebao.core.errors import InputError
 
 from .. import idempotency, pagination
 from ..deps import current_actor, engine, purpose
 from ..pagination import Page
+from .params import Cursor, IdemKey, Limit, PathId
 
 router = APIRouter()
-Limit = Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)]
-Cursor = Annotated[str | None, Query(max_length=200)]
-IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
-                                       description="required: a unique value per operation")]
 Status = Literal["open", "incomplete", "ineligible", "computed", "submitted", "approved",
                  "rejected"]
 
@@ -89,12 +85,6 @@ class RunOut(BaseModel):
     checker: str | None
 
 
-def _id(v: int, field: str) -> int:
-    if v < 1 or v > 2 ** 62:
-        raise InputError("not a valid id", field=field)
-    return v
-
-
 @router.get("/pension/cases", response_model=Page[CaseBrief], tags=["benefits"],
             summary="Pension cases in my region scope, newest first")
 def cases(status: Status | None = None, limit: Limit = 50, cursor: Cursor = None,
@@ -113,25 +103,24 @@ def open_case(body: CaseIn, actor: Actor = Depends(current_actor), eng=Depends(e
 
 @router.get("/pension/cases/{case_id}", response_model=CaseOut, tags=["benefits"],
             summary="A case with its decision (audited read)")
-def get_case(case_id: int, actor: Actor = Depends(current_actor),
+def get_case(case_id: PathId, actor: Actor = Depends(current_actor),
              why: str | None = Depends(purpose), eng=Depends(engine)):
-    return bq.case_json(bq.case(eng, actor, _id(case_id, "case_id"), purpose=why))
+    return bq.case_json(bq.case(eng, actor, case_id, purpose=why))
 
 
 @router.post("/pension/cases/{case_id}/submit", response_model=CaseOut, tags=["benefits"],
              summary="Put a computed case up for a second clerk (maker)")
-def submit_case(case_id: int, actor: Actor = Depends(current_actor), eng=Depends(engine)):
+def submit_case(case_id: PathId, actor: Actor = Depends(current_actor), eng=Depends(engine)):
     access.require_staff(actor, "pension.compute")
-    det.submit_case(eng, actor, _id(case_id, "case_id"))
+    det.submit_case(eng, actor, case_id)
     return bq.case_json(bq.case(eng, actor, case_id, purpose="case submitted"))
 
 
 @router.post("/pension/cases/{case_id}/approve", response_model=CaseOut, tags=["benefits"],
              summary="Approve (checker, never the maker): the pension is awarded; needs "
              "Idempotency-Key")
-def approve_case(request: Request, case_id: int, idempotency_key: IdemKey = None,
+def approve_case(request: Request, case_id: PathId, idempotency_key: IdemKey = None,
                  actor: Actor = Depends(current_actor), eng=Depends(engine)):
-    _id(case_id, "case_id")
 
     def do():
         access.require_staff(actor, "pension.approve")
@@ -142,10 +131,10 @@ def approve_case(request: Request, case_id: int, idempotency_key: IdemKey = None
 
 @router.post("/pension/cases/{case_id}/reject", response_model=CaseOut, tags=["benefits"],
              summary="Reject with a reason (checker)")
-def reject_case(case_id: int, body: RejectIn, actor: Actor = Depends(current_actor),
+def reject_case(case_id: PathId, body: RejectIn, actor: Actor = Depends(current_actor),
                 eng=Depends(engine)):
     access.require_staff(actor, "pension.approve")
-    det.reject_case(eng, actor, _id(case_id, "case_id"), reason=body.reason)
+    det.reject_case(eng, actor, case_id, reason=body.reason)
     return bq.case_json(bq.case(eng, actor, case_id, purpose="case rejected"))
 
 
@@ -163,8 +152,7 @@ def _run(eng, actor, run_id) -> dict:
 
 @router.post("/payroll/runs/{run_id}/submit", response_model=RunOut, tags=["benefits"],
              summary="Put a computed payroll run up for a second clerk (maker)")
-def submit_run(run_id: int, actor: Actor = Depends(current_actor), eng=Depends(engine)):
-    _id(run_id, "run_id")
+def submit_run(run_id: PathId, actor: Actor = Depends(current_actor), eng=Depends(engine)):
     access.require_staff(actor, "payroll.prepare")
     payroll.submit(eng, actor, run_id)
     return _run(eng, actor, run_id)
@@ -173,9 +161,8 @@ def submit_run(run_id: int, actor: Actor = Depends(current_actor), eng=Depends(e
 @router.post("/payroll/runs/{run_id}/approve", response_model=RunOut, tags=["benefits"],
              summary="Approve a payroll run for release (checker, never the maker); needs "
              "Idempotency-Key")
-def approve_run(request: Request, run_id: int, idempotency_key: IdemKey = None,
+def approve_run(request: Request, run_id: PathId, idempotency_key: IdemKey = None,
                 actor: Actor = Depends(current_actor), eng=Depends(engine)):
-    _id(run_id, "run_id")
 
     def do():
         access.require_staff(actor, "payroll.approve")

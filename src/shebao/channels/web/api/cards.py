@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from shebao.cards import access, ecard, queries
@@ -24,11 +24,9 @@ from .. import pagination
 from ..deps import current_actor, engine
 from ..pagination import Page
 from ..signing_keys import ecard_key
+from .params import Cursor, Limit, PathId
 
 router = APIRouter(tags=["cards"])
-CardId = Annotated[int, Path(ge=1, le=2 ** 62)]
-Limit = Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)]
-Cursor = Annotated[str | None, Query(max_length=200)]
 Since = Annotated[str | None, Query(
     pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$",
     description="only revocations after this instant (ISO 8601)")]
@@ -179,7 +177,7 @@ def list_cards(status: Literal["applied", "issued", "active", "lost", "replaced"
 
 @router.post("/cards/{card_id}/issue", response_model=CardOut,
              summary="Issue (make) an applied card: its number; the case is decided")
-def issue(card_id: CardId, actor: Actor = Depends(current_actor), eng=Depends(engine)):
+def issue(card_id: PathId, actor: Actor = Depends(current_actor), eng=Depends(engine)):
     cards.issue(eng, actor, card_id)
     return _card(queries.card_row(eng, card_id))
 

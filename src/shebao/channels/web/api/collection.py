@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from shebao.collection import access as coll_access
-from shebao.collection import queries as coll_q
 from shebao.collection import bills, declarations
+from shebao.collection import queries as coll_q
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError
 from shebao.core.money import to_fen
@@ -17,13 +17,10 @@ from shebao.core.periods import parse_month
 from .. import idempotency, pagination
 from ..deps import current_actor, engine, needs
 from ..pagination import Page
+from .params import Cursor, IdemKey, Limit, PathId
 
 router = APIRouter()
-Limit = Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)]
-Cursor = Annotated[str | None, Query(max_length=200)]
 Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
-IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
-                                       description="required: a unique value per operation")]
 
 
 class DeclarationIn(BaseModel):
@@ -121,7 +118,7 @@ def _month(text: str, field: str = "month"):
 @router.post("/employers/{employer_id}/declarations", response_model=DeclarationOut,
              tags=["collection"], summary="Declare an employee's average monthly wage (the base "
              "follows, clamped to the limits); needs Idempotency-Key")
-def declare(request: Request, employer_id: int, body: DeclarationIn,
+def declare(request: Request, employer_id: PathId, body: DeclarationIn,
             idempotency_key: IdemKey = None,
             actor: Actor = Depends(needs("declaration.write")), eng=Depends(engine)):
     if employer_id < 1 or employer_id > 2 ** 62:
@@ -134,7 +131,7 @@ def declare(request: Request, employer_id: int, body: DeclarationIn,
 
 @router.get("/employers/{employer_id}/bills", response_model=Page[BillBrief],
             tags=["collection"], summary="An employer's bills, newest first")
-def employer_bills(employer_id: int, limit: Limit = 50, cursor: Cursor = None,
+def employer_bills(employer_id: PathId, limit: Limit = 50, cursor: Cursor = None,
                    actor: Actor = Depends(current_actor), eng=Depends(engine)):
     if employer_id < 1 or employer_id > 2 ** 62:
         raise InputError("not a valid id", field="employer_id")
@@ -145,7 +142,7 @@ def employer_bills(employer_id: int, limit: Limit = 50, cursor: Cursor = None,
 
 @router.get("/bills/{bill_id}", response_model=BillOut, tags=["collection"],
             summary="A bill with its lines and persons (masked)")
-def bill_get(bill_id: int, actor: Actor = Depends(current_actor), eng=Depends(engine)):
+def bill_get(bill_id: PathId, actor: Actor = Depends(current_actor), eng=Depends(engine)):
     if bill_id < 1 or bill_id > 2 ** 62:
         raise InputError("not a valid id", field="bill_id")
     return coll_q.bill_detail(eng, actor, bill_id)

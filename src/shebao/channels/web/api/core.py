@@ -16,12 +16,11 @@ from shebao.security import policy, queries
 from shebao.security import service as sec
 
 from .. import pagination
-from ..deps import current_actor, current_user, engine, needs, bearer
+from ..deps import bearer, current_actor, current_user, engine, needs
 from ..pagination import Page
+from .params import Cursor, Limit, PathId
 
 router = APIRouter()
-Limit = Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)]
-Cursor = Annotated[str | None, Query(max_length=200)]
 
 
 class Credentials(BaseModel):
@@ -240,12 +239,11 @@ def users_create(body: UserIn, actor: Actor = Depends(needs("user.manage")),
                    display_name=u.display_name, active=u.active, created_by=actor.id)
 
 
-UserId = Annotated[int, Path(ge=1, le=2 ** 62)]
 
 
 @router.post("/users/{user_id}/unlock", status_code=204, tags=["accounts"],
              summary="Clear the account's sign-in lockout (audited)")
-def users_unlock(user_id: UserId, actor: Actor = Depends(needs("user.manage")),
+def users_unlock(user_id: PathId, actor: Actor = Depends(needs("user.manage")),
                  eng=Depends(engine)):
     sec.unlock(eng, actor, user_id)
     return Response(status_code=204)
@@ -254,14 +252,14 @@ def users_unlock(user_id: UserId, actor: Actor = Depends(needs("user.manage")),
 @router.post("/users/{user_id}/password-reset", response_model=TemporaryPassword,
              tags=["accounts"], summary="Set a temporary password, to be changed at the next "
                                         "sign-in; ends the account's sessions (audited)")
-def users_reset(user_id: UserId, actor: Actor = Depends(needs("user.manage")),
+def users_reset(user_id: PathId, actor: Actor = Depends(needs("user.manage")),
                 eng=Depends(engine)):
     return TemporaryPassword(temporary_password=sec.reset_password(eng, actor, user_id))
 
 
 @router.post("/users/{user_id}/deactivate", status_code=204, tags=["accounts"],
              summary="Deactivate the account and end its sessions (audited)")
-def users_deactivate(user_id: UserId, actor: Actor = Depends(needs("user.manage")),
+def users_deactivate(user_id: PathId, actor: Actor = Depends(needs("user.manage")),
                      eng=Depends(engine)):
     sec.set_active(eng, actor, user_id, False)
     return Response(status_code=204)
@@ -269,7 +267,7 @@ def users_deactivate(user_id: UserId, actor: Actor = Depends(needs("user.manage"
 
 @router.post("/users/{user_id}/reactivate", status_code=204, tags=["accounts"],
              summary="Reactivate the account (audited)")
-def users_reactivate(user_id: UserId, actor: Actor = Depends(needs("user.manage")),
+def users_reactivate(user_id: PathId, actor: Actor = Depends(needs("user.manage")),
                      eng=Depends(engine)):
     sec.set_active(eng, actor, user_id, True)
     return Response(status_code=204)
@@ -277,7 +275,7 @@ def users_reactivate(user_id: UserId, actor: Actor = Depends(needs("user.manage"
 
 @router.delete("/users/{user_id}/sessions", status_code=204, tags=["accounts"],
                summary="End every session and API token of the account (audited)")
-def users_end_sessions(user_id: UserId, actor: Actor = Depends(needs("user.manage")),
+def users_end_sessions(user_id: PathId, actor: Actor = Depends(needs("user.manage")),
                        eng=Depends(engine)):
     sec.end_sessions(eng, actor, user_id)
     return Response(status_code=204)

@@ -2,23 +2,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from shebao.registry import access
 from shebao.core.actor import Actor
 from shebao.core.errors import PermissionDenied
 from shebao.core.money import fen_to_yuan_str
 from shebao.ledger import service as ledger
+from shebao.registry import access
 
 from .. import pagination
 from ..deps import current_actor, engine, needs, purpose
+from .params import Cursor, Limit, PathId
 
 router = APIRouter()
-Limit = Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)]
-Cursor = Annotated[str | None, Query(max_length=200)]
 Scheme = Literal["pension", "medical"]
 
 
@@ -59,7 +58,7 @@ def statement_page(eng, actor: Actor, person_id: int, scheme: str, limit: int, c
 
 @router.get("/persons/{person_id}/statements/{scheme}", response_model=StatementOut,
             tags=["ledger"], summary="Individual-account statement with running balance")
-def person_statement(person_id: int, scheme: Scheme, limit: Limit = 100,
+def person_statement(person_id: PathId, scheme: Scheme, limit: Limit = 100,
                      cursor: Cursor = None, actor: Actor = Depends(needs("account.read")),
                      why: str | None = Depends(purpose), eng=Depends(engine)):
     if person_id < 1 or person_id > 2 ** 62:

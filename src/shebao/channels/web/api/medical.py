@@ -15,6 +15,7 @@ from shebao.core.money import fen_to_yuan_str
 from shebao.medical import access, claims, manual, offsite, settle
 
 from ..deps import current_actor, engine, purpose
+from .params import PathId
 
 router = APIRouter()
 Money = Field(pattern=r"^\d{1,9}(\.\d{1,2})?$")
@@ -71,7 +72,7 @@ def mine(actor: Actor = Depends(current_actor), eng=Depends(engine)):
 
 @router.get("/persons/{person_id}/medical", tags=["medical"],
             summary="A person's claims, account balance and registrations (staff, audited)")
-def person(person_id: int, actor: Actor = Depends(current_actor),
+def person(person_id: PathId, actor: Actor = Depends(current_actor),
            why: str | None = Depends(purpose), eng=Depends(engine)):
     out = access.person_medical(eng, actor, person_id, why or "medical record read")
     out["account_balance"] = fen_to_yuan_str(out.pop("account_balance_fen"))
@@ -116,14 +117,14 @@ class DecisionIn(BaseModel):
 
 @router.post("/medical/manual-claims/{case_id}/decision", tags=["medical"],
              summary="Clerk: propose the decision (a second clerk checks it)")
-def decide(case_id: int, body: DecisionIn, actor: Actor = Depends(current_actor),
+def decide(case_id: PathId, body: DecisionIn, actor: Actor = Depends(current_actor),
            eng=Depends(engine)):
     return {"approval_id": manual.propose(eng, actor, case_id, body.outcome, body.reason)}
 
 
 @router.post("/medical/manual-claims/{case_id}/approve", tags=["medical"],
              summary="Second clerk: the decision takes effect; a granted claim is settled")
-def approve(case_id: int, actor: Actor = Depends(current_actor), eng=Depends(engine)):
+def approve(case_id: PathId, actor: Actor = Depends(current_actor), eng=Depends(engine)):
     return manual.approve(eng, actor, case_id)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from shebao.core.actor import Actor
@@ -15,10 +15,9 @@ from shebao.mobility import access, certification, compare, queries, transfers
 
 from .. import idempotency
 from ..deps import current_actor, engine, purpose
+from .params import IdemKey, PathId
 
 router = APIRouter()
-IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
-                                       description="required: a unique value per operation")]
 Region = Annotated[str, Field(pattern=r"^\d{6}$")]
 
 
@@ -134,14 +133,14 @@ def queue(limit: Annotated[int, Query(ge=1, le=500)] = 100,
 
 @router.get("/transfers/{transfer_id}", response_model=TransferOut, tags=["mobility"],
             summary="One transfer with its steps (audited read)")
-def get_transfer(transfer_id: int, actor: Actor = Depends(current_actor),
+def get_transfer(transfer_id: PathId, actor: Actor = Depends(current_actor),
                  why: str | None = Depends(purpose), eng=Depends(engine)):
     return _show(eng, actor, _tid(transfer_id), why or "transfer read")
 
 
 @router.post("/transfers/{transfer_id}/contact-letter", response_model=TransferOut,
              tags=["mobility"], summary="New place: send the contact letter")
-def contact_letter(transfer_id: int, actor: Actor = Depends(current_actor), eng=Depends(engine)):
+def contact_letter(transfer_id: PathId, actor: Actor = Depends(current_actor), eng=Depends(engine)):
     transfers.send_contact_letter(eng, actor, _tid(transfer_id))
     return _show(eng, actor, transfer_id, "contact letter")
 
@@ -149,7 +148,7 @@ def contact_letter(transfer_id: int, actor: Actor = Depends(current_actor), eng=
 @router.post("/transfers/{transfer_id}/prepare-out", response_model=TransferOut,
              tags=["mobility"], summary="Old place: the information sheet, for a second check "
                                         "(maker)")
-def prepare_out(transfer_id: int, body: PrepareIn, actor: Actor = Depends(current_actor),
+def prepare_out(transfer_id: PathId, body: PrepareIn, actor: Actor = Depends(current_actor),
                 eng=Depends(engine)):
     transfers.request_transfer_out(eng, actor, _tid(transfer_id), months=body.months)
     return _show(eng, actor, transfer_id, "transfer out prepared")
@@ -158,7 +157,7 @@ def prepare_out(transfer_id: int, body: PrepareIn, actor: Actor = Depends(curren
 @router.post("/transfers/{transfer_id}/approve-out", response_model=TransferOut,
              tags=["mobility"], summary="Old place, checker: the funds leave; needs "
                                         "Idempotency-Key")
-def approve_out(request: Request, transfer_id: int, idempotency_key: IdemKey = None,
+def approve_out(request: Request, transfer_id: PathId, idempotency_key: IdemKey = None,
                 actor: Actor = Depends(current_actor), eng=Depends(engine)):
     _tid(transfer_id)
 
@@ -171,7 +170,7 @@ def approve_out(request: Request, transfer_id: int, idempotency_key: IdemKey = N
 @router.post("/transfers/{transfer_id}/record-in", response_model=TransferOut,
              tags=["mobility"], summary="New place: record the history and the funds; needs "
                                         "Idempotency-Key")
-def record_in(request: Request, transfer_id: int, idempotency_key: IdemKey = None,
+def record_in(request: Request, transfer_id: PathId, idempotency_key: IdemKey = None,
               gap_months: Annotated[int | None, Query(ge=0, le=1200)] = None,
               actor: Actor = Depends(current_actor), eng=Depends(engine)):
     _tid(transfer_id)
@@ -185,7 +184,7 @@ def record_in(request: Request, transfer_id: int, idempotency_key: IdemKey = Non
 
 @router.post("/transfers/{transfer_id}/refuse", response_model=TransferOut, tags=["mobility"],
              summary="The side whose step is open refuses, with reasons")
-def refuse(transfer_id: int, body: ReasonIn, actor: Actor = Depends(current_actor),
+def refuse(transfer_id: PathId, body: ReasonIn, actor: Actor = Depends(current_actor),
            eng=Depends(engine)):
     transfers.refuse(eng, actor, _tid(transfer_id), body.reason)
     return _show(eng, actor, transfer_id, "transfer refused")
@@ -193,7 +192,7 @@ def refuse(transfer_id: int, body: ReasonIn, actor: Actor = Depends(current_acto
 
 @router.post("/transfers/{transfer_id}/withdraw", response_model=TransferOut, tags=["mobility"],
              summary="The applicant withdraws before the funds move")
-def withdraw(transfer_id: int, body: ReasonIn, actor: Actor = Depends(current_actor),
+def withdraw(transfer_id: PathId, body: ReasonIn, actor: Actor = Depends(current_actor),
              eng=Depends(engine)):
     transfers.withdraw(eng, actor, _tid(transfer_id), body.reason)
     return _show(eng, actor, transfer_id, "transfer withdrawn")
@@ -211,9 +210,9 @@ def certify(body: CertifyIn, actor: Actor = Depends(current_actor), eng=Depends(
     return certification.certify(eng, actor, pid, body.on, method)
 
 
-@router.get("/certification/{person_id}", tags=["mobility"],
+@router.get("/persons/{person_id}/certification", tags=["mobility"],
             summary="A pensioner's certification state and history (audited read)")
-def certification_of(person_id: int, actor: Actor = Depends(current_actor),
+def certification_of(person_id: PathId, actor: Actor = Depends(current_actor),
                      why: str | None = Depends(purpose), eng=Depends(engine)):
     return access.access_certification(eng, actor, person_id, why or "certification read")
 

@@ -8,22 +8,20 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
-from shebao.core.ids import mask_id, mask_name
 from shebao.collection import enrolment  # hires open the individual accounts (#19)
-from shebao.registry import access, hiring, queries
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError, PermissionDenied
+from shebao.core.ids import mask_id, mask_name
+from shebao.registry import access, hiring, queries
 from shebao.registry import model as reg_model
 from shebao.registry import service as reg
 
 from .. import pagination
 from ..deps import current_actor, engine, needs, purpose
 from ..pagination import Page
+from .params import Cursor, Limit, PathId
 
 router = APIRouter()
-Limit = Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)]
-Cursor = Annotated[str | None, Query(max_length=200)]
-Id = Annotated[int, Field(ge=1, le=2 ** 62)]
 Region = Annotated[str | None, Field(None, pattern=r"^\d{6}$")]
 
 
@@ -196,14 +194,14 @@ def person_create(body: PersonIn, actor: Actor = Depends(needs("person.write")),
 
 @router.get("/persons/{person_id}", response_model=PersonFull, tags=["registry"],
             summary="A person in full (audited read; send X-Purpose)")
-def person_get(person_id: int, actor: Actor = Depends(needs("person.read")),
+def person_get(person_id: PathId, actor: Actor = Depends(needs("person.read")),
                why: str | None = Depends(purpose), eng=Depends(engine)):
     _id_ok(person_id, "person_id")
     return _full(queries.person_detail(eng, actor, person_id, purpose=why))
 
 
 @router.get("/persons/{person_id}/history", response_model=Page[Version], tags=["registry"])
-def person_history(person_id: int, limit: Limit = 50, cursor: Cursor = None,
+def person_history(person_id: PathId, limit: Limit = 50, cursor: Cursor = None,
                    actor: Actor = Depends(needs("person.read")),
                    why: str | None = Depends(purpose), eng=Depends(engine)):
     _id_ok(person_id, "person_id")
@@ -225,7 +223,7 @@ def employers(q: Annotated[str | None, Query(max_length=120)] = None, limit: Lim
 
 
 @router.get("/employers/{employer_id}", response_model=EmployerBrief, tags=["registry"])
-def employer_get(employer_id: int, actor: Actor = Depends(needs("employer.read")),
+def employer_get(employer_id: PathId, actor: Actor = Depends(needs("employer.read")),
                  eng=Depends(engine)):
     _id_ok(employer_id, "employer_id")
     d = queries.employer_detail(eng, actor, employer_id)
@@ -234,7 +232,7 @@ def employer_get(employer_id: int, actor: Actor = Depends(needs("employer.read")
 
 @router.get("/employers/{employer_id}/employees", response_model=Page[Employee],
             tags=["registry"], summary="Employment spells of an employer (masked)")
-def employer_employees(employer_id: int, limit: Limit = 50, cursor: Cursor = None,
+def employer_employees(employer_id: PathId, limit: Limit = 50, cursor: Cursor = None,
                        current: bool = False, actor: Actor = Depends(needs("employer.read")),
                        why: str | None = Depends(purpose), eng=Depends(engine)):
     _id_ok(employer_id, "employer_id")
@@ -251,7 +249,7 @@ def employer_employees(employer_id: int, limit: Limit = 50, cursor: Cursor = Non
              description="A person the employer has employed before is enrolled at once (201). "
                          "Anyone else needs `name` (the registered name) and stays pending "
                          "(202) until the person confirms or a clerk of the region approves.")
-def employer_hire(employer_id: int, body: HireIn, response: Response,
+def employer_hire(employer_id: PathId, body: HireIn, response: Response,
                   actor: Actor = Depends(needs("employment.write")), eng=Depends(engine)):
     _id_ok(employer_id, "employer_id")
     out = hire(eng, actor, employer_id, body.citizen_id, body.start_date, body.monthly_wage,
@@ -269,14 +267,14 @@ def hire_requests(actor: Actor = Depends(needs("employment.approve")), eng=Depen
 
 @router.post("/employment-requests/{request_id}/approve", response_model=Employee,
              tags=["registry"], summary="Approve an employer's enrolment request (clerk)")
-def hire_approve(request_id: int, actor: Actor = Depends(needs("employment.approve")),
+def hire_approve(request_id: PathId, actor: Actor = Depends(needs("employment.approve")),
                  eng=Depends(engine)):
     _id_ok(request_id, "request_id")
     return _decided(eng, actor, enrolment.confirm_hire(eng, actor, request_id))
 
 
 @router.post("/employment-requests/{request_id}/refuse", status_code=204, tags=["registry"])
-def hire_refuse(request_id: int, body: RefuseIn,
+def hire_refuse(request_id: PathId, body: RefuseIn,
                 actor: Actor = Depends(needs("employment.approve")), eng=Depends(engine)):
     _id_ok(request_id, "request_id")
     hiring.refuse_hire(eng, actor, request_id, reason=body.reason)
@@ -291,7 +289,7 @@ def my_hire_requests(actor: Actor = Depends(current_actor), eng=Depends(engine))
 
 @router.post("/me/employment-requests/{request_id}/confirm", response_model=Employee,
              tags=["me"], summary="Confirm that this employer employs me")
-def my_hire_confirm(request_id: int, actor: Actor = Depends(current_actor),
+def my_hire_confirm(request_id: PathId, actor: Actor = Depends(current_actor),
                     eng=Depends(engine)):
     _citizen(actor)
     _id_ok(request_id, "request_id")
@@ -299,7 +297,7 @@ def my_hire_confirm(request_id: int, actor: Actor = Depends(current_actor),
 
 
 @router.post("/me/employment-requests/{request_id}/refuse", status_code=204, tags=["me"])
-def my_hire_refuse(request_id: int, body: RefuseIn, actor: Actor = Depends(current_actor),
+def my_hire_refuse(request_id: PathId, body: RefuseIn, actor: Actor = Depends(current_actor),
                    eng=Depends(engine)):
     _citizen(actor)
     _id_ok(request_id, "request_id")
@@ -347,7 +345,7 @@ def hire(eng, actor: Actor, employer_id: int, citizen_id: str, start_date: dt.da
 
 @router.post("/employments/{employment_id}/end", response_model=Employee, tags=["registry"],
              summary="End an employment spell (and its enrolments)")
-def employment_end(employment_id: int, body: EndIn,
+def employment_end(employment_id: PathId, body: EndIn,
                    actor: Actor = Depends(needs("employment.write")), eng=Depends(engine)):
     _id_ok(employment_id, "employment_id")
     return end_spell(eng, actor, employment_id, body.end_date, body.leave_reason)

@@ -9,7 +9,7 @@ Staff: ``/sharing/partners`` (administrators register partners; the secret is sh
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials
@@ -18,18 +18,17 @@ from pydantic import BaseModel, Field
 from shebao.cards import ecard
 from shebao.core.actor import Actor
 from shebao.core.errors import ShebaoError
-from shebao.security import policy
 from shebao.db.uow import now
+from shebao.security import policy
 from shebao.sharing import model, partners, queries, service
 
 from .. import pagination
 from ..deps import bearer, current_actor, engine
 from ..pagination import Page
 from ..signing_keys import ecard_key, installation, sharing_key
+from .params import Cursor, Limit
 
 router = APIRouter(prefix="/sharing", tags=["sharing"])
-Limit = Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)]
-Cursor = Annotated[str | None, Query(max_length=200)]
 
 
 class TokenIn(BaseModel):

@@ -7,28 +7,24 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Query, Request, UploadFile
 from pydantic import BaseModel, Field
 
 from shebao.cases.service import MAX_DOCUMENT_BYTES
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError
 from shebao.core.money import to_fen
-from shebao.monitoring import service as monitoring, warning
+from shebao.monitoring import service as monitoring
+from shebao.monitoring import warning
 from shebao.supervision import alerts, blacklist, enforcement, inspection, monitor
 
 from .. import idempotency, pagination
 from ..deps import current_actor, engine
 from ..pagination import Page
+from .params import Cursor, Id, IdemKey, Limit, PathId
 
 router = APIRouter()
-Limit = Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)]
-Cursor = Annotated[str | None, Query(max_length=200)]
-IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
-                                       description="required: a unique value per operation")]
 Region = Annotated[str, Field(pattern=r"^(\d{6}|national)$")]
-Id = Annotated[int, Field(ge=1, le=2 ** 62)]
-PathId = Annotated[int, Path(ge=1, le=2 ** 62)]
 Yuan = Annotated[str, Field(pattern=r"^[0-9]{1,12}(\.[0-9]{1,2})?$")]
 TAG = ["supervision"]
 
