@@ -8,28 +8,17 @@ import datetime as dt
 from sqlalchemy import text
 
 from shebao.cases import queries as case_queries
-from shebao.core.actor import Actor
+from shebao.channels.web.i18n import Fmt
+from shebao.core.actor import SYSTEM, Actor
+from shebao.devtools.sample_world import citizen_id
 from shebao.ledger import queries as ledger_queries
-from shebao.medical import providers
+from shebao.registry import service as reg
+from shebao.residents import campaign
+from shebao.security import service as sec
+from tests.support.medical_seed import seed_provider
+from tests.support.web import web_client
 
-CLERK = Actor(id="benefits_clerk-310104", role="benefits_clerk", scope="310104")
-CITY_CLERK = Actor(id="benefits_clerk-sh", role="benefits_clerk", scope="310000")
-CATALOGUE = """code,name,kind,class,valid_from
-T001,住院床位费,treatment,A,2020-01-01
-D002,某乙类药,drug,B,2020-01-01
-X001,自费耗材,material,C,2020-01-01
-"""
-
-
-def seed_provider(engine):
-    """A Xuhui tertiary hospital with its agreement and Shanghai's catalogue."""
-    hid = providers.register_provider(engine, CLERK, code="H31010401", name="徐汇某三甲医院",
-                                      region="310104", kind="hospital", level="tertiary")
-    providers.sign_contract(engine, CLERK, provider_id=hid, number="SH-2025-001",
-                            valid_from=dt.date(2025, 1, 1))
-    providers.load_catalogue(engine, CITY_CLERK, "310000", CATALOGUE)
-    return hid
-
+CC = Actor(id="collection_clerk-310104", role="collection_clerk", scope="310104")
 
 CLAIM = {"provider": "H31010401", "bill_no": "FP-0001", "kind": "inpatient",
          "admitted_on": "2025-09-01", "discharged_on": "2025-09-06",
@@ -56,7 +45,7 @@ def test_manual_claim_from_the_portal_through_two_clerks(login, world, engine):
     assert c.item == "medical.manual_claim" and (c.due_on - c.opened_on).days >= 41
     mine = me.get("/me/medical")
     assert f'data-case="{case}"' in mine.text
-    assert 'data-testid="manual-due">' + fmt_date(c.due_on) in mine.text
+    assert 'data-testid="manual-due">' + Fmt("zh_CN").date(c.due_on) in mine.text
     assert me.post("/me/medical/manual-claims", data=CLAIM).status_code == 409   # same bill
 
     # the queue: in scope, persons masked; not for other desks or regions
@@ -121,6 +110,56 @@ def test_offsite_registration_from_the_portal(login, world):
     assert "110000" in page.text and "长期居住" in page.text
 
 
-def fmt_date(d):
-    from shebao.channels.web.i18n import Fmt
-    return Fmt("zh_CN").date(d)
+def test_queue_puts_overdue_claims_first(login, world, engine):
+    """Due dates come from the case catalogue; a claim past its due date leads the queue."""
+    seed_provider(engine)
+    me = login("citizen-310104")
+    cases = []
+    for no in ("Q-1", "Q-2"):
+        r = me.post("/me/medical/manual-claims", data={**CLAIM, "bill_no": no,
+                                                       "admitted_on": f"2025-09-0{len(cases) + 1}"})
+        assert r.status_code == 303, r.text
+        cases.append(int(r.headers["location"].split("opened=")[1].split("#")[0]))
+    # the second claim's 30 working days have run out (as if received two months ago)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE service_case SET due_on = :d WHERE id = :c"),
+                     {"d": dt.date(2025, 10, 1), "c": cases[1]})
+    q = login("benefits_clerk-310104").get("/staff/medical").text
+    assert q.index(f'data-case="{cases[1]}"') < q.index(f'data-case="{cases[0]}"')
+    row = q[q.index(f'data-case="{cases[1]}"'):]
+    assert 'class="overdue"' in q and "超期" in row[:row.index("</tr>")]
+
+
+def test_resident_campaign_page_and_the_residents_own_record(login, world, engine, app):
+    """A collection clerk opens the campaign from the page; a resident signs up; the page
+    counts them by region and age group; the resident sees enrolment and pension account."""
+    clerk = login("collection_clerk-310104")
+    r = clerk.post("/staff/residents/campaigns", data={"region": "310104", "year": "2026"})
+    assert r.status_code == 303, r.text
+    assert clerk.post("/staff/residents/campaigns",
+                      data={"region": "310104", "year": "2026"}).status_code == 409
+    cid = campaign.campaign_list(engine, CC, "310104")[0]["id"]
+    pid = reg.register_person(engine, CC, citizen_id=citizen_id("310104", dt.date(1962, 5, 1), 41),
+                              name="赵居民", residence_region="310104", hukou_region="310104")
+    campaign.sign_up(engine, CC, campaign_id=cid, person_id=pid, pension_tier=500,
+                     on=dt.date(2025, 10, 1))
+    campaign.post_subsidies(engine, CC, cid)
+    page = clerk.get("/staff/residents?region=310104&year=2026&on=2025-10-01")
+    assert page.status_code == 200
+    assert f'data-campaign="{cid}"' in page.text
+    total = page.text[page.text.index('data-testid="registration-total"'):]
+    cells = [c.split("<")[0] for c in total.split('class="num">')[1:6]]
+    # Xuhui: the worker (insured), the pensioner-to-be (no enrolment) and the resident, who
+    # signed up for 2026 and is not insured yet on 2025-10-01
+    assert cells == ["3", "2", "2", "2", "1"], cells
+    assert "60-69" in page.text
+    assert login("collection_clerk-310101").get(
+        "/staff/residents?region=310104").status_code == 403
+    assert login("citizen-310104").get("/staff/residents").status_code == 403
+    sec.create_user(engine, SYSTEM, username="zhao-resident", password="Long-pass-123456",
+                    role="citizen", scope="310104", person_id=pid)
+    mine = web_client(app, "zhao-resident", "Long-pass-123456").get("/me/medical")
+    assert mine.status_code == 200 and 'data-testid="resident-signups"' in mine.text
+    bal = ledger_queries.balance(engine, f"310104.resident_pension.individual.{pid}")
+    assert bal > 0 and f'data-testid="resident-pension-balance">{Fmt("zh_CN").money(bal)}' \
+        in mine.text
