@@ -15,7 +15,7 @@ from shebao.mobility import access, certification, compare, queries, transfers
 
 from .. import idempotency
 from ..deps import current_actor, engine, purpose
-from .params import IdemKey, PathId
+from .params import IdemKey, Month, PathId
 
 router = APIRouter()
 Region = Annotated[str, Field(pattern=r"^\d{6}$")]
@@ -74,7 +74,7 @@ class CertifyIn(BaseModel):
 
 class RunIn(BaseModel):
     region: Region
-    month: str = Field(pattern=r"^\d{4}-\d{2}$")
+    month: Month
 
 
 def _yuan(v):
