@@ -25,9 +25,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 
+from shebao.benefits import determination
 from shebao.benefits.history import history_rows
 from shebao.core import regions
-from shebao.core.errors import ConflictError, RuleError
+from shebao.core.errors import ConflictError, InputError, RuleError
+from shebao.core.money import round_half_up
 from shebao.core.schemes import INDIVIDUAL_SCHEMES
 from shebao.db.uow import now
 from shebao.ledger import service as ledger
@@ -198,3 +200,29 @@ def claim_place_of(conn, person_id: int, hukou: str, on: dt.date, temporary_regi
             "months_by_province": cp.months_by_province,
             "segments": [{"region": s.region, "months": s.months, "temporary": s.temporary}
                          for s in segments], "parameters": [years.as_json()]}
+
+
+def record_history(conn, actor, t: dict, sheet: dict) -> int:
+    """The periods of a sheet from another installation become the person's contribution
+    history here (``benefits.determination.record_history``; kept by region, so the claim
+    place and the pension see where each year was paid). A legacy period partly superseded
+    there keeps the share of its base total of the months it still counts (rounded once)."""
+    rows = []
+    for i, p in enumerate(sheet.get("periods") or []):
+        months, index = int(p.get("months") or 0), int(p.get("index_months") or 0)
+        if not 1 <= months <= 12:
+            raise InputError("a period of 1 to 12 months", field=f"sheet.periods[{i}].months")
+        base = p.get("base_total_fen")
+        if base is not None and index and index != months:
+            base = int(round_half_up(int(base) * months, index))
+        try:
+            start = dt.date.fromisoformat(str(p.get("period_start"))[:10])
+        except ValueError:
+            raise InputError("YYYY-MM-DD", field=f"sheet.periods[{i}].period_start") from None
+        rows.append({"region": p.get("region"), "period_start": start, "months": months,
+                     "base_total_fen": base, "kind": p.get("kind", "paid")})
+    if not rows:
+        return 0
+    return determination.record_history(
+        conn, actor, t["person_id"], rows,
+        source=f"transfer {t['peer_ref']} from installation {t['peer']}")

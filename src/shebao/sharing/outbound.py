@@ -139,17 +139,29 @@ def deliver_due(db, key: signing.SigningKey, *, us: str,
             out.failed += failed
             out.retried += not failed
             continue
+        rejected = [r for r in (answer.get("results") or [])
+                    if isinstance(r, dict) and r.get("status") == "rejected"]
         with transaction(db) as conn:
+            # an event the partner rejected is final (a retry is refused the same way): failed,
+            # with its reason, for a clerk
             conn.execute(update(delivery).where(delivery.c.id == d["id"]).values(
-                attempts=d["attempts"] + 1, status="sent", sent_at=clock(), last_error=None))
+                attempts=d["attempts"] + 1, status="failed" if rejected else "sent",
+                sent_at=clock(),
+                last_error=str(rejected[0].get("reason"))[:200] if rejected else None))
+            if rejected:
+                audit.record(conn, SYSTEM, "sharing.delivery.rejected", "partner", p.id,
+                             purpose=message.get("purpose"),
+                             detail={"reference_id": d["reference_id"],
+                                     "reason": str(rejected[0].get("reason"))[:200]})
             record_outbound(conn, p, f"notify:{d['event_type']}", d["reference_id"],
                                     message, answer, purpose=message.get("purpose"),
                                     legal_basis=message.get("legal_basis"))
             audit.record(conn, SYSTEM, "sharing.delivery.sent", "partner", p.id,
                          purpose=message.get("purpose"),
                          detail={"reference_id": d["reference_id"],
-                                 "event_type": d["event_type"]})
-        out.sent += 1
+                                 "event_type": d["event_type"], "rejected": len(rejected)})
+        out.sent += not rejected
+        out.failed += bool(rejected)
     return out
 
 
