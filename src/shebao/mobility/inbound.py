@@ -126,10 +126,11 @@ def _recorded(conn, actor: Actor, t: dict, msg: dict) -> dict:
     _close_step(conn, actor, t, "record_in", on, "done")
     _set(conn, t["id"], status="recorded")
     if t["kind"] == "pension" and not t["temporary"]:
+        # the registry here learns it today (the new place's record of ``on`` is the relation's)
         registry.change_person(conn, actor, t["person_id"], {"pension_region": t["to_region"]},
                                reason=f"pension relation transferred to installation "
-                                      f"{t['peer']} (transfer {t['id']})",
-                               valid_from=on, source="mobility")
+                                      f"{t['peer']} on {on.isoformat()} (transfer {t['id']})",
+                               valid_from=max(on, now().date()), source="mobility")
     audit.record(conn, actor, "mobility.transfer.recorded_there", TRANSFER, t["id"],
                  purpose=remote.PURPOSE["recorded"], detail={"person": t["person_id"]})
     return {"status": "applied", "transfer_id": t["id"]}

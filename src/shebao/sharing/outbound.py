@@ -167,7 +167,12 @@ def deliver_due(db, key: signing.SigningKey, *, us: str,
 
 def record_outbound(conn, p: Partner, kind: str, reference_id: str, message: dict,
                     answer: dict, *, purpose: str | None, legal_basis: str | None) -> None:
-    """Keep a message we sent (and its answer) beside those we received."""
+    """Keep a message we sent (and its answer) beside those we received — once per reference:
+    a message sent again under its reference got the partner's stored answer."""
+    if conn.execute(select(exchange.c.id).where(
+            exchange.c.partner_id == p.id, exchange.c.direction == "out",
+            exchange.c.reference_id == reference_id)).first() is not None:
+        return
     conn.execute(insert(exchange).values(
         partner_id=p.id, direction="out", kind=kind, reference_id=reference_id,
         purpose=purpose, legal_basis=legal_basis, status="succ",
