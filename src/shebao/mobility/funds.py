@@ -38,6 +38,8 @@ from shebao.ledger.queries import account_ids
 from shebao.rules import load_rules
 from shebao.rules.formulas import mobility as F
 
+from . import model
+
 POOLED_FROM_YEAR_PARAM = "transfer.pooled_rate"
 EMPLOYER_RATE_PARAM = "contribution.pension.employer_rate"
 
@@ -46,7 +48,7 @@ EMPLOYER_RATE_PARAM = "contribution.pension.employer_rate"
 class Sheet:
     """The information sheet (信息表) of a transfer: the periods at the old place, what moves."""
 
-    scheme: str
+    scheme: str                      # the scheme the funds leave
     from_region: str
     months: int = 0
     base_total_fen: int = 0          # Σ bases of the years counted for pooling
@@ -56,6 +58,8 @@ class Sheet:
     periods: list = field(default_factory=list)
     years: list = field(default_factory=list)   # [year, base_total_fen, rate]
     parameters: list = field(default_factory=list)
+    scheme_in: str | None = None     # the scheme they arrive in, when it differs (a bridge)
+    direction: str | None = None     # a bridge: employee_to_resident | resident_to_employee
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -106,11 +110,14 @@ def pension_sheet(conn, person_id: int, from_region: str, *, temporary: bool) ->
 
 
 def bridge_sheet(conn, person_id: int, from_region: str) -> Sheet:
-    """Employee → resident bridge (人社部发〔2014〕17号): with fewer employee years than
-    ``mobility.bridge_min_employee_years`` the employee account moves in full (no pooled share)
-    and the employee months are added to the resident years. The other direction (≥ 15 years:
-    the resident account into the employee scheme) needs the resident account, kept by the
-    residents bureau: refused here until it exposes it."""
+    """Bridging the two pension schemes at the claim place (人社部发〔2014〕17号): with fewer
+    employee years than ``mobility.bridge_min_employee_years`` the employee account moves in
+    full into the resident scheme (no pooled share) and the employee months are added to the
+    resident years; with at least that many, the resident pension account (the ledger's
+    ``resident_pension`` individual account the residents bureau credits) moves in full into the
+    employee account and the resident years are not counted. (A month paid in both schemes is
+    refunded from the resident account first — art. 8; months in both are not identified here,
+    so the whole resident account moves and the clerk refuses the step where there are any.)"""
     rules = load_rules()
     periods, _unpaid = history_rows(conn, [person_id])[person_id]
     months = sum(p.months for p in periods)
@@ -118,14 +125,29 @@ def bridge_sheet(conn, person_id: int, from_region: str) -> Sheet:
     years = rules.lookup("mobility.bridge_min_employee_years", from_region, on)
     b = F.bridge(employee_months=months, resident_months=0,
                  employee_account_fen=_account_balance(conn, from_region, "pension", person_id),
-                 resident_account_fen=0, min_employee_years=int(years.value))
-    if b.direction != "employee_to_resident":
-        raise ConflictError(f"{months} employee months reach {years.value} years: the resident "
-                            "account moves into the employee scheme instead (not handled yet)")
-    s = Sheet("pension", from_region, months=months, account_fen=b.moved_fen)
+                 resident_account_fen=_account_balance(conn, from_region, "resident_pension",
+                                                       person_id),
+                 min_employee_years=int(years.value))
+    if b.direction == "employee_to_resident":
+        s = Sheet("pension", from_region, months=months, account_fen=b.moved_fen,
+                  scheme_in="resident_pension", direction=b.direction)
+    else:
+        if b.moved_fen == 0:
+            raise ConflictError(f"{months} employee months reach {years.value} years, and the "
+                                "person has no resident pension account to move")
+        s = Sheet("resident_pension", from_region, months=months, account_fen=b.moved_fen,
+                  scheme_in="pension", direction=b.direction)
     s.periods = [p.as_json() for p in periods]
     s.parameters = [years.as_json()]
     return s
+
+
+def schemes_of(kind: str, sheet: dict | None) -> tuple[str, str]:
+    """(the scheme the funds leave, the scheme they arrive in) of a transfer: the kind's, or,
+    for a bridge, the direction its sheet decided."""
+    if kind == "bridge" and sheet and sheet.get("scheme_in"):
+        return sheet["scheme"], sheet["scheme_in"]
+    return model.SCHEME[kind], model.SCHEME_IN[kind]
 
 
 def medical_sheet(conn, person_id: int, from_region: str, months: int | None) -> Sheet:

@@ -252,7 +252,7 @@ def approve_transfer_out(db, checker: Actor, tid: int, *, on: dt.date | None = N
             raise ConflictError("the transfer out has not been prepared")
         _require_side(checker, t, "from", "mobility.transfer.approve")
         maker_checker.approve(conn, checker, t["approval_id"])
-        scheme = model.SCHEME[t["kind"]]
+        scheme, _ = funds.schemes_of(t["kind"], json.loads(t["sheet"] or "{}"))
         entry = funds.post_out(conn, checker, tid, t["from_region"], scheme, t["person_id"],
                                int(t["account_fen"] or 0), int(t["pooled_fen"] or 0), on)
         _close_step(conn, checker, t, "transfer_out", on, "done")
@@ -284,7 +284,7 @@ def record_in(db, actor: Actor, tid: int, *, on: dt.date | None = None,
         t = _get(conn, tid)
         model.expect_step(t["kind"], t["status"], "record_in")
         _require_side(actor, t, "to", "mobility.transfer.work")
-        scheme = model.SCHEME_IN[t["kind"]]
+        _, scheme = funds.schemes_of(t["kind"], json.loads(t["sheet"] or "{}"))
         entry = funds.post_in(conn, actor, tid, t["to_region"], scheme, t["person_id"],
                               int(t["account_fen"] or 0), int(t["pooled_fen"] or 0), on)
         _close_step(conn, actor, t, "record_in", on, "done")
