@@ -170,3 +170,54 @@ def test_a_pension_relation_moves_between_two_installations(installations):
     assert deliver(sh, ksh, "sh").sent == 1
     assert _bal(zj, ZJ_NEW, "individual", zj_pid) == account
     assert len(queries.exchanges(zj, partner_code="sh", direction="in")) == 1
+
+
+def test_refusals_travel_and_an_unknown_person_is_rejected(installations):
+    """A letter about someone the old installation does not know is rejected there, and the
+    new place's delivery fails with the reason (for a clerk); a refusal in writing at the old
+    place ends the transfer at both ends."""
+    world, (sh, ksh, sh_http), (zj, kzj, zj_http) = installations
+    _, a_id, a_secret = partners.register(
+        sh, ADMIN, code="zj", name="浙江", kind="installation", region="310000",
+        scopes=["notify:transfer"], public_key=kzj.public.x, base_url=zj_http, serves=["330000"])
+    _, b_id, b_secret = partners.register(
+        zj, ADMIN, code="sh", name="上海", kind="installation", region="330000",
+        scopes=["notify:transfer"], public_key=ksh.public.x, base_url=sh_http, serves=["310000"])
+    creds = {"sh": (a_id, a_secret), "zj": (b_id, b_secret)}
+
+    def deliver(engine, key, us):
+        return outbound.deliver_due(engine, key, us=us, credentials=lambda code: creds[code])
+
+    on = dt.date(2025, 3, 3)
+    stranger = registry.register_person(zj, REGISTRAR, citizen_id="330106199001010018",
+                                        name="王五", hukou_region=ZJ_NEW,
+                                        valid_from=dt.date(2020, 1, 1))
+    t1 = transfers.apply(zj, ZJ_CLERK, kind="pension", person_id=stranger, to_region=ZJ_NEW,
+                         from_region=SH_OLD, on=on, courier=COURIER)
+    transfers.send_contact_letter(zj, ZJ_CLERK, t1, on=on, courier=COURIER)
+    res = deliver(zj, kzj, "zj")
+    assert (res.sent, res.failed) == (0, 1)
+    (failed,) = outbound.pending(zj)
+    assert failed["status"] == "failed" and "no person" in failed["last_error"]
+
+    cid, sh_pid = world.citizen_ids[SH_OLD], world.persons[SH_OLD]
+    zj_pid = registry.register_person(zj, REGISTRAR, citizen_id=cid, name="李娜",
+                                      hukou_region=ZJ_NEW, valid_from=dt.date(2020, 1, 1))
+    t2 = transfers.apply(zj, ZJ_CLERK, kind="pension", person_id=zj_pid, to_region=ZJ_NEW,
+                         from_region=SH_OLD, on=on, courier=COURIER)
+    transfers.send_contact_letter(zj, ZJ_CLERK, t2, on=on, courier=COURIER)
+    assert deliver(zj, kzj, "zj").sent == 1
+    (copy,) = mobility.transfers_of(sh, SYSTEM, sh_pid)
+    transfers.refuse(sh, SH_MAKER, copy["id"], "contributions under review by inspection",
+                     on=dt.date(2025, 3, 6), courier=COURIER)
+    assert deliver(sh, ksh, "sh").sent == 1
+    x = mobility.transfer(zj, t2)
+    assert (x["status"], x["reason"]) == ("refused", "contributions under review by inspection")
+    assert [(s["step"], s["outcome"], s["done_by"]) for s in x["steps"]] == [
+        ("contact_letter", "done", "zj-clerk"), ("transfer_out", "refused", "partner:sh")]
+    case = case_queries.get(zj, x["case_in_id"])
+    assert (case.status, case.outcome) == ("closed", "refused")
+    assert case_queries.get(sh, copy["case_out_id"]).outcome == "refused"
+    # a new application is possible afterwards
+    assert transfers.apply(zj, ZJ_CLERK, kind="pension", person_id=zj_pid, to_region=ZJ_NEW,
+                           from_region=SH_OLD, on=on, courier=COURIER) != t2
