@@ -1,14 +1,14 @@
 """The channels' door to one person's medical records: scope check, then the audited read."""
 from __future__ import annotations
 
-from shebao.core.actor import Actor
 import datetime as dt
 
 from shebao.cases import access as case_access
 from shebao.cases import model as case_model
 from shebao.cases import queries as case_queries
-from shebao.core.ids import mask_id, mask_name
+from shebao.core.actor import Actor
 from shebao.core.errors import InputError, PermissionDenied
+from shebao.core.ids import mask_id, mask_name
 from shebao.db.uow import transaction
 from shebao.ledger import queries as ledger_queries
 from shebao.registry import access as registry_access
@@ -43,8 +43,8 @@ def person_medical(bind, actor: Actor, person_id: int, purpose: str) -> dict:
 def manual_claim(bind, actor: Actor, case_id: int, purpose: str) -> dict:
     """A manual reimbursement case for the clerk who works or checks it: the case (scope
     check and audited read by ``cases.access``), its claim, the bill lines with their
-    catalogue class and the split the claim would get if settled now (``settle.preview``;
-    once settled, the settlement itself)."""
+    catalogue class and, while it waits for the decision, the split it would get if settled
+    now (``settle.preview``; once settled, the claim carries the settlement itself)."""
     policy.require(actor, "medical.claim.work")
     case = case_access.access_case(bind, actor, case_id, purpose)
     with transaction(bind) as conn:
@@ -54,7 +54,7 @@ def manual_claim(bind, actor: Actor, case_id: int, purpose: str) -> dict:
         lines = queries.claim_lines(conn, c["id"])
         audit.record(conn, actor, "medical.claim.read", "person", c["person_id"],
                      purpose=purpose, detail={"claim": c["id"], "case": case_id})
-    split = None if c["status"] == "settled" else settle.preview(bind, c["id"])
+    split = settle.preview(bind, c["id"]) if c["status"] == "pending" else None
     return {"case": case, "claim": c, "lines": lines, "preview": split}
 
 

@@ -163,3 +163,21 @@ def test_resident_campaign_page_and_the_residents_own_record(login, world, engin
     bal = ledger_queries.balance(engine, f"310104.resident_pension.individual.{pid}")
     assert bal > 0 and f'data-testid="resident-pension-balance">{Fmt("zh_CN").money(bal)}' \
         in mine.text
+
+
+def test_a_refused_claim_shows_the_reason_and_no_split(login, world, engine):
+    seed_provider(engine)
+    r = login("citizen-310104").post("/me/medical/manual-claims", data=CLAIM)
+    case = int(r.headers["location"].split("opened=")[1].split("#")[0])
+    maker, checker = login("benefits_clerk-310104"), login("benefits_clerk-2-310104")
+    assert maker.post(f"/staff/medical/claims/{case}/decide", data={
+        "outcome": "refused", "reason": "不属于医保支付范围"}).status_code == 303
+    assert checker.post(f"/staff/medical/claims/{case}/send-back",
+                        data={"reason": ""}).status_code == 422      # say what to rework
+    assert checker.post(f"/staff/medical/claims/{case}/approve").status_code == 303
+    page = checker.get(f"/staff/medical/claims/{case}").text
+    assert 'data-testid="outcome">不予' in page and "不属于医保支付范围" in page
+    assert 'data-testid="split"' not in page and 'data-testid="decide"' not in page
+    mine = login("citizen-310104").get("/me/medical").text
+    row = mine[mine.index(f'data-case="{case}"'):]
+    assert "不予" in row[:row.index("</tr>")]
