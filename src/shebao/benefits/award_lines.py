@@ -76,7 +76,7 @@ WHERE l.region = :region AND l.status = 'active'
        AND (p.death_date IS NULL OR p.death_date >= :month)))
   AND NOT EXISTS (SELECT 1 FROM benefit_suspension s WHERE s.award_id = l.award_id
         AND s.from_month <= :month AND (s.to_month IS NULL OR s.to_month > :month))
-  AND NOT EXISTS (SELECT 1 FROM payment x WHERE x.line_id = l.id
+  AND NOT EXISTS (SELECT 1 FROM payment x WHERE x.line_id = l.id AND x.line_id <> 0
         AND x.status IN ('computed', 'sent', 'paid')
         AND (l.kind = 'once' OR x.month = :month))
   AND NOT EXISTS (SELECT 1 FROM benefit_transfer bt WHERE bt.line_id = l.id
@@ -101,7 +101,7 @@ INSERT INTO benefit_transfer (run_id, line_id, award_id, person_id, region, mont
 SELECT :rid, c.line_id, c.award_id, c.owner_id, :region, :month, c.scheme,
        CASE c.payee_id {" ".join(f"WHEN {i} THEN '{s}'" for i, s in enumerate(SCHEMES))} END,
        c.amount_fen, :t
-FROM ({_CHUNK}) c WHERE c.payee_type = 'fund'
+FROM c WHERE c.payee_type = 'fund'
 """
 
 _INTS = """
@@ -124,14 +124,11 @@ def chunk(conn, actor: Actor, run_row: dict, limit: int) -> tuple[int, int] | No
         return None
     params = {"rid": rid, "region": region, "month": month, "cursor": cursor, "hi": hi,
               "t": _now()}
-    m = insert_and_read_ints(conn, _CHUNK, _INSERT, _INTS, params, 6, types=(
+    # the payments and the fund transfers of the chunk from the same selected lines
+    m = insert_and_read_ints(conn, _CHUNK, (_INSERT, _TRANSFERS), _INTS, params, 6, types=(
         bindparam("month", type_=Date()), bindparam("t", type_=payment.c.status_at.type)))
     owner, amount, sidx, from_acct, has_bank, target = (m[:, i] for i in range(6)) if len(m) \
         else (np.zeros(0, np.int64),) * 6
-    if len(m) and (target >= 0).any():       # the fund lines: same selection, not yet done
-        conn.execute(text(_TRANSFERS).bindparams(
-            bindparam("month", type_=Date()), bindparam("t", type_=payment.c.status_at.type)),
-            params)
     bank_pay = (has_bank == 1) & (target < 0)
     fund = target >= 0
     held = int(((has_bank == 0)).sum())
