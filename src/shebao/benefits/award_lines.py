@@ -32,6 +32,7 @@ from shebao.core.actor import Actor
 from shebao.core.periods import month_str
 from shebao.core.schemes import SCHEMES
 from shebao.db.bulk import insert_and_read_ints
+from shebao.db.dialect import for_index_probes
 from shebao.db.uow import now as _now
 from shebao.ledger import service as ledger
 from shebao.ledger.model import Batch, BatchEntry, Line, account_code
@@ -124,9 +125,14 @@ def chunk(conn, actor: Actor, run_row: dict, limit: int) -> tuple[int, int] | No
         return None
     params = {"rid": rid, "region": region, "month": month, "cursor": cursor, "hi": hi,
               "t": _now()}
-    # the payments and the fund transfers of the chunk from the same selected lines
-    m = insert_and_read_ints(conn, _CHUNK, (_INSERT, _TRANSFERS), _INTS, params, 6, types=(
-        bindparam("month", type_=Date()), bindparam("t", type_=payment.c.status_at.type)))
+    # the payments and the fund transfers of the chunk from the same selected lines. The
+    # payees (and what was paid) are found by index per line: a payee is any registered
+    # person (a dependant, an heir), so the persons cannot be bounded by the chunk's range,
+    # and a merge join would read the person table from its start for every chunk.
+    with for_index_probes(conn):
+        m = insert_and_read_ints(conn, _CHUNK, (_INSERT, _TRANSFERS), _INTS, params, 6,
+                                 types=(bindparam("month", type_=Date()),
+                                        bindparam("t", type_=payment.c.status_at.type)))
     owner, amount, sidx, from_acct, has_bank, target = (m[:, i] for i in range(6)) if len(m) \
         else (np.zeros(0, np.int64),) * 6
     bank_pay = (has_bank == 1) & (target < 0)
