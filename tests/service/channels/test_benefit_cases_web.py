@@ -155,3 +155,60 @@ def test_injury_costs_online_clerk_form_checker_citizen_sees_award_payment_notic
     assert "¥12,345.00" in page and "¥200.00" in page          # my awards and my payments
     notices = citizen.get("/me/notices").text
     assert "¥12,545.00" in notices and "2025年3月社会保险待遇" in notices
+
+
+def test_every_benefit_case_type_has_its_clerk_form(login, world, engine):
+    """Point 9: a clerk's page per case type, with the facts form of its kind."""
+    from shebao.benefits import casework
+    from shebao.benefits.claims import KINDS
+    from shebao.channels.web.pages.benefit_cases import FIELDS
+
+    maker = world.users[("benefits_clerk-310104", "")].actor()
+    clerk = login("benefits_clerk-310104")
+    assert set(FIELDS) == set(KINDS)
+    for kind in KINDS:
+        cid = casework.apply(engine, maker, kind=kind, person_id=world.persons["310104"],
+                             region="310104", facts={})
+        page = clerk.get(f"/staff/benefits/{cid}")
+        assert page.status_code == 200, kind
+        for name, _ in FIELDS[kind]:
+            assert f'name="f_{name}"' in page.text, (kind, name)
+
+
+def test_pensioner_sees_pension_payments_and_notices(login, world, engine, tmp_path):
+    """Point 9: the pensioner's own page shows the pension, the payments made and the
+    payment notice."""
+    from shebao.benefits import determination, payouts, payroll
+    from shebao.devtools.sample_world import _user
+    from shebao.formats import pain001
+    from shebao.ledger import service as ledger
+    from shebao.ledger.model import EntryRequest, Line, account_code
+
+    pid, region = world.persons["pensioner"], "310104"
+    maker = world.users[("benefits_clerk-310104", "")].actor()
+    checker = world.users[("benefits_clerk-2-310104", "")].actor()
+    determination.approve_case(engine, checker, world.cases[region])
+    sysa = Actor(id="system", role="system")
+    ledger.post_entry(engine, sysa, "seed:pension:web", EntryRequest(dt.date(2025, 1, 1), (
+        Line.debit(account_code(region, "pension", "fund_bank"), 10 ** 10),
+        Line.credit(account_code(region, "pension", "pooled_fund"), 10 ** 10)), source="test"))
+    from shebao.benefits import queries as bq
+    award = bq.person_benefits(engine, maker, pid)["awards"][0]
+    first = dt.date.fromisoformat(award["start_month"] + "-01")
+    run = payroll.run(engine, maker, region, first)
+    assert run.n_payments == 1
+    payroll.submit(engine, maker, run.run_id)
+    payroll.approve(engine, checker, run.run_id)
+    payouts.release(engine, maker, run.run_id, tmp_path, pain001.Debtor(
+        "上海市社会保险基金 支出户", "31050161393600000001", "中国建设银行上海分行"),
+        first.replace(day=10))
+    _user(engine, world, "citizen-pensioner-web", "citizen", region, person_id=pid)
+    me = login("citizen-pensioner-web")
+    page = me.get("/me/benefits").text
+    pension = page.split('data-testid="my-pension"')[1].split("</table>")[0]
+    payments = page.split('data-testid="my-payments"')[1].split("</table>")[0]
+    amount = f"¥{run.total_fen // 100:,}.{run.total_fen % 100:02d}"
+    assert amount in pension and award["start_month"] in pension
+    assert amount in payments and award["start_month"] in payments and "****2222" in payments
+    notices = me.get("/me/notices").text
+    assert amount in notices and f"{first.year}年{first.month}月社会保险待遇" in notices
