@@ -20,7 +20,9 @@ employee pension months stand for the unemployment months, collected on the same
 the months left by an earlier unemployment claim (carried into this one), whether the job
 loss was involuntary (the registry's employment spell), whether a pension is in payment (no
 unemployment benefit then), the own wage before an injury (average base of the 12 months
-before it), the deceased's contribution months, pension and individual-account balance.
+before it), the deceased's contribution months, pension and individual-account balance; for
+a cost claim (``injury_costs``) the recognition decision it follows (the accident date, a late
+employer's own-cost period) and, for a nursing allowance, a granted appraisal.
 
 For claims made by survivors (``injury_death``, ``survivors``) the case is the applicant's
 (``person_id`` = the claimant) and the award is the deceased's (``facts.deceased_person_id``):
