@@ -130,12 +130,20 @@ def test_fund_reports_and_decisions(app, engine, world):
                                     dt.date(year, 1, 3), "沪财社 API")
     pending = api.get(f"{V1}/reports/proposals?region={D}", headers=checker).json()["items"]
     assert [p["id"] for p in pending] == [pid] and pending[0]["detail"]["amount_fen"] == 88800
-    r = api.post(f"{V1}/reports/proposals/{pid}/approve", headers=h)      # the maker
+    r = api.post(f"{V1}/reports/proposals/{pid}/approve",             # the maker
+                 headers={**h, "Idempotency-Key": "k1"})
     assert r.status_code == 403
-    r = api.post(f"{V1}/reports/proposals/{pid}/approve", headers=checker)
+    r = api.post(f"{V1}/reports/proposals/{pid}/approve", headers=checker)   # posts money:
+    assert r.status_code == 422 and "Idempotency-Key" in r.text              # a key is due
+    r = api.post(f"{V1}/reports/proposals/{pid}/approve",
+                 headers={**checker, "Idempotency-Key": "k2"})
     assert r.status_code == 200 and r.json()["status"] == "approved"
     assert r.json()["replayed"] is False and r.json()["ledger_entry_id"]
-    again = api.post(f"{V1}/reports/proposals/{pid}/approve", headers=checker).json()
+    same = api.post(f"{V1}/reports/proposals/{pid}/approve",
+                    headers={**checker, "Idempotency-Key": "k2"})
+    assert same.headers.get("Idempotent-Replayed") == "true" and same.json() == r.json()
+    again = api.post(f"{V1}/reports/proposals/{pid}/approve",
+                     headers={**checker, "Idempotency-Key": "k3"}).json()
     assert again["replayed"] is True and again["ledger_entry_id"] == r.json()["ledger_entry_id"]
     st2 = api.get(url, headers=h).json()
     assert st2["subsidy"] == st["subsidy"] + 88800 and st2["ties_out"] is True
@@ -156,7 +164,7 @@ def test_fund_reports_and_decisions(app, engine, world):
     inspector = api_headers(engine, world.users[(f"inspector-{D}", "")])
     assert api.get(url, headers=inspector).status_code == 200
     assert api.post(f"{V1}/reports/proposals/{pid}/approve",
-                    headers=inspector).status_code == 403
+                    headers={**inspector, "Idempotency-Key": "k4"}).status_code == 403
     schema = api.get(f"{V1}/openapi.json").json()
     for path in ("/catalogue/items", "/catalogue/on-time", "/org/staffing", "/org/contracts",
                  "/org/contracts/{contract_id}/performance", "/training/courses",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from shebao.core.actor import Actor
@@ -18,11 +18,11 @@ from shebao.core.schemes import SCHEMES
 from shebao.reports import decisions, funds, monthly
 from shebao.training import queries as training_queries
 
-from .. import pagination
+from .. import idempotency, pagination
 from ..deps import current_actor, engine, needs
 from ..pagination import Page
 from .admin import day, period, region_of, today
-from .params import Cursor, Limit, PathId
+from .params import Cursor, IdemKey, Limit, PathId
 
 router = APIRouter()
 TAG_TR, TAG_REP = ["training"], ["reports"]
@@ -245,12 +245,17 @@ def reports_proposals(region: Annotated[str | None, Query(pattern=r"^(\d{6}|nati
 
 @router.post("/reports/proposals/{proposal_id}/approve", response_model=DecisionOut,
              tags=TAG_REP, summary="Approve another administrator's proposal: the subsidy is "
-                                   "posted, the budget or final accounts adopted (approving "
-                                   "again answers the same, replayed)")
-def reports_approve(proposal_id: PathId, actor: Actor = Depends(needs("reports.approve")),
-                    eng=Depends(engine)):
-    out = decisions.approve(eng, actor, proposal_id)
-    return DecisionOut(**{k: out[k] for k in DecisionOut.model_fields})
+                                   "posted, the budget or final accounts adopted; needs "
+                                   "Idempotency-Key (and approving an approved proposal "
+                                   "again answers the same, replayed, under any key)")
+def reports_approve(request: Request, proposal_id: PathId, idempotency_key: IdemKey = None,
+                    actor: Actor = Depends(needs("reports.approve")), eng=Depends(engine)):
+    def act():
+        out = decisions.approve(eng, actor, proposal_id)
+        return DecisionOut(**{k: out[k] for k in DecisionOut.model_fields}).model_dump(
+            mode="json")
+    return idempotency.run(request, actor.id, idempotency_key, {"proposal_id": proposal_id},
+                           act)
 
 
 @router.post("/reports/proposals/{proposal_id}/reject", response_model=ProposalOut,
