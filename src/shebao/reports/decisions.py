@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 
 from shebao.core import regions
 from shebao.core.actor import Actor
-from shebao.core.errors import ConflictError, InputError, InvariantError
+from shebao.core.errors import ConflictError, InputError, InvariantError, PermissionDenied
 from shebao.core.schemes import check_scheme
 from shebao.db.dialect import for_update
 from shebao.db.uow import now, reading, transaction
@@ -185,6 +185,9 @@ def approve(db, checker: Actor, proposal_id: int) -> dict:
     with transaction(db) as conn:
         p = _load(conn, proposal_id)
         policy.require_region(checker, p.region)
+        if checker.id == p.made_by:
+            raise PermissionDenied("the checker must be a different staff member from the "
+                                   f"maker ({p.made_by})")
         if p.status == "approved":
             return {**_out(p), "replayed": True}
         if p.status == "rejected":
@@ -229,8 +232,10 @@ def reject(db, checker: Actor, proposal_id: int, reason: str) -> dict:
 
 
 def proposals(bind, actor: Actor, *, region: str | None = None, status: str | None = "pending",
-              kind: str | None = None, limit: int = 100, after: int | None = None) -> list[dict]:
-    """Fund proposals in the actor's scope (or a region under it), oldest first."""
+              kind: str | None = None, limit: int = 100, after: int | None = None,
+              newest_first: bool = False) -> list[dict]:
+    """Fund proposals in the actor's scope (or a region under it), oldest first (or newest
+    first), after the id ``after`` in that order."""
     policy.require(actor, "reports.read")
     if status is not None and status not in STATUSES:
         raise InputError(f"status is one of {', '.join(STATUSES)}", field="status")
@@ -240,7 +245,8 @@ def proposals(bind, actor: Actor, *, region: str | None = None, status: str | No
     if scope != regions.NATIONAL:
         regions.check_region(scope)
     policy.require_region(actor, scope)
-    q = select(fund_proposal).order_by(fund_proposal.c.id).limit(limit)
+    q = select(fund_proposal).order_by(
+        fund_proposal.c.id.desc() if newest_first else fund_proposal.c.id).limit(limit)
     if scope != regions.NATIONAL:
         q = q.where(fund_proposal.c.region.like(monthly.region_like(scope)))
     if status:
@@ -248,7 +254,7 @@ def proposals(bind, actor: Actor, *, region: str | None = None, status: str | No
     if kind:
         q = q.where(fund_proposal.c.kind == kind)
     if after is not None:
-        q = q.where(fund_proposal.c.id > after)
+        q = q.where(fund_proposal.c.id < after if newest_first else fund_proposal.c.id > after)
     with reading(bind) as conn:
         rows = [_out(r) for r in conn.execute(q)]
     return rows

@@ -52,6 +52,8 @@ def test_subsidy_is_posted_only_by_the_second_officer(books):
     again = decisions.approve(books, CHECKER, pid)
     assert again["replayed"] is True and again["ledger_entry_id"] == out["ledger_entry_id"]
     assert ledger.balance(books, code("fiscal_subsidy")) == before + 123456
+    with pytest.raises(PermissionDenied):           # the maker gets no "approved" from it
+        decisions.approve(books, ADMIN, pid)
     # the same allocation document cannot be posted twice, and nothing is pending any more
     with pytest.raises(ConflictError, match="already posted"):
         decisions.propose_subsidy(books, ADMIN, R, S, 123456, dt.date(2026, 4, 2), REF)

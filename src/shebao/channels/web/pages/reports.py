@@ -158,8 +158,9 @@ def _proposals(request, user, eng, region="", errors=None, code=200):
     return render(request, "staff/reports_proposals.html", {
         "user": user, "region": r, "errors": errors or {}, "titles": LINE_TITLE,
         "pending": decisions.proposals(eng, user.actor(), region=r),
-        "decided": [p for s in ("approved", "rejected") for p in decisions.proposals(
-            eng, user.actor(), region=r, status=s)][-50:],
+        "decided": sorted((p for s in ("approved", "rejected") for p in decisions.proposals(
+            eng, user.actor(), region=r, status=s, limit=50, newest_first=True)),
+            key=lambda p: -p["id"])[:50],
         "approve": policy.has(user.actor(), "reports.approve")}, status=code)
 
 
