@@ -15,7 +15,7 @@ from shebao.mobility import access, certification, compare, queries, transfers
 
 from .. import idempotency
 from ..deps import current_actor, engine, purpose
-from .params import IdemKey, PathId
+from .params import IdemKey, PathId, month_param
 
 router = APIRouter()
 Region = Annotated[str, Field(pattern=r"^\d{6}$")]
@@ -220,8 +220,7 @@ def certification_of(person_id: PathId, actor: Actor = Depends(current_actor),
 @router.post("/certification/runs", tags=["mobility"],
              summary="Run the month over every pensioner of a region")
 def run(body: RunIn, actor: Actor = Depends(current_actor), eng=Depends(engine)):
-    from shebao.core.periods import parse_month
-    return certification.run_month(eng, actor, body.region, parse_month(body.month)).__dict__
+    return certification.run_month(eng, actor, body.region, month_param(body.month)).__dict__
 
 
 @router.get("/compare", tags=["mobility"],
