@@ -12,14 +12,14 @@ from shebao.collection import queries as coll_q
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError
 from shebao.core.money import to_fen
+from shebao.core.periods import parse_month
 
 from .. import idempotency, pagination
 from ..deps import current_actor, engine, needs
 from ..pagination import Page
-from .params import Cursor, IdemKey, Limit, PathId, month_param
+from .params import Cursor, IdemKey, Limit, MONTH_PATTERN, Month, PathId
 
 router = APIRouter()
-Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 
 
 class DeclarationIn(BaseModel):
@@ -107,6 +107,13 @@ class Dashboard(BaseModel):
     arrears: dict
 
 
+def _month(text: str, field: str = "month"):
+    try:
+        return parse_month(text)
+    except ValueError as exc:
+        raise InputError(str(exc), field=field) from None
+
+
 @router.post("/employers/{employer_id}/declarations", response_model=DeclarationOut,
              tags=["collection"], summary="Declare an employee's average monthly wage (the base "
              "follows, clamped to the limits); needs Idempotency-Key")
@@ -146,7 +153,7 @@ def bill_get(bill_id: PathId, actor: Actor = Depends(current_actor), eng=Depends
 def make_bills(request: Request, body: BillsIn, idempotency_key: IdemKey = None,
                actor: Actor = Depends(needs("collection.run")), eng=Depends(engine)):
     coll_access.require_region(actor, body.region, "collection.run")
-    month = month_param(body.month)
+    month = _month(body.month)
     return idempotency.run(request, actor.id, idempotency_key, body.model_dump(),
                            lambda: bills.make_bills(eng, actor, body.region, month).as_dict())
 
@@ -154,8 +161,8 @@ def make_bills(request: Request, body: BillsIn, idempotency_key: IdemKey = None,
 @router.get("/collection/dashboard", response_model=Dashboard, tags=["collection"],
             summary="Assessed, billed, collected, reconciled and arrears for a region × month")
 def dashboard(region: Annotated[str, Query(pattern=r"^\d{6}$")],
-              month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+              month: Annotated[str, Query(pattern=MONTH_PATTERN)],
               actor: Actor = Depends(needs("collection.read")), eng=Depends(engine)):
-    d = coll_q.dashboard(eng, actor, region, month_param(month))
+    d = coll_q.dashboard(eng, actor, region, _month(month))
     return {k: d[k] for k in Dashboard.model_fields}
 

@@ -6,13 +6,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import datetime as dt
-
 from fastapi import Header, Path, Query
 from pydantic import Field
-
-from shebao.core.errors import InputError
-from shebao.core.periods import parse_month
 
 from .. import pagination
 
@@ -25,12 +20,6 @@ IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]          # an id in a request body
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]       # an id in the URL path
 QueryId = Annotated[int, Query(ge=1, le=MAX_ID)]     # an id in the query string
-
-
-def month_param(text: str, field: str = "month") -> dt.date:
-    """A YYYY-MM string of a request → the month's first day; a bad month is a 422 naming the
-    field (the pattern alone lets "2025-13" or "0000-00" through)."""
-    try:
-        return parse_month(text)
-    except ValueError as exc:
-        raise InputError(str(exc), field=field) from None
+# a calendar month; year 0 is refused here, not by a date constructor deep in a service
+MONTH_PATTERN = r"^[1-9]\d{3}-(0[1-9]|1[0-2])$"
+Month = Annotated[str, Field(pattern=MONTH_PATTERN, description="YYYY-MM")]
