@@ -22,7 +22,7 @@ from .. import idempotency, pagination
 from ..deps import current_actor, engine, needs
 from ..pagination import Page
 from .admin import day, period, region_of, today
-from .params import Cursor, IdemKey, Limit, PathId
+from .params import MONTH_PATTERN, Cursor, IdemKey, Limit, PathId
 
 router = APIRouter()
 TAG_TR, TAG_REP = ["training"], ["reports"]
@@ -190,7 +190,7 @@ def _proposal(p: dict | None) -> ProposalOut | None:
 @router.get("/reports/monthly", response_model=MonthlyOut, tags=TAG_REP,
             summary="The monthly statistical report: insured, collection, subsidy, benefits, "
                     "surplus and balance per scheme (fen), every fund tied out")
-def reports_monthly(month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")],
+def reports_monthly(month: Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM")],
                     region: Annotated[str | None, Query(pattern=r"^(\d{6}|national)$")] = None,
                     actor: Actor = Depends(needs("reports.read")), eng=Depends(engine)):
     r = region_of(actor, region, six_digits=False)
