@@ -37,7 +37,7 @@ KIND_PAYER = {"employee": "E", "flexible": "F", "resident": "R"}
 CHART_ACCOUNT_KINDS = ("pooled_fund", "fund_bank", "bank_transit", "receivable_employer",
                        "receivable_individual", "benefits_payable", "suspense",
                        "late_fee_income", "interest_credited", "transfer_clearing", "expenses",
-                       "fiscal_subsidy")
+                       "fiscal_subsidy", "fines_receivable", "fines_payable_treasury")
 INDIVIDUAL_ACCOUNT = "individual"
 ACCOUNT_KINDS = CHART_ACCOUNT_KINDS + (INDIVIDUAL_ACCOUNT,)
 

@@ -59,6 +59,12 @@ CHART: tuple[AccountKind, ...] = (
     # the fund's fiscal-subsidy income (财政补贴收入), kept apart from contributions so that
     # the fund statement reports the current surplus with and without subsidy (#18)
     AccountKind("fiscal_subsidy", CREDIT, False, "财政补贴收入 fiscal subsidy income"),
+    # fines of supervision decisions (社会保险法 art. 88: 罚没收入 go to the treasury, not to the
+    # fund): a memorandum pair outside the fund's balance — what is owed by the fined party and
+    # what is owed on to the treasury — so that every decision that moves money is in the books
+    AccountKind("fines_receivable", DEBIT, False, "应收罚款 fines receivable (not fund money)"),
+    AccountKind("fines_payable_treasury", CREDIT, False,
+                "应缴国库罚没收入 fines owed to the treasury (not fund money)"),
 )
 INDIVIDUAL = AccountKind(INDIVIDUAL_ACCOUNT, CREDIT, True, "个人账户 individual account")
 KINDS = {k.kind: k for k in CHART} | {INDIVIDUAL.kind: INDIVIDUAL}

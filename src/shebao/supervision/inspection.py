@@ -10,9 +10,10 @@ module keeps the supervision detail (``inspection``) and acts on the decision:
                    fund's expenditure reversed; instalments or set-off are worked there);
 - ``back_assess``  contributions evaded: receivable from the employer to the pooled fund, and
                    the late fee (``collection.late_fee_rate`` per day) to late-fee income;
-- ``fine``         ``supervision.fine_multiple`` (2–5×) of the amount defrauded: recorded and
-                   notified; a fine is state revenue (上缴国库), not the fund's, so it is not
-                   posted to the fund's books;
+- ``fine``         ``supervision.fine_multiple`` (2–5×) of the amount defrauded: a fine is
+                   state revenue (上缴国库), not the fund's, so it is posted to the memorandum
+                   pair ``fines_receivable`` / ``fines_payable_treasury``, outside the fund's
+                   balance;
 - ``refer``        handed to the public-security organ or another authority (recorded);
 - ``none``         nothing found.
 
@@ -201,6 +202,11 @@ def approve(db, checker: Actor, case_id: int) -> dict:
                      Line.credit(account_code(region, scheme, "pooled_fund"), d.back_assess_fen)]
             if fee:
                 lines.append(Line.credit(account_code(region, scheme, "late_fee_income"), fee))
+        elif c.outcome == "fine":
+            # state revenue, kept off the fund: the memorandum pair of the chart (ledger.model)
+            lines = [Line.debit(account_code(region, scheme, "fines_receivable"), d.fine_fen),
+                     Line.credit(account_code(region, scheme, "fines_payable_treasury"),
+                                 d.fine_fen)]
         entry_id = None
         if lines:
             res = posting.post_entry(conn, checker, f"inspection:{case_id}:{n}", EntryRequest(

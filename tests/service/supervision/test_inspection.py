@@ -84,8 +84,13 @@ def test_back_assessment_with_late_fee_and_a_fine(engine, world):
     inspection.propose_decision(engine, MAKER, cid2, decision="fine", amount_fen=800000,
                                 fine_multiple="3")
     assert case_queries.get(engine, cid2).decision["fine"] == "24000.00"
+    pool_before = ledger_queries.balance(engine, "310104.pension.pooled_fund")
     out = inspection.approve(engine, CHECKER, cid2)
-    assert out["ledger_entry_id"] is None        # a fine is state revenue, not the fund's
+    # a fine is state revenue, not the fund's: posted to the memorandum pair only
+    assert out["ledger_entry_id"] is not None
+    assert ledger_queries.balance(engine, "310104.pension.fines_receivable") == 2_400_000
+    assert ledger_queries.balance(engine, "310104.pension.fines_payable_treasury") == 2_400_000
+    assert ledger_queries.balance(engine, "310104.pension.pooled_fund") == pool_before
 
 
 def test_out_of_scope_and_no_reason(engine, world):

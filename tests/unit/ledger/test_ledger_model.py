@@ -29,7 +29,8 @@ def test_chart_has_every_kind_of_the_issue_with_normal_sides():
     assert set(kinds) == {"pooled_fund", "individual", "fund_bank", "bank_transit",
                           "receivable_employer", "receivable_individual", "benefits_payable",
                           "suspense", "late_fee_income", "interest_credited",
-                          "transfer_clearing", "expenses", "fiscal_subsidy"}
+                          "transfer_clearing", "expenses", "fiscal_subsidy",
+                          "fines_receivable", "fines_payable_treasury"}
     assert {k for k, v in kinds.items() if v.no_negative} == {"individual", "fund_bank"}
     assert kinds["individual"].normal_sign == model.CREDIT
     assert kinds["fund_bank"].normal_sign == model.DEBIT
