@@ -23,6 +23,7 @@ from shebao.core.ids import mask_name
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import month_str
 from shebao.db.bulk import json_list, json_rows_sql
+from shebao.db.uow import reading
 
 from . import access, model
 from .tables import bill
@@ -103,7 +104,7 @@ def contributions_of(engine, person_id: int, limit: int = 120) -> list[dict]:
     The caller has checked access to the person and audits the view it is part of."""
     ee = " + ".join(f"SUM({c})" for c in model.AMOUNT_COLUMNS if "_ee_" in c)
     ind = " + ".join(f"SUM({c})" for c in model.AMOUNT_COLUMNS if c.endswith("_ind"))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         rows = conn.execute(text(
             f"SELECT month, region, SUM(total_fen), {ee}, {ind}, MAX(id) FROM contribution "
             f"WHERE person_id = :p GROUP BY month, region ORDER BY month DESC LIMIT :n"),

@@ -13,8 +13,10 @@ goes on. Nothing is answered before its audit row is durable; a failed flush fai
 it carried (the caller's request fails — no read goes unaudited). ``audit verify`` sees the
 same chains: the rows are the rows ``record`` writes, in one order per chain.
 
-A read inside a larger transaction (one that may hold its chain's lock already, or wrote)
-is recorded inline in that transaction, as before: the appender never waits on a lock its own
+Several reads of one request share one read-only transaction through :func:`read_session`
+(their rows queued, waited for together at its end). A read inside any other larger
+transaction (one that may hold its chain's lock already, or wrote) is recorded inline in that
+transaction, as before: the appender never waits on a lock its own
 caller holds. Each worker process has its own appender; the chains' locks order them.
 """
 from __future__ import annotations
@@ -31,6 +33,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from shebao.core.actor import Actor
 from shebao.db.dialect import writes_concurrently
+from shebao.db.uow import SHARED_READS, shared_reads
 
 from . import audit
 from .tables import audit_log
@@ -160,15 +163,39 @@ def deferred():
     rows without waiting; leaving the block waits until every one is committed (raising the
     first failure). A page that makes several audited reads wraps them in one block and
     answers after it: one wait per request instead of one per read, and still no answer
-    before its audit rows are durable."""
+    before its audit rows are durable (nor a refusal: an error leaving the block waits too,
+    then goes on as it was)."""
     outer = getattr(_local, "pending", None)
     _local.pending = mine = []
     try:
         yield
-    finally:
+    except BaseException:
         _local.pending = outer
+        for p in mine:            # a refusal too is answered after the rows of what was read
+            with contextlib.suppress(Exception):
+                wait(p)
+        raise
+    _local.pending = outer
     for p in mine:
         wait(p)
+
+
+@contextlib.contextmanager
+def read_session(db):
+    """Where one request makes several audited reads (a page, a record with its parts): yields
+    the ``db`` they should be given. With an appender on the engine, a connection in one
+    read-only transaction they all join (``db.uow.shared_reads``: one connection, one
+    BEGIN/COMMIT), whose reads queue their audit rows to the appender; leaving the block waits
+    until every row is committed (``deferred``), so still nothing is answered before its audit
+    rows are durable. Without an appender (SQLite, ``SHEBAO_AUDIT_APPENDER=off``) the engine
+    itself: each read in its own transaction, its row written inline, as before. A
+    Connection is given back as it is (the caller's session or transaction)."""
+    if isinstance(db, Engine) and _INSTALLED.get(db) is not None:
+        with deferred():
+            with shared_reads(db) as conn:
+                yield conn
+    else:
+        yield db
 
 
 def _row(actor: Actor, action, subject_type, subject_id, fields, purpose, detail
@@ -207,11 +234,17 @@ def installed(engine: Engine) -> Appender | None:
 def record_read(bind, conn: Connection, actor: Actor, action: str, subject_type: str,
                 subject_id=None, *, fields: list[str] | None = None,
                 purpose: str | None = None, detail: dict | None = None) -> str | None:
-    """Audit a read (the row's hash; None when queued inside ``deferred()``). ``bind`` is what the read function was given: an Engine means the read
-    runs in its own transaction (``conn``'s, which wrote nothing and holds no chain lock), so
-    the row may go through the engine's appender; otherwise it is written inline in ``conn``'s
-    transaction (``audit.record``)."""
-    app = _INSTALLED.get(bind) if isinstance(bind, Engine) else None
+    """Audit a read (the row's hash; None when queued inside ``deferred()``). ``bind`` is what
+    the read function was given: an Engine means the read runs in its own transaction
+    (``conn``'s, which wrote nothing and holds no chain lock), and a ``read_session``'s
+    connection is read-only, so in both cases the row may go through the engine's appender;
+    otherwise it is written inline in ``conn``'s transaction (``audit.record``)."""
+    if isinstance(bind, Engine):
+        app = _INSTALLED.get(bind)
+    elif isinstance(bind, Connection) and bind.get_execution_options().get(SHARED_READS):
+        app = _INSTALLED.get(bind.engine)       # a ``read_session``: it can write nothing
+    else:
+        app = None
     if app is None:
         return audit.record(conn, actor, action, subject_type, subject_id, fields=fields,
                             purpose=purpose, detail=detail)
