@@ -73,6 +73,7 @@ async def _load(host: str, port: int, plan: list[tuple[str, bytes]], rate: float
     bad: dict[str, int] = {}
     not_sent = [0]
     statuses: dict[int, int] = {}      # the answers that were not 200 (0: connection failed)
+    answered: dict[str, int] = {}      # 200s of each kind, warm-up included
     loop = asyncio.get_running_loop()
     t0 = loop.time() + 0.3
     measure_from = t0 + warmup
@@ -113,6 +114,8 @@ async def _load(host: str, port: int, plan: list[tuple[str, bytes]], rate: float
                 opened[0] -= 1
                 conn = None
         done = loop.time()
+        if status == 200:
+            answered[kind] = answered.get(kind, 0) + 1
         if due >= measure_from:
             lat.setdefault(kind, []).append(done - due)
             if status != 200:
@@ -135,7 +138,8 @@ async def _load(host: str, port: int, plan: list[tuple[str, bytes]], rate: float
     for c in idle:
         c.writer.close()
     out: dict = {"not_sent": not_sent[0], "connections_peak": peak[0],
-                 "not_200": {str(k): v for k, v in sorted(statuses.items())}}
+                 "not_200": {str(k): v for k, v in sorted(statuses.items())},
+                 "answered": answered}
     for kind, xs in lat.items():
         xs.sort()
         q = statistics.quantiles(xs, n=100, method="inclusive") if len(xs) > 1 else [0] * 99

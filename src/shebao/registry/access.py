@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError, PermissionDenied
@@ -82,11 +82,14 @@ def masked_record(row: dict) -> dict:
             "address": None, "notify_channels": None, "death_date": None, "merged_ids": []}
 
 
+_PERSON = select(person).where(person.c.id == bindparam("id"))     # built once
+
+
 def access_person(bind, actor: Actor, person_id: int, purpose: str) -> dict:
     """A person for ``actor``: scope check, then the audited read (full for staff in scope
     and the citizen themself; masked for a current employer)."""
     with transaction(bind) as conn:
-        row = conn.execute(select(person).where(person.c.id == person_id)).mappings().first()
+        row = conn.execute(_PERSON, {"id": person_id}).mappings().first()
         _require_person(conn, actor, person_id, row)      # one read: the check, then the row
         row = dict(row)
         masked = policy.sees_masked(actor)

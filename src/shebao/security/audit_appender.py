@@ -28,7 +28,7 @@ import threading
 import weakref
 from collections import defaultdict
 
-from sqlalchemy import create_engine, select
+from sqlalchemy import bindparam, create_engine, select
 from sqlalchemy.engine import Connection, Engine
 
 from shebao.core.actor import Actor
@@ -56,7 +56,8 @@ class Appender:
     """One thread appending the queued audit rows of ``engine``'s reads (see the module). The
     thread starts with the first row and ends after ``IDLE`` seconds without one (closing its
     connection); it writes through its own one-connection pool, so it never waits for the
-    pool that the reads it serves are holding."""
+    pool that the reads it serves are holding, and keeps that connection while it runs (a
+    failed flush closes it; the next flush opens a new one)."""
 
     IDLE = 2.0
 
@@ -105,44 +106,61 @@ class Appender:
 
     # ---- the thread
     def _run(self) -> None:
-        while True:
-            with self._cond:
-                if not self._queue and not self._stopped:
-                    self._cond.wait(self.IDLE)
-                if not self._queue:        # idle (or stopped): end; the next row restarts
-                    self._thread = None
+        conn: Connection | None = None     # held while the thread runs: no checkout per flush
+        try:
+            while True:
+                with self._cond:
+                    if not self._queue and not self._stopped:
+                        self._cond.wait(self.IDLE)
+                    if not self._queue:    # idle (or stopped): end; the next row restarts
+                        self._thread = None
+                        return
+                    batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                try:
+                    if conn is None:
+                        conn = self._own.connect()
+                    self._flush(conn, batch)
+                    self.flushes += 1
+                    self.rows += len(batch)
+                except BaseException as exc:  # noqa: BLE001 - handed to every waiting read
+                    for p in batch:
+                        p.error = exc
+                    if conn is not None:
+                        with contextlib.suppress(Exception):
+                            conn.close()
+                        conn = None
                     self._own.dispose()
-                    return
-                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-            try:
-                self._flush(batch)
-                self.flushes += 1
-                self.rows += len(batch)
-            except BaseException as exc:  # noqa: BLE001 - handed to every waiting read
                 for p in batch:
-                    p.error = exc
-                self._own.dispose()
-            for p in batch:
-                p.done.set()
+                    p.done.set()
+        finally:
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    conn.close()
+            self._own.dispose()
 
-    def _flush(self, batch: list[_Pending]) -> None:
+    def _flush(self, conn: Connection, batch: list[_Pending]) -> None:
         by_chain: dict[str, list[_Pending]] = defaultdict(list)
         for p in batch:
             by_chain[p.chain].append(p)
         rows = []
-        with self._own.begin() as conn:
+        with conn.begin():
             for chain in sorted(by_chain):
                 audit.lock_chain(conn, chain)
-                prev = conn.execute(select(audit_log.c.hash).where(audit_log.c.chain == chain)
-                                    .order_by(audit_log.c.id.desc()).limit(1)
-                                    ).scalar_one_or_none() or audit.genesis(chain)
+                prev = conn.execute(_HEAD, {"chain": chain}).scalar_one_or_none() \
+                    or audit.genesis(chain)
                 for p in by_chain[chain]:
                     p.hash = audit._digest(prev, p.row)
                     rows.append({**p.row, "at": p.at, "chain": chain, "prev_hash": prev,
                                  "hash": p.hash})
                     prev = p.hash
-            conn.execute(audit_log.insert(), rows)
+            conn.execute(_INSERT, rows)
         audit.count_appends(len(rows))
+
+
+# built once: the chain's head (the hash its next row links to) and the rows' INSERT
+_HEAD = (select(audit_log.c.hash).where(audit_log.c.chain == bindparam("chain"))
+         .order_by(audit_log.c.id.desc()).limit(1))
+_INSERT = audit_log.insert()
 
 
 def wait(p: _Pending, timeout: float = 30.0) -> str:

@@ -6,7 +6,10 @@ problem+json error handlers, the REST API under ``/api/v1`` and the server-rende
 """
 from __future__ import annotations
 
+import contextlib
 import os
+
+import anyio.to_thread
 
 from importlib import resources
 
@@ -31,6 +34,15 @@ SERVER_OPTIONS = {"server_header": False}
 HSTS = "max-age=31536000; includeSubDomains"
 
 
+@contextlib.asynccontextmanager
+async def _lifespan(app):
+    # the request threads of this worker (SHEBAO_WEB_THREADS, ``shebao serve --threads``)
+    if app.state.settings.web_threads:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = \
+            app.state.settings.web_threads
+    yield
+
+
 def create_app(engine_url: str | None = None, *, mode: str | None = None,
                secret_key: str | None = None, cookie_secure: bool | None = None,
                login_rate_limit: int | None = None, engine=None) -> FastAPI:
@@ -39,6 +51,7 @@ def create_app(engine_url: str | None = None, *, mode: str | None = None,
                                        cookie_secure=cookie_secure,
                                        login_rate_limit=login_rate_limit)
     app = FastAPI(title="shebao 社保 API", version="1", openapi_url=f"{API_PREFIX}/openapi.json",
+                  lifespan=_lifespan,
                   docs_url=None, redoc_url=None,  # served below from vendored assets
                   description="Social insurance administration. Errors are "
                               "application/problem+json naming the field; lists are "
