@@ -9,7 +9,10 @@ own CPU time is measured and returned.
 ``plan`` is a list of ``(kind, request bytes)``; request ``k`` is due at ``k / rate`` seconds
 (open loop: latency is counted from the due time, so a late start counts against the server —
 no coordinated omission). A due request takes an idle connection, or opens a new one up to
-``connections``; beyond that it waits for one (and its wait is counted). Responses must carry
+``connections``; beyond that it waits for one (and its wait is counted); one still waiting
+``give_up`` seconds after the last is due is not sent (``not_sent``: the server is saturated).
+``rps`` is what was answered per second (over the measured span, or until the last answer
+came when that was later). Responses must carry
 ``Content-Length`` or be chunked. Nothing here knows the application.
 """
 from __future__ import annotations
@@ -74,6 +77,7 @@ async def _load(host: str, port: int, plan: list[tuple[str, bytes]], rate: float
     not_sent = [0]
     statuses: dict[int, int] = {}      # the answers that were not 200 (0: connection failed)
     answered: dict[str, int] = {}      # 200s of each kind, warm-up included
+    last = [0.0]                       # when the last measured request was answered
     loop = asyncio.get_running_loop()
     t0 = loop.time() + 0.3
     measure_from = t0 + warmup
@@ -100,12 +104,15 @@ async def _load(host: str, port: int, plan: list[tuple[str, bytes]], rate: float
             return idle.pop()
 
     async def one(kind: str, raw: bytes, due: float) -> None:
-        if loop.time() > stop_at:
-            not_sent[0] += 1
-            return
         conn = None
         try:
             conn = await take()
+            if loop.time() > stop_at:      # saturated: what is still waiting is not sent
+                not_sent[0] += 1
+                idle.append(conn)
+                async with free:
+                    free.notify()
+                return
             status = await _exchange(conn, raw)
         except (OSError, asyncio.IncompleteReadError, ValueError):
             status = 0
@@ -118,6 +125,7 @@ async def _load(host: str, port: int, plan: list[tuple[str, bytes]], rate: float
             answered[kind] = answered.get(kind, 0) + 1
         if due >= measure_from:
             lat.setdefault(kind, []).append(done - due)
+            last[0] = max(last[0], done)
             if status != 200:
                 bad[kind] = bad.get(kind, 0) + 1
                 statuses[status] = statuses.get(status, 0) + 1
@@ -140,10 +148,11 @@ async def _load(host: str, port: int, plan: list[tuple[str, bytes]], rate: float
     out: dict = {"not_sent": not_sent[0], "connections_peak": peak[0],
                  "not_200": {str(k): v for k, v in sorted(statuses.items())},
                  "answered": answered}
+    span = max(last[0] - measure_from, seconds)   # a saturated server answers late
     for kind, xs in lat.items():
         xs.sort()
         q = statistics.quantiles(xs, n=100, method="inclusive") if len(xs) > 1 else [0] * 99
-        out[kind] = {"requests": len(xs), "rps": round(len(xs) / seconds, 1),
+        out[kind] = {"requests": len(xs), "rps": round(len(xs) / span, 1),
                      "p50_ms": round(q[49] * 1e3, 1), "p90_ms": round(q[89] * 1e3, 1),
                      "p99_ms": round(q[98] * 1e3, 1), "max_ms": round(xs[-1] * 1e3, 1),
                      "errors": bad.get(kind, 0)}
