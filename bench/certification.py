@@ -123,7 +123,8 @@ def _child_set_based(url, q):
     q.put({"seconds": time.perf_counter() - t0, "pensioners": r.pensioners,
            "data_certified": r.data_certified, "resumed": r.resumed,
            "back_pay_months": r.back_pay_months, "suspended": r.suspended,
-           "deceased": r.deceased, "due": r.due, "maxrss_kib": peak_rss_kib()})
+           "deceased": r.deceased, "due": r.due, "notices": r.notices,
+           "maxrss_kib": peak_rss_kib()})
 
 
 def _d(v):

@@ -39,6 +39,7 @@ from shebao.core.errors import ConflictError, InputError
 from shebao.core.periods import add_months
 from shebao.db import bulk, dialect
 from shebao.db.uow import now, transaction
+from shebao.notices import bulk as bulk_notices
 from shebao.notices import outbox
 from shebao.registry import access as registry_access
 from shebao.registry import queries as registry_queries
@@ -85,6 +86,7 @@ class RunResult:
     suspended: int
     due: int
     overpayments: int
+    notices: dict | None = None     # {'due': n, 'suspended': n} enqueued by this run
 
 
 def _signal_kinds(rules, region: str, month: dt.date) -> list[str]:
@@ -127,6 +129,7 @@ def run_month(db, actor: Actor, region: str, month: dt.date) -> RunResult:
             "SELECT count(*) FROM certification_state WHERE region = :r AND state = 'certified' "
             "AND last_certified_on >= :c AND last_certified_on < :c2"),
             {"r": region, "c": cutoff, "c2": add_months(cutoff, remind)}).scalar_one()
+        notices = _notices(conn, region, m, cutoff, remind)
         total = conn.execute(text("SELECT count(*) FROM certification_state WHERE region = :r"),
                              p).scalar_one()
         conn.execute(certification_run.update().where(certification_run.c.id == rid).values(
@@ -136,9 +139,9 @@ def run_month(db, actor: Actor, region: str, month: dt.date) -> RunResult:
             "month": m, "run": rid, "pensioners": total, "entered": entered,
             "data_certified": data_n, "resumed": resumed, "back_pay_months": back_months,
             "deceased": deceased, "suspended": suspended, "due": due, "overpayments": over,
-            "window_months": window})
+            "window_months": window, "notices": notices})
         return RunResult(rid, region, m, int(total), int(entered), data_n, resumed, back_months,
-                         deceased, suspended, int(due), over)
+                         deceased, suspended, int(due), over, notices)
 
 
 def _data_comparison(conn, actor, rid, region, m, nxt, kinds) -> tuple[int, int, int]:
@@ -243,6 +246,32 @@ def _expire(conn, actor, rid, region, m, cutoff) -> int:
         conn, actor, ids[:, 0], np.full(len(ids), _day(m) - 1, dtype=np.int64), False,
         "not certified in time")
     return int(len(ids))
+
+
+def _notices(conn, region: str, m: dt.date, cutoff: dt.date, remind: int) -> dict[str, int]:
+    """In the run's transaction, set-based (``notices.bulk.enqueue_from``): a reminder
+    (``certification.due``) to each certified pensioner whose window ends within ``remind``
+    months — one statement per month of the lead time, each cohort with its own last day — and
+    a suspension notice to each pensioner suspended from this month. The keys (person × due
+    day, person × suspension month) make a repeated run or the next month's add nothing."""
+    due = 0
+    for k in range(remind):           # the lead time's months, not the people
+        last_day = add_months(m, k + 1) - dt.timedelta(days=1)
+        due += bulk_notices.enqueue_from(
+            conn, "SELECT person_id AS recipient_id, region FROM certification_state "
+            "WHERE region = :r AND state = 'certified' AND last_certified_on >= :lo "
+            "AND last_certified_on < :hi", {"r": region, "lo": add_months(cutoff, k),
+                                            "hi": add_months(cutoff, k + 1)},
+            recipient_type="person", template="certification.due",
+            key_prefix=f"certification:due:{last_day.isoformat()}:",
+            data={"due_on": last_day.isoformat()})
+    suspended = bulk_notices.enqueue_from(
+        conn, "SELECT person_id AS recipient_id, region FROM certification_state "
+        "WHERE region = :r AND state = 'suspended' AND suspended_from = :m",
+        {"r": region, "m": m}, recipient_type="person", template="certification.suspended",
+        key_prefix=f"certification:suspended:{m:%Y-%m}:",
+        data={"suspended_from": f"{m:%Y-%m}"})
+    return {"due": int(due), "suspended": int(suspended)}
 
 
 # ------------------------------------------------------------------------------ data feeds

@@ -25,9 +25,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 
+from shebao.benefits import determination
 from shebao.benefits.history import history_rows
 from shebao.core import regions
-from shebao.core.errors import ConflictError, RuleError
+from shebao.core.errors import ConflictError, InputError, RuleError
+from shebao.core.money import round_half_up
 from shebao.core.schemes import INDIVIDUAL_SCHEMES
 from shebao.db.uow import now
 from shebao.ledger import service as ledger
@@ -35,6 +37,8 @@ from shebao.ledger.model import EntryRequest, Line, account_code
 from shebao.ledger.queries import account_ids
 from shebao.rules import load_rules
 from shebao.rules.formulas import mobility as F
+
+from . import model
 
 POOLED_FROM_YEAR_PARAM = "transfer.pooled_rate"
 EMPLOYER_RATE_PARAM = "contribution.pension.employer_rate"
@@ -44,7 +48,7 @@ EMPLOYER_RATE_PARAM = "contribution.pension.employer_rate"
 class Sheet:
     """The information sheet (信息表) of a transfer: the periods at the old place, what moves."""
 
-    scheme: str
+    scheme: str                      # the scheme the funds leave
     from_region: str
     months: int = 0
     base_total_fen: int = 0          # Σ bases of the years counted for pooling
@@ -54,6 +58,8 @@ class Sheet:
     periods: list = field(default_factory=list)
     years: list = field(default_factory=list)   # [year, base_total_fen, rate]
     parameters: list = field(default_factory=list)
+    scheme_in: str | None = None     # the scheme they arrive in, when it differs (a bridge)
+    direction: str | None = None     # a bridge: employee_to_resident | resident_to_employee
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -104,11 +110,14 @@ def pension_sheet(conn, person_id: int, from_region: str, *, temporary: bool) ->
 
 
 def bridge_sheet(conn, person_id: int, from_region: str) -> Sheet:
-    """Employee → resident bridge (人社部发〔2014〕17号): with fewer employee years than
-    ``mobility.bridge_min_employee_years`` the employee account moves in full (no pooled share)
-    and the employee months are added to the resident years. The other direction (≥ 15 years:
-    the resident account into the employee scheme) needs the resident account, kept by the
-    residents bureau: refused here until it exposes it."""
+    """Bridging the two pension schemes at the claim place (人社部发〔2014〕17号): with fewer
+    employee years than ``mobility.bridge_min_employee_years`` the employee account moves in
+    full into the resident scheme (no pooled share) and the employee months are added to the
+    resident years; with at least that many, the resident pension account (the ledger's
+    ``resident_pension`` individual account the residents bureau credits) moves in full into the
+    employee account and the resident years are not counted. (A month paid in both schemes is
+    refunded from the resident account first — art. 8; months in both are not identified here,
+    so the whole resident account moves and the clerk refuses the step where there are any.)"""
     rules = load_rules()
     periods, _unpaid = history_rows(conn, [person_id])[person_id]
     months = sum(p.months for p in periods)
@@ -116,14 +125,29 @@ def bridge_sheet(conn, person_id: int, from_region: str) -> Sheet:
     years = rules.lookup("mobility.bridge_min_employee_years", from_region, on)
     b = F.bridge(employee_months=months, resident_months=0,
                  employee_account_fen=_account_balance(conn, from_region, "pension", person_id),
-                 resident_account_fen=0, min_employee_years=int(years.value))
-    if b.direction != "employee_to_resident":
-        raise ConflictError(f"{months} employee months reach {years.value} years: the resident "
-                            "account moves into the employee scheme instead (not handled yet)")
-    s = Sheet("pension", from_region, months=months, account_fen=b.moved_fen)
+                 resident_account_fen=_account_balance(conn, from_region, "resident_pension",
+                                                       person_id),
+                 min_employee_years=int(years.value))
+    if b.direction == "employee_to_resident":
+        s = Sheet("pension", from_region, months=months, account_fen=b.moved_fen,
+                  scheme_in="resident_pension", direction=b.direction)
+    else:
+        if b.moved_fen == 0:
+            raise ConflictError(f"{months} employee months reach {years.value} years, and the "
+                                "person has no resident pension account to move")
+        s = Sheet("resident_pension", from_region, months=months, account_fen=b.moved_fen,
+                  scheme_in="pension", direction=b.direction)
     s.periods = [p.as_json() for p in periods]
     s.parameters = [years.as_json()]
     return s
+
+
+def schemes_of(kind: str, sheet: dict | None) -> tuple[str, str]:
+    """(the scheme the funds leave, the scheme they arrive in) of a transfer: the kind's, or,
+    for a bridge, the direction its sheet decided."""
+    if kind == "bridge" and sheet and sheet.get("scheme_in"):
+        return sheet["scheme"], sheet["scheme_in"]
+    return model.SCHEME[kind], model.SCHEME_IN[kind]
 
 
 def medical_sheet(conn, person_id: int, from_region: str, months: int | None) -> Sheet:
@@ -198,3 +222,29 @@ def claim_place_of(conn, person_id: int, hukou: str, on: dt.date, temporary_regi
             "months_by_province": cp.months_by_province,
             "segments": [{"region": s.region, "months": s.months, "temporary": s.temporary}
                          for s in segments], "parameters": [years.as_json()]}
+
+
+def record_history(conn, actor, t: dict, sheet: dict) -> int:
+    """The periods of a sheet from another installation become the person's contribution
+    history here (``benefits.determination.record_history``; kept by region, so the claim
+    place and the pension see where each year was paid). A legacy period partly superseded
+    there keeps the share of its base total of the months it still counts (rounded once)."""
+    rows = []
+    for i, p in enumerate(sheet.get("periods") or []):
+        months, index = int(p.get("months") or 0), int(p.get("index_months") or 0)
+        if not 1 <= months <= 12:
+            raise InputError("a period of 1 to 12 months", field=f"sheet.periods[{i}].months")
+        base = p.get("base_total_fen")
+        if base is not None and index and index != months:
+            base = int(round_half_up(int(base) * months, index))
+        try:
+            start = dt.date.fromisoformat(str(p.get("period_start"))[:10])
+        except ValueError:
+            raise InputError("YYYY-MM-DD", field=f"sheet.periods[{i}].period_start") from None
+        rows.append({"region": p.get("region"), "period_start": start, "months": months,
+                     "base_total_fen": base, "kind": p.get("kind", "paid")})
+    if not rows:
+        return 0
+    return determination.record_history(
+        conn, actor, t["person_id"], rows,
+        source=f"transfer {t['peer_ref']} from installation {t['peer']}")

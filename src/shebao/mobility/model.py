@@ -35,7 +35,8 @@ ITEM_OUT = {"pension": "mobility.pension_transfer_out", "bridge": "mobility.brid
 # the scheme of the funds that move
 SCHEME = {"pension": "pension", "bridge": "pension", "medical": "medical"}
 # the scheme they arrive in: a bridge (employee years < 15) moves the employee account into the
-# resident scheme (人社部发〔2014〕17号)
+# resident scheme (人社部发〔2014〕17号); with ≥ 15 years its sheet turns it round (the resident
+# account into the employee scheme: ``funds.schemes_of``)
 SCHEME_IN = {"pension": "pension", "bridge": "resident_pension", "medical": "medical"}
 
 

@@ -5,7 +5,9 @@
                          both, the schemes differ); status applied → letter_sent →
                          funds_sent → recorded (or refused | withdrawn); the amounts that moved
                          and the information sheet (信息表: periods, months, bases) as JSON; the
-                         ledger entries on each side; the case ids (``shebao.cases``) at each end.
+                         ledger entries on each side; the case ids (``shebao.cases``) at each end;
+                         for a transfer with another installation, its partner code (``peer``)
+                         and the reference both sides share (``peer_ref``; migration 0022).
 ``mobility_transfer_step``      the steps of a transfer with their statutory working-day limit: who
                          acts (region), when the clock started, the due date, when done, by whom.
 ``certification_state``  one row per pensioner: certified | suspended | deceased, the date and
@@ -46,6 +48,8 @@ mobility_transfer = Table(
     Column("case_in_id", BigInteger),
     Column("case_out_id", BigInteger),
     Column("reason", String(200)),
+    Column("peer", String(40)),                             # the other installation, if remote
+    Column("peer_ref", String(40)),                         # the reference both sides share
     Column("created_by", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
@@ -53,6 +57,8 @@ mobility_transfer = Table(
 Index("ix_mobility_transfer_person", mobility_transfer.c.person_id, mobility_transfer.c.kind)
 Index("ix_mobility_transfer_from", mobility_transfer.c.from_region, mobility_transfer.c.status)
 Index("ix_mobility_transfer_to", mobility_transfer.c.to_region, mobility_transfer.c.status)
+Index("uq_mobility_transfer_peer", mobility_transfer.c.peer, mobility_transfer.c.peer_ref,
+      unique=True)
 LIVE = ("applied", "letter_sent", "funds_sent")
 Index("uq_mobility_transfer_live", mobility_transfer.c.person_id, mobility_transfer.c.kind,
       unique=True, sqlite_where=text("status IN ('applied', 'letter_sent', 'funds_sent')"),

@@ -32,7 +32,7 @@ from shebao.rules.formulas import mobility as F
 from shebao.security import audit, maker_checker, policy
 from shebao.security.duties import TRANSFER_OUT
 
-from . import casework, funds, model, workdays
+from . import casework, funds, model, remote, workdays
 from .tables import mobility_transfer, mobility_transfer_step
 
 TRANSFER = "mobility_transfer"
@@ -86,7 +86,19 @@ def _set(conn, tid: int, **values) -> None:
         updated_at=now(), **values))
 
 
+def local_side(t: dict) -> str | None:
+    """For a transfer with another installation, the end that is here: the new place's copy
+    was opened by the application (it has the in-case), the old place's by the letter."""
+    if not t.get("peer"):
+        return None
+    return "to" if t["case_in_id"] is not None else "from"
+
+
 def _require_side(actor: Actor, t: dict, side: str, permission: str) -> None:
+    here = local_side(t)
+    if here is not None and side != here:
+        raise ConflictError(f"this step of transfer {t['id']} is done at installation "
+                            f"{t['peer']}; it closes here when its message arrives")
     if actor.role == "system":
         return
     policy.require(actor, permission)
@@ -100,9 +112,11 @@ def _side_of(kind: str, step: str) -> str:
 # --------------------------------------------------------------------------- the application
 def apply(db, actor: Actor, *, kind: str, person_id: int, to_region: str,
           from_region: str | None = None, channel: str = "counter", on: dt.date | None = None,
-          organisation_transfer: bool = False) -> int:
+          organisation_transfer: bool = False, courier: remote.Courier | None = None) -> int:
     """The person (or a clerk of the new place) applies at the new place. Decides whether the
-    new place opens a temporary account (T66 art. 6) and opens the first step."""
+    new place opens a temporary account (T66 art. 6) and opens the first step. With a
+    ``courier``, an old place served by another installation makes the transfer remote
+    (:mod:`.remote`)."""
     model.check_kind(kind)
     check_region(to_region, "to_region")
     if channel not in model.CHANNELS:
@@ -127,6 +141,7 @@ def apply(db, actor: Actor, *, kind: str, person_id: int, to_region: str,
         check_region(src, "from_region")
         if kind != "bridge" and src == to_region:
             raise InputError("the new place is the old place", field="to_region")
+        peer = remote.route(conn, courier, src, to_region) if kind != "bridge" else None
         temporary = False
         sex = SEX.get(info.get("sex"))
         if kind == "pension" and info.get("birth_date") and sex:
@@ -140,26 +155,42 @@ def apply(db, actor: Actor, *, kind: str, person_id: int, to_region: str,
         tid = conn.execute(insert(mobility_transfer).values(
             kind=kind, person_id=person_id, from_region=src, to_region=to_region,
             status="applied", channel=channel, temporary=int(temporary), applied_on=on,
+            peer=peer, peer_ref=remote.new_ref() if peer else None,
             created_by=actor.id, created_at=t, updated_at=t
         ).returning(mobility_transfer.c.id)).scalar_one()
         row = _get(conn, tid)
         row["case_in_id"] = casework.open_in(conn, actor, row, channel, on)
         values = {"case_in_id": row["case_in_id"]}
         step, side = model.first_step(kind)
-        if side == "from":          # medical: the old place acts first
+        if side == "from" and peer:  # medical: the application goes to the old place at once
+            _letter(conn, actor, courier, row, on)
+        elif side == "from":         # medical: the old place acts first
             values["case_out_id"] = casework.open_out(conn, row, on)
         _set(conn, tid, **values)
         due = _open_step(conn, row, step, side, on)
         audit.record(conn, actor, "mobility.transfer.apply", "person", person_id,
                      detail={"transfer": tid, "kind": kind, "from": src, "to": to_region,
                              "temporary": temporary, "channel": channel, "first_step": step,
-                             "due_on": due})
+                             "due_on": due, "installation": peer})
         return tid
 
 
+def _letter(conn, actor: Actor, courier, t: dict, on: dt.date) -> None:
+    """The contact letter to the old place's installation: who the person is (the disclosure
+    is the new place's audited read of the record, with its purpose)."""
+    p = registry.get_person(conn, actor, t["person_id"],
+                            purpose=f"transfer contact letter to installation {t['peer']}")
+    remote.send(conn, courier, t, "letter", on, citizen_id=p["citizen_id"], name=p["name"],
+                sex=p.get("sex"), birth_date=str(p["birth_date"])[:10] if p.get("birth_date")
+                else None, temporary=bool(t["temporary"]),
+                applied_on=str(t["applied_on"])[:10])
+
+
 # ------------------------------------------------------------------------------- the steps
-def send_contact_letter(db, actor: Actor, tid: int, *, on: dt.date | None = None) -> dt.date:
-    """The new place accepts: 联系函 to the old place; the old place's clock starts."""
+def send_contact_letter(db, actor: Actor, tid: int, *, on: dt.date | None = None,
+                        courier: remote.Courier | None = None) -> dt.date:
+    """The new place accepts: 联系函 to the old place; the old place's clock starts (at another
+    installation: the letter goes there through ``courier``)."""
     on = _today(on)
     with transaction(db) as conn:
         t = _get(conn, tid)
@@ -168,7 +199,11 @@ def send_contact_letter(db, actor: Actor, tid: int, *, on: dt.date | None = None
         _close_step(conn, actor, t, "contact_letter", on, "done")
         nxt, side = model.next_step(t["kind"], "contact_letter")
         due = _open_step(conn, t, nxt, side, on)
-        _set(conn, tid, status="letter_sent", case_out_id=casework.open_out(conn, t, on))
+        if t["peer"]:
+            _letter(conn, actor, courier, t, on)
+            _set(conn, tid, status="letter_sent")
+        else:
+            _set(conn, tid, status="letter_sent", case_out_id=casework.open_out(conn, t, on))
         audit.record(conn, actor, "mobility.transfer.contact_letter", TRANSFER, tid,
                      detail={"person": t["person_id"], "next": nxt, "due_on": due})
         return due
@@ -204,9 +239,11 @@ def _sheet(conn, t: dict, months: int | None) -> funds.Sheet:
                                temporary=bool(t["temporary"]))
 
 
-def approve_transfer_out(db, checker: Actor, tid: int, *, on: dt.date | None = None) -> int | None:
+def approve_transfer_out(db, checker: Actor, tid: int, *, on: dt.date | None = None,
+                         courier: remote.Courier | None = None) -> int | None:
     """The second clerk approves: the old place's ledger entry moves the funds to clearing;
-    the new place's clock to record starts. Returns the ledger entry id."""
+    the new place's clock to record starts (at another installation: the certificate goes
+    there through ``courier``). Returns the ledger entry id."""
     on = _today(on)
     with transaction(db) as conn:
         t = _get(conn, tid)
@@ -215,7 +252,7 @@ def approve_transfer_out(db, checker: Actor, tid: int, *, on: dt.date | None = N
             raise ConflictError("the transfer out has not been prepared")
         _require_side(checker, t, "from", "mobility.transfer.approve")
         maker_checker.approve(conn, checker, t["approval_id"])
-        scheme = model.SCHEME[t["kind"]]
+        scheme, _ = funds.schemes_of(t["kind"], json.loads(t["sheet"] or "{}"))
         entry = funds.post_out(conn, checker, tid, t["from_region"], scheme, t["person_id"],
                                int(t["account_fen"] or 0), int(t["pooled_fen"] or 0), on)
         _close_step(conn, checker, t, "transfer_out", on, "done")
@@ -225,22 +262,29 @@ def approve_transfer_out(db, checker: Actor, tid: int, *, on: dt.date | None = N
         casework.finish(conn, checker, t["case_out_id"], "transferred",
                         {"transfer": tid, "account_fen": t["account_fen"],
                          "pooled_fen": t["pooled_fen"], "ledger_entry": entry})
+        if t["peer"]:
+            remote.send(conn, courier, t, "out", on, account_fen=int(t["account_fen"] or 0),
+                        pooled_fen=int(t["pooled_fen"] or 0),
+                        base_total_fen=int(t["base_total_fen"] or 0), months=int(t["months"] or 0),
+                        sheet=json.loads(t["sheet"] or "{}"))
         audit.record(conn, checker, "mobility.transfer.out", TRANSFER, tid,
                      detail={"person": t["person_id"], "ledger_entry": entry, "due_on": due})
         return entry
 
 
 def record_in(db, actor: Actor, tid: int, *, on: dt.date | None = None,
-              gap_months: int | None = None) -> int | None:
+              gap_months: int | None = None, courier: remote.Courier | None = None
+              ) -> int | None:
     """The new place checks the sheet against the funds and records: its ledger entry, and the
     person's pension region moves (pension; a temporary account keeps the relation where it
-    was). Returns the ledger entry id."""
+    was). From another installation the sheet's periods become the person's history here and
+    the old place is told through ``courier``. Returns the ledger entry id."""
     on = _today(on)
     with transaction(db) as conn:
         t = _get(conn, tid)
         model.expect_step(t["kind"], t["status"], "record_in")
         _require_side(actor, t, "to", "mobility.transfer.work")
-        scheme = model.SCHEME_IN[t["kind"]]
+        _, scheme = funds.schemes_of(t["kind"], json.loads(t["sheet"] or "{}"))
         entry = funds.post_in(conn, actor, tid, t["to_region"], scheme, t["person_id"],
                               int(t["account_fen"] or 0), int(t["pooled_fen"] or 0), on)
         _close_step(conn, actor, t, "record_in", on, "done")
@@ -253,12 +297,19 @@ def record_in(db, actor: Actor, tid: int, *, on: dt.date | None = None,
             registry.change_person(conn, actor, t["person_id"], {"pension_region": t["to_region"]},
                                    reason=f"pension relation transferred (transfer {tid})",
                                    valid_from=on, source="mobility")
+        periods = 0
+        if t["peer"]:
+            if t["kind"] == "pension":
+                periods = funds.record_history(conn, actor, t, json.loads(t["sheet"] or "{}"))
+            remote.send(conn, courier, t, "recorded", on, periods=periods)
         audit.record(conn, actor, "mobility.transfer.record_in", TRANSFER, tid,
-                     detail={"person": t["person_id"], "ledger_entry": entry})
+                     detail={"person": t["person_id"], "ledger_entry": entry,
+                             "history_periods": periods})
         return entry
 
 
-def refuse(db, actor: Actor, tid: int, reason: str, *, on: dt.date | None = None) -> None:
+def refuse(db, actor: Actor, tid: int, reason: str, *, on: dt.date | None = None,
+           courier: remote.Courier | None = None) -> None:
     """The side whose step is open refuses in writing (with reasons): the transfer ends."""
     if not reason or not reason.strip():
         raise InputError("a refusal needs the reasons in writing", field="reason")
@@ -272,6 +323,9 @@ def refuse(db, actor: Actor, tid: int, reason: str, *, on: dt.date | None = None
         _close_step(conn, actor, t, step, on, "refused", reason[:200])
         _set(conn, tid, status="refused", reason=reason[:200])
         side = _side_of(t["kind"], step)
+        if t["peer"]:
+            remote.send(conn, courier, t, "ended", on, outcome="refused", step=step,
+                        reason=reason[:200])
         casework.finish(conn, actor, t["case_in_id"] if side == "to" else t["case_out_id"],
                         "refused", {"transfer": tid, "step": step}, reason[:200])
         if side == "from":      # the new place's case ends with the old place's refusal
@@ -281,7 +335,8 @@ def refuse(db, actor: Actor, tid: int, reason: str, *, on: dt.date | None = None
                      detail={"step": step, "reason": reason[:200]})
 
 
-def withdraw(db, actor: Actor, tid: int, reason: str) -> None:
+def withdraw(db, actor: Actor, tid: int, reason: str, *,
+             courier: remote.Courier | None = None) -> None:
     """The applicant (or a clerk of the new place) withdraws before the funds have moved."""
     with transaction(db) as conn:
         t = _get(conn, tid)
@@ -292,8 +347,13 @@ def withdraw(db, actor: Actor, tid: int, reason: str) -> None:
                 raise PermissionDenied(f"{actor.id} may not withdraw transfer {tid}")
         else:
             _require_side(actor, t, "to", "mobility.transfer.work")
+        if local_side(t) == "from":
+            raise ConflictError("the applicant withdraws at the new place's installation")
         step = _open_step_name(conn, tid)
         _close_step(conn, actor, t, step, now().date(), "withdrawn", (reason or "")[:200])
+        if t["peer"]:
+            remote.send(conn, courier, t, "ended", now().date(), outcome="withdrawn", step=step,
+                        reason=(reason or "withdrawn")[:200])
         _set(conn, tid, status="withdrawn", reason=(reason or "")[:200])
         casework.withdraw(conn, actor, (t["case_in_id"], t["case_out_id"]),
                           (reason or "withdrawn").strip() or "withdrawn")

@@ -59,6 +59,11 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "Pension resumed",
         "Your living certification of {certified_on} was recorded. Your pension is paid again "
         "from {resumed_from}; {back_pay_months} suspended months are paid back."),
+    "certification.suspended": (
+        "Pension suspended",
+        "Your living certification was not renewed in time: your pension is suspended from "
+        "{suspended_from}. Certify in the portal, with the e-card or at a counter and it is "
+        "paid again, with the suspended months paid back."),
     # benefits (#13): a benefit claim decided; the decision notice (PDF) is in the portal
     "benefit.decision": (
         "Decision on your benefit claim",

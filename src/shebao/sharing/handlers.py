@@ -11,7 +11,8 @@ after the scope checks made here):
 - tax wage data → ``collection.declarations.declare_wage`` (source ``partner:<code>``);
 - a hukou move → ``registry.service.change_person``;
 - a birth → ``registry.service.register_person``;
-- a transfer message → kept in the exchange for mobility (``queries.inbox``).
+- a transfer message of another installation → ``mobility.inbound.receive`` (the step done
+  at the other end; ``mobility_link``); another system's letter is kept (``queries.inbox``).
 
 Deaths and hukou moves are passed on to the partners that subscribed to them
 (``outbound.publish``). Each event of a notice is done in its own savepoint: one unknown
@@ -37,7 +38,7 @@ from shebao.registry.model import person_region
 from shebao.rules.loader import load_rules
 from shebao.security import audit
 
-from . import model, outbound
+from . import mobility_link, model, outbound
 from .partners import Partner
 from .tables import subscription
 
@@ -217,13 +218,17 @@ def _birth(conn, p: Partner, e: dict, i: int) -> dict:
     return {"status": "applied"}
 
 
-def _kept(conn, p: Partner, e: dict, i: int) -> dict:
-    """Transfer messages: kept in the exchange for mobility to take up (``queries.inbox``)."""
+def _transfer(conn, p: Partner, e: dict, i: int) -> dict:
+    """A transfer message of the platform from another installation is done by mobility
+    (``mobility_link.receive_event``); any other (another system's letter) is kept in the
+    exchange for a clerk (``queries.inbox``)."""
+    if mobility_link.is_platform_message(e):
+        return mobility_link.receive_event(conn, p, e)
     return {"status": "recorded"}
 
 
 EVENTS = {"death": _death, "wage": _wage, "hukou_move": _hukou_move, "birth": _birth,
-          "transfer": _kept}
+          "transfer": _transfer}
 
 
 def notify(conn, p: Partner, msg: dict) -> Outcome:

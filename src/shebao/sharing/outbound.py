@@ -139,23 +139,40 @@ def deliver_due(db, key: signing.SigningKey, *, us: str,
             out.failed += failed
             out.retried += not failed
             continue
+        rejected = [r for r in (answer.get("results") or [])
+                    if isinstance(r, dict) and r.get("status") == "rejected"]
         with transaction(db) as conn:
+            # an event the partner rejected is final (a retry is refused the same way): failed,
+            # with its reason, for a clerk
             conn.execute(update(delivery).where(delivery.c.id == d["id"]).values(
-                attempts=d["attempts"] + 1, status="sent", sent_at=clock(), last_error=None))
+                attempts=d["attempts"] + 1, status="failed" if rejected else "sent",
+                sent_at=clock(),
+                last_error=str(rejected[0].get("reason"))[:200] if rejected else None))
+            if rejected:
+                audit.record(conn, SYSTEM, "sharing.delivery.rejected", "partner", p.id,
+                             purpose=message.get("purpose"),
+                             detail={"reference_id": d["reference_id"],
+                                     "reason": str(rejected[0].get("reason"))[:200]})
             record_outbound(conn, p, f"notify:{d['event_type']}", d["reference_id"],
                                     message, answer, purpose=message.get("purpose"),
                                     legal_basis=message.get("legal_basis"))
             audit.record(conn, SYSTEM, "sharing.delivery.sent", "partner", p.id,
                          purpose=message.get("purpose"),
                          detail={"reference_id": d["reference_id"],
-                                 "event_type": d["event_type"]})
-        out.sent += 1
+                                 "event_type": d["event_type"], "rejected": len(rejected)})
+        out.sent += not rejected
+        out.failed += bool(rejected)
     return out
 
 
 def record_outbound(conn, p: Partner, kind: str, reference_id: str, message: dict,
                     answer: dict, *, purpose: str | None, legal_basis: str | None) -> None:
-    """Keep a message we sent (and its answer) beside those we received."""
+    """Keep a message we sent (and its answer) beside those we received — once per reference:
+    a message sent again under its reference got the partner's stored answer."""
+    if conn.execute(select(exchange.c.id).where(
+            exchange.c.partner_id == p.id, exchange.c.direction == "out",
+            exchange.c.reference_id == reference_id)).first() is not None:
+        return
     conn.execute(insert(exchange).values(
         partner_id=p.id, direction="out", kind=kind, reference_id=reference_id,
         purpose=purpose, legal_basis=legal_basis, status="succ",

@@ -1,7 +1,8 @@
 """Partner agencies: registration, client credentials, bearer tokens.
 
-    register(db, actor, code=, name=, kind=, region=, scopes=, public_key=, base_url=)
-        -> (partner id, client_id, client_secret)     the secret is shown once, stored hashed
+    register(db, actor, code=, name=, kind=, region=, scopes=, public_key=, base_url=,
+             serves=())  -> (partner id, client_id, client_secret)   the secret is shown once,
+                            stored hashed; ``serves``: the regions another installation serves
     rotate_secret(db, actor, code) -> new client_secret
     set_status(db, actor, code, "active" | "suspended")
     issue_token(db, client_id, client_secret) -> (token, expires_at)   client-credentials grant
@@ -46,6 +47,7 @@ class Partner:
     public_key: signing.PublicKey | None
     base_url: str | None
     status: str
+    serves: tuple[str, ...] = ()    # another installation: the regions it serves
 
     def actor(self) -> Actor:
         """Who acts in our services on the partner's behalf (after sharing's own scope
@@ -58,7 +60,8 @@ def _partner(row) -> Partner:
     return Partner(row.id, row.code, row.name, row.kind, row.region,
                    model.parse_scopes(row.scopes),
                    signing.PublicKey(row.public_key) if row.public_key else None,
-                   row.base_url, row.status)
+                   row.base_url, row.status,
+                   tuple(r for r in (row.serves or "").split(",") if r))
 
 
 def _check_region(region: str) -> str:
@@ -69,6 +72,22 @@ def _check_region(region: str) -> str:
     except ValueError:
         raise InputError("a GB/T 2260 region code or national", field="region")
     return region
+
+
+def _check_serves(kind: str, serves) -> str | None:
+    """The regions another installation serves (kind ``installation`` only)."""
+    codes = sorted({str(r).strip() for r in (serves or ()) if str(r).strip()})
+    if codes and kind != "installation":
+        raise InputError("only another installation serves regions", field="serves")
+    for r in codes:
+        try:
+            regions.parent(r)
+        except ValueError:
+            raise InputError(f"serves: {r!r} is not a GB/T 2260 region code", field="serves")
+    text = ",".join(codes)
+    if len(text) > 200:
+        raise InputError("serves: at most 200 characters of region codes", field="serves")
+    return text or None
 
 
 def _check_key(public_key: str | None) -> str | None:
@@ -94,9 +113,10 @@ def _check_url(url: str | None) -> str | None:
 
 
 def register(db, actor: Actor, *, code: str, name: str, kind: str, region: str,
-             scopes, public_key: str | None = None, base_url: str | None = None
-             ) -> tuple[int, str, str]:
+             scopes, public_key: str | None = None, base_url: str | None = None,
+             serves=()) -> tuple[int, str, str]:
     policy.require(actor, "sharing.manage")
+    serves_text = _check_serves(kind, serves)
     if not isinstance(code, str) or not model.CODE.match(code):
         raise InputError("code: 2 to 40 lower-case letters, digits, - or _", field="code")
     if not name or len(name) > 120:
@@ -113,11 +133,12 @@ def register(db, actor: Actor, *, code: str, name: str, kind: str, region: str,
             code=code, name=name.strip(), kind=kind, region=_check_region(region),
             client_id=client_id, secret_hash=passwords.hash_password(secret),
             public_key=_check_key(public_key), scopes=scope_text, base_url=_check_url(base_url),
-            status="active", created_by=actor.id, created_at=now())
+            serves=serves_text, status="active", created_by=actor.id, created_at=now())
             .returning(partner.c.id)).scalar_one()
         audit.record(conn, actor, "sharing.partner.register", "partner", pid,
                      purpose="partner registered",
-                     detail={"code": code, "kind": kind, "region": region, "scopes": scope_text})
+                     detail={"code": code, "kind": kind, "region": region, "scopes": scope_text,
+                             "serves": serves_text})
     return pid, client_id, secret
 
 

@@ -5,7 +5,9 @@
                    our records it may see, client credentials (client_id; the secret only as an
                    argon2id hash), its Ed25519 public key (its JWS are verified with it), the
                    scopes it holds (comma-separated: ``search``, ``item:<data item>``,
-                   ``notify:<event>``, ``subscribe:<event>``), its base URL for our messages.
+                   ``notify:<event>``, ``subscribe:<event>``), its base URL for our messages;
+                   for another installation, the regions it serves (``serves``, comma-separated:
+                   where mobility's transfers to or from those regions go).
 ``partner_token``  bearer tokens issued to partners (SHA-256 digest only) with their expiry.
 ``partner_exchange``     every message in or out: partner, direction, kind, the partner's
                    reference id (unique per partner × direction: a repeat gets the stored answer),
@@ -35,6 +37,7 @@ partner = Table(
     Column("public_key", String(64)),
     Column("scopes", Text, nullable=False),
     Column("base_url", String(200)),
+    Column("serves", String(200)),                      # installation: regions it serves (0022)
     Column("status", String(10), nullable=False),
     Column("created_by", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),

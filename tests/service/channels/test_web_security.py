@@ -32,6 +32,17 @@ def test_production_app_refuses_to_start_without_secret(engine, monkeypatch):
         create_app(mode="production", engine=engine)
 
 
+def test_production_app_refuses_to_start_with_an_untranslated_text(engine, monkeypatch):
+    from shebao.channels.web import i18n_ids
+
+    monkeypatch.setenv("SHEBAO_SECRET_KEY", "k" * 40)
+    create_app(mode="production", engine=engine)  # every text translated: it starts
+    monkeypatch.setattr(i18n_ids, "EXTRA", [*i18n_ids.EXTRA, "A label nobody translated"])
+    with pytest.raises(ConfigError, match="A label nobody translated"):
+        create_app(mode="production", engine=engine)
+    create_app(mode="dev", engine=engine)  # dev mode shows the id and starts
+
+
 def test_state_changing_form_without_csrf_token_is_refused(app, login, engine):
     c = login("administrator-310101")
     del c.headers["X-CSRF-Token"]

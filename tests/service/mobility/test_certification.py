@@ -105,3 +105,55 @@ def test_who_may_certify(engine):
                             "x")
     assert cert.certify(engine, SH_MAKER, a, dt.date(2024, 7, 1), "counter")["state"] == \
         "certified"
+
+
+def _notices(engine, template):
+    with engine.connect() as c:
+        return sorted((int(r.recipient_id), r.dedup_key, r.data) for r in c.execute(text(
+            "SELECT recipient_id, dedup_key, data FROM notice WHERE template = :t"),
+            {"t": template}))
+
+
+def test_the_run_enqueues_due_and_suspension_notices_once(engine):
+    """The June run: awards from May 2024 have run out (suspended from June), those from June
+    2024 end this month (reminded, due by 30 June), a newer one neither — one notice each, in
+    the run's transaction; running the notices again adds nothing."""
+    from shebao.db.uow import transaction
+    from shebao.notices.render import render
+
+    old = [make_person(engine, dt.date(1960, 2, i), seq=40 + i) for i in (1, 2)]
+    due = [make_person(engine, dt.date(1960, 3, i), seq=50 + i) for i in (1, 2, 3)]
+    new = make_person(engine, dt.date(1960, 4, 1), seq=60)
+    for p in old:
+        make_award(engine, p, 400_000, start=dt.date(2024, 5, 1))
+    for p in due:
+        make_award(engine, p, 400_000, start=dt.date(2024, 6, 1))
+    make_award(engine, new, 400_000, start=dt.date(2025, 1, 1))
+
+    r = cert.run_month(engine, SH_MAKER, SH, dt.date(2025, 6, 1))
+    assert (r.pensioners, r.suspended, r.due) == (6, 2, 3)
+    assert r.notices == {"due": 3, "suspended": 2}
+    reminders = _notices(engine, "certification.due")
+    assert [p for p, _, _ in reminders] == sorted(due)
+    assert {k for _, k, _ in reminders} == {f"certification:due:2025-06-30:{p}" for p in due}
+    assert all('"due_on": "2025-06-30"' in d for _, _, d in reminders)
+    suspensions = _notices(engine, "certification.suspended")
+    assert [p for p, _, _ in suspensions] == sorted(old)
+    # the same notices again (a re-run of the step) add nothing: the keys are taken
+    with transaction(engine) as conn:
+        assert cert._notices(conn, SH, dt.date(2025, 6, 1), dt.date(2024, 6, 1), 1) == \
+            {"due": 0, "suspended": 0}
+    with pytest.raises(ConflictError):                        # the run itself once a month
+        cert.run_month(engine, SH_MAKER, SH, dt.date(2025, 6, 1))
+    assert len(_notices(engine, "certification.due")) == 3
+    assert len(_notices(engine, "certification.suspended")) == 2
+
+    # July: the reminded ones did not certify → suspended and told; nobody is due in July
+    r = cert.run_month(engine, SH_MAKER, SH, dt.date(2025, 7, 1))
+    assert (r.suspended, r.due, r.notices) == (3, 0, {"due": 0, "suspended": 3})
+    assert [p for p, _, _ in _notices(engine, "certification.suspended")] == sorted(old + due)
+    (n,) = [n for n in outbox.for_recipient(engine, "person", due[0])
+            if n.template == "certification.suspended"]
+    zh = render(n.template, n.data, "zh_CN")
+    assert zh.subject == "养老金暂停发放" and "自2025-07起暂停发放" in zh.body
+    assert "suspended from 2025-07" in render(n.template, n.data, "en").body

@@ -184,13 +184,31 @@ def test_bridge_employee_to_resident_moves_the_account_only(engine):
 
 
 def test_bridge_with_fifteen_employee_years_goes_the_other_way(engine):
+    # rules-2 §1.5: 15 employee years (180 months) ≥ 15 → the resident pension account (the
+    # ledger's resident_pension individual account) moves into the employee account in full;
+    # the resident years do not count
     pid = make_person(engine, dt.date(1964, 1, 2), seq=17)
     add_history(engine, pid, SH, {y: 500_000 for y in range(2003, 2018)})
+    fund_account(engine, SH, pid, 5_000_000, dt.date(2017, 12, 31))
     tid = transfers.apply(engine, SH_MAKER, kind="bridge", person_id=pid, to_region=SH,
                           on=APPLIED)
     transfers.send_contact_letter(engine, SH_MAKER, tid, on=APPLIED)
-    with pytest.raises(ConflictError):       # 180 months: resident → employee instead
+    with pytest.raises(ConflictError):       # no resident account: nothing to bridge
         transfers.request_transfer_out(engine, SH_MAKER, tid)
+    fund_account(engine, SH, pid, 1_234_500, dt.date(2016, 12, 31), scheme="resident_pension")
+    transfers.request_transfer_out(engine, SH_MAKER, tid)
+    t = queries.transfer(engine, tid)
+    assert (t["account_fen"], t["pooled_fen"], t["months"]) == (1_234_500, 0, 180)
+    assert (t["sheet"]["direction"], t["sheet"]["scheme"], t["sheet"]["scheme_in"]) == \
+        ("resident_to_employee", "resident_pension", "pension")
+    transfers.approve_transfer_out(engine, SH_CHECKER, tid, on=APPLIED)
+    transfers.record_in(engine, SH_MAKER, tid, on=APPLIED)
+    assert _bal(engine, SH, "individual", pid, scheme="resident_pension") == 0
+    assert _bal(engine, SH, "individual", pid) == 5_000_000 + 1_234_500
+    assert _bal(engine, SH, "transfer_clearing") + \
+        _bal(engine, SH, "transfer_clearing", scheme="resident_pension") == 0
+    assert queries.transfer(engine, tid)["status"] == "recorded"
+    assert check.run_check(engine).ok
 
 
 def test_claim_place_from_the_record_rules2_vector(engine):

@@ -73,9 +73,11 @@ def apply_cmd(person: int = typer.Option(..., "--person"), to: str = typer.Optio
               date: Optional[str] = typer.Option(None, "--date"), actor: Optional[str] = ACTOR):
     """Apply at the new place (a clerk of the new place)."""
     from shebao.mobility import transfers
+    from shebao.sharing.mobility_link import COURIER
     eng, who = engine_and_actor(actor, permission="mobility.transfer.apply", region=to)
     tid = transfers.apply(eng, who, kind=kind, person_id=person, to_region=to,
-                          from_region=from_region, channel="counter", on=_date(date, "date"))
+                          from_region=from_region, channel="counter", on=_date(date, "date"),
+                          courier=COURIER)
     _out(_transfer(eng, tid))
 
 
@@ -84,8 +86,9 @@ def letter_cmd(transfer: int, date: Optional[str] = typer.Option(None, "--date")
                actor: Optional[str] = ACTOR):
     """New place: send the contact letter (联系函)."""
     from shebao.mobility import transfers
+    from shebao.sharing.mobility_link import COURIER
     eng, who = engine_and_actor(actor, permission="mobility.transfer.work")
-    transfers.send_contact_letter(eng, who, transfer, on=_date(date, "date"))
+    transfers.send_contact_letter(eng, who, transfer, on=_date(date, "date"), courier=COURIER)
     _out(_transfer(eng, transfer))
 
 
@@ -104,8 +107,10 @@ def approve_out_cmd(transfer: int, date: Optional[str] = typer.Option(None, "--d
                     actor: Optional[str] = ACTOR):
     """Old place, second clerk: approve; the funds leave through the clearing account."""
     from shebao.mobility import transfers
+    from shebao.sharing.mobility_link import COURIER
     eng, who = engine_and_actor(actor, permission="mobility.transfer.approve")
-    entry = transfers.approve_transfer_out(eng, who, transfer, on=_date(date, "date"))
+    entry = transfers.approve_transfer_out(eng, who, transfer, on=_date(date, "date"),
+                                           courier=COURIER)
     _out({"ledger_entry": entry, **_transfer(eng, transfer)})
 
 
@@ -116,8 +121,10 @@ def record_in_cmd(transfer: int, date: Optional[str] = typer.Option(None, "--dat
                   actor: Optional[str] = ACTOR):
     """New place: record the history and the funds."""
     from shebao.mobility import transfers
+    from shebao.sharing.mobility_link import COURIER
     eng, who = engine_and_actor(actor, permission="mobility.transfer.work")
-    entry = transfers.record_in(eng, who, transfer, on=_date(date, "date"), gap_months=gap_months)
+    entry = transfers.record_in(eng, who, transfer, on=_date(date, "date"), gap_months=gap_months,
+                                courier=COURIER)
     _out({"ledger_entry": entry, **_transfer(eng, transfer)})
 
 
@@ -126,8 +133,9 @@ def refuse_cmd(transfer: int, reason: str = typer.Option(..., "--reason"),
                actor: Optional[str] = ACTOR):
     """The side whose step is open refuses, with reasons in writing."""
     from shebao.mobility import transfers
+    from shebao.sharing.mobility_link import COURIER
     eng, who = engine_and_actor(actor, permission="mobility.transfer.work")
-    transfers.refuse(eng, who, transfer, reason)
+    transfers.refuse(eng, who, transfer, reason, courier=COURIER)
     _out(_transfer(eng, transfer))
 
 

@@ -21,7 +21,7 @@ from shebao.db.engine import make_engine
 from shebao.security import audit, audit_appender
 
 from . import problems
-from .config import Settings, load_settings
+from .config import ConfigError, Settings, load_settings
 from .csrf import CSRFMiddleware
 from .limits import BodyLimitMiddleware
 from .deps import SESSION_COOKIE
@@ -43,10 +43,25 @@ async def _lifespan(app):
     yield
 
 
+def _require_translations() -> None:
+    """Production refuses to start with a page or notice text that has no Chinese translation
+    (dev mode shows the English id instead, and the tests name what is missing)."""
+    from shebao.notices import render as notice_texts
+
+    from . import i18n, i18n_ids
+
+    missing = sorted(i18n_ids.used_ids() - i18n.catalog_ids())
+    missing += sorted(notice_texts.used_ids() - notice_texts.catalogue_ids())
+    if missing:
+        raise ConfigError(f"{len(missing)} text(s) without a zh_CN translation, e.g. "
+                          f"{missing[:5]}; add them to a .po file under locale/zh_CN")
+
+
 def create_app(engine_url: str | None = None, *, mode: str | None = None,
                secret_key: str | None = None, cookie_secure: bool | None = None,
                login_rate_limit: int | None = None, engine=None) -> FastAPI:
-    """Build the app. Raises ``ConfigError`` in production mode without a secret key."""
+    """Build the app. Raises ``ConfigError`` in production mode without a secret key or with
+    an untranslated text."""
     settings: Settings = load_settings(engine_url, mode=mode, secret_key=secret_key,
                                        cookie_secure=cookie_secure,
                                        login_rate_limit=login_rate_limit)
@@ -57,6 +72,8 @@ def create_app(engine_url: str | None = None, *, mode: str | None = None,
                               "application/problem+json naming the field; lists are "
                               "cursor-paginated; money-moving POSTs take Idempotency-Key.")
     app.state.settings = settings
+    if settings.mode == "production":
+        _require_translations()
     app.state.engine = engine if engine is not None else make_engine(engine_url)
     # anchors the audit chains every SHEBAO_AUDIT_ANCHOR_EVERY seconds (off when unset: cron)
     app.state.audit_anchor = audit.start_periodic_anchor(app.state.engine)
@@ -70,7 +87,6 @@ def create_app(engine_url: str | None = None, *, mode: str | None = None,
                        secure=settings.cookie_secure)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes,
                        upload_limit=settings.max_upload_bytes)
-
     app.add_middleware(SecurityHeadersMiddleware, production=settings.mode == "production")
 
     problems.install(app, render_error)

@@ -17,10 +17,9 @@ from shebao.core.periods import parse_month
 from .. import idempotency, pagination
 from ..deps import current_actor, engine, needs
 from ..pagination import Page
-from .params import Cursor, IdemKey, Limit, PathId
+from .params import Cursor, IdemKey, Limit, MONTH_PATTERN, Month, PathId
 
 router = APIRouter()
-Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 
 
 class DeclarationIn(BaseModel):
@@ -162,7 +161,7 @@ def make_bills(request: Request, body: BillsIn, idempotency_key: IdemKey = None,
 @router.get("/collection/dashboard", response_model=Dashboard, tags=["collection"],
             summary="Assessed, billed, collected, reconciled and arrears for a region × month")
 def dashboard(region: Annotated[str, Query(pattern=r"^\d{6}$")],
-              month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+              month: Annotated[str, Query(pattern=MONTH_PATTERN)],
               actor: Actor = Depends(needs("collection.read")), eng=Depends(engine)):
     d = coll_q.dashboard(eng, actor, region, _month(month))
     return {k: d[k] for k in Dashboard.model_fields}

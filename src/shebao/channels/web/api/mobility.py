@@ -11,11 +11,12 @@ from pydantic import BaseModel, Field
 
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError, PermissionDenied
+from shebao.sharing.mobility_link import COURIER
 from shebao.mobility import access, certification, compare, queries, transfers
 
 from .. import idempotency
 from ..deps import current_actor, engine, purpose
-from .params import IdemKey, PathId
+from .params import IdemKey, Month, PathId
 
 router = APIRouter()
 Region = Annotated[str, Field(pattern=r"^\d{6}$")]
@@ -74,7 +75,7 @@ class CertifyIn(BaseModel):
 
 class RunIn(BaseModel):
     region: Region
-    month: str = Field(pattern=r"^\d{4}-\d{2}$")
+    month: Month
 
 
 def _yuan(v):
@@ -109,7 +110,7 @@ def apply(body: TransferIn, actor: Actor = Depends(current_actor), eng=Depends(e
         raise InputError("person_id is required", field="person_id")
     channel = "online" if actor.role == "citizen" else "api"
     tid = transfers.apply(eng, actor, kind=body.kind, person_id=pid, to_region=body.to_region,
-                          from_region=body.from_region, channel=channel)
+                          from_region=body.from_region, channel=channel, courier=COURIER)
     return _show(eng, actor, tid, "transfer applied")
 
 
@@ -141,7 +142,7 @@ def get_transfer(transfer_id: PathId, actor: Actor = Depends(current_actor),
 @router.post("/transfers/{transfer_id}/contact-letter", response_model=TransferOut,
              tags=["mobility"], summary="New place: send the contact letter")
 def contact_letter(transfer_id: PathId, actor: Actor = Depends(current_actor), eng=Depends(engine)):
-    transfers.send_contact_letter(eng, actor, _tid(transfer_id))
+    transfers.send_contact_letter(eng, actor, _tid(transfer_id), courier=COURIER)
     return _show(eng, actor, transfer_id, "contact letter")
 
 
@@ -162,7 +163,7 @@ def approve_out(request: Request, transfer_id: PathId, idempotency_key: IdemKey 
     _tid(transfer_id)
 
     def do():
-        transfers.approve_transfer_out(eng, actor, transfer_id)
+        transfers.approve_transfer_out(eng, actor, transfer_id, courier=COURIER)
         return _show(eng, actor, transfer_id, "transfer out approved")
     return idempotency.run(request, actor.id, idempotency_key, {"transfer_id": transfer_id}, do)
 
@@ -176,7 +177,7 @@ def record_in(request: Request, transfer_id: PathId, idempotency_key: IdemKey = 
     _tid(transfer_id)
 
     def do():
-        transfers.record_in(eng, actor, transfer_id, gap_months=gap_months)
+        transfers.record_in(eng, actor, transfer_id, gap_months=gap_months, courier=COURIER)
         return _show(eng, actor, transfer_id, "transfer recorded")
     return idempotency.run(request, actor.id, idempotency_key,
                            {"transfer_id": transfer_id, "gap_months": gap_months}, do)
@@ -186,7 +187,7 @@ def record_in(request: Request, transfer_id: PathId, idempotency_key: IdemKey = 
              summary="The side whose step is open refuses, with reasons")
 def refuse(transfer_id: PathId, body: ReasonIn, actor: Actor = Depends(current_actor),
            eng=Depends(engine)):
-    transfers.refuse(eng, actor, _tid(transfer_id), body.reason)
+    transfers.refuse(eng, actor, _tid(transfer_id), body.reason, courier=COURIER)
     return _show(eng, actor, transfer_id, "transfer refused")
 
 
@@ -194,7 +195,7 @@ def refuse(transfer_id: PathId, body: ReasonIn, actor: Actor = Depends(current_a
              summary="The applicant withdraws before the funds move")
 def withdraw(transfer_id: PathId, body: ReasonIn, actor: Actor = Depends(current_actor),
              eng=Depends(engine)):
-    transfers.withdraw(eng, actor, _tid(transfer_id), body.reason)
+    transfers.withdraw(eng, actor, _tid(transfer_id), body.reason, courier=COURIER)
     return _show(eng, actor, transfer_id, "transfer withdrawn")
 
 

@@ -20,3 +20,6 @@ IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]          # an id in a request body
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]       # an id in the URL path
 QueryId = Annotated[int, Query(ge=1, le=MAX_ID)]     # an id in the query string
+# a calendar month; year 0 is refused here, not by a date constructor deep in a service
+MONTH_PATTERN = r"^[1-9]\d{3}-(0[1-9]|1[0-2])$"
+Month = Annotated[str, Field(pattern=MONTH_PATTERN, description="YYYY-MM")]

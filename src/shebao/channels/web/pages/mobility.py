@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from shebao.core.errors import ConflictError, InputError, PermissionDenied
+from shebao.sharing.mobility_link import COURIER
 from shebao.mobility import access, certification, queries, transfers
 from shebao.security import policy
 from shebao.security.service import User
@@ -50,7 +51,7 @@ async def start_transfer(request: Request, user: User = Depends(citizen_user),
         return _mine(request, user, eng, {"to_region": "a six-digit region code"}, values, 422)
     try:
         transfers.apply(eng, user.actor(), kind=values["kind"], person_id=user.person_id,
-                        to_region=values["to_region"], channel="online")
+                        to_region=values["to_region"], channel="online", courier=COURIER)
     except (InputError, ConflictError, PermissionDenied) as exc:
         return _mine(request, user, eng, {getattr(exc, "field", None) or "to_region": _msg(exc)},
                      values, 403 if isinstance(exc, PermissionDenied) else 422)
@@ -66,7 +67,8 @@ async def start_transfer(request: Request, user: User = Depends(citizen_user),
 async def withdraw_mine(request: Request, transfer_id: RecordId,
                         user: User = Depends(citizen_user), eng=Depends(engine)):
     try:
-        transfers.withdraw(eng, user.actor(), transfer_id, "withdrawn by the applicant")
+        transfers.withdraw(eng, user.actor(), transfer_id, "withdrawn by the applicant",
+                           courier=COURIER)
     except (ConflictError, PermissionDenied, InputError) as exc:
         return _mine(request, user, eng, {"_form": _msg(exc)}, None, 409)
     return redirect(request, "/me/transfers?done=withdrawn")
@@ -107,12 +109,14 @@ def _transfer(request, user, eng, tid, error=None, code=200):
 
 
 ACTIONS = {
-    "letter": lambda eng, a, tid, f: transfers.send_contact_letter(eng, a, tid),
+    "letter": lambda eng, a, tid, f: transfers.send_contact_letter(eng, a, tid, courier=COURIER),
     "prepare-out": lambda eng, a, tid, f: transfers.request_transfer_out(
         eng, a, tid, months=int(f["months"]) if f.get("months", "").isdigit() else None),
-    "approve-out": lambda eng, a, tid, f: transfers.approve_transfer_out(eng, a, tid),
-    "record-in": lambda eng, a, tid, f: transfers.record_in(eng, a, tid),
-    "refuse": lambda eng, a, tid, f: transfers.refuse(eng, a, tid, f.get("reason", "")),
+    "approve-out": lambda eng, a, tid, f: transfers.approve_transfer_out(eng, a, tid,
+                                                                        courier=COURIER),
+    "record-in": lambda eng, a, tid, f: transfers.record_in(eng, a, tid, courier=COURIER),
+    "refuse": lambda eng, a, tid, f: transfers.refuse(eng, a, tid, f.get("reason", ""),
+                                                      courier=COURIER),
 }
 
 
