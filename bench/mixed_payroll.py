@@ -9,11 +9,13 @@ active unemployment award of two monthly lines (2,466.00 to the person, 246.60 t
 fund), bulk-loaded.
 
 Timed, each in a fresh child process: ``set-based`` = ``benefits.payroll.run`` for 2025-11
-(the pension phase, then the award phase: per chunk one ``INSERT … SELECT`` of the payments,
-one of the fund transfers, one ledger batch); ``row-at-a-time`` = per award line one SELECT,
+(the pension phase, then the award phase: per chunk one statement that selects the payable
+lines once and inserts their payments and fund transfers, one ledger batch); ``row-at-a-time`` = per award line one SELECT,
 one INSERT of the payment, one ledger ``post_entry`` and a commit, on ``--sample`` lines,
-extrapolated to the M × 2 lines. Prints figures, writes bench/results/mixed_payroll.json;
-asserts nothing about time.
+extrapolated to the M × 2 lines. Besides the wall-clock time (which other processes on a
+shared machine inflate: the load average is recorded) the CPU seconds of the run's client and
+of its PostgreSQL backends. Prints figures, writes bench/results/mixed_payroll.json; asserts
+nothing about time.
 """
 from __future__ import annotations
 
@@ -92,16 +94,49 @@ def _child_set_based(url, chunk, q):
     from shebao.db.engine import make_engine
 
     eng = make_engine(url)
-    t0 = time.perf_counter()
+    backends = _backend_cpu(eng)
+    t0, c0 = time.perf_counter(), time.process_time()
     r = payroll.run(eng, Actor(id="bench", role="system"), REGION, MONTH, chunk=chunk)
     secs = time.perf_counter() - t0
+    cpu = {"client": round(time.process_time() - c0, 2), "server": backends()}
     with eng.connect() as c:
         by = dict(c.execute(text("SELECT scheme, COUNT(*) FROM payment WHERE run_id = :r "
                                  "GROUP BY scheme"), {"r": r.run_id}).all())
         tr = c.execute(text("SELECT COUNT(*) FROM benefit_transfer WHERE run_id = :r"),
                        {"r": r.run_id}).scalar_one()
     q.put({"seconds": secs, "payments": r.n_payments, "by_scheme": by, "transfers": tr,
-           "maxrss_kib": pension_bench.peak_rss_kib()})
+           "maxrss_kib": pension_bench.peak_rss_kib(), "cpu": cpu})
+
+
+def _backend_cpu(eng):
+    """CPU seconds the run's PostgreSQL backends spend (from /proc, when the server runs on
+    this machine): a figure the other processes sharing the CPUs do not inflate, beside the
+    wall-clock time they do. Returns a function giving the seconds used since now, or None."""
+    import os
+
+    from sqlalchemy import event
+
+    start: dict[int, float] = {}
+
+    def used(pid: int) -> float | None:
+        try:
+            f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+    @event.listens_for(eng, "connect")
+    def _connected(dbapi_conn, _record):
+        pid = getattr(getattr(dbapi_conn, "info", None), "backend_pid", None)
+        if pid is not None:
+            start[pid] = used(pid) or 0.0
+
+    def total():
+        got = [(used(p), s) for p, s in start.items()]
+        if not got or any(u is None for u, _ in got):
+            return None
+        return round(sum(u - s for u, s in got), 2)
+    return total
 
 
 def _child_baseline(url, sample, q):
@@ -168,11 +203,13 @@ def run_backend(backend: str, args) -> dict:
         per_line = bl["seconds"] / max(bl["lines"], 1)
         print(f"[{backend}] set-based mixed run : {sb['payments']} payments "
               f"{sb['by_scheme']} + {sb['transfers']} fund transfers in {sb['seconds']:.2f} s, "
-              f"peak RSS {sb['maxrss_kib'] / 1024:.0f} MiB", flush=True)
+              f"peak RSS {sb['maxrss_kib'] / 1024:.0f} MiB; CPU client {sb['cpu']['client']} s"
+              f", database {sb['cpu']['server']} s", flush=True)
         print(f"[{backend}] row-at-a-time awards: {bl['lines']} lines in {bl['seconds']:.2f} s; "
               f"extrapolated to {2 * args.awards} lines: {per_line * 2 * args.awards:.0f} s "
               f"(pensions not included)", flush=True)
-        return {"set_based_seconds": round(sb["seconds"], 2), "payments": sb["payments"],
+        return {"set_based_seconds": round(sb["seconds"], 2),
+                "set_based_cpu_seconds": sb["cpu"], "payments": sb["payments"],
                 "by_scheme": sb["by_scheme"], "transfers": sb["transfers"],
                 "peak_rss_mib": round(sb["maxrss_kib"] / 1024),
                 "baseline_lines": bl["lines"], "baseline_seconds": round(bl["seconds"], 2),

@@ -119,6 +119,18 @@ def endpoints(world, bill_101):
          lambda: {"person_id": p}, staff_in("benefits_clerk")),
         ("payroll runs", "GET", "/api/v1/payroll/runs", None,
          lambda role, rel: role in ("benefits_clerk", "inspector", "administrator")),
+        # administration (#18): the published catalogue to everyone; on-time rates, staffing
+        # and training for staff in scope; fund reports for supervisors in scope
+        ("catalogue items", "GET", "/api/v1/catalogue/items?region=310101", None, everyone),
+        ("on-time rates", "GET", "/api/v1/catalogue/on-time?region=310101", None,
+         staff_in(*STAFF)),
+        ("staffing", "GET", "/api/v1/org/staffing?region=310101", None, staff_in(*STAFF)),
+        ("training due", "GET", "/api/v1/training/due", None,
+         lambda role, rel: role in STAFF),
+        ("fund statement", "GET", "/api/v1/reports/funds/310101/pension/statement", None,
+         staff_in("inspector", "administrator")),
+        ("monthly report", "GET", "/api/v1/reports/monthly?region=310101&month=2025-08", None,
+         staff_in("inspector", "administrator")),
         # pages
         ("page: person", "PAGE", f"/staff/persons/{p}", None, staff_in(*STAFF)),
         ("page: employer", "PAGE", f"/staff/employers/{e}", None, staff_in(*STAFF)),
@@ -168,7 +180,7 @@ def test_access_matrix(engine, world, app):
     assert not mismatches, "\n" + "\n".join(mismatches)
     # the matrix is not vacuous: every endpoint both admits someone and refuses someone
     # (except the ones open to every signed-in role)
-    open_to_all = {"person search", "calculator"}
+    open_to_all = {"person search", "calculator", "catalogue items"}
     for name, seen in outcomes.items():
         assert seen == ({True} if name in open_to_all else {True, False}), name
     assert csrf

@@ -2,7 +2,8 @@
 computations the case services use (``shebao.benefits.<kind>``).
 
     - name: what the case shows
-      kind: unemployment | injury_recognition | injury_appraisal | injury_death | maternity | survivors
+      kind: unemployment | injury_recognition | injury_appraisal | injury_costs | injury_death
+            | maternity | survivors
       region: "310104"
       facts: {...}                      # the facts of the claim
       # the arithmetic, in comments

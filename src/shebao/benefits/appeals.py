@@ -200,7 +200,8 @@ def apply_change(conn, actor: Actor, case_id: int, comp: dict, facts: dict,
         benefit_award_line.c.award_id == aid, benefit_award_line.c.kind == ONCE,
         benefit_award_line.c.status == "active",
         ~benefit_award_line.c.id.in_(select(payment.c.line_id).where(
-            payment.c.award_id == aid, payment.c.status.in_(("computed", "sent", "paid")))))
+            payment.c.award_id == aid, payment.c.line_id != 0,
+            payment.c.status.in_(("computed", "sent", "paid")))))
         .values(status="ended"))
     future = [_from(ln, resume) for ln in new if ln.kind == MONTHLY and
               (ln.end_month is None or ln.end_month > resume)]

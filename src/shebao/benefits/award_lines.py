@@ -32,6 +32,7 @@ from shebao.core.actor import Actor
 from shebao.core.periods import month_str
 from shebao.core.schemes import SCHEMES
 from shebao.db.bulk import insert_and_read_ints
+from shebao.db.dialect import for_index_probes
 from shebao.db.uow import now as _now
 from shebao.ledger import service as ledger
 from shebao.ledger.model import Batch, BatchEntry, Line, account_code
@@ -76,7 +77,7 @@ WHERE l.region = :region AND l.status = 'active'
        AND (p.death_date IS NULL OR p.death_date >= :month)))
   AND NOT EXISTS (SELECT 1 FROM benefit_suspension s WHERE s.award_id = l.award_id
         AND s.from_month <= :month AND (s.to_month IS NULL OR s.to_month > :month))
-  AND NOT EXISTS (SELECT 1 FROM payment x WHERE x.line_id = l.id
+  AND NOT EXISTS (SELECT 1 FROM payment x WHERE x.line_id = l.id AND x.line_id <> 0
         AND x.status IN ('computed', 'sent', 'paid')
         AND (l.kind = 'once' OR x.month = :month))
   AND NOT EXISTS (SELECT 1 FROM benefit_transfer bt WHERE bt.line_id = l.id
@@ -101,7 +102,7 @@ INSERT INTO benefit_transfer (run_id, line_id, award_id, person_id, region, mont
 SELECT :rid, c.line_id, c.award_id, c.owner_id, :region, :month, c.scheme,
        CASE c.payee_id {" ".join(f"WHEN {i} THEN '{s}'" for i, s in enumerate(SCHEMES))} END,
        c.amount_fen, :t
-FROM ({_CHUNK}) c WHERE c.payee_type = 'fund'
+FROM c WHERE c.payee_type = 'fund'
 """
 
 _INTS = """
@@ -124,14 +125,16 @@ def chunk(conn, actor: Actor, run_row: dict, limit: int) -> tuple[int, int] | No
         return None
     params = {"rid": rid, "region": region, "month": month, "cursor": cursor, "hi": hi,
               "t": _now()}
-    m = insert_and_read_ints(conn, _CHUNK, _INSERT, _INTS, params, 6, types=(
-        bindparam("month", type_=Date()), bindparam("t", type_=payment.c.status_at.type)))
+    # the payments and the fund transfers of the chunk from the same selected lines. The
+    # payees (and what was paid) are found by index per line: a payee is any registered
+    # person (a dependant, an heir), so the persons cannot be bounded by the chunk's range,
+    # and a merge join would read the person table from its start for every chunk.
+    with for_index_probes(conn):
+        m = insert_and_read_ints(conn, _CHUNK, (_INSERT, _TRANSFERS), _INTS, params, 6,
+                                 types=(bindparam("month", type_=Date()),
+                                        bindparam("t", type_=payment.c.status_at.type)))
     owner, amount, sidx, from_acct, has_bank, target = (m[:, i] for i in range(6)) if len(m) \
         else (np.zeros(0, np.int64),) * 6
-    if len(m) and (target >= 0).any():       # the fund lines: same selection, not yet done
-        conn.execute(text(_TRANSFERS).bindparams(
-            bindparam("month", type_=Date()), bindparam("t", type_=payment.c.status_at.type)),
-            params)
     bank_pay = (has_bank == 1) & (target < 0)
     fund = target >= 0
     held = int(((has_bank == 0)).sum())

@@ -125,6 +125,22 @@ def end_lines(conn, award_id: int, month: dt.date) -> int:
     return n
 
 
+def end_code_lines(conn, person_id: int, code: str, month: dt.date) -> int:
+    """End the person's active monthly lines of ``code`` (in any award) from ``month``: they
+    pay the months before it; a line not started by then is ended unpaid."""
+    own = and_(benefit_award_line.c.person_id == person_id,
+               benefit_award_line.c.code == code, benefit_award_line.c.kind == MONTHLY,
+               benefit_award_line.c.status == "active")
+    n = conn.execute(update(benefit_award_line).where(
+        own, benefit_award_line.c.start_month >= month).values(
+        status="ended", end_month=benefit_award_line.c.start_month)).rowcount
+    n += conn.execute(update(benefit_award_line).where(
+        own, benefit_award_line.c.start_month < month,
+        or_(benefit_award_line.c.end_month.is_(None), benefit_award_line.c.end_month > month))
+        .values(end_month=month)).rowcount
+    return n
+
+
 def _active_awards(conn, person_id: int, kinds=None) -> list:
     q = select(benefit_award).where(benefit_award.c.person_id == person_id,
                                     benefit_award.c.status == "active")

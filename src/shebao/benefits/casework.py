@@ -20,7 +20,9 @@ employee pension months stand for the unemployment months, collected on the same
 the months left by an earlier unemployment claim (carried into this one), whether the job
 loss was involuntary (the registry's employment spell), whether a pension is in payment (no
 unemployment benefit then), the own wage before an injury (average base of the 12 months
-before it), the deceased's contribution months, pension and individual-account balance.
+before it), the deceased's contribution months, pension and individual-account balance; for
+a cost claim (``injury_costs``) the recognition decision it follows (the accident date, a late
+employer's own-cost period) and, for a nursing allowance, a granted appraisal.
 
 For claims made by survivors (``injury_death``, ``survivors``) the case is the applicant's
 (``person_id`` = the claimant) and the award is the deceased's (``facts.deceased_person_id``):
@@ -169,6 +171,32 @@ def _previous_appraisal(conn, person_id: int, exclude_case: int) -> dict | None:
     return {"case_id": r.case_id, **json.loads(r.computation)}
 
 
+def _recognised_injury(conn, person_id: int, recognition_case_id) -> dict:
+    """The accident a cost claim is for, from the person's recognition decision: its date and
+    the day a late employer bears the costs until (工伤保险条例 第十七、三十条)."""
+    if recognition_case_id in (None, ""):
+        raise InputError("the claim needs the case of the injury's recognition",
+                         field="recognition_case_id")
+    try:
+        rid = int(recognition_case_id)
+    except (TypeError, ValueError):
+        raise InputError("recognition_case_id must be a case number",
+                         field="recognition_case_id", value=recognition_case_id) from None
+    r = conn.execute(select(benefit_claim.c.person_id, benefit_claim.c.kind,
+                            benefit_claim.c.computation).where(
+        benefit_claim.c.case_id == rid)).first()
+    if r is None or r.kind != "injury_recognition" or r.person_id != person_id:
+        raise InputError(f"case {rid} is not a work-injury recognition of this person",
+                         field="recognition_case_id", value=rid)
+    c = case_queries.get(conn, rid)
+    if c.status not in ("decided", "closed") or c.outcome != "recognised":
+        raise ConflictError(f"case {rid} has not recognised a work injury: no injury costs "
+                            f"are paid (工伤保险条例 第三十条)")
+    facts = json.loads(r.computation or "{}").get("facts", {})
+    return {"accident_date": facts.get("accident_date"),
+            "employer_bears_costs_until": facts.get("employer_bears_costs_until")}
+
+
 def _own_wage(conn, person_id: int, before: dt.date) -> int | None:
     """Average monthly contribution base of the 12 months before ``before`` (shebao's)."""
     months = shebao_months(conn, [person_id]).get(person_id, [])
@@ -220,6 +248,12 @@ def _gather(conn, rules, kind: str, case_id: int, person_id: int, region: str,
                 raise ConflictError(f"a review appraisal may follow the last one only from "
                                     f"{review_from} (工伤保险条例 第二十八条)")
             f["review_of_case"] = prev["case_id"]
+    elif kind == "injury_costs":
+        f.update(_recognised_injury(conn, person_id, f.get("recognition_case_id")))
+        if f.get("care_level") is not None and \
+                _previous_appraisal(conn, person_id, case_id) is None:
+            raise ConflictError("a nursing allowance needs a disability grade first: no granted "
+                                "appraisal (工伤保险条例 第三十四条)")
     if kind in ("injury_appraisal", "injury_death") and f.get("own_wage_fen") is None:
         on = f.get("accident_date") or f.get("death_date") or f.get("concluded_on")
         subject = int(f.get("deceased_person_id") or person_id)
@@ -312,6 +346,11 @@ def approve(db, checker: Actor, case_id: int) -> dict:
             if old:
                 awards.end_lines(conn, old, min(ln.start_month for ln in lines))
             lines = [ln for ln in lines if ln.code != "disability_grant"]
+        nursing = [ln for ln in lines if ln.code == "nursing_allowance"]
+        if cl.kind == "injury_costs" and c.outcome == "granted" and nursing:
+            # a confirmed (new or changed) level of dependence replaces the nursing allowance
+            # paid so far from the new one's first month
+            awards.end_code_lines(conn, owner, "nursing_allowance", nursing[0].start_month)
         if c.outcome == "granted" and lines:
             aid = awards.create_award(conn, checker, case_id=case_id, kind=cl.kind,
                                       person_id=owner, region=cl.region, lines=lines)

@@ -9,6 +9,7 @@ from .claims import Computation
 COMPUTE = {"unemployment": unemployment.compute,
            "injury_recognition": injury.compute_recognition,
            "injury_appraisal": injury.compute_appraisal,
+           "injury_costs": injury.compute_costs,
            "injury_death": injury.compute_death,
            "maternity": maternity.compute,
            "survivors": survivors.compute}

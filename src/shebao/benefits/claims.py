@@ -24,16 +24,18 @@ from shebao.core.errors import InputError, RuleError
 from shebao.core.money import fen_to_yuan_str
 
 MONTHLY, ONCE = "monthly", "once"
-KINDS = ("unemployment", "injury_recognition", "injury_appraisal", "injury_death",
-         "maternity", "survivors")
+KINDS = ("unemployment", "injury_recognition", "injury_appraisal", "injury_costs",
+         "injury_death", "maternity", "survivors")
 ITEM_OF_KIND = {"unemployment": "benefit.unemployment",
                 "injury_recognition": "benefit.injury_recognition",
                 "injury_appraisal": "benefit.injury_appraisal",
+                "injury_costs": "benefit.injury_costs",
                 "injury_death": "benefit.injury_benefits",
                 "maternity": "benefit.maternity",
                 "survivors": "benefit.survivors"}
 SCHEME_OF_KIND = {"unemployment": "unemployment", "injury_recognition": "injury",
-                  "injury_appraisal": "injury", "injury_death": "injury",
+                  "injury_appraisal": "injury", "injury_costs": "injury",
+                  "injury_death": "injury",
                   "maternity": "maternity", "survivors": "pension"}
 
 

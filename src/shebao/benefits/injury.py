@@ -10,6 +10,14 @@
   allowance from the fund for grades 1–4 (art. 35; grades 5–6 are paid by the employer when no
   job is arranged, art. 36 — recorded, not paid by the fund), nursing allowance (art. 34).
   A review appraisal may be asked ``injury.review_after_months`` after the conclusion (art. 28).
+* **Medical and care costs** (arts. 30, 32, 34; ``compute_costs``): of a recognised injury,
+  the treatment costs inside the work-injury catalogues (诊疗项目、药品、住院服务标准) from the
+  accident on (a late employer's days up to its application are its own, art. 17), the
+  hospital food allowance per inpatient day (``injury.hospital_food_allowance_daily``), the
+  assistive devices the appraisal committee confirmed up to their type's limit
+  (``injury.assistive_device_limits``), all one-off reimbursements to the worker or the
+  employer that advanced them; and the monthly nursing allowance by the confirmed level of
+  dependence (``injury.nursing_allowance_rates`` × the area's average monthly wage).
 * **Death** (art. 39): funeral grant (6 × the area's average monthly wage), dependants'
   pensions (40% spouse, 30% others, +10% orphan/lone elderly, capped at own wage), one-time
   death grant (20 × the national urban disposable income of the previous year).
@@ -20,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from shebao.core.errors import InputError
+from shebao.core.errors import InputError, RuleError
 from shebao.core.money import fen_to_yuan_str, to_fen
 from shebao.core.periods import add_months
 from shebao.rules.formulas import benefits as F
@@ -31,6 +39,9 @@ from .claims import MONTHLY, ONCE, Computation, LineSpec, Params, fact, month_st
 BASIS_GRANT = "工伤保险条例 第三十五–三十七条 (一次性伤残补助金)"
 BASIS_ALLOWANCE = "工伤保险条例 第三十五条 (伤残津贴)"
 BASIS_NURSING = "工伤保险条例 第三十四条 (生活护理费)"
+BASIS_MEDICAL = "工伤保险条例 第三十条第一、三款 (工伤医疗费用)"
+BASIS_FOOD = "工伤保险条例 第三十条第四款 (住院伙食补助费)"
+BASIS_DEVICES = "工伤保险条例 第三十二条 (辅助器具)"
 BASIS_FUNERAL = "工伤保险条例 第三十九条第一款第(一)项 (丧葬补助金)"
 BASIS_DEPENDANTS = "工伤保险条例 第三十九条第一款第(二)项 (供养亲属抚恤金)"
 BASIS_DEATH = "工伤保险条例 第三十九条第一款第(三)项 (一次性工亡补助金)"
@@ -176,4 +187,99 @@ def compute_death(rules, region: str, facts: dict) -> Computation:
     if capped:
         c.arithmetic.append(f"dependants' pensions reduced pro rata to the cap "
                             f"{fen_to_yuan_str(used)} (largest remainder)")
+    return _done(c, p)
+
+
+def _item(d: dict, name: str, i: int, key: str, kind=None, **kw):
+    """A fact of the i-th item of a list, its error naming ``name[i].key``."""
+    try:
+        return fact(d, key, kind, **kw)
+    except InputError as exc:
+        raise InputError(exc.reason, field=f"{name}[{i}].{key}") from None
+
+
+def compute_costs(rules, region: str, facts: dict) -> Computation:
+    """facts: accident_date and employer_bears_costs_until (from the recognition, added by
+    the service), treatments: [{treated_on, catalogue_fen, outside_fen}], hospital_days,
+    devices: [{type, cost_fen}], care_level (1–3) with care_confirmed_on, payee (person |
+    employer: who advanced the costs) with employer_id."""
+    acc = fact(facts, "accident_date", dt.date)
+    p = Params(rules, region, acc)
+    c = Computation("injury_costs", True, facts=dict(facts))
+    payee = facts.get("payee") or "person"
+    if payee not in ("person", "employer"):
+        raise InputError("payee must be person or employer", field="payee", value=payee)
+    to = {"payee_type": "employer", "payee_id": fact(facts, "employer_id", int)} \
+        if payee == "employer" else {}
+    until = fact(facts, "employer_bears_costs_until", dt.date, required=False)
+    treatments = facts.get("treatments") or []
+    devices = facts.get("devices") or []
+    for name, v in (("treatments", treatments), ("devices", devices)):
+        if not isinstance(v, list) or not all(isinstance(x, dict) for x in v):
+            raise InputError(f"{name} must be a list of objects", field=name)
+    claimed_on = [_item(t, "treatments", i, "treated_on", dt.date)
+                  for i, t in enumerate(treatments)]
+    start = month_start(max([acc, *claimed_on]))
+    medical, outside, employers = 0, 0, 0
+    for i, (t, on) in enumerate(zip(treatments, claimed_on)):
+        cat = _item(t, "treatments", i, "catalogue_fen", int)
+        out = _item(t, "treatments", i, "outside_fen", int, required=False, default=0)
+        if on < acc:
+            raise InputError("a treatment cannot precede the accident",
+                             field=f"treatments[{i}].treated_on", value=on.isoformat())
+        if until is not None and on <= until:
+            employers += cat
+        else:
+            medical += cat
+        outside += out
+    if treatments:
+        c.arithmetic.append(f"treatment inside the catalogues: {fen_to_yuan_str(medical)}"
+                            + (f"; {fen_to_yuan_str(employers)} up to {until.isoformat()} is "
+                               f"the late employer's (art. 17)" if employers else "")
+                            + (f"; outside the catalogues, not paid: {fen_to_yuan_str(outside)}"
+                               if outside else ""))
+        c.lines.append(LineSpec(ONCE, "injury_medical_costs", "injury", medical, start,
+                                BASIS_MEDICAL, **to))
+    days = fact(facts, "hospital_days", int, required=False, default=0)
+    if days:
+        daily = int(p.get("injury.hospital_food_allowance_daily", field="region"))
+        food = C.per_day_fen(days, daily)
+        c.arithmetic.append(f"hospital food allowance: {days} days × {daily}.00 = "
+                            f"{fen_to_yuan_str(food)}")
+        c.lines.append(LineSpec(ONCE, "hospital_food_allowance", "injury", food, start,
+                                BASIS_FOOD, **to))
+    if devices:
+        limits = p.get("injury.assistive_device_limits")
+        items = [(str(_item(d, "devices", i, "type")), _item(d, "devices", i, "cost_fen", int))
+                 for i, d in enumerate(devices)]
+        try:
+            paid = C.capped_costs_fen(items, limits)
+        except RuleError as exc:
+            raise InputError(str(exc), field="devices") from None
+        for (typ, cost), a in zip(items, paid):
+            c.arithmetic.append(f"device {typ}: cost {fen_to_yuan_str(cost)}, limit "
+                                f"{limits[typ]}.00 → {fen_to_yuan_str(a)}")
+        c.lines.append(LineSpec(ONCE, "assistive_devices", "injury", sum(paid), start,
+                                BASIS_DEVICES, **to))
+    if facts.get("care_level") is not None:
+        level = fact(facts, "care_level", int)
+        on = fact(facts, "care_confirmed_on", dt.date)
+        avg = to_fen(p.get("wage.average_monthly", on=on, field="region"))
+        rates = p.get("injury.nursing_allowance_rates", on=on)
+        if level not in {int(k) for k in rates}:
+            raise InputError(f"care_level must be one of {sorted(int(k) for k in rates)}",
+                             field="care_level", value=level)
+        nf = C.nursing_allowance_fen(avg, level, rates)
+        care_from = add_months(month_start(on), 1)
+        c.facts["care_from"] = care_from.isoformat()
+        c.arithmetic.append(f"nursing level {level}: {rates[level]} × average "
+                            f"{fen_to_yuan_str(avg)} = {fen_to_yuan_str(nf)} a month from "
+                            f"{care_from.isoformat()[:7]}")
+        c.lines.append(LineSpec(MONTHLY, "nursing_allowance", "injury", nf, care_from,
+                                BASIS_NURSING))
+    c.lines = [ln for ln in c.lines if ln.amount_fen > 0]
+    if not c.lines:
+        c.eligible = False
+        c.reasons.append("nothing the work-injury fund pays was claimed (工伤保险条例 第三十、"
+                         "三十二、三十四条)")
     return _done(c, p)

@@ -21,6 +21,7 @@ from shebao.db.uow import transaction
 from shebao.formats import camt053, pain001, returns_csv
 from shebao.ledger import service as ledger
 from shebao.ledger.model import Batch, BatchEntry, EntryRequest, Line, account_code
+from shebao.notices import bulk
 from shebao.registry import queries as registry_queries
 from shebao.security import audit, maker_checker as mc
 
@@ -31,6 +32,38 @@ from .tables import bank_return, payment, payroll_run
 from .payroll import PAYMENT_COLUMNS, SCHEME, _date, get_run, e2e_id
 
 FILE_MAX_TX = 20_000      # payments per pain.001 file (bounded memory; not law)
+
+
+# ------------------------------------------------------------------------------ notices
+# ``payment.made``: one notice per payee of the payments a release (or a re-issue) sent — the
+# person paid (pensioner, beneficiary, dependant, heir) or the employer paid (a maternity
+# allowance, costs it advanced) — with the sum paid to it. Set-based (``notices.bulk.
+# enqueue_from``: one INSERT … SELECT per payee type over this derived table), in the
+# release's transaction, keyed per run (and re-issue) × payee: a replay adds nothing.
+_PAYEES = """
+SELECT {rid} AS recipient_id, MIN(p.region) AS region, SUM(p.amount_fen) AS amount_fen,
+       COUNT(*) AS payments
+FROM payment p
+WHERE p.run_id = :run AND p.status = 'sent' AND p.payee_type = :ptype AND {which}
+GROUP BY {rid}
+"""
+
+
+def _notify_paid(conn, run_id: int, month: dt.date, paid_on: dt.date, which: str,
+                 key: str) -> int:
+    """Enqueue ``payment.made`` for the payees of the run's sent payments ``which`` selects
+    (SQL over ``p``); ``key`` tells a re-issue from the release."""
+    data = {"benefit_zh": f"{month.year}年{month.month}月社会保险待遇",
+            "benefit_en": f"social insurance benefits for {month_str(month)}",
+            "paid_on": paid_on.isoformat(), "month": month_str(month), "run_id": run_id}
+    n = 0
+    for ptype, rid in (("person", "p.person_id"), ("employer", "p.payee_id")):
+        n += bulk.enqueue_from(conn, _PAYEES.format(rid=rid, which=which),
+                               {"run": run_id, "ptype": ptype}, recipient_type=ptype,
+                               template="payment.made",
+                               key_prefix=f"payment.made:{run_id}:{key}:{ptype}:", data=data,
+                               int_columns=("amount_fen", "payments"))
+    return n
 
 
 # ------------------------------------------------------------------------------ release
@@ -133,9 +166,12 @@ def release(db, actor: Actor, run_id: int, out_dir, debtor: pain001.Debtor,
         conn.execute(update(payroll_run).where(payroll_run.c.id == run_id).values(
             status="released", released_by=actor.id, released_at=_now(),
             files=json.dumps(files, ensure_ascii=False)))
+        notices = _notify_paid(conn, run_id, month, execution_date, "p.attempt = 1",
+                               "release")
         audit.record(conn, actor, "payroll.release", "payroll_run", run_id,
                      detail={"files": files, "total": fen_to_yuan_str(total),
-                             "cancelled_after_death_or_failed_certification": cancelled})
+                             "cancelled_after_death_or_failed_certification": cancelled,
+                             "payment_notices": notices})
         return Released(run_id, files, n, total)
 
 
@@ -361,7 +397,11 @@ def reissue(db, actor: Actor, run_id: int, out_dir, debtor: pain001.Debtor,
         ledger.post_entry(conn, actor, f"payroll-reissue:{run_id}:{n_before}", EntryRequest(
             execution_date, _bank_lines(r["region"], by_scheme, out=True),
             source="payroll", memo=f"re-issue of {n} failed payments of run {run_id}"))
+        notices = _notify_paid(conn, run_id, month, execution_date,
+                               "p.replaces_id IN (" + ",".join(str(int(i)) for i in ids) + ")",
+                               f"R{n_before}")
         audit.record(conn, actor, "payroll.reissue", "payroll_run", run_id,
                      detail={"payments": n, "total": fen_to_yuan_str(total),
-                             "replaces": ids[:200], "files": files})
+                             "replaces": ids[:200], "files": files,
+                             "payment_notices": notices})
         return ReissueResult(run_id, n, total, files)

@@ -56,7 +56,7 @@ from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import month_str
 from shebao.core.schemes import EMPLOYEE_SCHEMES
 from shebao.db.bulk import insert_and_read_ints
-from shebao.db.dialect import for_update
+from shebao.db.dialect import for_chunk_sort, for_update
 from shebao.db.uow import now as _now
 from shebao.db.uow import reading, transaction
 from shebao.ledger import service as ledger
@@ -293,8 +293,10 @@ def _chunk(conn, actor: Actor, run_row: dict, limit: int) -> tuple[int, int] | N
         return None
     params = {"rid": rid, "region": region, "month": month, "cursor": cursor, "hi": hi,
               "t": _now(), "scheme": SCHEME}
-    m = insert_and_read_ints(conn, _CHUNK, _INSERT_PAYMENTS, _CHUNK_INTS, params, 4, types=(
-        bindparam("month", type_=Date()), bindparam("t", type_=payment.c.status_at.type)))
+    with for_chunk_sort(conn):       # the payments are written in person order
+        m = insert_and_read_ints(conn, _CHUNK, _INSERT_PAYMENTS, _CHUNK_INTS, params, 4,
+                                 types=(bindparam("month", type_=Date()),
+                                        bindparam("t", type_=payment.c.status_at.type)))
     m = m[np.argsort(m[:, 0], kind="stable")] if len(m) > 1 else m     # person order
     pid, amount, acct_share, has_bank = m[:, 0], m[:, 1], m[:, 2], m[:, 3] == 1
     pay = has_bank & (amount > 0)

@@ -181,7 +181,10 @@ LIVE_PAYMENT_SQL = "status IN ('computed','sent','paid')"
 Index("uq_payment_live", payment.c.person_id, payment.c.month, payment.c.scheme,
       payment.c.line_id, unique=True,
       sqlite_where=text(LIVE_PAYMENT_SQL), postgresql_where=text(LIVE_PAYMENT_SQL))
-Index("ix_payment_line", payment.c.line_id, payment.c.status)
+# 0021: award-line payments only (line_id 0 is every pension payment: a million entries of
+# one key that no query looks up); a query by line says ``line_id <> 0`` to use it
+Index("ix_payment_line", payment.c.line_id, payment.c.status,
+      sqlite_where=text("line_id <> 0"), postgresql_where=text("line_id <> 0"))
 Index("ix_payment_run", payment.c.run_id, payment.c.status)
 
 bank_return = Table(

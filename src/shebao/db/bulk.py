@@ -297,25 +297,30 @@ def copy_out_ints(conn, sql: str, params: dict, ncols: int) -> np.ndarray:
     return out
 
 
-def insert_and_read_ints(conn, rows_sql: str, insert_sql: str, ints_sql: str, params: dict,
-                         ncols: int, *, types=()) -> np.ndarray:
+def insert_and_read_ints(conn, rows_sql: str, insert_sql: str | tuple[str, ...],
+                         ints_sql: str, params: dict, ncols: int, *, types=()) -> np.ndarray:
     """Write the rows a query computes and read integers of the same rows, as one unit.
 
-    ``rows_sql`` is the query, visible to the other two as ``c``; ``insert_sql`` is an
-    ``INSERT … SELECT … FROM c``; ``ints_sql`` selects ``ncols`` non-NULL bigints ``FROM c``.
-    PostgreSQL: one statement (``WITH c AS MATERIALIZED (…), ins AS (INSERT …) SELECT …``,
-    read by binary COPY), so the integers describe exactly the rows inserted. SQLite: the
-    query twice (the integers, then the INSERT when there are any) inside the caller's write
-    transaction, which no other writer can enter. ``types``: ``bindparam``s whose type the
-    driver must be told (dates and timestamps on SQLite)."""
+    ``rows_sql`` is the query, visible to the others as ``c``; ``insert_sql`` is an
+    ``INSERT … SELECT … FROM c`` (or several, each into its own table, from the same rows);
+    ``ints_sql`` selects ``ncols`` non-NULL bigints ``FROM c``.
+    PostgreSQL: one statement (``WITH c AS MATERIALIZED (…), ins0 AS (INSERT …), … SELECT …``,
+    read by binary COPY), so the integers describe exactly the rows inserted and the query
+    runs once. SQLite: the query again per INSERT (the integers first, then the INSERTs when
+    there are any) inside the caller's write transaction, which no other writer can enter.
+    ``types``: ``bindparam``s whose type the driver must be told (dates and timestamps on
+    SQLite)."""
+    inserts = (insert_sql,) if isinstance(insert_sql, str) else tuple(insert_sql)
     if conn.dialect.name == "postgresql":
-        return copy_out_ints(conn, f"WITH c AS MATERIALIZED ({rows_sql}), "
-                                   f"ins AS ({insert_sql}) {ints_sql}", params, ncols)
+        ins = ", ".join(f"ins{i} AS ({s})" for i, s in enumerate(inserts))
+        return copy_out_ints(conn, f"WITH c AS MATERIALIZED ({rows_sql}), {ins} {ints_sql}",
+                             params, ncols)
     from sqlalchemy import text
 
     m = fetch_int_matrix(conn, f"WITH c AS ({rows_sql}) {ints_sql}", params, ncols)
     if len(m):
-        conn.execute(text(f"WITH c AS ({rows_sql}) {insert_sql}").bindparams(*types), params)
+        for s in inserts:
+            conn.execute(text(f"WITH c AS ({rows_sql}) {s}").bindparams(*types), params)
     return m
 
 

@@ -123,6 +123,13 @@ def for_single_pass_aggregate(conn):
     return pg_settings(conn, work_mem="64MB", max_parallel_workers_per_gather=0, jit="off")
 
 
+def for_chunk_sort(conn):
+    """One statement that sorts a whole keyset chunk (an ``INSERT … SELECT … ORDER BY`` of
+    50,000 wide rows): enough ``work_mem`` to sort it in memory instead of spilling it to
+    temporary files, no JIT."""
+    return pg_settings(conn, work_mem="64MB", jit="off")
+
+
 def without_fk_triggers(conn) -> None:
     """For the rest of the transaction, skip foreign-key and other replica-disabled triggers
     (PostgreSQL ``session_replication_role = replica``): only for bulk fixture loads whose

@@ -5,7 +5,9 @@ Through the public services only, idempotent (what exists is left alone): a town
 a grid cell below the region; a service hall and a bank agent run by an outsourced provider
 with a contract for person registration; a required course on the 2023 agency regulation with
 a question bank; the region's administration budget at the benchmark ratio of the year's
-collection; a fiscal subsidy into the pension fund; the pension fund's statement, tied out.
+collection; a fiscal subsidy into the pension fund, proposed by ``admin`` and approved by
+``admin2``; a pension fund budget proposed and left pending for ``admin2``'s check; the
+pension fund's statement, tied out.
 """
 from __future__ import annotations
 
@@ -13,11 +15,12 @@ import datetime as dt
 
 from shebao.core.errors import ConflictError
 from shebao.core.money import fen_to_yuan_str
+from shebao.core import regions
 from shebao.core.regions import NATIONAL
 from shebao.org import outsourcing
 from shebao.org import queries as org_queries
 from shebao.org import service as org
-from shebao.reports import funds, monthly
+from shebao.reports import decisions, funds, monthly
 from shebao.training import queries as training_queries
 from shebao.training import service as training
 
@@ -83,8 +86,14 @@ def run(engine, region: str, on: dt.date) -> list[str]:
     bench = monthly.administration_budget(engine, admin, region, year)
     if bench["budget"] is None and bench["benchmark"]:
         org.set_budget(engine, admin, region, year, bench["benchmark"], "示范：按征收额 2% 编列")
-    funds.record_subsidy(engine, admin, region, "pension", 100_000_000, on - dt.timedelta(days=1),
-                         "示范财政补贴")
+    checker = demo_account(engine, "admin2", "administrator",
+                           regions.parent(region) or region, "基金复核")
+    pid = _once(decisions.propose_subsidy, engine, admin, region, "pension", 100_000_000,
+                on - dt.timedelta(days=1), "示范财政补贴")
+    if pid:
+        decisions.approve(engine, checker, pid)
+    _once(decisions.propose_budget, engine, admin, region, "pension", on.year,
+          {"contributions": 2 * 100_000_000, "fiscal_subsidy": 100_000_000})
     st = funds.checked_statement(engine, admin, region, "pension", dt.date(year, 1, 1), on)
     y = fen_to_yuan_str
     out.append(f"pension fund {year}-01-01..{on}: revenue {y(st.revenue)}, subsidy "

@@ -53,7 +53,8 @@ def demo_account(engine, username: str, role: str, scope: str, note: str = "") -
 def seed_demo_users(engine, *, region: str = "310104", person_id: int | None = None,
                     employer_id: int | None = None, out=print) -> list[DemoLogin]:
     """Create (or reset) demo accounts: two benefits clerks (maker and checker), a collection
-    clerk and an inspector scoped to ``region``, a national administrator, and — when a person
+    clerk and an inspector scoped to ``region``, a national administrator and a city one (the
+    checker of fund decisions), and — when a person
     and an employer id are given — a citizen and an employer account. Prints the logins."""
     city = regions.parent(region) if region != regions.NATIONAL else region
     plan = [
@@ -62,6 +63,9 @@ def seed_demo_users(engine, *, region: str = "310104", person_id: int | None = N
         ("checker", "benefits_clerk", region, "待遇复核 (checker)"),
         ("inspector", "inspector", city or region, "稽核"),
         ("admin", "administrator", regions.NATIONAL, "管理员"),
+        # the second administrator who checks fund decisions (subsidies, budgets, final
+        # accounts) the first proposes
+        ("admin2", "administrator", city or region, "基金复核 (fund checker)"),
     ]
     if person_id is not None:
         plan.append(("citizen", "citizen", region, f"参保人 (person {person_id})"))

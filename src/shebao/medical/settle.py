@@ -46,14 +46,18 @@ MEDICAL_SCHEMES = ("medical", "resident_medical")
 EPOCH = np.datetime64("1970-01-01", "D")
 
 
-def _claim_sql(conn) -> str:
+# which claims a read takes: a run's (``:run``), or one claim for a preview (``:cid``)
+OF_RUN, OF_CLAIM = "run_id = :run", "id = :cid"
+
+
+def _claim_sql(conn, which: str = OF_RUN) -> str:
     return f"""
 SELECT id, person_id, person_type, level, CASE WHEN inpatient THEN 1 ELSE 0 END, offsite,
        CASE WHEN use_account THEN 1 ELSE 0 END, CAST(insured_region AS BIGINT),
        CAST(treatment_region AS BIGINT), CAST(catalogue_region AS BIGINT),
        CASE scheme WHEN 'medical' THEN 0 ELSE 1 END,
        {dialect.days_since_epoch(conn, "admitted_on")}, total_fen
-FROM medical_claim WHERE run_id = :run"""
+FROM medical_claim WHERE {which}"""
 
 
 _LINE_SQL = """
@@ -63,28 +67,52 @@ FROM medical_claim_line l
 JOIN medical_claim m ON m.id = l.claim_id
 LEFT JOIN medical_catalogue_item c ON c.region = m.catalogue_region AND c.code = l.item_code
      AND c.valid_from <= m.admitted_on AND (c.valid_to IS NULL OR c.valid_to >= m.admitted_on)
-WHERE m.run_id = :run"""
+WHERE m.{which}"""
 
 _PRIOR_SQL = """
 SELECT s.person_id, s.year * 10 + CASE m.scheme WHEN 'medical' THEN 0 ELSE 1 END,
        SUM(s.basic_fen), SUM(s.serious_fen), SUM(s.inpatient)
 FROM medical_settlement s JOIN medical_claim m ON m.id = s.claim_id
-WHERE s.person_id IN (SELECT person_id FROM medical_claim WHERE run_id = :run)
+WHERE s.person_id IN (SELECT person_id FROM medical_claim WHERE {which})
 GROUP BY s.person_id, s.year * 10 + CASE m.scheme WHEN 'medical' THEN 0 ELSE 1 END"""
 
 
-def _balances(conn, run_id: int, regions_: list[str]) -> np.ndarray:
+def _balances(conn, params: dict, regions_: list[str], which: str = OF_RUN) -> np.ndarray:
     """(region, person, balance) of the medical accounts of persons who use them in the run
     (credit-normal accounts: the stored debit-positive balance negated)."""
     out = [np.zeros((0, 3), np.int64)]
     for r in regions_:
         sql = (f"SELECT CAST(:region AS BIGINT), b.person_id, -b.balance FROM "
                f"({ledger_queries.individual_balances_sql()}) b WHERE b.person_id IN "
-               "(SELECT person_id FROM medical_claim WHERE run_id = :run AND use_account "
+               f"(SELECT person_id FROM medical_claim WHERE {which} AND use_account "
                "AND insured_region = :region)")
         out.append(fetch_int_matrix(conn, sql, {"region": r, "scheme": "medical",
-                                                "run": run_id}, 3))
+                                                **params}, 3))
     return np.concatenate(out)
+
+
+def _read(conn, params: dict, which: str):
+    """The claims, lines, the persons' year so far and the account balances of a selection."""
+    claims = fetch_int_matrix(conn, _claim_sql(conn, which), params, 13)
+    if not len(claims):
+        return claims, None, None, None
+    lines = fetch_int_matrix(conn, _LINE_SQL.format(which=which), params, 3)
+    prior = fetch_int_matrix(conn, _PRIOR_SQL.format(which=which), params, 5)
+    regs = sorted({f"{int(x):06d}" for x in claims[claims[:, 6] == 1, 7]})
+    return claims, lines, prior, _balances(conn, params, regs, which)
+
+
+def preview(bind, claim_id: int) -> dict | None:
+    """The split a claim would get if it were settled now — the same reads and arithmetic as a
+    run, nothing written (the clerk's view of a manual claim before deciding). Amounts in fen;
+    the caller has checked and audited the read."""
+    with transaction(bind) as conn:
+        claims, lines, prior, balances = _read(conn, {"cid": claim_id}, OF_CLAIM)
+    if not len(claims):
+        return None
+    _order, r, _year, sources = compute(load_rules(), claims, lines, prior, balances)
+    return {a[:-4]: int(getattr(r, a[:-4])[0]) for a in SETTLED_AMOUNTS} | {
+        "sources": sources}
 
 
 def _lookup(keys: np.ndarray, table: np.ndarray, cols: slice, width: int) -> np.ndarray:
@@ -240,14 +268,10 @@ def settle(bind, actor: Actor, region: str, *, on: dt.date | None = None,
         conn.execute(text("UPDATE medical_claim SET run_id = :run WHERE status = 'submitted' "
                           f"AND insured_region LIKE :like{one}"),
                      {"run": run_id, "like": like, "cid": claim_id})
-        claims = fetch_int_matrix(conn, _claim_sql(conn), {"run": run_id}, 13)
+        claims, lines, prior, balances = _read(conn, {"run": run_id}, OF_RUN)
         result = {"run_id": run_id, "claims": int(len(claims)), "lines": 0}
         if len(claims):
-            lines = fetch_int_matrix(conn, _LINE_SQL, {"run": run_id}, 3)
-            prior = fetch_int_matrix(conn, _PRIOR_SQL, {"run": run_id}, 5)
-            regs = sorted({f"{int(x):06d}" for x in claims[claims[:, 6] == 1, 7]})
-            order, r, year, sources = compute(rules, claims, lines, prior,
-                                              _balances(conn, run_id, regs))
+            order, r, year, sources = compute(rules, claims, lines, prior, balances)
             c = claims[order]
             insert_columns(conn, "medical_settlement", [
                 ("claim_id", "i8"), ("run_id", "i8"), ("person_id", "i8"), ("year", "i4"),
@@ -275,4 +299,4 @@ def settle(bind, actor: Actor, region: str, *, on: dt.date | None = None,
     return result
 
 
-__all__ = ["settle", "compute", "ledger_batch"]
+__all__ = ["settle", "preview", "compute", "ledger_batch"]

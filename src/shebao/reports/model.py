@@ -28,18 +28,27 @@ LINES = (
     ("late_fees", "revenue", "滞纳金收入 late fees"),
     ("interest", "revenue", "利息收入 interest (net)"),
     ("migrated_in", "revenue", "历史余额迁移转入 legacy balances migrated in"),
+    ("transfers_in", "revenue", "转移收入 transfers in"),
     ("other_revenue", "revenue", "其他收入 other revenue"),
     ("fiscal_subsidy", "subsidy", "财政补贴收入 fiscal subsidy"),
     ("benefits", "expense", "社会保险待遇支出 benefits"),
-    ("transfers_out", "expense", "转移支出 transfers"),
+    ("transfers_out", "expense", "转移支出 transfers out"),
     ("other_expenses", "expense", "其他支出 other expenses"),
 )
 LINE_SIDE = {name: side for name, side, _ in LINES}
 LINE_TITLE = {name: title for name, _, title in LINES}
 
 
+def is_transfer(source: str) -> bool:
+    """Entries of inter-region transfers (mobility's relation transfers through the
+    ``transfer_clearing`` accounts): money in is credited to the fund accounts, money out
+    debited, so one (kind, source) movement carries both directions."""
+    return source.split(":", 1)[0].startswith(("mobility", "transfer"))
+
+
 def classify(kind: str, source: str) -> str | None:
-    """The statement line of a movement on a fund account (None: not a fund account)."""
+    """The statement line of a movement on a fund account (None: not a fund account); for a
+    transfer the line of its debits (``transfers_out``; its credits are ``transfers_in``)."""
     if kind not in EQUITY:
         return None
     src = source.split(":", 1)[0]
@@ -57,7 +66,7 @@ def classify(kind: str, source: str) -> str | None:
         return "contributions"
     if src.startswith(("payroll", "benefits", "indexation")):
         return "benefits"
-    if src.startswith(("mobility", "transfer")):
+    if is_transfer(src):
         return "transfers_out"
     return "other_revenue"
 
@@ -130,11 +139,17 @@ def net_assets_of(balances: dict[str, int]) -> int:
 
 def lines_of(movements) -> dict[str, int]:
     """line → amount from (kind, source, debits, credits) movements: revenue and subsidy lines
-    are net credits, expense lines net debits."""
+    are net credits, expense lines net debits; transfers are shown gross, what arrived from
+    other regions as revenue (``transfers_in``: the credits) and what left as expense
+    (``transfers_out``: the debits)."""
     out: dict[str, int] = {name: 0 for name, _, _ in LINES}
     for kind, source, debits, credits in movements:
         line = classify(kind, source)
         if line is None:
+            continue
+        if line == "transfers_out":
+            out["transfers_in"] += credits
+            out["transfers_out"] += debits
             continue
         net_credit = credits - debits
         out[line] += -net_credit if LINE_SIDE[line] == "expense" else net_credit

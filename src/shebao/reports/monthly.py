@@ -33,7 +33,8 @@ def month_bounds(month: str) -> tuple[dt.date, dt.date]:
     return start, dt.date(y, m, calendar.monthrange(y, m)[1])
 
 
-def _like(region: str) -> str:
+def region_like(region: str) -> str:
+    """The LIKE pattern of the region codes in ``region``'s subtree."""
     if region == regions.NATIONAL:
         return "%"
     return (region[:2] if region[2:] == "0000" else region[:4] if region[4:] == "00"
@@ -54,7 +55,7 @@ def monthly_report(bind, actor: Actor, region: str, month: str) -> dict:
     rows = {s: {"scheme": s, "insured": 0, "collection": 0, "subsidy": 0, "benefits": 0,
                 "surplus": 0, "balance": 0} for s in SCHEMES}
     with reading(bind) as conn:
-        for (scheme, _kind), n in registry_queries.insured_counts(conn, _like(region),
+        for (scheme, _kind), n in registry_queries.insured_counts(conn, region_like(region),
                                                                   end).items():
             if scheme in rows:
                 rows[scheme]["insured"] += n

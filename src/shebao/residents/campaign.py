@@ -41,7 +41,7 @@ from shebao.rules.formulas import resident as R
 from shebao.rules.loader import load_rules
 from shebao.security import audit, policy
 
-from . import model
+from . import model, queries
 from .tables import resident_campaign, resident_signup
 
 
@@ -57,16 +57,37 @@ def _scoped(actor: Actor, permission: str, region: str) -> None:
 
 
 def uninsured(bind, actor: Actor, region: str, on: dt.date) -> list[dict]:
+    return registration_table(bind, actor, region, on)
+
+
+def registration_table(bind, actor: Actor, region: str, on: dt.date,
+                       year: int | None = None) -> list[dict]:
+    """The universal-registration list by region × age group: people, uninsured for pension,
+    for medical, for both; with the campaign year ``year`` also how many signed up for it
+    (``enrolled``) — the campaign's work sheet."""
     check_region(region)
     _scoped(actor, "residents.read", region)
     bounds = load_rules().value("resident.uninsured_age_groups", region, on)["bounds"]
     with transaction(bind) as conn:
+        signed = None
+        if year is not None:
+            ids = [c["id"] for c in queries.campaigns(conn, _like(region)) if c["year"] == year]
+            signed = np.array(queries.signed_up_persons(conn, ids), np.int64)
         rows = model.uninsured_table(coverage_matrix(conn, _like(region), on), on,
-                                     [int(b) for b in bounds])
+                                     [int(b) for b in bounds], signed)
         audit.record(conn, actor, "residents.uninsured.list", "region", region,
-                     detail={"on": on.isoformat(), "groups": len(rows),
+                     detail={"on": on.isoformat(), "year": year, "groups": len(rows),
                              "uninsured": sum(r["uninsured"] for r in rows)})
     return rows
+
+
+def campaign_list(bind, actor: Actor, region: str) -> list[dict]:
+    """The campaigns of a region subtree with their windows and sign-up counts (aggregates:
+    no person is shown)."""
+    check_region(region)
+    _scoped(actor, "residents.read", region)
+    with transaction(bind) as conn:
+        return queries.campaigns(conn, _like(region))
 
 
 def open_campaign(bind, actor: Actor, region: str, year: int) -> int:
@@ -192,4 +213,4 @@ def post_subsidies(bind, actor: Actor, campaign_id: int) -> dict:
     return out
 
 
-__all__ = ["uninsured", "open_campaign", "sign_up", "post_subsidies"]
+__all__ = ["uninsured", "registration_table", "campaign_list", "open_campaign", "sign_up", "post_subsidies"]

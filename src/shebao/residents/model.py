@@ -30,9 +30,11 @@ def age_group_labels(bounds: list[int]) -> list[str]:
     return [f"{lo}-{hi - 1}" for lo, hi in zip(bounds, bounds[1:])] + [f"{bounds[-1]}+"]
 
 
-def uninsured_table(matrix: np.ndarray, on: dt.date, bounds: list[int]) -> list[dict]:
+def uninsured_table(matrix: np.ndarray, on: dt.date, bounds: list[int],
+                    signed_up: np.ndarray | None = None) -> list[dict]:
     """``matrix`` (person, birth days, region, pension 1/0, medical 1/0) → per region × age
-    group: people, uninsured for pension, uninsured for medical, uninsured for both."""
+    group: people, uninsured for pension, uninsured for medical, uninsured for both; with
+    ``signed_up`` (person ids of a campaign) also ``enrolled``: those of them signed up."""
     if len(matrix) == 0:
         return []
     b = np.asarray(sorted(int(x) for x in bounds), np.int64)
@@ -44,11 +46,14 @@ def uninsured_table(matrix: np.ndarray, on: dt.date, bounds: list[int]) -> list[
     uk, inv = np.unique(key, axis=0, return_inverse=True)
     inv = inv.reshape(-1)
     cols = [np.ones(len(m), np.int64), 1 - m[:, 3], 1 - m[:, 4], (1 - m[:, 3]) * (1 - m[:, 4])]
-    sums = np.zeros((len(uk), 4), np.int64)
+    if signed_up is not None:
+        cols.append(np.isin(m[:, 0], np.asarray(signed_up, np.int64)).astype(np.int64))
+    sums = np.zeros((len(uk), len(cols)), np.int64)
     for i, c in enumerate(cols):
         np.add.at(sums[:, i], inv, c)
     return [{"region": f"{int(r):06d}", "age_group": labels[int(a)], "people": int(s[0]),
-             "no_pension": int(s[1]), "no_medical": int(s[2]), "uninsured": int(s[3])}
+             "no_pension": int(s[1]), "no_medical": int(s[2]), "uninsured": int(s[3]),
+             **({"enrolled": int(s[4])} if signed_up is not None else {})}
             for (r, a), s in zip(uk, sums)]
 
 

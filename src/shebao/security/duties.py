@@ -38,6 +38,8 @@ BENEFIT_DECISION = "benefit.decision"
 BENEFIT_APPEAL = "benefit.appeal"
 MEDICAL_MANUAL_CLAIM = "medical.manual_claim"   # medical (#16): a manual reimbursement
 RESIDENT_AWARD = "residents.award"             # residents (#16): a resident pension award
+# reports (#18): a fiscal subsidy posted to a fund, a fund budget, the year's final accounts
+FUND_DECISION = "reports.fund_decision"
 
 # kind of four-eyes decision → (permission of the maker, permission of the checker)
 KINDS: dict[str, tuple[str, str]] = {
@@ -54,6 +56,8 @@ KINDS: dict[str, tuple[str, str]] = {
     # medical and residents (#16)
     MEDICAL_MANUAL_CLAIM: ("medical.claim.work", "medical.claim.approve"),
     RESIDENT_AWARD: ("residents.award", "residents.award.approve"),
+    # reports (#18)
+    FUND_DECISION: ("reports.manage", "reports.approve"),
 }
 
 

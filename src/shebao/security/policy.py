@@ -98,6 +98,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "training.manage": frozenset({"administrator"}),
     "reports.read": frozenset({"inspector", "administrator"}),
     "reports.manage": frozenset({"administrator"}),
+    # a second administrator approves a proposed fiscal subsidy, budget or final accounts
+    # (duties.FUND_DECISION); only the approval posts or adopts
+    "reports.approve": frozenset({"administrator"}),
     # notices (#17 delivery): staff see delivery status; a citizen or employer sets its own
     # channels, language and quiet hours
     "notices.read": frozenset(STAFF_ROLES),

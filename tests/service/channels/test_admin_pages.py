@@ -114,7 +114,10 @@ def test_citizen_rates_a_decided_case(login, engine, world):
     assert "★★★★" in c.get("/me/services").text
 
 
-def test_budget_and_subsidy_forms(login):
+def test_budget_subsidy_and_final_accounts_need_a_second_administrator(login):
+    """The fund page proposes; the proposals page lists what awaits a check; the maker gets
+    no buttons and is refused; a second administrator approves (posted, adopted) or refuses
+    with a reason."""
     admin = login(f"administrator-{D}")
     r = admin.post("/staff/reports/fund/subsidy", data={
         "region": D, "scheme": "pension", "amount": "1000.00", "received_on": "2025-07-20",
@@ -123,12 +126,48 @@ def test_budget_and_subsidy_forms(login):
     r = admin.post("/staff/reports/fund/budget", data={
         "region": D, "scheme": "pension", "year": "2025", "contributions": "5000.00"})
     assert r.status_code == 303, r.text
-    page = admin.get(f"/staff/reports/fund?region={D}&scheme=pension&date_from=2025-01-01"
-                     "&date_to=2025-12-31").text
-    assert 'data-testid="ties-out"' in page and "¥1,000.00" in page and "¥5,000.00" in page
+    fund_url = (f"/staff/reports/fund?region={D}&scheme=pension&date_from=2025-01-01"
+                "&date_to=2025-12-31")
+    page = admin.get(fund_url).text
+    # proposed, not posted: listed as pending; the statement has no subsidy yet
+    pending = page.split('data-testid="pending"')[1].split("</table>")[0]
+    assert "沪财社〔2025〕1号" in pending and "基金预算" in pending
+    statement = page.split('data-testid="statement"')[1].split("</table>")[0]
+    assert "¥1,000.00" not in statement
+    queue = admin.get(f"/staff/reports/proposals?region={D}").text
+    ids = re.findall(r'data-proposal="(\d+)"', queue)
+    assert len(ids) == 2 and "/approve" not in queue      # the maker sees no buttons
+    sub, bud = ids
+    r = admin.post(f"/staff/reports/proposals/{sub}/approve", data={})
+    assert r.status_code == 403 and "different staff member" in r.text
+    checker = login("administrator-national")
+    queue = checker.get(f"/staff/reports/proposals?region={D}").text
+    assert f"/staff/reports/proposals/{sub}/approve" in queue
+    r = checker.post(f"/staff/reports/proposals/{bud}/reject", data={"reason": ""})
+    assert r.status_code == 422
+    r = checker.post(f"/staff/reports/proposals/{bud}/reject",
+                     data={"reason": "缺少测算说明"})
+    assert r.status_code == 303, r.text
+    assert checker.post(f"/staff/reports/proposals/{sub}/approve", data={}).status_code == 303
+    decided = checker.get(f"/staff/reports/proposals?region={D}").text.split(
+        'data-testid="decided"')[1]
+    assert "缺少测算说明" in decided and "已驳回" in decided and "已通过" in decided
+    page = admin.get(fund_url).text
+    assert 'data-testid="ties-out"' in page and "¥1,000.00" in page
+    assert 'data-testid="pending"' not in page
+    # the year's final accounts: proposed by one, adopted by the other
+    r = admin.post("/staff/reports/fund/final", data={"region": D, "scheme": "pension",
+                                                      "year": "2025"})
+    assert r.status_code == 303, r.text
+    fid = re.findall(r'data-proposal="(\d+)"',
+                     checker.get(f"/staff/reports/proposals?region={D}").text)
+    assert len(fid) == 1
+    assert checker.post(f"/staff/reports/proposals/{fid[0]}/approve", data={}).status_code == 303
+    assert 'data-testid="adopted"' in admin.get(fund_url).text
     r = admin.post("/staff/reports/fund/subsidy", data={
         "region": D, "scheme": "pension", "amount": "x", "received_on": "2025-07-20",
         "reference": "r"})
     assert r.status_code == 422
     clerk = login(f"inspector-{D}")
     assert clerk.post("/staff/reports/fund/budget", data={"region": D}).status_code == 403
+    assert clerk.post(f"/staff/reports/proposals/{sub}/approve", data={}).status_code == 403

@@ -121,3 +121,25 @@ def test_off_site_unregistered_then_cleared(engine, world):
     assert ledger.balance(engine, f"{SH}.medical.transfer_clearing") == -1950000
     assert ledger.balance(engine, f"{BJ}.medical.transfer_clearing") == 1950000
     assert ledger.balance(engine, f"{BJ}.medical.benefits_payable") == 1950000
+
+
+def test_preview_is_what_the_run_then_settles(engine, world):
+    """``settle.preview`` (the clerk's view before deciding) reads and computes as the run does:
+    after a first stay has used the deductible and part of the year, the second claim's preview
+    equals its settlement to the fen, and nothing was written by the preview."""
+    p = world["bj"]
+    first = claims.submit_claim(engine, HOSP, bill(p, "P1", "50000.00", admitted="2025-02-01"))
+    assert settle.preview(engine, first)["deductible"] == 130000        # first stay: 1,300
+    settle.settle(engine, CLERK, "110000", on=dt.date(2025, 2, 20))
+    second = claims.submit_claim(engine, HOSP, bill(p, "P2", "30000.00", admitted="2025-06-01",
+                                                    use_account=True))
+    before = settle.preview(engine, second)
+    assert before["deductible"] == 65000                                 # a later stay: 650
+    with engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM medical_settlement WHERE claim_id = :c"),
+                         {"c": second}).scalar_one() == 0
+    settle.settle(engine, CLERK, "110000", on=dt.date(2025, 6, 20))
+    after = _settled(engine, second)
+    assert {k: v for k, v in before.items() if k != "sources"} == \
+        {k[:-4]: after[k] for k in after if k.endswith("_fen")}
+    assert before["sources"]

@@ -1,8 +1,11 @@
 """The demo's administration stage on the sample world: idempotent, and the fund statement it
-prints ties out."""
+prints ties out; its subsidy was posted on a second administrator's approval and its budget
+waits for one."""
 import datetime as dt
 
 from shebao.devtools import demo_admin
+from shebao.devtools.demo_users import demo_account
+from shebao.reports import decisions
 from shebao.org import queries as org_queries
 from shebao.training import queries as training_queries
 from tests.support.world import _world_pg, _world_sqlite, engine, world, world_engine  # noqa: F401
@@ -19,3 +22,10 @@ def test_demo_admin_stage_runs_twice(engine):
     assert len(org_queries.providers(engine)) == 1
     assert [o["code"] for o in org_queries.outlets(engine, "310104")] == ["310104-BANK",
                                                                          "310104-HALL"]
+    admin2 = demo_account(engine, "admin2", "administrator", "310100")
+    done = decisions.proposals(engine, admin2, region="310104", status="approved")
+    assert [(p["kind"], p["made_by"], p["decided_by"]) for p in done] == \
+        [("subsidy", "admin", "admin2")]
+    assert done[0]["ledger_entry_id"]
+    assert [p["kind"] for p in decisions.proposals(engine, admin2, region="310104")] == \
+        ["budget"]

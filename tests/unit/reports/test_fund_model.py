@@ -20,6 +20,20 @@ def test_classification_and_lines():
     assert model.classify("individual", "benefits.legacy-migration") == "migrated_in"
 
 
+def test_transfers_are_shown_gross_in_and_out():
+    """One (kind, source) movement of mobility carries both directions: its credits arrived
+    from other regions (revenue), its debits left (expense); the net is unchanged."""
+    moves = [("individual", "mobility", 4567, 32109),
+             ("pooled_fund", "mobility", 20000, 100000),
+             ("transfer_clearing", "mobility", 132109, 24567)]   # an asset: no line
+    lines = model.lines_of(moves)
+    assert lines["transfers_in"] == 132109 and lines["transfers_out"] == 24567
+    assert model.LINE_SIDE["transfers_in"] == "revenue"
+    st = model.FundStatement("310104", "pension", "a", "b", 0, 132109 - 24567,
+                             132109 - 24567, lines)
+    assert st.surplus == 107542 and st.check() == []
+
+
 def test_identities():
     st = model.FundStatement("310104", "pension", "2026-03-01", "2026-03-31", 100, 150, 150,
                              {"contributions": 80, "benefits": 30})

@@ -1,11 +1,14 @@
 """``shebao reports …``: fund statements (tied out to the ledger), budgets and final accounts,
 fiscal subsidies, monthly statistics with XLSX / PDF / PNG exports, the administration
-budget against collection.
+budget against collection. A subsidy, a budget and the adoption of final accounts are
+proposed by one officer and take effect only when another approves (``approve``/``reject``).
 
     shebao reports statement --region 310104 --scheme pension --from 2026-01-01 --to 2026-03-31 --actor admin [--xlsx f.xlsx]
     shebao reports budget --region 310104 --scheme pension --year 2026 --line contributions=1000000.00 --actor admin
-    shebao reports final --region 310104 --scheme pension --year 2026 --actor admin [--xlsx f.xlsx]
+    shebao reports final --region 310104 --scheme pension --year 2026 --actor admin [--xlsx f.xlsx] [--adopt]
     shebao reports subsidy --region 310104 --scheme pension --amount 500.00 --on 2026-03-25 --reference 沪财社〔2026〕7号 --actor admin
+    shebao reports proposals [--region 310104] [--status pending] --actor admin2
+    shebao reports approve 7 --actor admin2 · shebao reports reject 7 --reason "…" --actor admin2
     shebao reports monthly --region 310000 --month 2026-03 --actor admin [--xlsx f] [--pdf f] [--png f]
     shebao reports admin-budget --region 310104 --year 2026 --actor admin
 """
@@ -19,7 +22,7 @@ import typer
 
 from shebao.core.errors import InputError
 from shebao.core.money import to_fen
-from shebao.reports import export, funds, monthly
+from shebao.reports import decisions, export, funds, monthly
 
 from ..admin_pdf import monthly_pdf
 from .actor import ACTOR, engine_and_actor
@@ -53,23 +56,31 @@ def budget(region: str = typer.Option(...), scheme: str = typer.Option(...),
            year: int = typer.Option(...),
            line: List[str] = typer.Option(..., help="LINE=YUAN, e.g. contributions=1000000.00"),
            actor: str = ACTOR):
+    """Propose the fund's budget for a year (adopted when another officer approves)."""
     engine, who = engine_and_actor(actor, permission="reports.manage", region=region)
     lines = {}
     for item in line:
         k, _, v = item.partition("=")
         lines[k.strip()] = to_fen(v)
-    funds.set_budget(engine, who, region, scheme, year, lines)
-    out({"region": region, "scheme": scheme, "year": year, "lines": lines})
+    pid = decisions.propose_budget(engine, who, region, scheme, year, lines)
+    out({"proposal": pid, "status": "pending", "region": region, "scheme": scheme,
+         "year": year, "lines": lines})
 
 
 @app.command("final")
 def final(region: str = typer.Option(...), scheme: str = typer.Option(...),
-          year: int = typer.Option(...), xlsx: Optional[Path] = None, actor: str = ACTOR):
+          year: int = typer.Option(...), xlsx: Optional[Path] = None,
+          adopt: bool = typer.Option(False, help="propose adopting them (another approves)"),
+          actor: str = ACTOR):
     """决算: the year's statement beside its budget."""
-    engine, who = engine_and_actor(actor, permission="reports.read", region=region)
+    engine, who = engine_and_actor(actor, permission="reports.manage" if adopt
+                                   else "reports.read", region=region)
     fa = funds.final_accounts(engine, who, region, scheme, year)
     if xlsx:
         xlsx.write_bytes(export.statement_xlsx(fa["statement"], fa["variance"]))
+    if adopt:
+        fa["proposal"] = decisions.propose_final_accounts(engine, who, region, scheme, year)
+    fa["adopted"] = decisions.adopted_final_accounts(engine, region, scheme, year)
     out(fa)
 
 
@@ -78,10 +89,34 @@ def subsidy(region: str = typer.Option(...), scheme: str = typer.Option(...),
             amount: str = typer.Option(..., help="yuan"), on: str = typer.Option(...),
             reference: str = typer.Option(..., help="the allocation document"),
             actor: str = ACTOR):
-    """Record a fiscal subsidy received (Dr fund bank, Cr fiscal subsidy)."""
+    """Propose recording a fiscal subsidy received (on approval: Dr fund bank, Cr fiscal
+    subsidy)."""
     engine, who = engine_and_actor(actor, permission="reports.manage", region=region)
-    out({"entry": funds.record_subsidy(engine, who, region, scheme, to_fen(amount), _d(on),
-                                       reference)})
+    out({"proposal": decisions.propose_subsidy(engine, who, region, scheme, to_fen(amount),
+                                               _d(on), reference), "status": "pending"})
+
+
+@app.command("proposals")
+def proposals(region: Optional[str] = None, status: str = "pending", actor: str = ACTOR):
+    """Fund proposals (subsidies, budgets, final accounts) in scope; pending by default."""
+    engine, who = engine_and_actor(actor, permission="reports.read", region=region)
+    out(decisions.proposals(engine, who, region=region, status=status or None))
+
+
+@app.command("approve")
+def approve(proposal: int = typer.Argument(...), actor: str = ACTOR):
+    """Approve another officer's proposal: the subsidy is posted, the budget or final
+    accounts adopted."""
+    engine, who = engine_and_actor(actor, permission="reports.approve")
+    out(decisions.approve(engine, who, proposal))
+
+
+@app.command("reject")
+def reject(proposal: int = typer.Argument(...), reason: str = typer.Option(...),
+           actor: str = ACTOR):
+    """Refuse another officer's proposal, with the reason."""
+    engine, who = engine_and_actor(actor, permission="reports.approve")
+    out(decisions.reject(engine, who, proposal, reason))
 
 
 @app.command("monthly")

@@ -6,6 +6,7 @@ import re
 from importlib import resources
 
 from shebao.core.schemes import PERSON_KINDS, SCHEMES
+from shebao.medical.model import CATEGORIES, LEVELS, OFFSITE, PERSON_TYPES
 
 _T = re.compile(r"""_\(\s*(?:"((?:[^"\\]|\\.)+)"|'((?:[^'\\]|\\.)+)')\s*\)""")
 _PY = re.compile(r"""i18n_msg\(\s*request\s*,\s*"((?:[^"\\]|\\.)+)"\s*\)|_\(\s*"((?:[^"\\]|\\.)+)"\s*\)""")
@@ -26,7 +27,12 @@ EXTRA = ["citizen", "employer", "collection_clerk", "benefits_clerk", "inspector
          "submitted", "partial", "paid", "overpaid", "approve", "reject", "submit",
          "recompute", "assessed", "billed", "collected", "flexible", "released", "stopped",
          "counter enquiry", "registration", "contribution query", "benefit claim",
-         "inspection", "correction requested by the person"]
+         "inspection", "correction requested by the person",
+         # medical vocabularies shown by value (#16): claim status and kind, off-site
+         # categories and sub-types, hospital levels, person types, the medical case items
+         "settled", "inpatient", "outpatient", *OFFSITE, *LEVELS, *PERSON_TYPES,
+         *(s for subs in CATEGORIES.values() for s in subs), "medical.manual_claim",
+         "medical.offsite_registration", "awarded"]
 
 
 def used_ids() -> set[str]:

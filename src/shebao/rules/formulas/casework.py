@@ -82,3 +82,19 @@ def months_by_band(contribution_months: int, bands: dict) -> int:
 
 def grade_months(grade: int, table: dict) -> int:
     return int(exact_lookup([grade], table)[0])
+
+
+def per_day_fen(days: int, daily_yuan: int) -> int:
+    """A daily allowance over ``days`` days (hospital food allowance): exact."""
+    return int(days) * int(daily_yuan) * FEN_PER_YUAN
+
+
+def capped_costs_fen(costs: list[tuple[str, int]], limits_yuan: dict) -> list[int]:
+    """Per item (type, cost in fen) the part a fund pays: the cost up to the type's limit
+    (assistive devices, WIR art. 32). A type without a limit is refused naming it."""
+    out = []
+    for typ, cost in costs:
+        if typ not in limits_yuan:
+            raise RuleError(f"device type {typ!r} is not one of {', '.join(sorted(limits_yuan))}")
+        out.append(min(int(cost), int(limits_yuan[typ]) * FEN_PER_YUAN))
+    return out

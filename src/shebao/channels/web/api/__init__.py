@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from . import (
+    admin,  # administration (#18): catalogue, staffing, outsourcing
+    admin_reports,  # administration (#18): training, fund reports and decisions
     benefit_cases,
     benefits,
     cards,
@@ -19,4 +21,4 @@ from . import (
 def routers():
     return [core.router, registry.router, ledger.router, collection.router, benefits.router,
             sharing.router, cards.router, supervision.router, mobility.router,
-            benefit_cases.router, medical.router]
+            benefit_cases.router, medical.router, admin.router, admin_reports.router]

@@ -8,9 +8,10 @@ from . import notices, services  # notices and online applications (#17)
 from . import supervision  # supervision and monitoring (#14)
 from . import mobility  # mobility (#15)
 from . import benefit_cases  # benefit casework (#13)
+from . import medical, residents  # medical insurance and resident schemes (#16)
 
 MODULES = [auth, staff, citizen, employer, registry, collection, benefits, cards, sharing, org,
-           reports, training, notices, services, supervision, mobility, benefit_cases]
+           reports, training, notices, services, supervision, mobility, benefit_cases, medical, residents]
 
 
 def routers():

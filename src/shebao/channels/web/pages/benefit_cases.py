@@ -45,11 +45,17 @@ FIELDS = {
                            ("applicant", "text"), ("work_related", "bool")],
     "injury_appraisal": [("concluded_on", "date"), ("grade", "int"), ("nursing_level", "int"),
                          ("own_wage_fen", "int")],
+    "injury_costs": [("recognition_case_id", "int"), ("treated_on", "date"),
+                     ("catalogue_fen", "int"), ("outside_fen", "int"), ("hospital_days", "int"),
+                     ("device_type", "text"), ("device_cost_fen", "int"), ("care_level", "int"),
+                     ("care_confirmed_on", "date"), ("payee", "text"), ("employer_id", "int")],
     "injury_death": [("death_date", "date"), ("deceased_person_id", "int"),
                      ("own_wage_fen", "int")],
     "maternity": [("birth_date", "date"), ("employer_avg_wage_fen", "int"),
                   ("difficult_birth", "bool"), ("extra_babies", "int"),
-                  ("miscarriage_months", "int"), ("payee", "text"), ("employer_id", "int")],
+                  ("miscarriage_months", "int"), ("payee", "text"), ("employer_id", "int"),
+                  ("prenatal_checks", "bool"), ("delivery_type", "text"),
+                  ("medical_payee", "text"), ("provider_id", "int")],
     "survivors": [("deceased_person_id", "int")],
 }
 
@@ -79,6 +85,30 @@ def parse_facts(kind: str, f: dict) -> dict:
                 raise InputError("a date YYYY-MM-DD", field=name) from None
         else:
             out[name] = str(v)[:100]
+    return _items(out)
+
+
+# the form's one bill and one device are the first item of the claim's lists
+_ITEMS = {"treatments": {"treated_on": "treated_on", "catalogue_fen": "catalogue_fen",
+                         "outside_fen": "outside_fen"},
+          "devices": {"device_type": "type", "device_cost_fen": "cost_fen"}}
+
+
+def _items(facts: dict) -> dict:
+    for name, keys in _ITEMS.items():
+        item = {k: facts.pop(f) for f, k in keys.items() if f in facts}
+        if item:
+            facts[name] = [item]
+    return facts
+
+
+def form_facts(facts: dict) -> dict:
+    """The claim's facts as the form shows them (the first bill and device)."""
+    out = dict(facts)
+    for name, keys in _ITEMS.items():
+        first = (out.pop(name, None) or [{}])[0]
+        if isinstance(first, dict):
+            out.update({f: first.get(k) for f, k in keys.items() if first.get(k) is not None})
     return out
 
 
@@ -120,7 +150,7 @@ def _staff_case(request, user, eng, case_id, error=None, code=200):
     own = c.status == "pending_check" and makers and makers[-1] == user.username
     return render(request, "staff/benefit_case.html", {
         "user": user, "c": c, "claim": cl, "kind": kind, "fields": FIELDS.get(kind, []),
-        "facts": (cl or {}).get("facts") or {}, "comp": (cl or {}).get("computation"),
+        "facts": form_facts((cl or {}).get("facts") or {}), "comp": (cl or {}).get("computation"),
         "events": events, "error": error, "own_submission": own,
         "can_work": c.status in ("received", "in_progress") and kind is not None,
         "can_check": c.status == "pending_check" and not own

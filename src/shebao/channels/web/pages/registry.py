@@ -26,6 +26,7 @@ from ..render import render
 from . import benefits as benefits_pages
 from . import collection as collection_pages
 from . import supervision as supervision_pages
+from . import medical as medical_pages
 from .record import statements
 from .common import RecordId, citizen_user, employer_user, form, redirect, user_with
 
@@ -123,7 +124,7 @@ def bureau_sections(eng, actor, person_id: int) -> list[dict]:
     """Sections contributed by the collection and benefits pages."""
     out = []
     for fn in (collection_pages.person_section, benefits_pages.person_section,
-               supervision_pages.person_section):
+               supervision_pages.person_section, medical_pages.person_section):
         sec = fn(eng, actor, person_id)
         if sec:
             out.append(sec)

@@ -1,6 +1,8 @@
 """Reports pages: the monthly statistical report (table, chart, XLSX and PDF), the fund
 statement of a region × scheme (tied out to the ledger) with the budget and final accounts,
-and the administration budget against the collection benchmark."""
+and the administration budget against the collection benchmark. Subsidies, budgets and the
+adoption of final accounts are proposed on the fund page and take effect when a second
+administrator approves them on the proposals page (``reports.decisions``)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,22 +11,23 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from shebao.core import regions
-from shebao.core.errors import InputError, PermissionDenied
+from shebao.core.errors import ConflictError, InputError, InvariantError, PermissionDenied
 from shebao.core.money import to_fen
 from shebao.core.schemes import SCHEMES
 from shebao.db.uow import now
-from shebao.reports import export, funds, monthly
-from shebao.reports.model import LINES
+from shebao.reports import decisions, export, funds, monthly
+from shebao.reports.model import LINE_TITLE, LINES
 from shebao.security import policy
 from shebao.security.service import User
 
 from ...admin_pdf import monthly_pdf
 from ..deps import engine
 from ..render import render
-from .common import form, redirect, user_with
+from .common import RecordId, form, redirect, user_with
 
 router = APIRouter(include_in_schema=False)
-NAV = {"staff": [("/staff/reports", "Fund reports", 88, "reports.read")]}
+NAV = {"staff": [("/staff/reports", "Fund reports", 88, "reports.read"),
+                 ("/staff/reports/proposals", "Fund decisions to check", 89, "reports.approve")]}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -98,37 +101,87 @@ def _fund(request, user, eng, region, scheme, date_from="", date_to="", errors=N
     st = funds.statement(eng, user.actor(), r, scheme, a, b).as_json()
     final = funds.final_accounts(eng, user.actor(), r, scheme, a.year) if st["ties_out"] \
         else None
+    pending = [p for p in decisions.proposals(eng, user.actor(), region=r)
+               if p["scheme"] == scheme] if r != regions.NATIONAL else []
     return render(request, "staff/reports_fund.html", {
         "user": user, "st": st, "final": final, "region": r, "scheme": scheme,
         "schemes": SCHEMES, "lines": [k for k, _, _ in LINES], "errors": errors or {},
+        "pending": pending, "adopted": decisions.adopted_final_accounts(eng, r, scheme, a.year)
+        if r != regions.NATIONAL else None,
         "manage": policy.has(user.actor(), "reports.manage")}, status=code)
 
 
 @router.post("/staff/reports/fund/{what}")
 async def fund_write(request: Request, what: str,
                      user: User = Depends(user_with("reports.manage")), eng=Depends(engine)):
+    """Propose a budget, a fiscal subsidy or the adoption of the year's final accounts; each
+    waits for another administrator's approval."""
     f = await form(request)
     r, scheme = f.get("region", ""), f.get("scheme", "")
+    year = f.get("year", "")
+    year_n = int(year) if year.isdigit() and len(year) == 4 else 0
     try:
         if what == "budget":
-            year = f.get("year", "")
             lines = {k: to_fen(f[k]) for k, _, _ in LINES if f.get(k)}
-            funds.set_budget(eng, user.actor(), r, scheme, int(year) if year.isdigit() else 0,
-                             lines)
+            decisions.propose_budget(eng, user.actor(), r, scheme, year_n, lines)
         elif what == "subsidy":
-            funds.record_subsidy(eng, user.actor(), r, scheme, to_fen(f.get("amount", "")),
-                                 dt.date.fromisoformat(f.get("received_on", "")),
-                                 f.get("reference", ""))
+            decisions.propose_subsidy(eng, user.actor(), r, scheme, to_fen(f.get("amount", "")),
+                                      dt.date.fromisoformat(f.get("received_on", "")),
+                                      f.get("reference", ""))
+        elif what == "final":
+            decisions.propose_final_accounts(eng, user.actor(), r, scheme, year_n)
         else:
             raise InputError(f"nothing to do at {what!r}", field="_form")
     except ValueError:
         return _fund(request, user, eng, r, scheme, errors={"_form": "dates are YYYY-MM-DD"},
                      code=422)
-    except (InputError, PermissionDenied) as exc:
+    except (InputError, PermissionDenied, ConflictError, InvariantError) as exc:
         return _fund(request, user, eng, r, scheme,
                      errors={getattr(exc, "field", None) or "_form": str(exc)},
-                     code=403 if isinstance(exc, PermissionDenied) else 422)
+                     code=_status(exc))
     return redirect(request, f"/staff/reports/fund?region={r}&scheme={scheme}")
+
+
+def _status(exc) -> int:
+    return 403 if isinstance(exc, PermissionDenied) else 409 if isinstance(
+        exc, (ConflictError, InvariantError)) else 422
+
+
+@router.get("/staff/reports/proposals")
+def proposals_page(request: Request, region: str = "",
+                   user: User = Depends(user_with("reports.read")), eng=Depends(engine)):
+    return _proposals(request, user, eng, region)
+
+
+def _proposals(request, user, eng, region="", errors=None, code=200):
+    r = _region(user, region)
+    return render(request, "staff/reports_proposals.html", {
+        "user": user, "region": r, "errors": errors or {}, "titles": LINE_TITLE,
+        "pending": decisions.proposals(eng, user.actor(), region=r),
+        "decided": sorted((p for s in ("approved", "rejected") for p in decisions.proposals(
+            eng, user.actor(), region=r, status=s, limit=50, newest_first=True)),
+            key=lambda p: -p["id"])[:50],
+        "approve": policy.has(user.actor(), "reports.approve")}, status=code)
+
+
+@router.post("/staff/reports/proposals/{proposal_id}/{verdict}")
+async def proposal_decide(request: Request, proposal_id: RecordId, verdict: str,
+                          user: User = Depends(user_with("reports.approve")),
+                          eng=Depends(engine)):
+    """The second administrator approves (posts, adopts) or refuses with a reason."""
+    f = await form(request)
+    try:
+        if verdict == "approve":
+            decisions.approve(eng, user.actor(), proposal_id)
+        elif verdict == "reject":
+            decisions.reject(eng, user.actor(), proposal_id, f.get("reason", ""))
+        else:
+            raise InputError("approve or reject", field="_form")
+    except (InputError, PermissionDenied, ConflictError, InvariantError) as exc:
+        return _proposals(request, user, eng, f.get("region", ""),
+                          errors={getattr(exc, "field", None) or "_form": str(exc)},
+                          code=_status(exc))
+    return redirect(request, "/staff/reports/proposals")
 
 
 @router.get("/staff/reports/fund.xlsx")

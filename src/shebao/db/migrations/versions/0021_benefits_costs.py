@@ -1,7 +1,9 @@
-"""benefits: medical and care cost reimbursement (#13, session 5)
+"""benefits: medical and care costs (#13, session 5); payment index for award lines only
 
-Reserved in the linear chain so that the work on each issue can land in any order; the team
-working on it fills in upgrade() and downgrade().
+The cost claims (work-injury medical, food, devices, nursing; maternity medical costs) need
+no new table: they are benefit claims and award lines like every other. The payroll's
+``ix_payment_line`` becomes partial (``line_id <> 0``): a pension payment (line 0) is never
+looked up by line, and a million identical entries per month cost the run its time.
 
 Revision ID: 0021
 Revises: 0020
@@ -16,8 +18,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.drop_index("ix_payment_line", table_name="payment")
+    op.create_index("ix_payment_line", "payment", ["line_id", "status"],
+                    sqlite_where=sa.text("line_id <> 0"),
+                    postgresql_where=sa.text("line_id <> 0"))
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_payment_line", table_name="payment")
+    op.create_index("ix_payment_line", "payment", ["line_id", "status"])
