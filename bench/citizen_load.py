@@ -3,41 +3,48 @@
 on PostgreSQL with 1M persons and 12M contribution rows; before/after in one run.
 
     PYTHONPATH=src .venv/bin/python bench/citizen_load.py --people 1000000 --rate 200 \
-        --seconds 30 [--workers 2]
+        --seconds 30 [--workers 2] [--sweep 100,150] [--keep-world | --world DBNAME]
 
-World (a scratch database, dropped at the end): ``load_population``
-(accounts opened at enrolment), one month assessed by ``collection.assess`` (real contribution
-rows and ledger postings), then those rows copied to the following months until there are
-``--rows`` contribution rows (12 per person by default). ``--citizens`` citizen accounts (their
-``/me``) and ``--clerks`` collection clerks of the district (the API reads random persons of
-it), all on the district's one audit chain: the worst case for the chain's lock. Sessions are
-opened directly (``security.service.start_session``) and the cookies signed with the server's
-key, so logins are not what is measured.
+World (a scratch database, dropped at the end unless ``--keep-world``; ``--world`` reuses a
+kept one): ``load_population`` (accounts opened at enrolment), one month assessed by
+``collection.assess`` (real contribution rows and ledger postings), then those rows copied to
+the following months until there are ``--rows`` contribution rows (12 per person by default).
+``--citizens`` citizen accounts (their ``/me``) and ``--clerks`` collection clerks of the
+district (the API reads random persons of it), all on the district's one audit chain: the worst
+case for the chain's lock. Sessions are opened directly (``security.service.start_session``)
+and the cookies signed with the server's key, so logins are not what is measured; a citizen's
+browser sends back the CSRF cookie the first page gave it, as a browser does.
 
-Load: open loop — request k is due at ``k / rate`` seconds; ``--threads`` client threads take
-the due requests in turn; latency is counted from the due time (a late start counts against
-the server, no coordinated omission). Half the requests are ``/me``, half the API. Each run
-serves through the real CLI, ``shebao serve --db URL --dev --workers N``:
+Load (``bench/loadgen.py``): open loop — request k is due at ``k / rate`` seconds; latency is
+counted from the due time (a late start counts against the server, no coordinated omission);
+one asyncio loop over raw keep-alive HTTP/1.1 connections, so the generator takes little of the
+machine's CPU (its share is measured and printed). Half the requests are ``/me``, half the
+API. Each run serves through the real CLI, ``shebao serve --db URL --dev --workers N``:
 
-* ``baseline``: 1 worker, reads audited inline in their own transactions
-  (``SHEBAO_AUDIT_APPENDER=off``: the behaviour before issue #19);
-* ``now``: ``--workers`` workers, reads' audit rows group-committed (``security.audit_appender``).
+* ``baseline``: 1 worker (default threads), reads audited inline in their own transactions
+  (``SHEBAO_AUDIT_APPENDER=off``: the audit behaviour before issue #19; the per-request
+  savings of this code apply to it as well);
+* ``now``: ``--workers`` workers of ``--threads`` request threads each, a page's reads in one
+  read-only transaction and their audit rows group-committed (``security.audit_appender``);
+* ``--sweep``: ``now`` again at each of these rates (the highest rate that meets the aim).
 
-After each run ``audit verify`` must hold and the audit rows must match the requests answered.
-Figures to ``bench/results/citizen_load.json``. The load generator runs on the same machine.
+Per run: latency per kind, CPU per request of the server's processes and of the database's
+backends, the load generator's CPU and the machine's busy share (the machine is shared). After
+each run ``audit verify`` must hold and the reads must match the requests answered: one
+``registry.person.read`` row per API answer (the clerks) and per ``/me`` answer (the citizens).
+Figures to ``bench/results/citizen_load.json``.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import random
 import secrets
 import socket
-import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -48,10 +55,12 @@ import requests  # noqa: E402
 from itsdangerous import URLSafeSerializer  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
+import loadgen  # noqa: E402
 from results import loadavg, save  # noqa: E402
+from shebao.channels.web.csrf import session_token  # noqa: E402
 from shebao.core.actor import SYSTEM, Actor  # noqa: E402
 from shebao.db.engine import make_engine  # noqa: E402
-from shebao.devtools.scratch_db import scratch_database  # noqa: E402
+from shebao.devtools.scratch_db import pg_url, scratch_database  # noqa: E402
 from shebao.security import audit  # noqa: E402
 from shebao.security import service as sec  # noqa: E402
 
@@ -99,13 +108,14 @@ def accounts(url: str, key: str, citizens: int, clerks: int) -> tuple[list, list
     rnd = random.Random(5)
     signer = URLSafeSerializer(key, "session")
     cookies, tokens = [], []
+    tag = secrets.token_hex(3)          # a reused world keeps the accounts of earlier runs
     for k, pid in enumerate(rnd.sample(pids, citizens)):
-        u = sec.create_user(engine, SYSTEM, username=f"bench-citizen-{k}",
+        u = sec.create_user(engine, SYSTEM, username=f"bench-citizen-{tag}-{k}",
                             password=secrets.token_urlsafe(18) + "-7a", role="citizen",
                             scope=REGION, person_id=pid)
         cookies.append(signer.dumps(sec.start_session(engine, u, kind="web")))
     for k in range(clerks):
-        u = sec.create_user(engine, SYSTEM, username=f"bench-clerk-{k}",
+        u = sec.create_user(engine, SYSTEM, username=f"bench-clerk-{tag}-{k}",
                             password=secrets.token_urlsafe(18) + "-7a", role="collection_clerk",
                             scope=REGION)
         tokens.append(sec.start_session(engine, u, kind="api"))
@@ -119,7 +129,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(url: str, key: str, workers: int, appender: bool) -> tuple:
+def start_server(url: str, key: str, workers: int, appender: bool,
+                 threads: int | None = None) -> tuple:
     port = _free_port()
     env = {**os.environ, "SHEBAO_SECRET_KEY": key, "SHEBAO_ENV": "dev",
            "SHEBAO_AUDIT_APPENDER": "on" if appender else "off",
@@ -128,95 +139,96 @@ def start_server(url: str, key: str, workers: int, appender: bool) -> tuple:
     proc = subprocess.Popen([sys.executable, "-c",
                              "from shebao.channels.cli.main import main; main()", "serve",
                              "--db", url, "--dev", "--port", str(port), "--workers",
-                             str(workers)], env=env, stdout=subprocess.DEVNULL)
+                             str(workers)] + (["--threads", str(threads)] if threads else []),
+                            env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(600):
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
         try:
-            requests.get(base + "/login", timeout=1)
+            requests.get(base + "/login", timeout=10)     # a cold worker may take a while
             return proc, base
-        except requests.ConnectionError:
+        except requests.RequestException:
             if proc.poll() is not None:
                 raise SystemExit(f"server exited with {proc.returncode}")
             time.sleep(0.1)
     proc.terminate()
+    proc.wait(timeout=60)
     raise SystemExit("server did not start")
 
 
-def load(base: str, cookies, tokens, pids, rate: float, seconds: float, warmup: float,
-         threads: int) -> dict:
-    """Open loop at ``rate``/s for warmup + seconds; figures of the measured part."""
-    n = int(rate * (warmup + seconds))
-    nxt = [0]
-    lock = threading.Lock()
-    lat = {"me": [], "api": []}
-    bad = {"me": 0, "api": 0}
-    dropped = [0]
-    t0 = time.perf_counter() + 0.5
-    give_up = t0 + warmup + seconds + 10      # a saturated server: the rest is not sent
+def plan(key: str, cookies, tokens, pids, n: int) -> list[tuple[str, bytes]]:
+    """``n`` requests, alternately a citizen's ``/me`` and a clerk's API read of a random
+    person of the district."""
     rnd = random.Random(11)
-    plan = [("me" if k % 2 == 0 else "api", rnd.randrange(len(cookies)),
-             rnd.randrange(len(tokens)), rnd.choice(pids)) for k in range(n)]
-
-    def client():
-        s = requests.Session()
-        mine = {"me": [], "api": []}
-        errs = {"me": 0, "api": 0}
-        while True:
-            with lock:
-                k = nxt[0]
-                nxt[0] += 1
-            if k >= n:
-                break
-            due = t0 + k / rate
-            if time.perf_counter() > give_up:
-                with lock:
-                    dropped[0] += 1
-                continue
-            wait = due - time.perf_counter()
-            if wait > 0:
-                time.sleep(wait)
-            kind, ci, ti, pid = plan[k]
-            if kind == "me":
-                r = s.get(base + "/me", cookies={"shebao_session": cookies[ci]},
-                          allow_redirects=False)
-            else:
-                r = s.get(f"{base}/api/v1/persons/{pid}",
-                          headers={"Authorization": f"Bearer {tokens[ti]}",
-                                   "X-Purpose": "benchmark: case review"})
-            done = time.perf_counter()
-            if due >= t0 + warmup:
-                mine[kind].append(done - due)
-                errs[kind] += r.status_code != 200
-        with lock:
-            for kk in mine:
-                lat[kk].extend(mine[kk])
-                bad[kk] += errs[kk]
-
-    ts = [threading.Thread(target=client) for _ in range(threads)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    out = {"not_sent": dropped[0]}
-    for kind, xs in lat.items():
-        xs.sort()
-        q = statistics.quantiles(xs, n=100, method="inclusive") if len(xs) > 1 else [0] * 99
-        out[kind] = {"requests": len(xs), "rps": round(len(xs) / seconds, 1),
-                     "p50_ms": round(q[49] * 1e3, 1), "p90_ms": round(q[89] * 1e3, 1),
-                     "p99_ms": round(q[98] * 1e3, 1), "max_ms": round(xs[-1] * 1e3, 1)
-                     if xs else 0, "errors": bad[kind]}
+    out = []
+    for k in range(n):
+        if k % 2 == 0:
+            c = cookies[rnd.randrange(len(cookies))]
+            out.append(("me", loadgen.request("/me", {
+                "Cookie": f"shebao_session={c}; csrftoken={session_token(key, c)}"})))
+        else:
+            out.append(("api", loadgen.request(f"/api/v1/persons/{rnd.choice(pids)}", {
+                "Authorization": f"Bearer {tokens[rnd.randrange(len(tokens))]}",
+                "X-Purpose": "benchmark: case review"})))
     return out
 
 
-def audit_rows(url: str) -> tuple[int, bool, str | None]:
+def _backends(admin, dbname: str) -> list[int]:
+    with admin.connect() as c:
+        return list(c.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :d"),
+                              {"d": dbname}).scalars())
+
+
+def load(url: str, admin, proc, base: str, reqs: list, rate: float, seconds: float,
+         warmup: float) -> dict:
+    """Open loop at ``rate``/s for warmup + seconds; latency of the measured part, CPU of the
+    whole send (server processes, database backends, generator, machine)."""
+    dbname = url.rsplit("/", 1)[1]
+    port = int(base.rsplit(":", 1)[1])
+    s0 = loadgen.cpu_seconds(loadgen.process_tree(proc.pid))
+    d0 = loadgen.cpu_seconds(_backends(admin, dbname))
+    m0 = loadgen.machine_busy()
+    out = loadgen.run("127.0.0.1", port, reqs, rate=rate, warmup=warmup, seconds=seconds)
+    m1 = loadgen.machine_busy()
+    s1 = loadgen.cpu_seconds(loadgen.process_tree(proc.pid))
+    d1 = loadgen.cpu_seconds(_backends(admin, dbname))
+    sent = len(reqs) - out["not_sent"]
+    server = sum(s1.values()) - sum(s0.get(p, 0) for p in s1)
+    database = sum(d1.values()) - sum(d0.get(p, 0) for p in d1)
+    out.update(server_cpu_ms_per_request=round(1e3 * server / max(sent, 1), 2),
+               database_cpu_ms_per_request=round(1e3 * database / max(sent, 1), 2),
+               machine_busy_percent=round(100 * (m1[0] - m0[0]) / max(m1[1] - m0[1], 1e-9),
+                                          1))
+    return out
+
+
+def audit_rows(url: str) -> tuple[int, dict, bool, str | None]:
+    """(last audit row id, {role: registry.person.read rows}, chain verified, problem)."""
     engine = make_engine(url)
     with engine.connect() as c:
         v = audit.verify(c)
-        n = c.execute(text("SELECT count(*) FROM audit_log WHERE action IN "
-                           "('registry.person.read', 'ledger.statement.read', "
-                           "'collection.declarations.read')")).scalar_one()
+        last = c.execute(text("SELECT coalesce(max(id), 0) FROM audit_log")).scalar_one()
+        reads = dict(c.execute(text(
+            "SELECT role, count(*) FROM audit_log WHERE action = 'registry.person.read' "
+            "GROUP BY role")).all())
     engine.dispose()
-    return int(n), v.ok, v.reason
+    return int(last), reads, v.ok, v.reason
+
+
+def _line(label: str, res: dict) -> str:
+    kinds = "  ".join(f"{k}: {v['rps']:.0f} req/s p50 {v['p50_ms']:.0f} ms p99 "
+                      f"{v['p99_ms']:.0f} ms errors {v['errors']}"
+                      for k, v in res.items() if isinstance(v, dict) and "rps" in v)
+    return (f"  {label:10s} {res['rate']:.0f}/s workers {res['workers']} × threads "
+            f"{res['threads']} appender "
+            f"{'on ' if res['appender'] else 'off'}  {kinds}  not sent (server saturated) "
+            f"{res['not_sent']}\n             cpu per request: server "
+            f"{res['server_cpu_ms_per_request']} ms, database "
+            f"{res['database_cpu_ms_per_request']} ms; load generator "
+            f"{res['loadgen_cpu_percent']}% of one core; machine busy "
+            f"{res['machine_busy_percent']}%  audit "
+            f"{'intact' if res['audit_verified'] else 'BROKEN'} (+{res['audit_rows']} rows; "
+            f"person reads = answers: {'yes' if res['reads_match_answers'] else 'NO'})")
 
 
 def main(argv=None) -> None:
@@ -227,10 +239,14 @@ def main(argv=None) -> None:
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--warmup", type=float, default=5.0)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=48, help="client threads")
+    ap.add_argument("--threads", type=int, default=4,
+                    help="request threads per worker of the 'now' runs (shebao serve --threads)")
     ap.add_argument("--citizens", type=int, default=200)
     ap.add_argument("--clerks", type=int, default=8)
     ap.add_argument("--runs", default="baseline,now")
+    ap.add_argument("--sweep", default="", help="also run 'now' at these rates (comma list)")
+    ap.add_argument("--keep-world", action="store_true", help="keep the world's database")
+    ap.add_argument("--world", default="", help="reuse a kept world's database (its name)")
     ap.add_argument("--pg-admin", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     a = ap.parse_args(argv)
     rows = a.rows or 12 * a.people
@@ -238,33 +254,47 @@ def main(argv=None) -> None:
     figures: dict = {"people": a.people, "rate": a.rate, "seconds": a.seconds,
                      "workers": a.workers, "threads": a.threads, "runs": {}}
     key = secrets.token_urlsafe(48)
-    with scratch_database("postgresql", admin=a.pg_admin, prefix="shebao_citizen") as url:
+    admin = make_engine(a.pg_admin, isolation_level="AUTOCOMMIT")
+    world = (contextlib.nullcontext(pg_url(a.world, a.pg_admin)) if a.world else
+             scratch_database("postgresql", admin=a.pg_admin, prefix="shebao_citizen",
+                              keep=a.keep_world))
+    with world as url:
         t = time.perf_counter()
-        figures["world"] = build_world(url, a.people, rows)
-        print(f"world: {figures['world']} ({time.perf_counter() - t:.0f} s)", flush=True)
+        if a.world:
+            figures["world"] = {"reused": a.world}
+        else:
+            figures["world"] = build_world(url, a.people, rows)
+        print(f"world: {url.rsplit('/', 1)[1]} {figures['world']} "
+              f"({time.perf_counter() - t:.0f} s)", flush=True)
         cookies, tokens, pids = accounts(url, key, a.citizens, a.clerks)
-        runs = {"baseline": (1, False), "now": (a.workers, True)}
-        for label in [r.strip() for r in a.runs.split(",") if r.strip()]:
-            workers, appender = runs[label]
-            n0, _, _ = audit_rows(url)
-            proc, base = start_server(url, key, workers, appender)
+        runs = {"baseline": (1, False, None), "now": (a.workers, True, a.threads)}
+        todo = [(r.strip(), a.rate) for r in a.runs.split(",") if r.strip()]
+        todo += [("now", float(x)) for x in a.sweep.split(",") if x.strip()]
+        for label, rate in todo:
+            workers, appender, threads = runs[label]
+            n0, reads0, _, _ = audit_rows(url)
+            proc, base = start_server(url, key, workers, appender, threads)
             try:
-                res = load(base, cookies, tokens, pids, a.rate, a.seconds, a.warmup,
-                           a.threads)
+                res = load(url, admin, proc, base,
+                           plan(key, cookies, tokens, pids, int(rate * (a.warmup + a.seconds))),
+                           rate, a.seconds, a.warmup)
             finally:
                 proc.terminate()
                 proc.wait(timeout=60)
-            n1, ok, why = audit_rows(url)
-            res.update(workers=workers, appender=appender, audit_rows=n1 - n0,
-                       audit_verified=ok, audit_problem=why)
-            figures["runs"][label] = res
-            print(f"  {label:8s} workers {workers} appender {'on ' if appender else 'off'}  "
-                  + "  ".join(f"{k}: {v['rps']:.0f} req/s p50 {v['p50_ms']:.0f} ms p99 "
-                              f"{v['p99_ms']:.0f} ms errors {v['errors']}"
-                              for k, v in res.items() if isinstance(v, dict))
-                  + f"  not sent (server saturated) {res['not_sent']}"
-                  + f"  audit {'intact' if ok else 'BROKEN'} (+{n1 - n0} read rows)",
-                  flush=True)
+            n1, reads1, ok, why = audit_rows(url)
+            answered = res.pop("answered")
+            citizen = reads1.get("citizen", 0) - reads0.get("citizen", 0)
+            clerk = reads1.get("collection_clerk", 0) - reads0.get("collection_clerk", 0)
+            res.update(rate=rate, workers=workers, threads=threads or 40, appender=appender,
+                       audit_rows=n1 - n0,
+                       audit_verified=ok, audit_problem=why, answered=answered,
+                       person_reads={"citizen": citizen, "clerk": clerk},
+                       reads_match_answers=(citizen == answered.get("me", 0)
+                                            and clerk == answered.get("api", 0)))
+            name = label if rate == a.rate else f"{label}@{rate:g}"
+            figures["runs"][name] = res
+            print(_line(name, res), flush=True)
+    admin.dispose()
     print(f"aim: {a.rate:.0f} req/s with p99 ≤ 50 ms; load average before {before} after "
           f"{loadavg()} (the machine is shared; the load generator runs on it too)",
           flush=True)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 
 from shebao.core import csvsafe
 from shebao.core.actor import Actor
@@ -380,12 +380,15 @@ def upload_declarations(bind, actor: Actor, path, *, year: int,
         return rep
 
 
+_OF_PERSON = (select(base_declaration).where(base_declaration.c.person_id == bindparam("p"))
+              .order_by(base_declaration.c.effective_from.desc(),
+                        base_declaration.c.id.desc()))             # built once (each page)
+
+
 def declarations(bind, actor: Actor, person_id: int) -> list[dict]:
     """A person's declarations, newest first, with the reason for each base (audited read)."""
     with transaction(bind) as conn:
-        rows = conn.execute(select(base_declaration).where(
-            base_declaration.c.person_id == person_id).order_by(
-            base_declaration.c.effective_from.desc(), base_declaration.c.id.desc())).mappings().all()
+        rows = conn.execute(_OF_PERSON, {"p": person_id}).mappings().all()
         if actor.role == "employer":
             rows = [r for r in rows if r["employer_id"] == actor.employer_id]
         if actor.role == "citizen" and actor.person_id != person_id:

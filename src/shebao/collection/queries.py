@@ -23,6 +23,7 @@ from shebao.core.ids import mask_name
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import month_str
 from shebao.db.bulk import json_list, json_rows_sql
+from shebao.db.uow import reading
 
 from . import access, model
 from .tables import bill
@@ -97,24 +98,26 @@ def contribution_record(conn, person_ids) -> list[ContributionMonth]:
 
 # --------------------------------------------------------------------------- for channels
 
+_EE = " + ".join(f"SUM({c})" for c in model.AMOUNT_COLUMNS if "_ee_" in c)
+_IND = " + ".join(f"SUM({c})" for c in model.AMOUNT_COLUMNS if c.endswith("_ind"))
+# one round trip: the months' sums, and the base of each month's latest row joined to them
+_CONTRIBUTIONS = text(
+    f"SELECT g.month, g.region, g.total, g.own, g.indiv, c.base_fen FROM ("
+    f"SELECT month, region, SUM(total_fen) AS total, {_EE} AS own, {_IND} AS indiv, "
+    f"MAX(id) AS last FROM contribution WHERE person_id = :p GROUP BY month, region) g "
+    f"JOIN contribution c ON c.id = g.last ORDER BY g.month DESC LIMIT :n")
+
+
 def contributions_of(engine, person_id: int, limit: int = 120) -> list[dict]:
     """A person's contribution record by month (newest first): the sum over assessment runs
     (a correction run stores differences), the person's own share, the base of the latest run.
     The caller has checked access to the person and audits the view it is part of."""
-    ee = " + ".join(f"SUM({c})" for c in model.AMOUNT_COLUMNS if "_ee_" in c)
-    ind = " + ".join(f"SUM({c})" for c in model.AMOUNT_COLUMNS if c.endswith("_ind"))
-    with engine.connect() as conn:
-        rows = conn.execute(text(
-            f"SELECT month, region, SUM(total_fen), {ee}, {ind}, MAX(id) FROM contribution "
-            f"WHERE person_id = :p GROUP BY month, region ORDER BY month DESC LIMIT :n"),
-            {"p": person_id, "n": limit}).all()
-        bases = dict(conn.execute(text(
-            "SELECT id, base_fen FROM contribution WHERE id IN (SELECT MAX(id) FROM "
-            "contribution WHERE person_id = :p GROUP BY month, region)"), {"p": person_id}).all())
+    with reading(engine) as conn:
+        rows = conn.execute(_CONTRIBUTIONS, {"p": person_id, "n": limit}).all()
     out = []
-    for month, region, total, own, indiv, last in rows:
+    for month, region, total, own, indiv, base in rows:
         out.append({"month": month_str(_date(month)), "region": region,
-                    "base": fen_to_yuan_str(bases.get(last, 0)),
+                    "base": fen_to_yuan_str(int(base or 0)),
                     "total": fen_to_yuan_str(int(total or 0)),
                     "employee": fen_to_yuan_str(int(own or 0)),
                     "employer": fen_to_yuan_str(int(total or 0) - int(own or 0)),

@@ -13,6 +13,12 @@ A service takes ``db`` — an Engine or a Connection — and writes inside ``tra
 ``reading(db)`` is the read-only counterpart: a connection without a transaction of its own
 (the caller's, or a fresh one from the Engine). ``now()`` is the one clock of the services
 (timezone-aware UTC).
+
+``shared_reads(engine)``: one READ ONLY transaction (PostgreSQL enforces it) that several
+reads join as they are — ``transaction`` hands them the connection without a SAVEPOINT each,
+since a transaction that can write nothing leaves nothing for one to undo. A page that makes
+several reads pays one connection and one BEGIN/COMMIT instead of one per read; the audit
+rows of those reads are written elsewhere (``security.audit_appender.read_session``).
 """
 from __future__ import annotations
 
@@ -28,6 +34,9 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+SHARED_READS = "shebao_shared_reads"   # execution option of a ``shared_reads`` connection
+
+
 @contextlib.contextmanager
 def transaction(db) -> Iterator[Connection]:
     """A connection in a transaction: own it (Engine / idle Connection) or join the caller's
@@ -37,6 +46,9 @@ def transaction(db) -> Iterator[Connection]:
             yield conn
     elif isinstance(db, Connection):
         if db.in_transaction():
+            if db.get_execution_options().get(SHARED_READS):
+                yield db                    # read only: nothing for a savepoint to undo
+                return
             with db.begin_nested():
                 yield db
         else:
@@ -59,4 +71,17 @@ def reading(db) -> Iterator[Connection]:
         raise TypeError(f"db must be a SQLAlchemy Engine or Connection, got {type(db).__name__}")
 
 
-__all__ = ["now", "transaction", "reading"]
+@contextlib.contextmanager
+def shared_reads(engine: Engine) -> Iterator[Connection]:
+    """A connection in one read-only transaction for several reads (see the module): they
+    join it as they are; any write in it is refused (PostgreSQL: ``BEGIN READ ONLY``)."""
+    with engine.connect() as conn:
+        options = {SHARED_READS: True}
+        if conn.dialect.name == "postgresql":
+            options["postgresql_readonly"] = True
+        conn.execution_options(**options)
+        with conn.begin():
+            yield conn
+
+
+__all__ = ["now", "transaction", "reading", "shared_reads", "SHARED_READS"]

@@ -121,30 +121,35 @@ class Statement:
         return self.lines[-1].balance if self.lines else 0
 
 
-def statement(db, actor: Actor, person_id: int, scheme: str, *, region: str | None = None,
-              purpose: str = "individual account statement") -> Statement:
-    """Every credit and debit of a person's individual account(s) in a scheme, ordered by
-    effective date then entry, with the running balance. The read is audited."""
-    check_scheme(scheme)
+def _check_reader(actor: Actor, person_id: int) -> None:
     if actor.role == "citizen" and actor.person_id != person_id:
         raise PermissionDenied("a citizen may read only their own account statement")
     if actor.role == "employer":
         raise PermissionDenied("employers may not read individual account statements")
+
+
+def _statement_lines(conn, person_id: int, schemes: tuple[str, ...], region: str | None
+                     ) -> dict[str, list]:
+    """scheme → the rows of the person's individual account(s) in it, in statement order (one
+    query for all the schemes asked)."""
     cond = "AND a.region = :r" if region else ""
-    with transaction(db) as conn:
-        rows = conn.execute(text(
-            f"SELECT e.effective_date, e.recorded_at, e.id AS entry_id, a.region, e.source, "
-            f"e.memo, -p.amount AS amount FROM ledger_posting p "
-            f"JOIN ledger_account a ON a.id = p.account_id "
-            f"JOIN ledger_entry e ON e.id = p.entry_id "
-            f"WHERE a.person_id = :pid AND a.scheme = :s AND a.kind = 'individual' {cond} "
-            f"ORDER BY e.effective_date, e.id, p.id"),
-            {"pid": int(person_id), "s": scheme, "r": region}).all()
-        if region and actor.role != "citizen" and not actor.covers(region):
-            raise PermissionDenied(f"region {region} is outside {actor.id}'s scope")
-        record_read(db, conn, actor, "ledger.statement.read", "person", int(person_id),
-                    fields=["individual_account"], purpose=purpose,
-                    detail={"scheme": scheme, "region": region, "lines": len(rows)})
+    marks = ", ".join(f":s{i}" for i in range(len(schemes)))
+    rows = conn.execute(text(
+        f"SELECT a.scheme, e.effective_date, e.recorded_at, e.id AS entry_id, a.region, "
+        f"e.source, e.memo, -p.amount AS amount FROM ledger_posting p "
+        f"JOIN ledger_account a ON a.id = p.account_id "
+        f"JOIN ledger_entry e ON e.id = p.entry_id "
+        f"WHERE a.person_id = :pid AND a.scheme IN ({marks}) AND a.kind = 'individual' {cond} "
+        f"ORDER BY a.scheme, e.effective_date, e.id, p.id"),
+        {"pid": int(person_id), "r": region, **{f"s{i}": s for i, s in enumerate(schemes)}}
+    ).all()
+    out: dict[str, list] = {s: [] for s in schemes}
+    for r in rows:
+        out[r.scheme].append(r)
+    return out
+
+
+def _statement(person_id: int, scheme: str, rows) -> Statement:
     out = Statement(int(person_id), scheme)
     running = 0
     for r in rows:
@@ -157,11 +162,35 @@ def statement(db, actor: Actor, person_id: int, scheme: str, *, region: str | No
     return out
 
 
+def statement(db, actor: Actor, person_id: int, scheme: str, *, region: str | None = None,
+              purpose: str = "individual account statement") -> Statement:
+    """Every credit and debit of a person's individual account(s) in a scheme, ordered by
+    effective date then entry, with the running balance. The read is audited."""
+    check_scheme(scheme)
+    _check_reader(actor, person_id)
+    with transaction(db) as conn:
+        rows = _statement_lines(conn, person_id, (scheme,), region)[scheme]
+        if region and actor.role != "citizen" and not actor.covers(region):
+            raise PermissionDenied(f"region {region} is outside {actor.id}'s scope")
+        record_read(db, conn, actor, "ledger.statement.read", "person", int(person_id),
+                    fields=["individual_account"], purpose=purpose,
+                    detail={"scheme": scheme, "region": region, "lines": len(rows)})
+    return _statement(person_id, scheme, rows)
+
+
 def statements(db, actor: Actor, person_id: int, *,
                purpose: str = "individual account statement") -> dict[str, Statement]:
     """The person's statement in every scheme with individual accounts (pension, medical),
-    each read audited; the caller has checked the actor may reach the person."""
-    return {s: statement(db, actor, person_id, s, purpose=purpose) for s in INDIVIDUAL_SCHEMES}
+    read in one query, each scheme's read audited as :func:`statement` audits it; the caller
+    has checked the actor may reach the person."""
+    _check_reader(actor, person_id)
+    with transaction(db) as conn:
+        lines = _statement_lines(conn, person_id, tuple(INDIVIDUAL_SCHEMES), None)
+        for scheme, rows in lines.items():
+            record_read(db, conn, actor, "ledger.statement.read", "person", int(person_id),
+                        fields=["individual_account"], purpose=purpose,
+                        detail={"scheme": scheme, "region": None, "lines": len(rows)})
+    return {s: _statement(person_id, s, rows) for s, rows in lines.items()}
 
 
 __all__ = ["Account", "Statement", "StatementLine", "get_account", "balance",

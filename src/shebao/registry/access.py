@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError, PermissionDenied
@@ -47,13 +47,18 @@ def check_person(conn, actor: Actor, person_id: int) -> dict:
     row = conn.execute(select(person.c.id, person.c.citizen_id, person.c.pension_region,
                               person.c.residence_region, person.c.hukou_region)
                        .where(person.c.id == person_id)).mappings().first()
+    _require_person(conn, actor, person_id, row)
+    return dict(row)
+
+
+def _require_person(conn, actor: Actor, person_id: int, row) -> None:
+    """The scope check of ``check_person`` on a row already read (None: no such person)."""
     if row is None:
         if policy.is_staff(actor):
             raise InputError(f"no person {person_id}", field="person_id")
         raise PermissionDenied(f"{actor.id} may not see person {person_id}")
     emps = current_employer_ids(conn, person_id) if actor.role == "employer" else set()
     policy.require_person(actor, person_id, person_region(row), emps)
-    return dict(row)
 
 
 def check_employer(conn, actor: Actor, employer_id: int) -> dict:
@@ -77,13 +82,16 @@ def masked_record(row: dict) -> dict:
             "address": None, "notify_channels": None, "death_date": None, "merged_ids": []}
 
 
+_PERSON = select(person).where(person.c.id == bindparam("id"))     # built once
+
+
 def access_person(bind, actor: Actor, person_id: int, purpose: str) -> dict:
     """A person for ``actor``: scope check, then the audited read (full for staff in scope
     and the citizen themself; masked for a current employer)."""
     with transaction(bind) as conn:
-        check_person(conn, actor, person_id)
-        row = dict(conn.execute(select(person).where(person.c.id == person_id)
-                                ).mappings().one())
+        row = conn.execute(_PERSON, {"id": person_id}).mappings().first()
+        _require_person(conn, actor, person_id, row)      # one read: the check, then the row
+        row = dict(row)
         masked = policy.sees_masked(actor)
         record_read(bind, conn, actor, "registry.person.read", "person", person_id,
                     fields=list(MASKED_FIELDS) if masked else ["*"], purpose=purpose,

@@ -12,14 +12,16 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import bindparam, func, or_, select, text
 
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError
 from shebao.core.ids import mask_id, mask_name, parse_citizen_id
 from shebao.db import dialect
 from shebao.db.bulk import fetch_int_matrix, fetch_tuples, json_list, json_rows_sql
+from shebao.db.uow import reading
 from shebao.security import audit, policy
+from shebao.security.audit_appender import read_session
 
 from . import access
 from . import service as reg
@@ -82,20 +84,25 @@ def search_persons(engine, actor: Actor, q: str | None, *, limit: int, after: in
     return [masked_person(r) for r in rows], (rows[-1].id if more and rows else None)
 
 
+# built once (a statement object caches its compiled form; building it per call costs more
+# than running it)
+_ENROLMENTS = (select(enrolment).where(enrolment.c.person_id == bindparam("p"))
+               .order_by(enrolment.c.start_date, enrolment.c.id))
+_SPELLS = (select(employment, employer.c.name.label("employer_name"),
+                  employer.c.uscc.label("employer_uscc"))
+           .join(employer, employer.c.id == employment.c.employer_id)
+           .where(employment.c.person_id == bindparam("p"))
+           .order_by(employment.c.start_date, employment.c.id))
+
+
 def person_detail(engine, actor: Actor, person_id: int, *, purpose: str | None = None) -> dict:
     """A person (full, or masked for an employer; audited), with enrolments and spells — an
     employer sees only its own."""
-    p = access.access_person(engine, actor, person_id, purpose or DEFAULT_PURPOSE)
-    with engine.connect() as conn:
-        enr = [dict(r) for r in conn.execute(select(enrolment).where(
-            enrolment.c.person_id == person_id).order_by(enrolment.c.start_date,
-                                                         enrolment.c.id)).mappings()]
-        spells = [dict(r) for r in conn.execute(
-            select(employment, employer.c.name.label("employer_name"),
-                   employer.c.uscc.label("employer_uscc"))
-            .join(employer, employer.c.id == employment.c.employer_id)
-            .where(employment.c.person_id == person_id)
-            .order_by(employment.c.start_date, employment.c.id)).mappings()]
+    with read_session(engine) as db:       # one connection and transaction for the three
+        p = access.access_person(db, actor, person_id, purpose or DEFAULT_PURPOSE)
+        with reading(db) as conn:
+            enr = [dict(r) for r in conn.execute(_ENROLMENTS, {"p": person_id}).mappings()]
+            spells = [dict(r) for r in conn.execute(_SPELLS, {"p": person_id}).mappings()]
     if actor.role == "employer":  # an employer sees its own spells only
         spells = [s for s in spells if s["employer_id"] == actor.employer_id]
         enr = [e for e in enr if e["employer_id"] == actor.employer_id]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, bindparam, select, update
 
 from shebao.core.actor import Actor
 from shebao.core.errors import ConflictError, InputError, InvariantError
@@ -362,11 +362,14 @@ def get_person(bind, actor: Actor, person_id: int, *, purpose: str) -> dict:
         return row
 
 
+_MERGED = (select(person_merge.c.merged_citizen_id).where(and_(
+    person_merge.c.survivor_id == bindparam("s"), person_merge.c.undone_at.is_(None)))
+    .order_by(person_merge.c.id))                  # built once: every person read asks it
+
+
 def merged_ids(conn, survivor_id: int) -> list[str]:
     """Citizen IDs merged into this survivor (and not undone)."""
-    return list(conn.execute(select(person_merge.c.merged_citizen_id).where(and_(
-        person_merge.c.survivor_id == survivor_id, person_merge.c.undone_at.is_(None)))
-        .order_by(person_merge.c.id)).scalars())
+    return list(conn.execute(_MERGED, {"s": survivor_id}).scalars())
 
 
 def person_history(bind, actor: Actor, person_id: int, *, purpose: str) -> list[dict]:

@@ -13,8 +13,10 @@ goes on. Nothing is answered before its audit row is durable; a failed flush fai
 it carried (the caller's request fails — no read goes unaudited). ``audit verify`` sees the
 same chains: the rows are the rows ``record`` writes, in one order per chain.
 
-A read inside a larger transaction (one that may hold its chain's lock already, or wrote)
-is recorded inline in that transaction, as before: the appender never waits on a lock its own
+Several reads of one request share one read-only transaction through :func:`read_session`
+(their rows queued, waited for together at its end). A read inside any other larger
+transaction (one that may hold its chain's lock already, or wrote) is recorded inline in that
+transaction, as before: the appender never waits on a lock its own
 caller holds. Each worker process has its own appender; the chains' locks order them.
 """
 from __future__ import annotations
@@ -26,11 +28,12 @@ import threading
 import weakref
 from collections import defaultdict
 
-from sqlalchemy import create_engine, select
+from sqlalchemy import bindparam, create_engine, select
 from sqlalchemy.engine import Connection, Engine
 
 from shebao.core.actor import Actor
 from shebao.db.dialect import writes_concurrently
+from shebao.db.uow import SHARED_READS, shared_reads
 
 from . import audit
 from .tables import audit_log
@@ -53,7 +56,8 @@ class Appender:
     """One thread appending the queued audit rows of ``engine``'s reads (see the module). The
     thread starts with the first row and ends after ``IDLE`` seconds without one (closing its
     connection); it writes through its own one-connection pool, so it never waits for the
-    pool that the reads it serves are holding."""
+    pool that the reads it serves are holding, and keeps that connection while it runs (a
+    failed flush closes it; the next flush opens a new one)."""
 
     IDLE = 2.0
 
@@ -102,44 +106,61 @@ class Appender:
 
     # ---- the thread
     def _run(self) -> None:
-        while True:
-            with self._cond:
-                if not self._queue and not self._stopped:
-                    self._cond.wait(self.IDLE)
-                if not self._queue:        # idle (or stopped): end; the next row restarts
-                    self._thread = None
+        conn: Connection | None = None     # held while the thread runs: no checkout per flush
+        try:
+            while True:
+                with self._cond:
+                    if not self._queue and not self._stopped:
+                        self._cond.wait(self.IDLE)
+                    if not self._queue:    # idle (or stopped): end; the next row restarts
+                        self._thread = None
+                        return
+                    batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                try:
+                    if conn is None:
+                        conn = self._own.connect()
+                    self._flush(conn, batch)
+                    self.flushes += 1
+                    self.rows += len(batch)
+                except BaseException as exc:  # noqa: BLE001 - handed to every waiting read
+                    for p in batch:
+                        p.error = exc
+                    if conn is not None:
+                        with contextlib.suppress(Exception):
+                            conn.close()
+                        conn = None
                     self._own.dispose()
-                    return
-                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-            try:
-                self._flush(batch)
-                self.flushes += 1
-                self.rows += len(batch)
-            except BaseException as exc:  # noqa: BLE001 - handed to every waiting read
                 for p in batch:
-                    p.error = exc
-                self._own.dispose()
-            for p in batch:
-                p.done.set()
+                    p.done.set()
+        finally:
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    conn.close()
+            self._own.dispose()
 
-    def _flush(self, batch: list[_Pending]) -> None:
+    def _flush(self, conn: Connection, batch: list[_Pending]) -> None:
         by_chain: dict[str, list[_Pending]] = defaultdict(list)
         for p in batch:
             by_chain[p.chain].append(p)
         rows = []
-        with self._own.begin() as conn:
+        with conn.begin():
             for chain in sorted(by_chain):
                 audit.lock_chain(conn, chain)
-                prev = conn.execute(select(audit_log.c.hash).where(audit_log.c.chain == chain)
-                                    .order_by(audit_log.c.id.desc()).limit(1)
-                                    ).scalar_one_or_none() or audit.genesis(chain)
+                prev = conn.execute(_HEAD, {"chain": chain}).scalar_one_or_none() \
+                    or audit.genesis(chain)
                 for p in by_chain[chain]:
                     p.hash = audit._digest(prev, p.row)
                     rows.append({**p.row, "at": p.at, "chain": chain, "prev_hash": prev,
                                  "hash": p.hash})
                     prev = p.hash
-            conn.execute(audit_log.insert(), rows)
+            conn.execute(_INSERT, rows)
         audit.count_appends(len(rows))
+
+
+# built once: the chain's head (the hash its next row links to) and the rows' INSERT
+_HEAD = (select(audit_log.c.hash).where(audit_log.c.chain == bindparam("chain"))
+         .order_by(audit_log.c.id.desc()).limit(1))
+_INSERT = audit_log.insert()
 
 
 def wait(p: _Pending, timeout: float = 30.0) -> str:
@@ -160,15 +181,39 @@ def deferred():
     rows without waiting; leaving the block waits until every one is committed (raising the
     first failure). A page that makes several audited reads wraps them in one block and
     answers after it: one wait per request instead of one per read, and still no answer
-    before its audit rows are durable."""
+    before its audit rows are durable (nor a refusal: an error leaving the block waits too,
+    then goes on as it was)."""
     outer = getattr(_local, "pending", None)
     _local.pending = mine = []
     try:
         yield
-    finally:
+    except BaseException:
         _local.pending = outer
+        for p in mine:            # a refusal too is answered after the rows of what was read
+            with contextlib.suppress(Exception):
+                wait(p)
+        raise
+    _local.pending = outer
     for p in mine:
         wait(p)
+
+
+@contextlib.contextmanager
+def read_session(db):
+    """Where one request makes several audited reads (a page, a record with its parts): yields
+    the ``db`` they should be given. With an appender on the engine, a connection in one
+    read-only transaction they all join (``db.uow.shared_reads``: one connection, one
+    BEGIN/COMMIT), whose reads queue their audit rows to the appender; leaving the block waits
+    until every row is committed (``deferred``), so still nothing is answered before its audit
+    rows are durable. Without an appender (SQLite, ``SHEBAO_AUDIT_APPENDER=off``) the engine
+    itself: each read in its own transaction, its row written inline, as before. A
+    Connection is given back as it is (the caller's session or transaction)."""
+    if isinstance(db, Engine) and _INSTALLED.get(db) is not None:
+        with deferred():
+            with shared_reads(db) as conn:
+                yield conn
+    else:
+        yield db
 
 
 def _row(actor: Actor, action, subject_type, subject_id, fields, purpose, detail
@@ -207,11 +252,17 @@ def installed(engine: Engine) -> Appender | None:
 def record_read(bind, conn: Connection, actor: Actor, action: str, subject_type: str,
                 subject_id=None, *, fields: list[str] | None = None,
                 purpose: str | None = None, detail: dict | None = None) -> str | None:
-    """Audit a read (the row's hash; None when queued inside ``deferred()``). ``bind`` is what the read function was given: an Engine means the read
-    runs in its own transaction (``conn``'s, which wrote nothing and holds no chain lock), so
-    the row may go through the engine's appender; otherwise it is written inline in ``conn``'s
-    transaction (``audit.record``)."""
-    app = _INSTALLED.get(bind) if isinstance(bind, Engine) else None
+    """Audit a read (the row's hash; None when queued inside ``deferred()``). ``bind`` is what
+    the read function was given: an Engine means the read runs in its own transaction
+    (``conn``'s, which wrote nothing and holds no chain lock), and a ``read_session``'s
+    connection is read-only, so in both cases the row may go through the engine's appender;
+    otherwise it is written inline in ``conn``'s transaction (``audit.record``)."""
+    if isinstance(bind, Engine):
+        app = _INSTALLED.get(bind)
+    elif isinstance(bind, Connection) and bind.get_execution_options().get(SHARED_READS):
+        app = _INSTALLED.get(bind.engine)       # a ``read_session``: it can write nothing
+    else:
+        app = None
     if app is None:
         return audit.record(conn, actor, action, subject_type, subject_id, fields=fields,
                             purpose=purpose, detail=detail)

@@ -44,7 +44,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from shebao.core import regions
@@ -303,6 +303,14 @@ def _anon(row) -> Actor:
                  scope=row.scope)
 
 
+# every request asks this: the statement is built once (and its compiled form kept with it)
+_SESSION_USER = (select(users, sessions.c.id.label("session_id"), sessions.c.expires_at,
+                        sessions.c.revoked_at, sessions.c.kind,
+                        sessions.c.created_at.label("s_at"), sessions.c.last_seen_at)
+                 .join(sessions, sessions.c.user_id == users.c.id)
+                 .where(sessions.c.token_hash == bindparam("token_hash")))
+
+
 def session_user(engine, token: str | None, *, kind: str | None = None,
                  config: AuthConfig | None = None, at: dt.datetime | None = None
                  ) -> User | None:
@@ -314,12 +322,7 @@ def session_user(engine, token: str | None, *, kind: str | None = None,
     config = config or DEFAULT
     at = at or now()
     with engine.connect() as conn:
-        row = conn.execute(
-            select(users, sessions.c.id.label("session_id"), sessions.c.expires_at,
-                   sessions.c.revoked_at, sessions.c.kind, sessions.c.created_at.label("s_at"),
-                   sessions.c.last_seen_at)
-            .join(sessions, sessions.c.user_id == users.c.id)
-            .where(sessions.c.token_hash == _hash_token(token))).first()
+        row = conn.execute(_SESSION_USER, {"token_hash": _hash_token(token)}).first()
     if row is None or row.revoked_at is not None or utc(row.expires_at) <= at:
         return None
     if kind is not None and row.kind != kind:

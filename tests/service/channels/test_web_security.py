@@ -133,11 +133,48 @@ def test_open_redirect_after_login_is_refused(app, world):
     assert r.headers["location"] == "/me"
 
 
-def test_security_headers(app):
+def test_security_headers(app, world, engine):
+    from fastapi.testclient import TestClient
+    from tests.support.web import api_headers
     r = web_client(app).get("/login")
     assert r.headers["x-frame-options"] == "DENY"
     assert "script-src 'self'" in r.headers["content-security-policy"]
     assert r.headers["cache-control"] == "no-store"
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["referrer-policy"] == "same-origin"
+    assert "strict-transport-security" not in r.headers      # dev, plain http
+    api = TestClient(app)
+    assert "csrftoken=" in api.get("/login").headers["set-cookie"]   # a page: the form's token
+    # an API read: the same headers on the answer and on a refusal, and no CSRF cookie
+    # (nothing of a bearer call needs one); static files are cacheable, the docs have no CSP
+    api = TestClient(app)
+    clerk = world.users[("collection_clerk-310101", "")]
+    for r in (api.get("/api/v1/persons?q=1", headers=api_headers(engine, clerk)),
+              api.get("/api/v1/persons/1")):
+        assert r.headers["x-frame-options"] == "DENY" and r.headers["cache-control"] == "no-store"
+        assert "script-src 'self'" in r.headers["content-security-policy"]
+        assert "set-cookie" not in r.headers
+    assert api.get("/api/v1/persons/1").status_code == 401
+    assert "cache-control" not in api.get("/static/swagger/favicon.png").headers
+    assert "content-security-policy" not in api.get("/api/v1/docs").headers
+    prod = TestClient(create_app(mode="production", secret_key="s" * 48, engine=engine),
+                      base_url="https://testserver")
+    assert prod.get("/login").headers["strict-transport-security"].startswith("max-age=")
+
+
+def test_request_threads_per_worker(engine, monkeypatch):
+    import anyio.to_thread
+    from fastapi.testclient import TestClient
+
+    async def tokens():
+        return anyio.to_thread.current_default_thread_limiter().total_tokens
+
+    monkeypatch.setenv("SHEBAO_WEB_THREADS", "3")
+    with TestClient(create_app(mode="dev", engine=engine)) as client:
+        assert client.portal.call(tokens) == 3
+    monkeypatch.setenv("SHEBAO_WEB_THREADS", "0")
+    with pytest.raises(ConfigError, match="SHEBAO_WEB_THREADS"):
+        create_app(mode="dev", engine=engine)
 
 
 def test_wrong_portal_is_refused(login):

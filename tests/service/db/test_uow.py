@@ -3,10 +3,11 @@ that a refused request leaves nothing even when the caller goes on with its tran
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from shebao.core.errors import InputError
-from shebao.db.uow import now, reading, transaction
+from shebao.db.uow import now, reading, shared_reads, transaction
 from shebao.registry.tables import import_run
 
 
@@ -69,6 +70,27 @@ def test_reading_and_bad_arguments(engine):
         with pytest.raises(TypeError, match="Engine or Connection"):
             with helper("sqlite://"):
                 pass
+
+
+def test_shared_reads_are_joined_as_they_are_and_can_write_nothing_on_postgresql(engine):
+    savepoints = []
+    event.listen(engine, "savepoint", lambda conn, name: savepoints.append(name))
+    with shared_reads(engine) as conn:
+        assert conn.in_transaction()
+        with transaction(conn) as c, reading(conn) as r:
+            assert c is conn and r is conn
+            assert c.execute(text("SELECT 1")).scalar_one() == 1
+    assert savepoints == []                    # joined as they are: no SAVEPOINT each
+    if engine.dialect.name == "postgresql":    # BEGIN READ ONLY: a write is refused
+        with pytest.raises(DBAPIError, match="read-only"):
+            with shared_reads(engine) as conn, transaction(conn) as c:
+                _run(c, "refused")
+        assert _names(engine) == []
+    with engine.connect() as c:                # the pool's connection is writable again
+        c.execute(text("SELECT 1"))
+    with transaction(engine) as c:
+        _run(c, "after")
+    assert _names(engine) == ["after"]
 
 
 def test_now_is_aware_utc():

@@ -5,8 +5,10 @@ import threading
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from shebao.core.actor import Actor
+from shebao.db.uow import SHARED_READS, transaction
 from shebao.security import audit, audit_appender
 from shebao.security.tables import audit_log
 
@@ -81,4 +83,43 @@ def test_a_failed_flush_fails_its_reader_and_the_next_read_is_written(engine, ap
     _read(engine, actor, 2)
     with engine.connect() as c:
         assert c.execute(text("SELECT subject_id FROM audit_log")).scalars().all() == ["2"]
+        assert audit.verify(c).ok
+
+
+def test_a_read_session_answers_after_all_its_rows_are_committed(engine, appender):
+    """A page's reads in one read session: on PostgreSQL one read-only transaction, every row
+    through the appender and committed when the block is left; on SQLite the engine itself
+    (each read inline in its own transaction). Either way: every read audited, chains valid."""
+    actor = Actor(id="c1", role="citizen", scope="310104", person_id=1)
+    with audit_appender.read_session(engine) as db:
+        for pid in (1, 2, 3):
+            with transaction(db) as conn:
+                audit_appender.record_read(db, conn, actor, "registry.person.read", "person",
+                                           pid, fields=["*"], purpose="page")
+        if appender is not None:
+            assert db is not engine and db.get_execution_options().get(SHARED_READS)
+            with pytest.raises(DBAPIError, match="read-only"):   # it can write nothing
+                audit.record(db, actor, "registry.person.change", "person", 1)
+        else:
+            assert db is engine
+    assert _count(engine) == 3                 # all committed before the block returned
+    with engine.connect() as c:
+        assert sorted(c.execute(text("SELECT subject_id FROM audit_log")).scalars()) == \
+            ["1", "2", "3"]
+        assert audit.verify(c).ok
+    if appender is not None:
+        assert appender.rows == 3
+
+
+def test_a_refused_read_in_a_session_still_leaves_the_earlier_rows(engine, appender):
+    actor = Actor(id="c1", role="citizen", scope="310104", person_id=1)
+    with pytest.raises(PermissionError):
+        with audit_appender.read_session(engine) as db:
+            with transaction(db) as conn:
+                audit_appender.record_read(db, conn, actor, "registry.person.read", "person",
+                                           1, fields=["*"], purpose="page")
+            raise PermissionError("the next read is refused")
+    if appender is not None:   # queued rows are written: the data read before was seen
+        assert _count(engine) == 1
+    with engine.connect() as c:
         assert audit.verify(c).ok

@@ -6,7 +6,10 @@ problem+json error handlers, the REST API under ``/api/v1`` and the server-rende
 """
 from __future__ import annotations
 
+import contextlib
 import os
+
+import anyio.to_thread
 
 from importlib import resources
 
@@ -29,6 +32,15 @@ API_PREFIX = "/api/v1"
 # uvicorn options for serving the app (``shebao serve``, the benches): no ``Server`` banner.
 SERVER_OPTIONS = {"server_header": False}
 HSTS = "max-age=31536000; includeSubDomains"
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app):
+    # the request threads of this worker (SHEBAO_WEB_THREADS, ``shebao serve --threads``)
+    if app.state.settings.web_threads:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = \
+            app.state.settings.web_threads
+    yield
 
 
 def _require_translations() -> None:
@@ -54,6 +66,7 @@ def create_app(engine_url: str | None = None, *, mode: str | None = None,
                                        cookie_secure=cookie_secure,
                                        login_rate_limit=login_rate_limit)
     app = FastAPI(title="shebao 社保 API", version="1", openapi_url=f"{API_PREFIX}/openapi.json",
+                  lifespan=_lifespan,
                   docs_url=None, redoc_url=None,  # served below from vendored assets
                   description="Social insurance administration. Errors are "
                               "application/problem+json naming the field; lists are "
@@ -74,23 +87,7 @@ def create_app(engine_url: str | None = None, *, mode: str | None = None,
                        secure=settings.cookie_secure)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes,
                        upload_limit=settings.max_upload_bytes)
-
-    @app.middleware("http")
-    async def security_headers(request, call_next):
-        response = await call_next(request)
-        if request.url.scheme == "https" or settings.mode == "production":
-            response.headers.setdefault("Strict-Transport-Security", HSTS)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if not request.url.path.startswith(f"{API_PREFIX}/docs"):
-            response.headers.setdefault(
-                "Content-Security-Policy",
-                "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                "script-src 'self'; frame-ancestors 'none'")
-        if not request.url.path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(SecurityHeadersMiddleware, production=settings.mode == "production")
 
     problems.install(app, render_error)
     static = resources.files("shebao.channels.web") / "static"
@@ -124,6 +121,44 @@ def create_app(engine_url: str | None = None, *, mode: str | None = None,
 
     app.openapi = openapi
     return app
+
+
+CSP = (b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+       b"script-src 'self'; frame-ancestors 'none'")
+
+
+class SecurityHeadersMiddleware:
+    """The security headers on every answer (refusals and 500s included; outermost): HSTS
+    over https or in production, nosniff, no framing, same-origin referrers, the CSP (not on
+    the API docs) and ``Cache-Control: no-store`` (not on static files). A header the app set
+    itself is kept. Plain ASGI: no task group or body stream per request."""
+
+    def __init__(self, app, *, production: bool):
+        self.app, self.production = app, production
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        extra = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+                 (b"referrer-policy", b"same-origin")]
+        if scope.get("scheme") == "https" or self.production:
+            extra.append((b"strict-transport-security", HSTS.encode()))
+        if not path.startswith(f"{API_PREFIX}/docs"):
+            extra.append((b"content-security-policy", CSP))
+        if not path.startswith("/static/"):
+            extra.append((b"cache-control", b"no-store"))
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                have = {k.lower() for k, _ in headers}
+                headers.extend(h for h in extra if h[0] not in have)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 _ERRORS = {"401": "Not authenticated", "403": "Forbidden (role or region scope)",

@@ -7,6 +7,9 @@
 - ``SHEBAO_COOKIE_SECURE``: ``1``/``0``; default on in production, off in dev (local http).
 - Sign-in, lockout and session settings: ``security/config.py`` (``Settings.auth``).
 - ``SHEBAO_MAX_BODY_BYTES`` / ``SHEBAO_MAX_UPLOAD_BYTES``: request body limits (``limits.py``).
+- ``SHEBAO_WEB_THREADS``: threads that run the requests' database work in one worker process
+  (``shebao serve --threads``; default anyio's 40). That work is Python holding one GIL: under
+  load a few threads per worker answer sooner than many contending for it.
 """
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ class Settings:
     auth: AuthConfig = field(default_factory=AuthConfig)
     max_body_bytes: int = 1 << 20          # JSON and forms
     max_upload_bytes: int = 64 << 20       # /staff/import
+    web_threads: int | None = None         # None: anyio's default
 
 
 def _flag(value: str | None) -> bool | None:
@@ -62,7 +66,12 @@ def load_settings(database_url: str | None = None, *, mode: str | None = None,
     if cookie_secure is None:
         cookie_secure = mode == "production"
     auth = load_auth_config(rate_limit_per_ip=login_rate_limit)
+    threads = (os.environ.get("SHEBAO_WEB_THREADS") or "").strip()
+    if threads and (not threads.isdigit() or not 1 <= int(threads) <= 1000):
+        raise ConfigError(f"SHEBAO_WEB_THREADS must be a whole number from 1 to 1000, "
+                          f"not {threads!r}")
     return Settings(database_url, mode, key, bool(cookie_secure), auth.rate_limit_per_ip,
                     ephemeral, auth,
                     max_body_bytes=int(os.environ.get("SHEBAO_MAX_BODY_BYTES") or 1 << 20),
-                    max_upload_bytes=int(os.environ.get("SHEBAO_MAX_UPLOAD_BYTES") or 64 << 20))
+                    max_upload_bytes=int(os.environ.get("SHEBAO_MAX_UPLOAD_BYTES") or 64 << 20),
+                    web_threads=int(threads) if threads else None)

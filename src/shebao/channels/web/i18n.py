@@ -62,6 +62,13 @@ def pick(lang_cookie: str | None) -> str:
     return lang_cookie if lang_cookie in LANGS else DEFAULT
 
 
+@lru_cache(maxsize=8192)
+def _money(yuan: str, locale: str) -> str:
+    # a page formats dozens of amounts, most of them repeated (the same contribution every
+    # month); Babel's formatting is the costliest part of rendering them
+    return format_currency(Decimal(yuan), "CNY", locale=locale)
+
+
 class Fmt:
     """Formatting helpers bound to a locale, for templates."""
 
@@ -72,7 +79,7 @@ class Fmt:
         """Amount in yuan (Decimal/str) or fen (int) → ``¥1,234.50``."""
         if isinstance(amount, int):
             amount = Decimal(amount) / 100
-        return format_currency(Decimal(str(amount)), "CNY", locale=self.locale)
+        return _money(str(amount), self.locale)
 
     def number(self, n) -> str:
         return format_decimal(n, locale=self.locale)

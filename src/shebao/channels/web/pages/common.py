@@ -22,19 +22,19 @@ def redirect(request: Request, url: str) -> Response:
     return RedirectResponse(url, status_code=303)
 
 
-def staff_user(user: User = Depends(current_user)) -> User:
+async def staff_user(user: User = Depends(current_user)) -> User:
     if user.role not in policy.STAFF_ROLES:
         raise PermissionDenied("the back office is for staff")
     return user
 
 
-def citizen_user(user: User = Depends(current_user)) -> User:
+async def citizen_user(user: User = Depends(current_user)) -> User:
     if user.role != "citizen":
         raise PermissionDenied("the citizen portal is for citizens")
     return user
 
 
-def employer_user(user: User = Depends(current_user)) -> User:
+async def employer_user(user: User = Depends(current_user)) -> User:
     if user.role != "employer":
         raise PermissionDenied("the employer portal is for employers")
     return user
@@ -42,7 +42,7 @@ def employer_user(user: User = Depends(current_user)) -> User:
 
 def user_with(permission: str):
     """A staff member holding ``permission`` (back-office pages are for staff only)."""
-    def dep(user: User = Depends(staff_user)) -> User:
+    async def dep(user: User = Depends(staff_user)) -> User:
         policy.require(user.actor(), permission)
         return user
     return dep

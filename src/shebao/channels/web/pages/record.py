@@ -10,7 +10,7 @@ from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import months_between
 from shebao.registry import access, queries
 from shebao.rules.calculators import calculate
-from shebao.security.audit_appender import deferred
+from shebao.security.audit_appender import read_session
 from shebao.security.service import User
 
 
@@ -39,11 +39,16 @@ def citizen_summary(eng, user: User) -> dict | None:
     if user.person_id is None:
         return None
     actor = user.actor()
-    with deferred():        # the page's audited reads: one wait for all their audit rows
-        d = queries.person_detail(eng, actor, user.person_id,
+    # the page's reads in one read session: one connection and transaction, and one wait for
+    # all their audit rows before the page is answered
+    with read_session(eng) as db:
+        d = queries.person_detail(db, actor, user.person_id,
                                   purpose="citizen portal: my record")
-        sts = statements(eng, actor, user.person_id, purpose="citizen portal: my statement")
-        declared = declarations.declarations(eng, actor, user.person_id)
+        # person_detail has just checked the citizen's access to this very person
+        sts = ledger_queries.statements(db, actor, user.person_id,
+                                        purpose="citizen portal: my statement")
+        declared = declarations.declarations(db, actor, user.person_id)
+        contributions = contributions_of(db, user.person_id)
     p = d["person"]
     balances = {s: st.closing_balance for s, st in sts.items()}
     est = {"region": p.get("pension_region") or p.get("residence_region") or "",
@@ -57,7 +62,6 @@ def citizen_summary(eng, user: User) -> dict | None:
             est.update(retirement_date=r["retirement_date"], age_years=str(r["age_years"]))
         except Exception:  # noqa: BLE001 - a pre-fill is a convenience, never a failure
             pass
-    contributions = contributions_of(eng, user.person_id)
     return {"person": p, "enrolments": d["enrolments"], "employment": d["employment"],
             "statements": sts, "balances": balances, "estimate": est, "declared": declared,
             "contributions": contributions}
