@@ -12,6 +12,7 @@ import pytest
 os.environ.setdefault("SHEBAO_ARGON2_FAST", "1")
 
 import uvicorn  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 from tests.support.world import _world_sqlite  # noqa: E402,F401
 from shebao.channels.web import create_app  # noqa: E402
@@ -71,3 +72,24 @@ def sign_in(page, live, username):
     page.fill("#f-password", live.world.passwords[username])
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/login" not in url)
+
+
+def submit_for_check(page):
+    """The maker puts the decision up for a second clerk and is not offered the approval."""
+    page.get_by_role("button", name="提交复核").click()
+    expect(page.get_by_test_id("case-status")).to_have_text("待复核")
+    expect(page.get_by_test_id("own-submission")).to_be_visible()
+    expect(page.get_by_role("button", name="复核通过")).to_have_count(0)
+
+
+def second_clerk_approves(browser, live, path):
+    """Another clerk of the district opens ``path`` and approves; the case is decided, granted.
+    Returns (context, page) for the caller's further checks; the caller closes the context."""
+    checker = browser.new_context(locale="zh-CN")
+    page = checker.new_page()
+    sign_in(page, live, "benefits_clerk-2-310104")
+    page.goto(f"{live.url}{path}")
+    page.get_by_role("button", name="复核通过").click()
+    expect(page.get_by_test_id("case-status")).to_have_text("已办结")
+    expect(page.get_by_test_id("outcome")).to_have_text("准予")
+    return checker, page

@@ -12,7 +12,7 @@ from shebao.benefits.determination import record_history
 from shebao.core.actor import Actor
 from shebao.registry import service as registry
 
-from .conftest import sign_in
+from .conftest import second_clerk_approves, sign_in, submit_for_check
 
 pytestmark = pytest.mark.e2e
 CLERK = Actor(id="benefits_clerk-310104", role="benefits_clerk", scope="310104")
@@ -45,19 +45,10 @@ def test_citizen_applies_for_unemployment_clerk_checker_first_payment(page, live
     p1.get_by_role("link", name=str(case), exact=True).click()
     p1.get_by_role("button", name="核查并核定").click()
     expect(p1.get_by_test_id("computation")).to_contain_text("¥2,466.00")   # 0.9 × 2740
-    p1.get_by_role("button", name="提交复核").click()
-    expect(p1.get_by_test_id("case-status")).to_have_text("待复核")
-    expect(p1.get_by_test_id("own-submission")).to_be_visible()
-    expect(p1.get_by_role("button", name="复核通过")).to_have_count(0)
+    submit_for_check(p1)
     clerk.close()
 
-    checker = browser.new_context(locale="zh-CN")
-    p2 = checker.new_page()
-    sign_in(p2, live, "benefits_clerk-2-310104")
-    p2.goto(f"{live.url}/staff/benefits/{case}")
-    p2.get_by_role("button", name="复核通过").click()
-    expect(p2.get_by_test_id("case-status")).to_have_text("已办结")
-    expect(p2.get_by_test_id("outcome")).to_have_text("准予")
+    checker, _ = second_clerk_approves(browser, live, f"/staff/benefits/{case}")
     checker.close()
 
     run = payroll.run(live.engine, CLERK, "310104", dt.date(2025, 8, 1))

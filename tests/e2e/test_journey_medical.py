@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from tests.support.medical_seed import seed_provider
 
-from .conftest import sign_in
+from .conftest import second_clerk_approves, sign_in, submit_for_check
 
 pytestmark = pytest.mark.e2e
 
@@ -46,19 +46,10 @@ def test_manual_claim_online_decided_by_two_clerks_seen_by_the_citizen(page, liv
     expect(p1.get_by_test_id("split-fund")).to_have_text("¥8,500.00")
     expect(p1.get_by_test_id("split-cash")).to_have_text("¥3,000.00")
     p1.select_option("#f-outcome", "granted")
-    p1.get_by_role("button", name="提交复核").click()
-    expect(p1.get_by_test_id("case-status")).to_have_text("待复核")
-    expect(p1.get_by_test_id("own-submission")).to_be_visible()
-    expect(p1.get_by_role("button", name="复核通过")).to_have_count(0)
+    submit_for_check(p1)
     clerk.close()
 
-    checker = browser.new_context(locale="zh-CN")
-    p2 = checker.new_page()
-    sign_in(p2, live, "benefits_clerk-2-310104")
-    p2.goto(f"{live.url}/staff/medical/claims/{case}")
-    p2.get_by_role("button", name="复核通过").click()
-    expect(p2.get_by_test_id("case-status")).to_have_text("已办结")
-    expect(p2.get_by_test_id("outcome")).to_have_text("准予")
+    checker, p2 = second_clerk_approves(browser, live, f"/staff/medical/claims/{case}")
     expect(p2.get_by_test_id("claim-status")).to_have_text("已结算")
     checker.close()
 

@@ -195,9 +195,14 @@ def open_batch(db, actor: Actor, region: str, month: dt.date) -> BatchResult:
                    for pid, cat in sorted(chosen.items())]
             if new:
                 conn.execute(insert(pension_case), new)
-                res.case_ids = list(conn.execute(select(pension_case.c.id).where(and_(
-                    pension_case.c.person_id.in_(list(chosen)),
-                    pension_case.c.status == "open", pension_case.c.opened_at == t))).scalars())
+                # in chunks: a month's retirements in a province exceed one statement's
+                # 65,535 bound parameters
+                chosen_ids = list(chosen)
+                res.case_ids = [cid for i in range(0, len(chosen_ids), CHUNK)
+                                for cid in conn.execute(select(pension_case.c.id).where(and_(
+                                    pension_case.c.person_id.in_(chosen_ids[i:i + CHUNK]),
+                                    pension_case.c.status == "open",
+                                    pension_case.c.opened_at == t))).scalars()]
                 summary = compute_cases(conn, res.case_ids)
                 for s in summary.values():
                     res.by_status[s] = res.by_status.get(s, 0) + 1
