@@ -61,6 +61,7 @@ from shebao.security import audit, maker_checker as mc
 
 from . import access
 from . import history as H
+from .rules_memo import ChunkRules
 from .access import check_case, require_in_region
 from .model import (CASE_LIVE, EDITABLE, CaseContext, account_balance, amounts,
                     clean_history, gather, may_reach_age, record_lines, region_prefix,
@@ -233,7 +234,7 @@ def _with_live_case(conn, person_ids: list[int]) -> set[int]:
 
 
 def _compute_chunk(conn: Connection, ids: list[int]) -> dict[int, str]:
-    rules = load_rules()
+    rules = ChunkRules(load_rules())      # each (parameter, region, day) looked up once
     cases = [dict(r) for r in conn.execute(select(pension_case).where(
         pension_case.c.id.in_(ids))).mappings()]
     pids = [c["person_id"] for c in cases]
@@ -245,9 +246,10 @@ def _compute_chunk(conn: Connection, ids: list[int]) -> dict[int, str]:
         gather(rules, ctx, *hist[ctx.case["person_id"]])  # InputError: the claim
     _accounts(conn, rules, [x for x in ctxs if not x.missing and "_account" in x.inputs])
     ok = [x for x in ctxs if not x.missing and x.inputs.get("eligible")]
+    ok_ids = {id(x) for x in ok}          # by identity: comparing contexts compares decisions
     for x in ctxs:
         x.inputs.pop("_account", None)
-        if x not in ok:
+        if id(x) not in ok_ids:
             x.inputs.pop("_table", None)
     by_case = amounts(ok) if ok else {}
     t = _now()

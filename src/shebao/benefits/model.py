@@ -26,9 +26,9 @@ from shebao.core.money import fen_to_yuan_str, rate_ratio, round_half_up, to_fen
 from shebao.core.periods import add_months, months_between
 from shebao.rules.formulas import benefits as F
 from shebao.ledger.model import account_code
-from shebao.rules.formulas.retirement import statutory_retirement
 
 from .record import LEGACY, SHEBAO, Period, compact
+from .rules_memo import fen_of as _fen_of, json_of as _json_of, statutory as _statutory
 
 # ------------------------------------------------------------------------------ pension case
 CASE_STATUSES = ("open", "incomplete", "ineligible", "computed", "submitted", "approved",
@@ -142,7 +142,7 @@ def lookup(rules, ctx: CaseContext, name: str, region: str, on: dt.date, what: s
     except RuleError:
         ctx.missing.append(f"{what}: no {name} for region {region} on {on.isoformat()}")
         return None
-    ctx.params[f"{name}@{on.isoformat()}"] = r.as_json()
+    ctx.params[f"{name}@{on.isoformat()}"] = _json_of(rules, name, region, on)
     return r.value
 
 
@@ -169,11 +169,11 @@ def retirement_date(rules, ctx: CaseContext) -> dt.date | None:
     if p["sex"] == "M" and cat != "male" or p["sex"] == "F" and cat == "male":
         ctx.missing.append(f"category {cat} does not match the registry's sex {p['sex']}")
         return None
-    rr = statutory_retirement(rules, np.array([birth.year]), np.array([birth.month]),
-                              np.array([birth.day]), cat, c["region"])
+    rr = _statutory(rules, birth, cat, c["region"])
     statutory = rr.date(0)
     sched = rules.lookup("retirement.schedule", c["region"], statutory)
-    ctx.params["retirement.schedule"] = sched.as_json()
+    ctx.params["retirement.schedule"] = _json_of(rules, "retirement.schedule", c["region"],
+                                                 statutory)
     ctx.inputs.update({"birth_date": birth.isoformat(), "category": cat,
                        "statutory_retirement_date": statutory.isoformat(),
                        "statutory_age_months": int(rr.age_months[0]),
@@ -228,11 +228,14 @@ def gather(rules, ctx: CaseContext, rows: list[Period], not_counted: list[dict])
         {"month": r.period_start.isoformat()[:7], "region": r.region, "why": "after_retirement",
          "reason": "assessed on or after the retirement month"} for r in late]
     wage_cache: dict[dt.date, object] = {}
+    wage_fen: dict[dt.date, int] = {}
 
     def wage_of(d: dt.date):
-        if d not in wage_cache:
-            wage_cache[d] = rules.get("wage.average_monthly", region, d)
-        return wage_cache[d]
+        try:
+            return wage_cache[d]
+        except KeyError:
+            w = wage_cache[d] = rules.get("wage.average_monthly", region, d)
+            return w
 
     rows = compact(rows, wage_of)
     ctx.inputs["history"] = history_summary(rows, not_counted)
@@ -281,15 +284,20 @@ def gather(rules, ctx: CaseContext, rows: list[Period], not_counted: list[dict])
             ctx.missing.append(f"average monthly wage of {region} for the period starting "
                                f"{ps.isoformat()} (wage.average_monthly)")
             continue
-        ctx.params.setdefault(f"wage.average_monthly@{ps.isoformat()}",
-                              rules.lookup("wage.average_monthly", region, ps).as_json())
+        ps_iso = ps.isoformat()
+        wkey = f"wage.average_monthly@{ps_iso}"
+        if wkey not in ctx.params:
+            ctx.params[wkey] = _json_of(rules, "wage.average_monthly", region, ps)
         m, n = r.months, r.index_months
         # index = (base_total / n) / wage = base_total / (wage × n), weighted by the m months
         # counted (m < n only for a legacy period trimmed by shebao's own months)
-        wages.append(to_fen(w) * n)
+        wf = wage_fen.get(ps)
+        if wf is None:
+            wf = wage_fen[ps] = _fen_of(rules, w)
+        wages.append(wf * n)
         bases.append(int(r.base_total_fen))
         months.append(m)
-        item = {"period_start": ps.isoformat(), "months": m,
+        item = {"period_start": ps_iso, "months": m,
                 "base_total": fen_to_yuan_str(int(r.base_total_fen)),
                 "average_wage": str(w), "region": r.region, "origin": r.origin,
                 "source": r.source}

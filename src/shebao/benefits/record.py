@@ -5,16 +5,16 @@ months, each month once (:func:`merge`), runs of equal months joined for the dec
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Callable
 
-from shebao.core.periods import add_months, month_str
+from shebao.core.periods import add_months, month_index, month_str
 
 LEGACY, SHEBAO = "legacy", "shebao"
 SHEBAO_SOURCE = "shebao collection (assessed and paid)"
 
 
-@dataclass
+@dataclass(slots=True)
 class Period:
     """A run of contribution months as determination counts them."""
 
@@ -29,9 +29,15 @@ class Period:
     superseded_months: int = 0  # legacy months replaced by shebao's own record
 
     def as_json(self) -> dict:
-        d = asdict(self)
-        d["period_start"] = self.period_start.isoformat()
-        return d
+        return {"origin": self.origin, "kind": self.kind, "region": self.region,
+                "period_start": self.period_start.isoformat(), "months": self.months,
+                "base_total_fen": self.base_total_fen, "index_months": self.index_months,
+                "source": self.source, "superseded_months": self.superseded_months}
+
+    def copy(self) -> "Period":
+        return Period(self.origin, self.kind, self.region, self.period_start, self.months,
+                      self.base_total_fen, self.index_months, self.source,
+                      self.superseded_months)
 
 
 @dataclass
@@ -47,12 +53,14 @@ def merge(legacy: list[dict], shebao: list[ShebaoMonth]) -> tuple[list[Period], 
     """One person's record: legacy periods trimmed by the months shebao governs, plus shebao's
     paid months (one period per month; see :func:`compact`). Returns
     (periods counted, months not counted with the reason)."""
-    governed = {m.month for m in shebao}
+    # a legacy period's months are first days of months: only such governed months can meet them
+    governed = {month_index(m.month) for m in shebao if m.month.day == 1}
     periods: list[Period] = []
     for r in legacy:
         start = _date(r["period_start"]).replace(day=1)
         n = int(r["months"])
-        overlap = sum(1 for k in range(n) if add_months(start, k) in governed)
+        s = month_index(start)
+        overlap = sum(1 for k in range(s, s + n) if k in governed) if governed else 0
         if overlap == n:
             continue
         base = r["base_total_fen"]
@@ -79,16 +87,23 @@ def compact(periods: list[Period], wage_of: Callable[[dt.date], object]) -> list
         if (p.origin == SHEBAO and last is not None and last.origin == SHEBAO
                 and last.region == p.region and last.months < 12
                 and last.base_total_fen == p.base_total_fen * last.months
-                and add_months(last.period_start, last.months) == p.period_start
+                and _follows(last.period_start, last.months, p.period_start)
                 and wage_of(last.period_start) == wage_of(p.period_start)):
             last.months += 1
             last.index_months += 1
             last.base_total_fen += p.base_total_fen
             continue
-        p = Period(**asdict(p))
+        p = p.copy()
         out.append(p)
         last = p
     return out
+
+
+def _follows(start: dt.date, months: int, d: dt.date) -> bool:
+    """``add_months(start, months) == d``, by integer month arithmetic for a month's first."""
+    if start.day == 1:
+        return d.day == 1 and month_index(d) == month_index(start) + months
+    return add_months(start, months) == d
 
 
 def _date(v) -> dt.date:

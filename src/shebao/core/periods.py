@@ -1,6 +1,7 @@
 """Months and dates: contribution periods are calendar months ("YYYY-MM")."""
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 
@@ -24,9 +25,15 @@ def add_months(d: dt.date, months: int) -> dt.date:
     total = d.year * 12 + (d.month - 1) + months
     y, m = divmod(total, 12)
     m += 1
-    import calendar
-
+    if d.day <= 28:                 # every month has the day: no clamping to look up
+        return dt.date(y, m, d.day)
     return dt.date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
+
+
+def month_index(d: dt.date) -> int:
+    """The month as one integer (year × 12 + month − 1): month spans by integer arithmetic
+    (``month_index(add_months(d, k)) == month_index(d) + k``)."""
+    return d.year * 12 + d.month - 1
 
 
 def months_between(a: dt.date, b: dt.date) -> int:

@@ -135,11 +135,31 @@ def average_index_scaled(base_fen, wage_fen, months, lo: Decimal, hi: Decimal) -
     total = sum(months)
     if total <= 0:
         raise ValueError("no contribution months")
-    acc = Fraction(0)
+    if lo_f > hi_f:                     # degenerate bounds: the plain rational sum
+        acc = Fraction(0)
+        for b, w, m in zip(base_fen, wage_fen, months):
+            acc += min(max(Fraction(b, w), lo_f), hi_f) * m
+        return round_half_up(acc * INDEX_SCALE / total), total
+    # the same rational in integers: months at the floor, months at the ceiling, and the
+    # unclamped Σ base × months per wage, over one common denominator
+    ln, ld, hn, hd = lo_f.numerator, lo_f.denominator, hi_f.numerator, hi_f.denominator
+    at_lo = at_hi = 0
+    mid: dict[int, int] = {}
     for b, w, m in zip(base_fen, wage_fen, months):
-        idx = min(max(Fraction(b, w), lo_f), hi_f)
-        acc += idx * m
-    return round_half_up(acc * INDEX_SCALE / total), total
+        if w == 0:
+            raise ZeroDivisionError(f"Fraction({b}, 0)")
+        if w < 0:
+            b, w = -b, -w
+        if b * ld < ln * w:
+            at_lo += m
+        elif b * hd > hn * w:
+            at_hi += m
+        else:
+            mid[w] = mid.get(w, 0) + b * m
+    den = math.lcm(ld, hd, *mid)
+    num = ln * at_lo * (den // ld) + hn * at_hi * (den // hd) + sum(
+        x * (den // w) for w, x in mid.items())
+    return round_half_up(num * INDEX_SCALE, den * total), total
 
 
 # --- unemployment (SIL art. 45–47, UIR art. 18) -------------------------------------------
