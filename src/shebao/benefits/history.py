@@ -82,11 +82,14 @@ def legacy_rows(conn: Connection, person_ids: list[int]) -> dict[int, list[dict]
         ids = list(person_ids[i:i + CHUNK])
         if not ids:
             continue
-        for r in conn.execute(select(pension_history).where(
-                pension_history.c.person_id.in_(ids)).order_by(
-                pension_history.c.person_id, pension_history.c.period_start,
-                pension_history.c.id)).mappings():
-            out.setdefault(int(r["person_id"]), []).append(dict(r))
+        res = conn.execute(select(pension_history).where(
+            pension_history.c.person_id.in_(ids)).order_by(
+            pension_history.c.person_id, pension_history.c.period_start,
+            pension_history.c.id))
+        keys = list(res.keys())
+        at = keys.index("person_id")
+        for r in res.all():             # plain tuples: a dict per row without row mappings
+            out.setdefault(int(r[at]), []).append(dict(zip(keys, r)))
     return out
 
 

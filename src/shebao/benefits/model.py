@@ -391,9 +391,13 @@ def amounts(ctxs: list[CaseContext]) -> dict[int, dict]:
     out = {}
     # a handful of parameter versions: group by (rate, table, coefficient) — never per person
     groups: dict[tuple, list[int]] = {}
+    table_key: dict[int, str] = {}      # the rules' own table objects: a few, shared by cases
     for i, x in enumerate(ctxs):
-        key = (x.inputs["rate"], json.dumps({str(k): v for k, v in x.inputs["_table"].items()}),
-               x.inputs["coefficient"])
+        t = x.inputs["_table"]
+        tk = table_key.get(id(t))
+        if tk is None:
+            tk = table_key[id(t)] = json.dumps({str(k): v for k, v in t.items()})
+        key = (x.inputs["rate"], tk, x.inputs["coefficient"])
         groups.setdefault(key, []).append(i)
     basic = np.zeros(len(ctxs), np.int64)
     account = np.zeros(len(ctxs), np.int64)
