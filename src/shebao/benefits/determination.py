@@ -16,10 +16,12 @@ legacy ``pension_history`` ∪ the pension months shebao's collection bureau ass
 collected in full* (a month in both counts once, from shebao's record); the decision lists each
 period with its source and the months not counted with the reason.
 
-Computation is set-based: :func:`compute_cases` reads the persons, their histories and their
-individual accounts for many cases in a few queries, computes the average contribution index
-exactly per person (rational arithmetic, rounded once to 1e-6), and the amounts with the
-vectorised formulas of :mod:`shebao.rules.formulas.benefits`. A case ends in one of:
+Computation (:mod:`.case_compute`): the regular cases of a chunk — statutory claims with a
+legacy record and everything in the rules — in columns (:mod:`.retirement_batch`; the average
+contribution index exact per person, rational arithmetic rounded once to 1e-6; the decision
+stored compactly with its shared parameters once, :mod:`.decision_record`), the others case by
+case (:func:`.model.gather`, which says what is missing). Both give the same decision. A case
+ends in one of:
 
 * ``computed``  — amounts and the decision (every input, every parameter with its legal
   reference, the arithmetic as text);
@@ -41,8 +43,7 @@ import json
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import and_, bindparam, insert, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy import and_, insert, select, update
 
 from shebao.core import regions
 from shebao.core.actor import Actor
@@ -52,7 +53,6 @@ from shebao.core.periods import add_months
 from shebao.db.dialect import for_update
 from shebao.db.uow import now as _now
 from shebao.db.uow import transaction
-from shebao.ledger import queries as ledger_queries
 from shebao.registry import queries as registry_queries
 from shebao.registry import service as registry_service
 from shebao.rules import load_rules
@@ -60,12 +60,11 @@ from shebao.rules.formulas.retirement import CATEGORIES, statutory_retirement
 from shebao.security import audit, maker_checker as mc
 
 from . import access
-from . import history as H
-from .rules_memo import ChunkRules
+from . import decision_record
+from .case_compute import compute_cases
 from .access import check_case, require_in_region
-from .model import (CASE_LIVE, EDITABLE, CaseContext, account_balance, amounts,
-                    clean_history, gather, may_reach_age, record_lines, region_prefix,
-                    require_status, validate_claim)
+from .model import (CASE_LIVE, EDITABLE, clean_history, may_reach_age, record_lines,
+                    region_prefix, require_status, validate_claim)
 from .tables import pension_award, pension_award_amount, pension_case, pension_history
 
 CHUNK = 1000
@@ -214,15 +213,7 @@ def open_batch(db, actor: Actor, region: str, month: dt.date) -> BatchResult:
     return res
 
 
-# ------------------------------------------------------------------------ compute
-def compute_cases(conn: Connection, case_ids: list[int]) -> dict[int, str]:
-    """(Re)compute cases set-based; returns {case_id: status}."""
-    out: dict[int, str] = {}
-    for i in range(0, len(case_ids), CHUNK):
-        out.update(_compute_chunk(conn, case_ids[i:i + CHUNK]))
-    return out
-
-
+# ------------------------------------------------------------------------ live cases
 def _with_live_case(conn, person_ids: list[int]) -> set[int]:
     """Those of ``person_ids`` who have a live case."""
     out: set[int] = set()
@@ -231,87 +222,6 @@ def _with_live_case(conn, person_ids: list[int]) -> set[int]:
             pension_case.c.person_id.in_(person_ids[i:i + CHUNK]),
             pension_case.c.status.in_(CASE_LIVE))).scalars())
     return out
-
-
-def _compute_chunk(conn: Connection, ids: list[int]) -> dict[int, str]:
-    rules = ChunkRules(load_rules())      # each (parameter, region, day) looked up once
-    cases = [dict(r) for r in conn.execute(select(pension_case).where(
-        pension_case.c.id.in_(ids))).mappings()]
-    pids = [c["person_id"] for c in cases]
-    persons = registry_queries.person_facts(conn, pids)
-    hist = H.history_rows(conn, pids)     # legacy ∪ shebao's own paid months (history.py)
-
-    ctxs = [CaseContext(c, persons[c["person_id"]]) for c in cases]
-    for ctx in ctxs:
-        gather(rules, ctx, *hist[ctx.case["person_id"]])  # InputError: the claim
-    _accounts(conn, rules, [x for x in ctxs if not x.missing and "_account" in x.inputs])
-    ok = [x for x in ctxs if not x.missing and x.inputs.get("eligible")]
-    ok_ids = {id(x) for x in ok}          # by identity: comparing contexts compares decisions
-    for x in ctxs:
-        x.inputs.pop("_account", None)
-        if id(x) not in ok_ids:
-            x.inputs.pop("_table", None)
-    by_case = amounts(ok) if ok else {}
-    t = _now()
-    result, updates = {}, []
-    for ctx in ctxs:
-        cid = ctx.case["id"]
-        values = dict(computed_at=t, missing=None, options=None, basic_fen=None,
-                      account_fen=None, transitional_fen=None, total_fen=None,
-                      retirement_date=_date(ctx.inputs.get("retirement_date")))
-        decision = {"inputs": ctx.inputs, "parameters": list(ctx.params.values())}
-        if ctx.missing:
-            status = "incomplete"
-            values["missing"] = json.dumps(ctx.missing, ensure_ascii=False)
-        elif not ctx.inputs.get("eligible"):
-            status = "ineligible"
-            values["options"] = json.dumps(ctx.inputs["options"], ensure_ascii=False)
-        else:
-            status = "computed"
-            a = by_case[cid]
-            values.update(basic_fen=a["basic"], account_fen=a["account"],
-                          transitional_fen=a["transitional"], total_fen=a["total"])
-            decision["arithmetic"] = a["arithmetic"]
-            decision["result"] = {k: fen_to_yuan_str(a[k]) for k in
-                                  ("basic", "account", "transitional", "total")}
-        values["decision"] = json.dumps(decision, ensure_ascii=False, sort_keys=True)
-        updates.append({"cid": cid, "status": status, **values})
-        result[cid] = status
-    if updates:   # one executemany for the chunk
-        conn.execute(update(pension_case).where(pension_case.c.id == bindparam("cid")).values(
-            {k: bindparam(k) for k in updates[0] if k != "cid"}), updates)
-    return result
-
-
-def _accounts(conn, rules, ctxs: list[CaseContext]) -> None:
-    """Individual-account balance at retirement for many cases in a few queries: the balance
-    before the retirement year (one grouped query per retirement year), this year's credits by
-    month (one query), plus this year's interest to the retirement month by the monthly-product
-    method at the rate in force for that year."""
-    ids = ledger_queries.account_ids(conn, [x.inputs["_account"][0] for x in ctxs])
-    have = [x for x in ctxs if x.inputs["_account"][0] in ids]
-    for x in ctxs:
-        if x.inputs["_account"][0] not in ids:
-            x.missing.append(f"individual account {x.inputs['_account'][0]} (not in the ledger)")
-    by_year: dict[int, list[CaseContext]] = {}
-    for x in have:
-        by_year.setdefault(x.inputs["_account"][1].year, []).append(x)
-    for year, group in by_year.items():
-        year_start = dt.date(year, 1, 1)
-        accts = [ids[x.inputs["_account"][0]] for x in group]
-        opening = ledger_queries.sums_before(conn, accts, year_start)
-        last = max(x.inputs["_account"][1].replace(day=1) for x in group)
-        monthly: dict[int, np.ndarray] = {}
-        for aid, day, amount in ledger_queries.postings_between(conn, accts, year_start, last):
-            monthly.setdefault(aid, []).append((_date(day), amount))
-        for x in group:
-            code, ret = x.inputs["_account"]
-            aid = ids[code]
-            m = np.zeros(12, dtype=np.int64)
-            for d, amt in monthly.get(aid, []):
-                if d < ret.replace(day=1):
-                    m[d.month - 1] -= amt             # credit-normal: a credit is negative
-            account_balance(rules, x, code, ret, -int(opening.get(aid) or 0), m)
 
 
 # ------------------------------------------------------------------------ decide
@@ -447,7 +357,8 @@ def get_case(db, actor: Actor, case_id: int, *, purpose: str = "pension case rev
         check_case(actor, c)
         audit.record(conn, actor, "pension.case.read", "pension_case", case_id,
                      fields=["decision"], purpose=purpose)
-    for k in ("missing", "options", "decision"):
+        c["decision"] = decision_record.load(conn, c["decision"])
+    for k in ("missing", "options"):
         c[k] = json.loads(c[k]) if c[k] else None
     for k in ("basic_fen", "account_fen", "transitional_fen", "total_fen"):
         c[k.replace("_fen", "")] = fen_to_yuan_str(c[k]) if c[k] is not None else None

@@ -297,16 +297,7 @@ def gather(rules, ctx: CaseContext, rows: list[Period], not_counted: list[dict])
         wages.append(wf * n)
         bases.append(int(r.base_total_fen))
         months.append(m)
-        item = {"period_start": ps_iso, "months": m,
-                "base_total": fen_to_yuan_str(int(r.base_total_fen)),
-                "average_wage": str(w), "region": r.region, "origin": r.origin,
-                "source": r.source}
-        if r.superseded_months:
-            item["superseded_months"] = r.superseded_months
-            item["note"] = (f"{r.superseded_months} of the {n} months are in shebao's own "
-                            f"record and counted there; the index of this period is "
-                            f"base_total / ({n} × average wage)")
-        periods.append(item)
+        periods.append(index_period(r, str(w)))
     if ctx.missing or bounds is None:
         return
     idx_s, _ = F.average_index_scaled(bases, wages, months, bounds["min"], bounds["max"])
@@ -331,6 +322,21 @@ def gather(rules, ctx: CaseContext, rows: list[Period], not_counted: list[dict])
     # ---- individual account at retirement: read set-based for the chunk (see _accounts)
     ctx.inputs["_table"] = table
     ctx.inputs["_account"] = (account_code(region, "pension", "individual", c["person_id"]), ret)
+
+
+def index_period(r: Period, average_wage: str) -> dict:
+    """One paid period as the decision lists it for the average index."""
+    item = {"period_start": r.period_start.isoformat(), "months": r.months,
+            "base_total": fen_to_yuan_str(int(r.base_total_fen)),
+            "average_wage": average_wage, "region": r.region, "origin": r.origin,
+            "source": r.source}
+    if r.superseded_months:
+        n = r.index_months
+        item["superseded_months"] = r.superseded_months
+        item["note"] = (f"{r.superseded_months} of the {n} months are in shebao's own "
+                        f"record and counted there; the index of this period is "
+                        f"base_total / ({n} × average wage)")
+    return item
 
 
 def history_summary(rows: list[Period], not_counted: list[dict]) -> dict:
@@ -412,30 +418,36 @@ def amounts(ctxs: list[CaseContext]) -> dict[int, dict]:
         trans[sel] = F.transitional_pension_fen(c_fen[sel], idx[sel], deemed[sel], Decimal(coef))
     for i, x in enumerate(ctxs):
         x.inputs.pop("_table", None)
-        I = x.inputs["avg_index"]
-        C = x.inputs["calc_base"]
-        arithmetic = {
-            "basic": f"({C} + {C} × {I}) / 2 × {months[i]} / 12 × {x.inputs['rate']} = "
-                     f"{fen_to_yuan_str(basic[i])} (rounded half up once)",
-            "account": f"{x.inputs['account_balance']} / {divisor[i]} (divisor at age "
-                       f"{ages[i]}) = {fen_to_yuan_str(account[i])}",
-            "transitional": f"{C} × {I} × {deemed[i]} / 12 × {x.inputs['coefficient']} = "
-                            f"{fen_to_yuan_str(trans[i])}",
-            "total": f"{fen_to_yuan_str(basic[i])} + {fen_to_yuan_str(account[i])} + "
-                     f"{fen_to_yuan_str(trans[i])} = "
-                     f"{fen_to_yuan_str(basic[i] + account[i] + trans[i])}",
-            "account_balance": f"opening {fen_to_yuan_str(x.inputs['account_opening_fen'])} + "
-                               f"credits {fen_to_yuan_str(x.inputs['account_credits_this_year_fen'])}"
-                               f" + interest {fen_to_yuan_str(x.inputs['account_interest_this_year_fen'])}"
-                               f" ({x.inputs['account_interest_months']} months, monthly-product "
-                               f"method) = {x.inputs['account_balance']}",
-        }
+        arithmetic = arithmetic_of(x.inputs, int(basic[i]), int(account[i]), int(trans[i]),
+                                   int(divisor[i]))
         x.inputs["divisor"] = int(divisor[i])
         out[x.case["id"]] = {"basic": int(basic[i]), "account": int(account[i]),
                              "transitional": int(trans[i]),
                              "total": int(basic[i] + account[i] + trans[i]),
                              "arithmetic": arithmetic}
     return out
+
+
+def arithmetic_of(inputs: dict, basic: int, account: int, trans: int, divisor: int) -> dict:
+    """The decision's arithmetic as text, from its inputs and the three amounts (fen)."""
+    I, C = inputs["avg_index"], inputs["calc_base"]
+    months, deemed, age = inputs["contribution_months"], inputs["deemed_months"], \
+        inputs["age_years"]
+    return {
+        "basic": f"({C} + {C} × {I}) / 2 × {months} / 12 × {inputs['rate']} = "
+                 f"{fen_to_yuan_str(basic)} (rounded half up once)",
+        "account": f"{inputs['account_balance']} / {divisor} (divisor at age "
+                   f"{age}) = {fen_to_yuan_str(account)}",
+        "transitional": f"{C} × {I} × {deemed} / 12 × {inputs['coefficient']} = "
+                        f"{fen_to_yuan_str(trans)}",
+        "total": f"{fen_to_yuan_str(basic)} + {fen_to_yuan_str(account)} + "
+                 f"{fen_to_yuan_str(trans)} = {fen_to_yuan_str(basic + account + trans)}",
+        "account_balance": f"opening {fen_to_yuan_str(inputs['account_opening_fen'])} + "
+                           f"credits {fen_to_yuan_str(inputs['account_credits_this_year_fen'])}"
+                           f" + interest {fen_to_yuan_str(inputs['account_interest_this_year_fen'])}"
+                           f" ({inputs['account_interest_months']} months, monthly-product "
+                           f"method) = {inputs['account_balance']}",
+    }
 
 
 def record_lines(decision: dict | None) -> list[str]:

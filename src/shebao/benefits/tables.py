@@ -79,6 +79,17 @@ Index("uq_pension_case_live", pension_case.c.person_id, unique=True,
       postgresql_where=text("status IN ('open','incomplete','ineligible','computed','submitted','approved')"))
 Index("ix_pension_case_region_status", pension_case.c.region, pension_case.c.status)
 
+# what the decisions of cases computed together share, once (parameters, period wages); a
+# compact decision (``"v": 2``) names its basis — see ``decision_record``
+pension_decision_basis = Table(
+    "pension_decision_basis", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("digest", String(64), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("digest", name="uq_pension_decision_basis_digest"),
+)
+
 pension_award = Table(
     "pension_award", metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),

@@ -44,6 +44,7 @@ from shebao.ledger.model import Batch, BatchEntry, Line, account_code
 from shebao.rules import load_rules
 from shebao.rules.formulas.retirement import CATEGORIES, statutory_retirement
 
+from shebao.benefits import decision_record
 from shebao.benefits import determination as det
 from shebao.benefits import payouts, payroll
 
@@ -220,13 +221,14 @@ def run(engine, region: str, *, out_dir=None) -> list[str]:
             "SELECT id, person_id, region, status, total_fen, decision, missing FROM "
             "pension_case WHERE opened_by = :m AND region LIKE :p ORDER BY id"),
             {"m": maker.id, "p": pref}).all()
+        decisions = {r.id: decision_record.load(c, r.decision) or {} for r in final}
     by = {}
     for r in final:
         by[r.status] = by.get(r.status, 0) + 1
     approved = [r for r in final if r.status == "approved"]
     legacy_m = shebao_m = unpaid_m = 0
     for r in final:
-        h = (json.loads(r.decision or "{}").get("inputs") or {}).get("history")
+        h = (decisions[r.id].get("inputs") or {}).get("history")
         if h:
             legacy_m += h["legacy"]["paid_months"] + h["legacy"]["deemed_months"]
             shebao_m += h["shebao"]["paid_months"]
@@ -244,7 +246,7 @@ def run(engine, region: str, *, out_dir=None) -> list[str]:
     lines.append(f"contribution record counted: {legacy_m} legacy months + {shebao_m} months "
                  f"shebao collected itself; {unpaid_m} assessed but unpaid months not counted")
     for r in approved[:5]:
-        inp = json.loads(r.decision)["inputs"]
+        inp = decisions[r.id]["inputs"]
         lines.append(f"  case {r.id}: person {r.person_id}, retires {inp['retirement_date']}, "
                      f"{inp['contribution_months']} months, index {inp['avg_index']}, "
                      f"{fen_to_yuan_str(r.total_fen)} yuan a month")

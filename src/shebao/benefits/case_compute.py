@@ -1,0 +1,165 @@
+"""Computing pension cases: the regular ones in columns (:mod:`.retirement_batch`), the others
+case by case (:func:`.model.gather`, every check with its message), all written back by one
+set-based UPDATE per chunk.
+
+    compute_cases(conn, case_ids, columns=True) -> {case_id: status}
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.engine import Connection
+
+from shebao.core.money import fen_to_yuan_str
+from shebao.db.bulk import day_number, in_batches, stage
+from shebao.db.uow import now as _now
+from shebao.ledger import queries as ledger_queries
+from shebao.registry import queries as registry_queries
+from shebao.rules import load_rules
+
+from . import history as H
+from . import retirement_batch
+from .model import CaseContext, account_balance, amounts, gather
+from .rules_memo import ChunkRules
+from .tables import pension_case
+
+COMPUTE_CHUNK = 20_000     # cases computed together (columns in memory, a few queries)
+
+
+def _date(v) -> dt.date | None:
+    if v is None or isinstance(v, dt.date):
+        return v
+    return dt.date.fromisoformat(str(v)[:10])
+
+
+def compute_cases(conn: Connection, case_ids: list[int], *, columns: bool = True
+                  ) -> dict[int, str]:
+    """(Re)compute cases set-based; returns {case_id: status}. ``columns=False`` computes
+    every case by the per-case path (the reference the column path is checked against)."""
+    out: dict[int, str] = {}
+    for i in range(0, len(case_ids), COMPUTE_CHUNK):
+        out.update(_compute_chunk(conn, case_ids[i:i + COMPUTE_CHUNK], columns))
+    return out
+
+
+def _compute_chunk(conn: Connection, ids: list[int], columns: bool = True) -> dict[int, str]:
+    rules = ChunkRules(load_rules())      # each (parameter, region, day) looked up once
+    cases = [dict(r) for part in in_batches(ids) for r in conn.execute(
+        select(pension_case).where(pension_case.c.id.in_(part))).mappings()]
+    persons = registry_queries.person_facts(conn, [c["person_id"] for c in cases])
+    t = _now()
+    # the regular cases in columns; the rest (and anything to explain) case by case
+    updates, rest = (retirement_batch.compute_regular(conn, rules, cases, persons, t)
+                     if columns else ([], cases))
+    updates += _compute_each(conn, rules, rest, persons, t)
+    _write(conn, updates)
+    return {u["cid"]: u["status"] for u in updates}
+
+
+def _compute_each(conn: Connection, rules, cases: list[dict], persons: dict,
+                  t: dt.datetime) -> list[dict]:
+    """The per-case path: every check of ``model.gather`` with its message; a full decision."""
+    if not cases:
+        return []
+    hist = H.history_rows(conn, [c["person_id"] for c in cases])
+    ctxs = [CaseContext(c, persons[c["person_id"]]) for c in cases]
+    for ctx in ctxs:
+        gather(rules, ctx, *hist[ctx.case["person_id"]])  # InputError: the claim
+    _accounts(conn, rules, [x for x in ctxs if not x.missing and "_account" in x.inputs])
+    ok = [x for x in ctxs if not x.missing and x.inputs.get("eligible")]
+    ok_ids = {id(x) for x in ok}          # by identity: comparing contexts compares decisions
+    for x in ctxs:
+        x.inputs.pop("_account", None)
+        if id(x) not in ok_ids:
+            x.inputs.pop("_table", None)
+    by_case = amounts(ok) if ok else {}
+    updates = []
+    for ctx in ctxs:
+        cid = ctx.case["id"]
+        values = dict(computed_at=t, missing=None, options=None, basic_fen=None,
+                      account_fen=None, transitional_fen=None, total_fen=None,
+                      retirement_date=_date(ctx.inputs.get("retirement_date")))
+        decision = {"inputs": ctx.inputs, "parameters": list(ctx.params.values())}
+        if ctx.missing:
+            status = "incomplete"
+            values["missing"] = json.dumps(ctx.missing, ensure_ascii=False)
+        elif not ctx.inputs.get("eligible"):
+            status = "ineligible"
+            values["options"] = json.dumps(ctx.inputs["options"], ensure_ascii=False)
+        else:
+            status = "computed"
+            a = by_case[cid]
+            values.update(basic_fen=a["basic"], account_fen=a["account"],
+                          transitional_fen=a["transitional"], total_fen=a["total"])
+            decision["arithmetic"] = a["arithmetic"]
+            decision["result"] = {k: fen_to_yuan_str(a[k]) for k in
+                                  ("basic", "account", "transitional", "total")}
+        values["decision"] = json.dumps(decision, ensure_ascii=False, sort_keys=True)
+        updates.append({"cid": cid, "status": status, **values})
+    return updates
+
+
+_AMOUNTS = ("basic_fen", "account_fen", "transitional_fen", "total_fen")
+
+
+def _write(conn: Connection, updates: list[dict]) -> None:
+    """Every computed case of a chunk in one set-based UPDATE (the rows staged by COPY)."""
+    if not updates:
+        return
+    cols: dict = {"cid": np.array([u["cid"] for u in updates], dtype=np.int64)}
+    spec = [("cid", "i8"), ("status", "T"), ("missing", "T"), ("options", "T"),
+            ("decision", "T"), ("retirement_date", "date")] + [(k, "i8") for k in _AMOUNTS]
+    for k in ("status", "missing", "options", "decision"):
+        cols[k] = [u[k] for u in updates]
+        if k in ("missing", "options"):
+            cols[k + "?"] = np.array([v is None for v in cols[k]])
+    days = [u["retirement_date"] for u in updates]
+    cols["retirement_date?"] = np.array([d is None for d in days])
+    cols["retirement_date"] = np.array([0 if d is None else day_number(d) for d in days],
+                                       dtype=np.int64)
+    for k in _AMOUNTS:
+        vals = [u[k] for u in updates]
+        cols[k + "?"] = np.array([v is None for v in vals])
+        cols[k] = np.array([0 if v is None else v for v in vals], dtype=np.int64)
+    stage(conn, "tmp_pension_case_update", spec, cols)
+    sets = ", ".join(f"{k} = u.{k}" for k, _ in spec[1:])
+    conn.execute(text(f"UPDATE pension_case SET {sets}, computed_at = :t "
+                      "FROM tmp_pension_case_update AS u WHERE pension_case.id = u.cid")
+                 .bindparams(bindparam("t", type_=pension_case.c.computed_at.type)),
+                 {"t": updates[0]["computed_at"]})
+
+
+def _accounts(conn, rules, ctxs: list[CaseContext]) -> None:
+    """Individual-account balance at retirement for many cases in a few queries: the balance
+    before the retirement year (one grouped query per retirement year), this year's credits by
+    month (one query), plus this year's interest to the retirement month by the monthly-product
+    method at the rate in force for that year."""
+    ids = ledger_queries.account_ids(conn, [x.inputs["_account"][0] for x in ctxs])
+    have = [x for x in ctxs if x.inputs["_account"][0] in ids]
+    for x in ctxs:
+        if x.inputs["_account"][0] not in ids:
+            x.missing.append(f"individual account {x.inputs['_account'][0]} (not in the ledger)")
+    by_year: dict[int, list[CaseContext]] = {}
+    for x in have:
+        by_year.setdefault(x.inputs["_account"][1].year, []).append(x)
+    for year, group in by_year.items():
+        year_start = dt.date(year, 1, 1)
+        accts = [ids[x.inputs["_account"][0]] for x in group]
+        opening = ledger_queries.sums_before(conn, accts, year_start)
+        last = max(x.inputs["_account"][1].replace(day=1) for x in group)
+        monthly: dict[int, np.ndarray] = {}
+        for aid, day, amount in ledger_queries.postings_between(conn, accts, year_start, last):
+            monthly.setdefault(aid, []).append((_date(day), amount))
+        for x in group:
+            code, ret = x.inputs["_account"]
+            aid = ids[code]
+            m = np.zeros(12, dtype=np.int64)
+            for d, amt in monthly.get(aid, []):
+                if d < ret.replace(day=1):
+                    m[d.month - 1] -= amt             # credit-normal: a credit is negative
+            account_balance(rules, x, code, ret, -int(opening.get(aid) or 0), m)
+
+
