@@ -10,11 +10,11 @@ import datetime as dt
 import json
 
 import numpy as np
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
 from shebao.core.money import fen_to_yuan_str
-from shebao.db.bulk import day_number, in_batches, stage
+from shebao.db.bulk import day_number, insert_columns, json_list, json_rows_sql, stage
 from shebao.db.uow import now as _now
 from shebao.ledger import queries as ledger_queries
 from shebao.registry import queries as registry_queries
@@ -27,6 +27,7 @@ from .rules_memo import ChunkRules
 from .tables import pension_case
 
 COMPUTE_CHUNK = 20_000     # cases computed together (columns in memory, a few queries)
+_READ = ("id", "person_id", "region", "category", "claim", "requested_date")   # what computing reads
 
 
 def _date(v) -> dt.date | None:
@@ -41,22 +42,43 @@ def compute_cases(conn: Connection, case_ids: list[int], *, columns: bool = True
     every case by the per-case path (the reference the column path is checked against)."""
     out: dict[int, str] = {}
     for i in range(0, len(case_ids), COMPUTE_CHUNK):
-        out.update(_compute_chunk(conn, case_ids[i:i + COMPUTE_CHUNK], columns))
+        cases = _read_cases(conn, case_ids[i:i + COMPUTE_CHUNK])
+        updates = computed(conn, cases, columns=columns)
+        _write(conn, updates)
+        out.update({u["cid"]: u["status"] for u in updates})
     return out
 
 
-def _compute_chunk(conn: Connection, ids: list[int], columns: bool = True) -> dict[int, str]:
+def open_computed(conn: Connection, cases: list[dict], opened: dict) -> dict[int, str]:
+    """New cases (dicts with ``_READ``'s keys, ids drawn from the sequence) computed first and
+    then copied in once, finished — no insert followed by an update. ``opened``: status
+    "open" would be, opened_by, opened_at. Returns {case_id: status}."""
+    out: dict[int, str] = {}
+    for i in range(0, len(cases), COMPUTE_CHUNK):
+        part = cases[i:i + COMPUTE_CHUNK]
+        updates = computed(conn, part)
+        _write(conn, updates, insert=(part, opened))
+        out.update({u["cid"]: u["status"] for u in updates})
+    return out
+
+
+def computed(conn: Connection, cases: list[dict], *, columns: bool = True) -> list[dict]:
+    """The computed values of ``cases`` (one chunk): the regular ones in columns, the rest
+    (and anything to explain) case by case."""
     rules = ChunkRules(load_rules())      # each (parameter, region, day) looked up once
-    cases = [dict(r) for part in in_batches(ids) for r in conn.execute(
-        select(pension_case).where(pension_case.c.id.in_(part))).mappings()]
     persons = registry_queries.person_facts(conn, [c["person_id"] for c in cases])
     t = _now()
-    # the regular cases in columns; the rest (and anything to explain) case by case
     updates, rest = (retirement_batch.compute_regular(conn, rules, cases, persons, t)
                      if columns else ([], cases))
-    updates += _compute_each(conn, rules, rest, persons, t)
-    _write(conn, updates)
-    return {u["cid"]: u["status"] for u in updates}
+    return updates + _compute_each(conn, rules, rest, persons, t)
+
+
+def _read_cases(conn: Connection, ids: list[int]) -> list[dict]:
+    cols = ", ".join("c." + k for k in _READ)
+    return [dict(r) for r in conn.execute(text(
+        f"SELECT {cols} FROM pension_case c JOIN (SELECT CAST(value AS BIGINT) AS id FROM "
+        f"{json_rows_sql(conn)}) v ON c.id = v.id").columns(
+        *(pension_case.c[k] for k in _READ)), {"vals": json_list(ids)}).mappings()]
 
 
 def _compute_each(conn: Connection, rules, cases: list[dict], persons: dict,
@@ -105,8 +127,9 @@ def _compute_each(conn: Connection, rules, cases: list[dict], persons: dict,
 _AMOUNTS = ("basic_fen", "account_fen", "transitional_fen", "total_fen")
 
 
-def _write(conn: Connection, updates: list[dict]) -> None:
-    """Every computed case of a chunk in one set-based UPDATE (the rows staged by COPY)."""
+def _write(conn: Connection, updates: list[dict], insert: tuple | None = None) -> None:
+    """Every computed case of a chunk in one set-based statement: staged by COPY and applied
+    by one UPDATE, or — ``insert=(cases, opened)``, new cases — copied straight in."""
     if not updates:
         return
     cols: dict = {"cid": np.array([u["cid"] for u in updates], dtype=np.int64)}
@@ -124,6 +147,22 @@ def _write(conn: Connection, updates: list[dict]) -> None:
         vals = [u[k] for u in updates]
         cols[k + "?"] = np.array([v is None for v in vals])
         cols[k] = np.array([0 if v is None else v for v in vals], dtype=np.int64)
+    if insert is not None:
+        cases, opened = insert
+        by_id = {c["id"]: c for c in cases}
+        rows = [by_id[int(i)] for i in cols["cid"].tolist()]
+        cols["id"] = cols.pop("cid")
+        cols.update({"person_id": np.array([c["person_id"] for c in rows], dtype=np.int64),
+                     "region": [c["region"] for c in rows],
+                     "category": [c["category"] for c in rows],
+                     "category?": np.array([c["category"] is None for c in rows]),
+                     "claim": [c["claim"] for c in rows],
+                     "opened_by": opened["opened_by"], "opened_at": opened["opened_at"],
+                     "computed_at": updates[0]["computed_at"]})
+        insert_columns(conn, "pension_case", [("id", "i8")] + spec[1:] + [
+            ("person_id", "i8"), ("region", "T"), ("category", "T"), ("claim", "T"),
+            ("opened_by", "T"), ("opened_at", "ts"), ("computed_at", "ts")], cols)
+        return
     stage(conn, "tmp_pension_case_update", spec, cols)
     sets = ", ".join(f"{k} = u.{k}" for k, _ in spec[1:])
     conn.execute(text(f"UPDATE pension_case SET {sets}, computed_at = :t "

@@ -43,13 +43,14 @@ import json
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, insert, select, text, update
 
 from shebao.core import regions
 from shebao.core.actor import Actor
 from shebao.core.errors import ConflictError, InputError, PermissionDenied
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import add_months
+from shebao.db.bulk import json_list, json_rows_sql, new_ids
 from shebao.db.dialect import for_update
 from shebao.db.uow import now as _now
 from shebao.db.uow import transaction
@@ -61,7 +62,7 @@ from shebao.security import audit, maker_checker as mc
 
 from . import access
 from . import decision_record
-from .case_compute import compute_cases
+from .case_compute import compute_cases, open_computed
 from .access import check_case, require_in_region
 from .model import (CASE_LIVE, EDITABLE, clean_history, may_reach_age, record_lines,
                     region_prefix, require_status, validate_claim)
@@ -189,24 +190,20 @@ def open_batch(db, actor: Actor, region: str, month: dt.date) -> BatchResult:
                 for pid in ids[hit & want]:
                     chosen[int(pid)] = cat if cat == "male" else None
             pregion = {r.id: r.pension_region for r in rows}
-            t = _now()
-            new = [dict(person_id=pid, region=pregion[pid], category=cat, claim="statutory",
-                        requested_date=None, status="open", opened_by=actor.id, opened_at=t)
-                   for pid, cat in sorted(chosen.items())]
-            if new:
-                conn.execute(insert(pension_case), new)
-                # in chunks: a month's retirements in a province exceed one statement's
-                # 65,535 bound parameters
-                chosen_ids = list(chosen)
-                res.case_ids = [cid for i in range(0, len(chosen_ids), CHUNK)
-                                for cid in conn.execute(select(pension_case.c.id).where(and_(
-                                    pension_case.c.person_id.in_(chosen_ids[i:i + CHUNK]),
-                                    pension_case.c.status == "open",
-                                    pension_case.c.opened_at == t))).scalars()]
-                summary = compute_cases(conn, res.case_ids)
+            chosen_ids = sorted(chosen)
+            if chosen_ids:
+                # the new cases copied in with ids drawn first (a month's retirements in a
+                # province are many: no row-by-row insert, no read-back)
+                ids_new = new_ids(conn, "pension_case", len(chosen_ids)).tolist()
+                summary = open_computed(conn, [
+                    {"id": cid, "person_id": p, "region": pregion[p], "category": chosen[p],
+                     "claim": "statutory", "requested_date": None}
+                    for cid, p in zip(ids_new, chosen_ids)],
+                    {"opened_by": actor.id, "opened_at": _now()})
+                res.case_ids = ids_new
                 for s in summary.values():
                     res.by_status[s] = res.by_status.get(s, 0) + 1
-            res.opened = len(new)
+            res.opened = len(chosen_ids)
         audit.record(conn, actor, "pension.case.open_batch", "region", region,
                      detail={"month": month.isoformat(), "opened": res.opened,
                              "by_status": res.by_status})
@@ -215,13 +212,14 @@ def open_batch(db, actor: Actor, region: str, month: dt.date) -> BatchResult:
 
 # ------------------------------------------------------------------------ live cases
 def _with_live_case(conn, person_ids: list[int]) -> set[int]:
-    """Those of ``person_ids`` who have a live case."""
-    out: set[int] = set()
-    for i in range(0, len(person_ids), CHUNK):
-        out.update(conn.execute(select(pension_case.c.person_id).where(
-            pension_case.c.person_id.in_(person_ids[i:i + CHUNK]),
-            pension_case.c.status.in_(CASE_LIVE))).scalars())
-    return out
+    """Those of ``person_ids`` who have a live case (one query, the ids as one parameter)."""
+    if not person_ids:
+        return set()
+    live = ", ".join(f"'{s}'" for s in CASE_LIVE)
+    return {int(p) for p, in conn.execute(text(
+        f"SELECT c.person_id FROM pension_case c JOIN (SELECT CAST(value AS BIGINT) AS id "
+        f"FROM {json_rows_sql(conn)}) v ON c.person_id = v.id WHERE c.status IN ({live})"),
+        {"vals": json_list(person_ids)})}
 
 
 # ------------------------------------------------------------------------ decide

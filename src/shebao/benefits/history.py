@@ -40,11 +40,11 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from shebao.collection.queries import contribution_record
-from shebao.db.bulk import fetch_int_matrix, stage
+from shebao.db.bulk import fetch_ints_and_text, stage
 from shebao.db.dialect import days_since_epoch
 
 from .record import Period, ShebaoMonth, merge
@@ -101,28 +101,24 @@ def legacy_columns(conn: Connection, person_ids: list[int]) -> dict[str, np.ndar
     order of :func:`legacy_rows`): person_id, day (days since 1970 of period_start),
     month_index (year × 12 + month − 1), months, index_months (= months: a legacy period's
     base spans all of it), base (−1 for a deemed period, which has none), paid (bool), region
-    (int of the code), source (position in ``sources``). Two reads, no Python per row."""
+    (int of the code), source (position in ``sources``). One read, no Python per row."""
     stage(conn, "tmp_history_persons", [("person_id", "i8")],
           {"person_id": np.asarray(sorted(set(person_ids)), dtype=np.int64)})
-    sources = [r[0] for r in conn.execute(text(
-        "SELECT DISTINCT h.source FROM pension_history h JOIN tmp_history_persons p "
-        "ON p.person_id = h.person_id ORDER BY h.source"))]
-    stage(conn, "tmp_history_sources", [("code", "i8"), ("source", "T")],
-          {"code": np.arange(len(sources), dtype=np.int64), "source": sources})
-    m = fetch_int_matrix(conn, (
+    m, src = fetch_ints_and_text(conn, (
         f"SELECT h.person_id, {days_since_epoch(conn, 'h.period_start')}, h.months, "
         "COALESCE(h.base_total_fen, -1), CASE WHEN h.kind = 'paid' THEN 1 ELSE 0 END, "
-        "CAST(h.region AS BIGINT), s.code, h.id FROM pension_history h "
-        "JOIN tmp_history_persons p ON p.person_id = h.person_id "
-        "JOIN tmp_history_sources s ON s.source = h.source"), {}, 8,
-        order_by="c0, c1, c7")
-    m = m[np.lexsort((m[:, 7], m[:, 1], m[:, 0]))] if len(m) else m.reshape(0, 8)
+        "CAST(h.region AS BIGINT), h.id, h.source FROM pension_history h "
+        "JOIN tmp_history_persons p ON p.person_id = h.person_id"), {}, 7)
+    known: dict[str, int] = {}
+    code = np.fromiter((known.setdefault(t, len(known)) for t in src), np.int64, len(src))
+    order = np.lexsort((m[:, 6], m[:, 1], m[:, 0]))
+    m, code = m[order], code[order]
     day = m[:, 1]
     ym = day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) + 1970 * 12
     first = (ym - 1970 * 12).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
     return {"person_id": m[:, 0], "day": first, "month_index": ym, "months": m[:, 2],
             "index_months": m[:, 2].copy(), "base": m[:, 3], "paid": m[:, 4] == 1,
-            "region": m[:, 5], "source": m[:, 6], "sources": sources}
+            "region": m[:, 5], "source": code, "sources": list(known)}
 
 
 def history_rows(conn: Connection, person_ids: list[int]

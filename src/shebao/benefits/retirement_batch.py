@@ -238,7 +238,8 @@ def compute_regular(conn, rules, cases: list[dict], persons: dict, at: dt.dateti
     done = np.flatnonzero(ok)
     src_json = [json.dumps(s, ensure_ascii=False) for s in L["sources"]]
     base = L["base"]
-    frags = [f'["{_from_days(d).isoformat()}",{m},{"null" if b < 0 else b},{im},'
+    iso_of = {d: _from_days(d).isoformat() for d in np.unique(L["day"]).tolist()}
+    frags = [f'["{iso_of[d]}",{m},{"null" if b < 0 else b},{im},'
              f'"{"paid" if p else "deemed"}","{r:06d}","{LEGACY}",{src_json[s]},0]'
              for d, m, b, im, p, r, s in zip(L["day"].tolist(), L["months"].tolist(),
                                               base.tolist(), L["index_months"].tolist(),

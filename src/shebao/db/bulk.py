@@ -271,6 +271,33 @@ def fetch_int_matrix(conn, sql: str, params: dict, ncols: int, *,
     return np.frombuffer(blob, dtype=">i8").astype(np.int64).reshape(n, ncols)
 
 
+def fetch_ints_and_text(conn, sql: str, params: dict, ncols: int
+                        ) -> tuple[np.ndarray, list[str]]:
+    """``fetch_int_matrix`` of a query whose first ``ncols`` columns are integers and whose
+    last is a non-NULL text: (the int64 matrix, the texts in the same row order). PostgreSQL:
+    one pass — the integers packed as above and the texts as one ``json_agg`` beside them
+    (two aggregates of one scan see the rows in the same order)."""
+    if conn.dialect.name != "postgresql":
+        from sqlalchemy import text
+
+        rows = conn.execute(text(sql), params).all()
+        m = np.array([r[:ncols] for r in rows], dtype=np.int64).reshape(len(rows), ncols)
+        return m, [r[ncols] for r in rows]
+    names = ", ".join([f"c{i}" for i in range(ncols)] + ["t"])
+    packed = " || ".join(f"int8send(c{i}::bigint)" for i in range(ncols))
+    query, bound = _driver_sql(sql, params)
+    stmt = (f"SELECT string_agg({packed}, ''::bytea), count(*), json_agg(t)::text "
+            f"FROM ({query}) AS q({names})")
+    with conn.connection.driver_connection.cursor(binary=True) as cur:
+        cur.execute(stmt, bound)
+        blob, n, texts = cur.fetchone()
+    blob = blob or b""
+    texts = json.loads(texts) if texts else []
+    if len(blob) != n * ncols * 8 or len(texts) != n or None in texts:
+        raise ValueError("the query has NULLs: fetch_ints_and_text needs values in every column")
+    return np.frombuffer(blob, dtype=">i8").astype(np.int64).reshape(n, ncols), texts
+
+
 def copy_out_ints(conn, sql: str, params: dict, ncols: int) -> np.ndarray:
     """PostgreSQL: ``COPY (sql) TO STDOUT (FORMAT BINARY)`` into an int64 matrix, parsed in
     place by numpy. For a statement ``fetch_int_matrix`` cannot wrap in a sub-select — one

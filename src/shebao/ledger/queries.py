@@ -7,11 +7,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
 
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError, PermissionDenied
 from shebao.core.money import fen_to_yuan_str
+from shebao.db.bulk import json_list, json_rows_sql
 from shebao.db.dialect import unindexed
 from shebao.db.uow import reading, transaction
 from shebao.security.audit_appender import record_read
@@ -217,34 +218,45 @@ def posted_by_source(conn, region: str, effective_date: dt.date,
 
 # --- read by benefits ---
 def account_ids(conn, codes) -> dict[str, int]:
-    """account code → id for the codes that exist."""
+    """account code → id for the codes that exist (one query, the codes as one parameter)."""
     codes = list(codes)
-    out: dict[str, int] = {}
-    for i in range(0, len(codes), 1000):
-        for r in conn.execute(select(ledger_account.c.code, ledger_account.c.id).where(
-                ledger_account.c.code.in_(codes[i:i + 1000]))):
-            out[r.code] = r.id
-    return out
+    if not codes:
+        return {}
+    return {r[0]: int(r[1]) for r in conn.execute(text(
+        f"SELECT a.code, a.id FROM ledger_account a JOIN (SELECT value FROM "
+        f"{json_rows_sql(conn)}) v ON a.code = v.value"), {"vals": json_list(codes)})}
+
+
+def _ids_sql(conn) -> str:
+    return f"(SELECT CAST(value AS BIGINT) AS id FROM {json_rows_sql(conn)}) v"
 
 
 def sums_before(conn, account_ids, before: dt.date) -> dict[int, int]:
     """account id → Σ postings (debit +) effective before ``before`` (accounts with none are
     absent)."""
-    ids = list(account_ids) or [-1]
-    return {int(a): int(s) for a, s in conn.execute(
-        select(ledger_posting.c.account_id, func.sum(ledger_posting.c.amount)).where(
-            ledger_posting.c.account_id.in_(ids), ledger_posting.c.effective_date < before)
-        .group_by(ledger_posting.c.account_id))}
+    ids = [int(a) for a in account_ids]
+    if not ids:
+        return {}
+    return {int(a): int(s) for a, s in conn.execute(text(
+        f"SELECT p.account_id, SUM(p.amount) FROM ledger_posting p JOIN {_ids_sql(conn)} "
+        "ON p.account_id = v.id WHERE p.effective_date < :b GROUP BY p.account_id")
+        .bindparams(bindparam("b", type_=ledger_posting.c.effective_date.type)),
+        {"vals": json_list(ids), "b": before})}
 
 
 def postings_between(conn, account_ids, start: dt.date, end: dt.date) -> list[tuple]:
     """(account id, effective date, amount) of the postings effective in [start, end)."""
-    ids = list(account_ids) or [-1]
+    ids = [int(a) for a in account_ids]
+    if not ids:
+        return []
+    day = ledger_posting.c.effective_date.type
+    q = text(f"SELECT p.account_id, p.effective_date, p.amount FROM ledger_posting p "
+             f"JOIN {_ids_sql(conn)} ON p.account_id = v.id "
+             "WHERE p.effective_date >= :s AND p.effective_date < :e").bindparams(
+        bindparam("s", type_=day), bindparam("e", type_=day)).columns(
+        ledger_posting.c.account_id, ledger_posting.c.effective_date, ledger_posting.c.amount)
     return [(int(a), d, int(m)) for a, d, m in conn.execute(
-        select(ledger_posting.c.account_id, ledger_posting.c.effective_date,
-               ledger_posting.c.amount).where(
-            ledger_posting.c.account_id.in_(ids), ledger_posting.c.effective_date >= start,
-            ledger_posting.c.effective_date < end))]
+        q, {"vals": json_list(ids), "s": start, "e": end})]
 
 
 # A derived table for set-based statements of benefits (payroll) that need the stored balance

@@ -406,15 +406,17 @@ def payer_bank_accounts(conn, employer_ids, person_ids) -> dict[tuple[str, int],
 
 def person_facts(conn, person_ids) -> dict[int, dict]:
     """person id → {id, sex, birth_date, status, death_date, pension_region}: what pension
-    determination and payroll decide on. Unknown ids are absent."""
+    determination and payroll decide on. Unknown ids are absent. One query (the ids as one
+    parameter)."""
     ids = sorted({int(i) for i in person_ids})
-    out: dict[int, dict] = {}
+    if not ids:
+        return {}
     cols = (person.c.id, person.c.sex, person.c.birth_date, person.c.status,
             person.c.death_date, person.c.pension_region)
-    for i in range(0, len(ids), 5000):
-        for r in conn.execute(select(*cols).where(person.c.id.in_(ids[i:i + 5000]))).mappings():
-            out[r["id"]] = dict(r)
-    return out
+    q = text(f"SELECT p.id, p.sex, p.birth_date, p.status, p.death_date, p.pension_region "
+             f"FROM person p JOIN (SELECT CAST(value AS BIGINT) AS id FROM "
+             f"{json_rows_sql(conn)}) v ON p.id = v.id").columns(*cols)
+    return {r["id"]: dict(r) for r in conn.execute(q, {"vals": json_list(ids)}).mappings()}
 
 
 def active_persons_in(conn, region_like: str) -> list:

@@ -144,3 +144,7 @@ def test_batch_of_a_month_uses_the_column_path(engine):
     assert {p["name"] for p in d["parameters"]} >= {"wage.average_monthly",
                                                     "pension.calc_base", "pension.divisor"}
     assert d["result"]["total"] == case["total"]
+    # copied in finished: the case's own columns read back as the table defines them
+    assert isinstance(case["opened_at"], dt.datetime) and case["opened_by"] == MAKER.id
+    assert isinstance(case["computed_at"], dt.datetime) and case["status"] == "computed"
+    assert str(case["retirement_date"])[:10] == d["inputs"]["retirement_date"]
