@@ -144,10 +144,15 @@ def compute_regular(conn, rules, cases: list[dict], persons: dict, at: dt.dateti
     paid_rows = np.flatnonzero(paid_row & ok[ci])
     wage_str: dict[tuple[str, int], str] = {}
     wage_fen = np.zeros(len(L["person_id"]), np.int64)
-    reg_arr = np.array(region, dtype=object)
-    for key, rows in _groups(list(zip(reg_arr[ci[paid_rows]].tolist(),
-                                      L["day"][paid_rows].tolist()))).items():
-        reg, day = key
+    reg_int = np.array([int(r) for r in region], dtype=np.int64)
+    wkey = reg_int[ci[paid_rows]] * 1_000_000 + L["day"][paid_rows]   # (region, day) as one int
+    keys, inv = np.unique(wkey, return_inverse=True)
+    order = np.argsort(inv, kind="stable")
+    bounds = np.searchsorted(inv[order], np.arange(len(keys) + 1))
+    for j, kk in enumerate(keys.tolist()):
+        rows = order[bounds[j]:bounds[j + 1]]
+        reg, day = f"{kk // 1_000_000:06d}", kk % 1_000_000
+        key = (reg, day)
         w = rules.get(WAGE, reg, _from_days(day))
         if w is None or to_fen(w) <= 0:
             ok[ci[paid_rows[rows]]] = False
@@ -238,25 +243,42 @@ def compute_regular(conn, rules, cases: list[dict], persons: dict, at: dt.dateti
     done = np.flatnonzero(ok)
     src_json = [json.dumps(s, ensure_ascii=False) for s in L["sources"]]
     base = L["base"]
-    iso_of = {d: _from_days(d).isoformat() for d in np.unique(L["day"]).tolist()}
-    frags = [f'["{iso_of[d]}",{m},{"null" if b < 0 else b},{im},'
-             f'"{"paid" if p else "deemed"}","{r:06d}","{LEGACY}",{src_json[s]},0]'
-             for d, m, b, im, p, r, s in zip(L["day"].tolist(), L["months"].tolist(),
-                                              base.tolist(), L["index_months"].tolist(),
-                                              paid_row.tolist(), L["region"].tolist(),
-                                              L["source"].tolist())]
+    # each period as JSON: the text around its base shared by the rows alike (few kinds)
+    cols = np.column_stack([L["day"], L["months"], L["index_months"], paid_row,
+                            L["source"], L["region"]]).astype(np.int64)
+    radix = cols.max(axis=0) + 1 if len(cols) else np.ones(6, np.int64)
+    if math.prod(int(x) for x in radix) < 2 ** 62:        # one integer per row: fast unique
+        shape = np.zeros(len(cols), np.int64)
+        for c, r in zip(cols.T, radix):
+            shape = shape * int(r) + c
+        kinds, kind_of = np.unique(shape, return_inverse=True)
+    else:
+        kinds, kind_of = np.unique(cols, axis=0, return_inverse=True)
+    kind_of = kind_of.reshape(-1)
+    first = np.zeros(len(kinds), np.int64)
+    first[kind_of[::-1]] = np.arange(len(kind_of))[::-1]
+    pre, suf = [], []
+    for r in first.tolist():
+        d, m, im, p = int(L["day"][r]), int(L["months"][r]), int(L["index_months"][r]), \
+            bool(paid_row[r])
+        pre.append(f'["{_from_days(d).isoformat()}",{m},')
+        suf.append(f',{im},"{"paid" if p else "deemed"}","{int(L["region"][r]):06d}",'
+                   f'"{LEGACY}",{src_json[int(L["source"][r])]},0]')
+    frags = [pre[kk] + ("null" if b < 0 else str(b)) + suf[kk]
+             for kk, b in zip(kind_of.tolist(), base.tolist())]
     starts = np.searchsorted(ci, np.arange(n + 1))
+    # the paid period starts of each case, as bytes (a key for its set of period wages)
+    pdays_of = np.split(np.where(paid_row, L["day"], -1), starts[1:-1])
     texts: dict[tuple, str] = {}
     case_basis: list = []
     for i in done.tolist():
         reg, iso = region[i], ret_iso[i]
         g = gparams[(reg, iso)]
-        prow = [r for r in range(starts[i], starts[i + 1]) if paid_row[r]]
-        pdays = tuple(dict.fromkeys(int(L["day"][r]) for r in prow))
         has_deemed = bool(deemed_m[i])
         rkey = ry[i] if i in rate_json else None
-        bkey = (reg, iso, pdays, has_deemed, rkey)
+        bkey = (reg, iso, pdays_of[i].tobytes(), has_deemed, rkey)
         if bkey not in texts:
+            pdays = tuple(dict.fromkeys(d for d in pdays_of[i].tolist() if d >= 0))
             params = [g["schedule"], g["json"][PARAMS[0][1]], g["json"][PARAMS[1][1]]]
             params += [rules.lookup_json(WAGE, reg, _from_days(d)) for d in pdays]
             params += [g["json"][name] for _, name in PARAMS[2:]]
@@ -272,21 +294,22 @@ def compute_regular(conn, rules, cases: list[dict], persons: dict, at: dt.dateti
     out = []
     for j, i in enumerate(done.tolist()):
         g = gparams[(region[i], ret_iso[i])]
-        own = {"person_id": int(pid[i]), "claim_region": region[i], "claim": "statutory",
-               "birth_date": birth[i].isoformat(), "category": cats[i],
-               "statutory_retirement_date": ret_iso[i],
-               "statutory_age_months": int(st_age[i]), "delay_months": int(delay[i]),
-               "retirement_date": ret_iso[i], "age_at_retirement_months": int(age_m[i]),
-               "min_contribution_months": int(g["min"]), "avg_index_scaled": int(idx_s[i]),
-               "coefficient": str(g.get("coef", Decimal(0)) if deemed_m[i] else Decimal(0)),
-               "account_code": codes[i], "account_opening_fen": int(opening[i]),
-               "account_credits_this_year_fen": int(credit_sum[i]),
-               "account_interest_this_year_fen": int(interest[i]),
-               "account_interest_months": int(k[i]),
-               "account_balance_fen": int(balance[i]), "divisor": int(divisor[i])}
+        coef = g.get("coef", Decimal(0)) if deemed_m[i] else Decimal(0)
+        # the case's own inputs: codes, dates and numbers only (nothing JSON must escape)
+        own = (f'{{"person_id":{pid[i]},"claim_region":"{region[i]}","claim":"statutory",'
+               f'"birth_date":"{birth[i].isoformat()}","category":"{cats[i]}",'
+               f'"statutory_retirement_date":"{ret_iso[i]}",'
+               f'"statutory_age_months":{st_age[i]},"delay_months":{delay[i]},'
+               f'"retirement_date":"{ret_iso[i]}","age_at_retirement_months":{age_m[i]},'
+               f'"min_contribution_months":{int(g["min"])},"avg_index_scaled":{idx_s[i]},'
+               f'"coefficient":"{coef}","account_code":"{codes[i]}",'
+               f'"account_opening_fen":{opening[i]},'
+               f'"account_credits_this_year_fen":{credit_sum[i]},'
+               f'"account_interest_this_year_fen":{interest[i]},'
+               f'"account_interest_months":{k[i]},"account_balance_fen":{balance[i]},'
+               f'"divisor":{divisor[i]}}}')
         b, a, t = int(basic[i]), int(account[i]), int(trans[i])
-        decision = (f'{{"v":{D.COMPACT},"basis":{basis_id[case_basis[j]]},'
-                    f'"s":{json.dumps(own, ensure_ascii=False)},'
+        decision = (f'{{"v":{D.COMPACT},"basis":{basis_id[case_basis[j]]},"s":{own},'
                     f'"rec":[{",".join(frags[starts[i]:starts[i + 1]])}],"nc":[],'
                     f'"amounts":[{b},{a},{t}]}}')
         out.append({"cid": cand[i][0]["id"], "status": "computed", "computed_at": at,
