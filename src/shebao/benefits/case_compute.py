@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from shebao.core.money import fen_to_yuan_str
 from shebao.db.bulk import day_number, insert_columns, json_list, json_rows_sql, stage
+from shebao.db.dialect import for_index_probes
 from shebao.db.uow import now as _now
 from shebao.ledger import queries as ledger_queries
 from shebao.registry import queries as registry_queries
@@ -66,11 +67,13 @@ def computed(conn: Connection, cases: list[dict], *, columns: bool = True) -> li
     """The computed values of ``cases`` (one chunk): the regular ones in columns, the rest
     (and anything to explain) case by case."""
     rules = ChunkRules(load_rules())      # each (parameter, region, day) looked up once
-    persons = registry_queries.person_facts(conn, [c["person_id"] for c in cases])
-    t = _now()
-    updates, rest = (retirement_batch.compute_regular(conn, rules, cases, persons, t)
-                     if columns else ([], cases))
-    return updates + _compute_each(conn, rules, rest, persons, t)
+    # every read joins the chunk's ids to a big table (persons, history, accounts, postings)
+    with for_index_probes(conn):
+        persons = registry_queries.person_facts(conn, [c["person_id"] for c in cases])
+        t = _now()
+        updates, rest = (retirement_batch.compute_regular(conn, rules, cases, persons, t)
+                         if columns else ([], cases))
+        return updates + _compute_each(conn, rules, rest, persons, t)
 
 
 def _read_cases(conn: Connection, ids: list[int]) -> list[dict]:

@@ -51,7 +51,7 @@ from shebao.core.errors import ConflictError, InputError, PermissionDenied
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import add_months
 from shebao.db.bulk import json_list, json_rows_sql, new_ids
-from shebao.db.dialect import for_update
+from shebao.db.dialect import for_index_probes, for_update
 from shebao.db.uow import now as _now
 from shebao.db.uow import transaction
 from shebao.registry import queries as registry_queries
@@ -173,7 +173,8 @@ def open_batch(db, actor: Actor, region: str, month: dt.date) -> BatchResult:
     with transaction(db) as conn:
         rows = may_reach_age(rules, region, registry_queries.active_persons_in(
             conn, region_prefix(region)), month)
-        live = _with_live_case(conn, [r.id for r in rows])
+        with for_index_probes(conn):
+            live = _with_live_case(conn, [r.id for r in rows])
         rows = [r for r in rows if r.id not in live]
         if rows:
             ids = np.array([r.id for r in rows], dtype=np.int64)
