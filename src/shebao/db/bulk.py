@@ -195,7 +195,12 @@ def fetch_rows_by_keys(conn, table, key: str, keys: Iterable[str]) -> dict[str, 
 
 
 _ESC = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
-_ESC_RE = re.compile(r"[\\\t\n\r]")
+
+
+def _escape(v: str) -> str:
+    """COPY text escaping: the backslash first, then tab, newline, carriage return."""
+    return v.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n") \
+        .replace("\r", "\\r")
 
 
 def _pg_text_copy(conn, table, columns, cols, data, n):
@@ -212,8 +217,10 @@ def _pg_text_copy(conn, table, columns, cols, data, n):
                     ).astype(str).tolist()
         else:
             vals = [str(v) for v in _py_column(kind, cols[name], None)]
-            if kind == "T" and _ESC_RE.search("".join(vals)):
-                vals = [_ESC_RE.sub(lambda m: _ESC[m.group(0)], v) for v in vals]
+            if kind == "T":
+                joined = "".join(vals)                # one str search per character
+                if any(ch in joined for ch in _ESC):
+                    vals = [_escape(v) for v in vals]
         mask = data.get(name + "?")
         if mask is not None:
             vals = [r"\N" if m else v for v, m in zip(vals, np.asarray(mask).tolist())]

@@ -75,3 +75,23 @@ def test_insert_rows_and_fetch_rows_by_keys(engine):
     assert got["f3.csv"]["dry_run"] is True
     at = got["f2.csv"]["started_at"]
     assert at.replace(tzinfo=at.tzinfo or dt.timezone.utc) == t
+
+
+def test_texts_of_any_content_round_trip_and_read_beside_integers(engine):
+    # the text COPY escapes backslash, tab, newline and carriage return (and nothing else);
+    # NULLs by mask; fetch_ints_and_text reads the texts in the integers' row order
+    from shebao.db.bulk import fetch_ints_and_text, stage
+
+    texts = ['plain', 'back\\slash "quoted"', 'tab\there', 'two\nlines', 'cr\rend', '档案 \\N',
+             '{"json": "a\\"b"}', '']
+    with engine.begin() as conn:
+        stage(conn, "bulk_texts", [("k", "i8"), ("t", "T"), ("u", "T")],
+              {"k": np.arange(len(texts)), "t": texts, "u": texts,
+               "u?": np.array([i % 2 == 1 for i in range(len(texts))])})
+        got = conn.execute(text("SELECT k, t, u FROM bulk_texts ORDER BY k")).all()
+        m, back = fetch_ints_and_text(conn, "SELECT k, k * 2, t FROM bulk_texts", {}, 2)
+    assert [r[1] for r in got] == texts
+    assert [r[2] for r in got] == [None if i % 2 else t for i, t in enumerate(texts)]
+    order = np.argsort(m[:, 0])
+    assert m[order].tolist() == [[i, 2 * i] for i in range(len(texts))]
+    assert [back[i] for i in order] == texts
