@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
 from shebao.core.money import fen_to_yuan_str
-from shebao.db.bulk import day_number, insert_columns, json_list, json_rows_sql, stage
+from shebao.db.bulk import day_number, insert_columns, json_ids_sql, json_list, stage
 from shebao.db.dialect import for_index_probes
 from shebao.db.uow import now as _now
 from shebao.ledger import queries as ledger_queries
@@ -79,8 +79,7 @@ def computed(conn: Connection, cases: list[dict], *, columns: bool = True) -> li
 def _read_cases(conn: Connection, ids: list[int]) -> list[dict]:
     cols = ", ".join("c." + k for k in _READ)
     return [dict(r) for r in conn.execute(text(
-        f"SELECT {cols} FROM pension_case c JOIN (SELECT CAST(value AS BIGINT) AS id FROM "
-        f"{json_rows_sql(conn)}) v ON c.id = v.id").columns(
+        f"SELECT {cols} FROM pension_case c JOIN {json_ids_sql(conn)} ON c.id = v.id").columns(
         *(pension_case.c[k] for k in _READ)), {"vals": json_list(ids)}).mappings()]
 
 

@@ -50,7 +50,7 @@ from shebao.core.actor import Actor
 from shebao.core.errors import ConflictError, InputError, PermissionDenied
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import add_months
-from shebao.db.bulk import json_list, json_rows_sql, new_ids
+from shebao.db.bulk import json_ids_sql, json_list, new_ids
 from shebao.db.dialect import for_index_probes, for_update
 from shebao.db.uow import now as _now
 from shebao.db.uow import transaction
@@ -218,8 +218,8 @@ def _with_live_case(conn, person_ids: list[int]) -> set[int]:
         return set()
     live = ", ".join(f"'{s}'" for s in CASE_LIVE)
     return {int(p) for p, in conn.execute(text(
-        f"SELECT c.person_id FROM pension_case c JOIN (SELECT CAST(value AS BIGINT) AS id "
-        f"FROM {json_rows_sql(conn)}) v ON c.person_id = v.id WHERE c.status IN ({live})"),
+        f"SELECT c.person_id FROM pension_case c JOIN {json_ids_sql(conn)} "
+        f"ON c.person_id = v.id WHERE c.status IN ({live})"),
         {"vals": json_list(person_ids)})}
 
 

@@ -43,10 +43,11 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from shebao.collection.queries import contribution_record
+from shebao.collection.queries import contribution_record, contribution_record_columns
 from shebao.db.bulk import fetch_ints_and_text, stage
 from shebao.db.dialect import days_since_epoch
 
+from . import record_columns
 from .record import Period, ShebaoMonth, merge
 from .tables import pension_history
 
@@ -94,6 +95,12 @@ def legacy_rows(conn: Connection, person_ids: list[int]) -> dict[int, list[dict]
         for r in res.all():             # plain tuples: a dict per row without row mappings
             out.setdefault(int(r[at]), []).append(dict(zip(keys, r)))
     return out
+
+
+def shebao_month_columns(conn: Connection, person_ids: list[int]) -> dict:
+    """:func:`shebao_months` in columns (``record_columns.shebao_months``), one read."""
+    rows, e2e = contribution_record_columns(conn, person_ids)
+    return record_columns.shebao_months(rows, e2e)
 
 
 def legacy_columns(conn: Connection, person_ids: list[int]) -> dict[str, np.ndarray]:

@@ -27,7 +27,7 @@ from shebao.core.periods import add_months, months_between
 from shebao.rules.formulas import benefits as F
 from shebao.ledger.model import account_code
 
-from .record import LEGACY, SHEBAO, Period, compact
+from .record import LEGACY, SHEBAO, Period, compact, until_retirement
 from .rules_memo import fen_of as _fen_of, json_of as _json_of, statutory as _statutory
 
 # ------------------------------------------------------------------------------ pension case
@@ -221,12 +221,7 @@ def gather(rules, ctx: CaseContext, rows: list[Period], not_counted: list[dict])
     minimum = lookup(rules, ctx, "retirement.min_contribution_months", region, ret,
                       "minimum contribution months")
     ret_month = ret.replace(day=1)
-    # shebao's own months from the retirement month on are not part of the record: listed
-    late = [r for r in rows if r.origin == SHEBAO and r.period_start >= ret_month]
-    rows = [r for r in rows if not (r.origin == SHEBAO and r.period_start >= ret_month)]
-    not_counted = list(not_counted) + [
-        {"month": r.period_start.isoformat()[:7], "region": r.region, "why": "after_retirement",
-         "reason": "assessed on or after the retirement month"} for r in late]
+    rows, not_counted = until_retirement(rows, not_counted, ret_month)
     wage_cache: dict[dt.date, object] = {}
     wage_fen: dict[dt.date, int] = {}
 

@@ -12,6 +12,8 @@ from shebao.core.periods import add_months, month_index, month_str
 
 LEGACY, SHEBAO = "legacy", "shebao"
 SHEBAO_SOURCE = "shebao collection (assessed and paid)"
+UNPAID = "assessed by shebao but the pension contribution is not paid in full"
+AFTER_RETIREMENT = "assessed on or after the retirement month"
 
 
 @dataclass(slots=True)
@@ -68,13 +70,23 @@ def merge(legacy: list[dict], shebao: list[ShebaoMonth]) -> tuple[list[Period], 
                               int(base) if base is not None else None, n, r["source"],
                               overlap))
     not_counted = [{"month": month_str(m.month), "region": m.region, "why": "unpaid",
-                    "reason": "assessed by shebao but the pension contribution is not paid in "
-                              "full", "bills": list(m.bills)}
+                    "reason": UNPAID, "bills": list(m.bills)}
                    for m in shebao if not m.paid]
     periods += [Period(SHEBAO, "paid", m.region, m.month, 1, m.base_fen, 1, SHEBAO_SOURCE)
                 for m in shebao if m.paid]
     periods.sort(key=lambda p: (p.period_start, p.origin != SHEBAO))
     return periods, not_counted
+
+
+def until_retirement(periods: list[Period], not_counted: list[dict], ret_month: dt.date
+                     ) -> tuple[list[Period], list[dict]]:
+    """shebao's own months from the retirement month on are not part of the record: they are
+    listed among the months not counted."""
+    late = [r for r in periods if r.origin == SHEBAO and r.period_start >= ret_month]
+    return ([r for r in periods if not (r.origin == SHEBAO and r.period_start >= ret_month)],
+            list(not_counted) + [
+                {"month": r.period_start.isoformat()[:7], "region": r.region,
+                 "why": "after_retirement", "reason": AFTER_RETIREMENT} for r in late])
 
 
 def compact(periods: list[Period], wage_of: Callable[[dt.date], object]) -> list[Period]:

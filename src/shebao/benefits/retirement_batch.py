@@ -1,14 +1,15 @@
 """Pension determination of many cases at once, in columns.
 
 A month's retirements are mostly *regular*: a statutory claim of an active person whose category
-is known, a legacy record (``pension_history``) with paid months at least the minimum, every
-parameter and period wage in the rules, an individual account in the ledger. Such cases are
+is known, a record (legacy ``pension_history`` ∪ the months shebao collected, merged in columns
+by :mod:`.record_columns`) with paid months at least the minimum, every parameter and period
+wage in the rules, an individual account in the ledger. Such cases are
 computed here with numpy over the whole chunk — retirement dates, the record's months, the
 average index (exact: integers over one common denominator, rounded once), the account balance
 with this year's interest, the three amounts — and stored compactly
 (:mod:`.decision_record`). Everything else (early or deferred claims, a woman without category,
-a missing parameter or wage, a history period after retirement, too few months, no account,
-records with months shebao collected itself) is handed back for the per-case path of
+a missing parameter or wage, a history period after retirement, too few months, no account)
+is handed back for the per-case path of
 :mod:`.model` (``gather``), which says precisely what is missing or why the person is not
 eligible. The two paths give the same decision: ``tests/service/benefits/
 test_retirement_batch.py`` computes the same cases both ways and compares them.
@@ -34,7 +35,8 @@ from shebao.rules.formulas.retirement import days_in_month, statutory_retirement
 
 from . import decision_record as D
 from . import history as H
-from .record import LEGACY
+from . import record_columns as RC
+from .record import LEGACY, SHEBAO, SHEBAO_SOURCE
 
 PARAMS = (("min", "retirement.min_contribution_months"),
           ("bounds", "pension.contribution_index_bounds"),
@@ -97,12 +99,28 @@ def compute_regular(conn, rules, cases: list[dict], persons: dict, at: dt.dateti
     age_m -= ((rd < bd) & (rd != days_in_month(ret_mi))).astype(np.int64)
     ret_iso = _iso(ry, rm, rd)
 
-    # -- the record: legacy rows only (anyone with months shebao collected: per-case path)
-    with_shebao = set(H.shebao_months(conn, pid.tolist()))
-    if with_shebao:
-        ok &= ~np.isin(pid, np.fromiter(with_shebao, np.int64))
-    L = H.legacy_columns(conn, pid.tolist())
-    ci = np.searchsorted(pid, L["person_id"])
+    # -- the record: legacy periods ∪ shebao's paid months (record.merge, in columns)
+    legacy = H.legacy_columns(conn, pid.tolist())
+    months = H.shebao_month_columns(conn, pid.tolist())
+    first = months["day"].astype("datetime64[D]").astype("datetime64[M]").astype(
+        "datetime64[D]").astype(np.int64)
+    odd = months["person_id"][months["day"] != first]   # a month not on its first day: rare,
+    if len(odd):                                         # and the per-case path's to explain
+        ok &= ~np.isin(pid, odd)
+    sources = legacy["sources"] + [SHEBAO_SOURCE]
+    wage_ids: dict = {}
+    wage_key: dict[tuple, int] = {}
+
+    def wage_id(i: int, day: int) -> int:
+        key = (region[i], day)
+        w = wage_key.get(key)
+        if w is None:
+            v = rules.get(WAGE, region[i], _from_days(day))
+            w = wage_key[key] = wage_ids.setdefault(v, len(wage_ids))
+        return w
+
+    L, not_counted = RC.merge(legacy, months, pid, ret_mi, wage_id, len(sources) - 1)
+    ci = L["case"]
     row_mi = L["month_index"]
     paid_row = L["paid"]
     after = np.bincount(ci, weights=row_mi >= ret_mi[ci], minlength=n) > 0
@@ -143,7 +161,7 @@ def compute_regular(conn, rules, cases: list[dict], persons: dict, at: dt.dateti
     # -- period wages (claim region's average wage of each period start)
     paid_rows = np.flatnonzero(paid_row & ok[ci])
     wage_str: dict[tuple[str, int], str] = {}
-    wage_fen = np.zeros(len(L["person_id"]), np.int64)
+    wage_fen = np.zeros(len(ci), np.int64)
     reg_int = np.array([int(r) for r in region], dtype=np.int64)
     wkey = reg_int[ci[paid_rows]] * 1_000_000 + L["day"][paid_rows]   # (region, day) as one int
     keys, inv = np.unique(wkey, return_inverse=True)
@@ -241,12 +259,13 @@ def compute_regular(conn, rules, cases: list[dict], persons: dict, at: dt.dateti
 
     # -- decisions: the shared part once per basis, each case's own part compactly
     done = np.flatnonzero(ok)
-    src_json = [json.dumps(s, ensure_ascii=False) for s in L["sources"]]
+    src_json = [json.dumps(s, ensure_ascii=False) for s in sources]
     base = L["base"]
     # each period as JSON: the text around its base shared by the rows alike (few kinds)
     cols = np.column_stack([L["day"], L["months"], L["index_months"], paid_row,
-                            L["source"], L["region"]]).astype(np.int64)
-    radix = cols.max(axis=0) + 1 if len(cols) else np.ones(6, np.int64)
+                            L["source"], L["region"], L["shebao"],
+                            L["superseded"]]).astype(np.int64)
+    radix = cols.max(axis=0) + 1 if len(cols) else np.ones(cols.shape[1], np.int64)
     if math.prod(int(x) for x in radix) < 2 ** 62:        # one integer per row: fast unique
         shape = np.zeros(len(cols), np.int64)
         for c, r in zip(cols.T, radix):
@@ -263,7 +282,8 @@ def compute_regular(conn, rules, cases: list[dict], persons: dict, at: dt.dateti
             bool(paid_row[r])
         pre.append(f'["{_from_days(d).isoformat()}",{m},')
         suf.append(f',{im},"{"paid" if p else "deemed"}","{int(L["region"][r]):06d}",'
-                   f'"{LEGACY}",{src_json[int(L["source"][r])]},0]')
+                   f'"{SHEBAO if L["shebao"][r] else LEGACY}",'
+                   f'{src_json[int(L["source"][r])]},{int(L["superseded"][r])}]')
     frags = [pre[kk] + ("null" if b < 0 else str(b)) + suf[kk]
              for kk, b in zip(kind_of.tolist(), base.tolist())]
     starts = np.searchsorted(ci, np.arange(n + 1))
@@ -310,7 +330,8 @@ def compute_regular(conn, rules, cases: list[dict], persons: dict, at: dt.dateti
                f'"divisor":{divisor[i]}}}')
         b, a, t = int(basic[i]), int(account[i]), int(trans[i])
         decision = (f'{{"v":{D.COMPACT},"basis":{basis_id[case_basis[j]]},"s":{own},'
-                    f'"rec":[{",".join(frags[starts[i]:starts[i + 1]])}],"nc":[],'
+                    f'"rec":[{",".join(frags[starts[i]:starts[i + 1]])}],'
+                    f'"nc":{json.dumps(not_counted.get(i, []), ensure_ascii=False)},'
                     f'"amounts":[{b},{a},{t}]}}')
         out.append({"cid": cand[i][0]["id"], "status": "computed", "computed_at": at,
                     "missing": None, "options": None, "basic_fen": b, "account_fen": a,

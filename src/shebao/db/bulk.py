@@ -406,6 +406,12 @@ def json_rows_sql(conn, param: str = "vals") -> str:
     return f"(SELECT value, key + 1 AS ord FROM json_each(:{param})) AS v"
 
 
+def json_ids_sql(conn, param: str = "vals") -> str:
+    """A FROM item ``v(id)`` over the JSON list of integer ids ``:param`` (``json_list``): a
+    batch of keys joined to a big table as one parameter, without an IN list."""
+    return f"(SELECT CAST(value AS BIGINT) AS id FROM {json_rows_sql(conn, param)}) v"
+
+
 def date_days(values) -> np.ndarray:
     """Dates (date objects or ISO strings, as the two drivers return them) → int days."""
     arr = np.array([str(v) for v in values], dtype="datetime64[D]")

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, select, text
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError, PermissionDenied
 from shebao.core.money import fen_to_yuan_str
-from shebao.db.bulk import json_list, json_rows_sql
+from shebao.db.bulk import json_ids_sql, json_list, json_rows_sql
 from shebao.db.dialect import unindexed
 from shebao.db.uow import reading, transaction
 from shebao.security.audit_appender import record_read
@@ -227,10 +227,6 @@ def account_ids(conn, codes) -> dict[str, int]:
         f"{json_rows_sql(conn)}) v ON a.code = v.value"), {"vals": json_list(codes)})}
 
 
-def _ids_sql(conn) -> str:
-    return f"(SELECT CAST(value AS BIGINT) AS id FROM {json_rows_sql(conn)}) v"
-
-
 def sums_before(conn, account_ids, before: dt.date) -> dict[int, int]:
     """account id → Σ postings (debit +) effective before ``before`` (accounts with none are
     absent)."""
@@ -238,7 +234,7 @@ def sums_before(conn, account_ids, before: dt.date) -> dict[int, int]:
     if not ids:
         return {}
     return {int(a): int(s) for a, s in conn.execute(text(
-        f"SELECT p.account_id, SUM(p.amount) FROM ledger_posting p JOIN {_ids_sql(conn)} "
+        f"SELECT p.account_id, SUM(p.amount) FROM ledger_posting p JOIN {json_ids_sql(conn)} "
         "ON p.account_id = v.id WHERE p.effective_date < :b GROUP BY p.account_id")
         .bindparams(bindparam("b", type_=ledger_posting.c.effective_date.type)),
         {"vals": json_list(ids), "b": before})}
@@ -251,7 +247,7 @@ def postings_between(conn, account_ids, start: dt.date, end: dt.date) -> list[tu
         return []
     day = ledger_posting.c.effective_date.type
     q = text(f"SELECT p.account_id, p.effective_date, p.amount FROM ledger_posting p "
-             f"JOIN {_ids_sql(conn)} ON p.account_id = v.id "
+             f"JOIN {json_ids_sql(conn)} ON p.account_id = v.id "
              "WHERE p.effective_date >= :s AND p.effective_date < :e").bindparams(
         bindparam("s", type_=day), bindparam("e", type_=day)).columns(
         ledger_posting.c.account_id, ledger_posting.c.effective_date, ledger_posting.c.amount)

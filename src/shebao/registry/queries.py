@@ -18,7 +18,8 @@ from shebao.core.actor import Actor
 from shebao.core.errors import InputError
 from shebao.core.ids import mask_id, mask_name, parse_citizen_id
 from shebao.db import dialect
-from shebao.db.bulk import fetch_int_matrix, fetch_tuples, json_list, json_rows_sql
+from shebao.db.bulk import (fetch_int_matrix, fetch_tuples, json_ids_sql, json_list,
+                            json_rows_sql)
 from shebao.db.uow import reading
 from shebao.security import audit, policy
 from shebao.security.audit_appender import read_session
@@ -414,8 +415,7 @@ def person_facts(conn, person_ids) -> dict[int, dict]:
     cols = (person.c.id, person.c.sex, person.c.birth_date, person.c.status,
             person.c.death_date, person.c.pension_region)
     q = text(f"SELECT p.id, p.sex, p.birth_date, p.status, p.death_date, p.pension_region "
-             f"FROM person p JOIN (SELECT CAST(value AS BIGINT) AS id FROM "
-             f"{json_rows_sql(conn)}) v ON p.id = v.id").columns(*cols)
+             f"FROM person p JOIN {json_ids_sql(conn)} ON p.id = v.id").columns(*cols)
     return {r["id"]: dict(r) for r in conn.execute(q, {"vals": json_list(ids)}).mappings()}
 
 

@@ -8,6 +8,7 @@ from fractions import Fraction
 
 from sqlalchemy import select
 
+from shebao.benefits import case_compute, decision_record
 from shebao.benefits import determination as det
 from shebao.benefits import history as H
 from shebao.benefits.record import SHEBAO_SOURCE
@@ -83,7 +84,20 @@ def _legacy_years(first: int, last: int) -> list[dict]:
 
 
 def _decision(engine, cid: int) -> dict:
-    return det.get_case(engine, MAKER, cid)
+    """The case as a clerk reads it — and, computed, the same decision as the per-case path
+    gives (the column path stored it compactly; the reference is recomputed and rolled back)."""
+    case = det.get_case(engine, MAKER, cid)
+    if case["status"] == "computed":
+        with engine.begin() as c:
+            stored = c.execute(select(pension_case.c.decision).where(
+                pension_case.c.id == cid)).scalar_one()
+            assert json.loads(stored).get("v") == 2          # the column path computed it
+            case_compute.compute_cases(c, [cid], columns=False)
+            again = json.loads(c.execute(select(pension_case.c.decision).where(
+                pension_case.c.id == cid)).scalar_one())
+            c.rollback()
+        assert again == case["decision"]
+    return case
 
 
 def test_paid_shebao_months_count_assessed_unpaid_do_not(engine, tmp_path):
@@ -181,7 +195,7 @@ def test_a_month_in_both_sources_counts_once_from_shebaos_record(engine, tmp_pat
     assert inp["avg_index_scaled"] == round_half_up(acc * 1_000_000 / 183)
     # stored decision JSON carries the sources too (what the citizen's record shows)
     with engine.connect() as c:
-        stored = json.loads(c.execute(select(pension_case.c.decision).where(
+        stored = decision_record.load(c, c.execute(select(pension_case.c.decision).where(
             pension_case.c.id == cid)).scalar_one())
     assert stored["inputs"]["history"]["rule"].startswith("legacy history")
 
