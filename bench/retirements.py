@@ -1,11 +1,15 @@
 """Pension determination of a month's retirements, set-based, beside a row-at-a-time baseline.
 
     .venv/bin/python bench/retirements.py --persons 100000 [--backend postgresql|sqlite|both]
-                                          [--sample 200]
+                                          [--sample 200] [--shebao-months 24]
 
 Setup (not timed): N men of region 310000 born 1965-08-15 (statutory retirement 2025-10-15),
 each with fifteen legacy paid years (one ``pension_history`` row a year, bases around the
-average wage) and an individual pension account credited by one ledger batch (COPY).
+average wage) and an individual pension account credited by one ledger batch (COPY). With
+``--shebao-months N`` everyone also has the N months before retirement assessed and collected
+by shebao itself (contribution rows, employers' bills with their pension lines paid; one
+employer's last month unpaid), which trim or replace the legacy years they overlap — the
+record of a retiree some years after shebao went live.
 
 Timed, in fresh child processes: ``set-based`` = ``determination.open_batch`` for 2025-10 (the
 persons reaching the age, the cases opened and computed in chunks: record, index, account
@@ -80,9 +84,78 @@ def seed(url: str, n: int) -> None:
     eng.dispose()
 
 
-def _child_seed(url, n, q):
+EMPLOYERS = 100      # payers of the seeded shebao months (bills per employer × month)
+
+
+def seed_shebao_months(url: str, n: int, months: int) -> None:
+    """``months`` months before the retirement month that shebao assessed and collected for
+    every person (one contribution row each, the employer's bill with its pension line paid in
+    full — except employer 1's last month, left unpaid: its employees' month is not counted),
+    overlapping the legacy years they replace (2023-07 is trimmed, 2024-07 dropped)."""
+    from shebao.collection import model
+    from shebao.core.periods import add_months
+    from shebao.db.bulk import day_number, insert_columns
+    from shebao.db.engine import make_engine
+
+    eng = make_engine(url)
+    t = dt.datetime(2025, 9, 30, tzinfo=dt.timezone.utc)
+    first = add_months(MONTH, -months)
+    pid = np.arange(1, n + 1, dtype=np.int64)
+    payer = pid % EMPLOYERS + 1
+    base = (np.random.default_rng(12).integers(60, 300, n) * 100_000) // 10
+    pen = {c: i for i, c in enumerate(model.AMOUNT_COLUMNS)}
+    with eng.begin() as conn:
+        for k in range(months):
+            m = add_months(first, k)
+            cols = {"run_id": 1, "region": REGION, "month": m, "person_id": pid,
+                    "payer_type": "E", "payer_id": payer, "wage_fen": base, "base_fen": base,
+                    "clamp": 0, "basis": 0, "injury_num": 0}
+            amounts = {c: np.zeros(n, np.int64) for c in pen}
+            amounts["pension_er_pool"] = base * 16 // 100
+            amounts["pension_ee_ind"] = base * 8 // 100
+            cols.update(amounts)
+            cols["total_fen"] = amounts["pension_er_pool"] + amounts["pension_ee_ind"]
+            insert_columns(conn, "contribution", [
+                ("run_id", "i8"), ("region", "S"), ("month", "date"), ("person_id", "i8"),
+                ("payer_type", "S"), ("payer_id", "i8"), ("wage_fen", "i8"), ("base_fen", "i8"),
+                ("clamp", "i2"), ("basis", "i2"), ("injury_num", "i8")]
+                + [(c, "i8") for c in pen] + [("total_fen", "i8")], cols)
+            line = np.bincount(payer, weights=cols["total_fen"], minlength=EMPLOYERS + 1
+                               )[1:].astype(np.int64)
+            bid = np.arange(1, EMPLOYERS + 1) + k * EMPLOYERS
+            paid = line.copy()
+            if k == months - 1:
+                paid[0] = 0
+            insert_columns(conn, "bill", [
+                ("id", "i8"), ("region", "S"), ("month", "date"), ("payer_type", "S"),
+                ("payer_id", "i8"), ("e2e_id", "S"), ("total_fen", "i8"), ("paid_fen", "i8"),
+                ("status", "T"), ("due_date", "date"), ("created_at", "ts"),
+                ("updated_at", "ts")], {
+                "id": bid, "region": REGION, "month": m, "payer_type": "E",
+                "payer_id": np.arange(1, EMPLOYERS + 1),
+                "e2e_id": [model.e2e_id(REGION, m, "E", e) for e in range(1, EMPLOYERS + 1)],
+                "total_fen": line, "paid_fen": paid,
+                "status": ["paid" if x else "open" for x in paid.tolist()],
+                "due_date": np.full(EMPLOYERS, day_number(m) + 14), "created_at": t,
+                "updated_at": t})
+            insert_columns(conn, "bill_line", [
+                ("id", "i8"), ("bill_id", "i8"), ("scheme", "S"), ("employer_fen", "i8"),
+                ("employee_fen", "i8"), ("amount_fen", "i8"), ("paid_fen", "i8")], {
+                "id": bid, "bill_id": bid, "scheme": "pension", "employer_fen": line * 2 // 3,
+                "employee_fen": line - line * 2 // 3, "amount_fen": line, "paid_fen": paid})
+        if conn.dialect.name == "postgresql":
+            for tname in ("contribution", "bill", "bill_line"):
+                conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{tname}', 'id'), "
+                                     f"(SELECT max(id) FROM {tname}))")
+            conn.exec_driver_sql("ANALYZE")
+    eng.dispose()
+
+
+def _child_seed(url, n, months, q):
     t0 = time.perf_counter()
     seed(url, n)
+    if months:
+        seed_shebao_months(url, n, months)
     q.put({"seconds": time.perf_counter() - t0})
 
 
@@ -121,7 +194,7 @@ def _child_baseline(url, n, sample, q):
 
 def run_backend(backend: str, args) -> dict:
     with scratch_database(backend, admin=args.pg_admin, prefix="retirements_bench") as url:
-        sd = pension_bench._in_child(_child_seed, url, args.persons)
+        sd = pension_bench._in_child(_child_seed, url, args.persons, args.shebao_months)
         print(f"[{backend}] seeded {args.persons} persons in {sd['seconds']:.1f} s (not timed)",
               flush=True)
         sb = pension_bench._in_child(_child_batch, url)
@@ -143,10 +216,12 @@ def main(argv=None) -> None:
     ap.add_argument("--persons", type=int, default=10_000)
     ap.add_argument("--sample", type=int, default=200)
     ap.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="postgresql")
+    ap.add_argument("--shebao-months", type=int, default=0,
+                    help="months shebao itself collected before retirement, for everyone")
     ap.add_argument("--pg-admin", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = ap.parse_args(argv)
     load = results.loadavg()
-    figures = {"persons": args.persons}
+    figures = {"persons": args.persons, "shebao_months": args.shebao_months}
     for b in (("sqlite", "postgresql") if args.backend == "both" else (args.backend,)):
         figures[b] = run_backend(b, args)
     print("wrote", results.save("retirements", figures, load_before=load))

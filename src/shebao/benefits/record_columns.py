@@ -4,12 +4,14 @@ person, for a whole chunk at once. The per-case path keeps using :mod:`.record`;
 agreement tests compute the same cases both ways.
 
     shebao_months(rows, e2e) -> months        # collection's rows → one row per person × month
-    merge(legacy, months, pid, ret_mi, wage_id) -> (periods, not_counted by case position)
+    merge(legacy, months, pid, ret_mi, claim_region, wage_id, shebao_source)
+        -> (periods, not_counted by case position)
 
 Rows are dicts of equal-length arrays. ``legacy`` is ``history.legacy_columns``; ``months``
-is :func:`shebao_months`; ``pid`` the chunk's person ids (sorted) and ``ret_mi`` each one's
-retirement month index; ``wage_id(day) -> int`` names the claim region's average wage in force
-on a day (equal ids, equal wages), for joining runs of months.
+is :func:`shebao_months`; ``pid`` the chunk's person ids (sorted), ``ret_mi`` each one's
+retirement month index and ``claim_region`` the int code of each one's claim region;
+``wage_id(region, day) -> int`` names that region's average wage in force on a day (equal ids,
+equal wages), for joining runs of months.
 """
 from __future__ import annotations
 
@@ -46,8 +48,8 @@ def shebao_months(rows: dict, e2e: list[str]) -> dict:
     first_paid = np.minimum.reduceat(np.where(paid_row, np.arange(n), n), starts)
     region = np.where(paid, r["region"][np.minimum(first_paid, n - 1)], r["region"][starts])
     ends = np.append(starts[1:], n)
-    bills = {int(g): [e2e[i] for i in range(a, b) if e2e[i]]
-             for g, (a, b) in enumerate(zip(starts.tolist(), ends.tolist())) if not paid[g]}
+    bills = {g: [e2e[i] for i in range(int(starts[g]), int(ends[g])) if e2e[i]]
+             for g in np.flatnonzero(~paid).tolist()}
     return {"person_id": r["person_id"][starts], "day": r["day"][starts], "region": region,
             "base": np.where(paid, paid_base, any_base), "paid": paid, "bills": bills}
 
@@ -61,8 +63,8 @@ def _first_day(day: np.ndarray) -> np.ndarray:
         "datetime64[D]").astype(np.int64)
 
 
-def merge(legacy: dict, months: dict, pid: np.ndarray, ret_mi: np.ndarray, wage_id,
-          shebao_source: int) -> tuple[dict, dict[int, list]]:
+def merge(legacy: dict, months: dict, pid: np.ndarray, ret_mi: np.ndarray,
+          claim_region: np.ndarray, wage_id, shebao_source: int) -> tuple[dict, dict[int, list]]:
     """The chunk's periods (columns: case, day, month_index, months, index_months, base,
     paid, region, source, shebao, superseded; ordered by case, then as ``merge`` sorts them)
     and the months not counted per case position (unpaid, then after retirement)."""
@@ -108,10 +110,10 @@ def merge(legacy: dict, months: dict, pid: np.ndarray, ret_mi: np.ndarray, wage_
              "region": f"{int(cols['region'][i]):06d}", "why": "after_retirement",
              "reason": AFTER_RETIREMENT})
     cols = {k: v[~late] for k, v in cols.items()}
-    return _compact(cols, wage_id), not_counted
+    return _compact(cols, claim_region, wage_id), not_counted
 
 
-def _compact(cols: dict, wage_id) -> dict:
+def _compact(cols: dict, claim_region: np.ndarray, wage_id) -> dict:
     """record.compact in columns: consecutive shebao months of one case with the same region,
     base and average wage in force joined into runs of at most 12."""
     n = len(cols["case"])
@@ -119,9 +121,11 @@ def _compact(cols: dict, wage_id) -> dict:
         return cols
     she = cols["shebao"]
     wid = np.zeros(n, np.int64)
-    if she.any():
-        wid[she] = [wage_id(int(cols["case"][i]), int(d))
-                    for i, d in zip(np.flatnonzero(she).tolist(), cols["day"][she].tolist())]
+    if she.any():                      # one look-up per (claim region, month), not per row
+        key = claim_region[cols["case"][she]] * _SPAN + cols["day"][she]
+        pairs, inv = np.unique(key, return_inverse=True)
+        wid[she] = np.array([wage_id(k // _SPAN, k % _SPAN) for k in pairs.tolist()],
+                            dtype=np.int64)[inv.reshape(-1)]
     join = np.zeros(n, bool)
     join[1:] = (she[1:] & she[:-1] & (cols["case"][1:] == cols["case"][:-1])
                 & (cols["region"][1:] == cols["region"][:-1])

@@ -109,17 +109,13 @@ def compute_regular(conn, rules, cases: list[dict], persons: dict, at: dt.dateti
         ok &= ~np.isin(pid, odd)
     sources = legacy["sources"] + [SHEBAO_SOURCE]
     wage_ids: dict = {}
-    wage_key: dict[tuple, int] = {}
 
-    def wage_id(i: int, day: int) -> int:
-        key = (region[i], day)
-        w = wage_key.get(key)
-        if w is None:
-            v = rules.get(WAGE, region[i], _from_days(day))
-            w = wage_key[key] = wage_ids.setdefault(v, len(wage_ids))
-        return w
+    def wage_id(reg: int, day: int) -> int:
+        return wage_ids.setdefault(rules.get(WAGE, f"{reg:06d}", _from_days(day)),
+                                   len(wage_ids))
 
-    L, not_counted = RC.merge(legacy, months, pid, ret_mi, wage_id, len(sources) - 1)
+    reg_int = np.array([int(r) for r in region], dtype=np.int64)
+    L, not_counted = RC.merge(legacy, months, pid, ret_mi, reg_int, wage_id, len(sources) - 1)
     ci = L["case"]
     row_mi = L["month_index"]
     paid_row = L["paid"]
@@ -162,7 +158,6 @@ def compute_regular(conn, rules, cases: list[dict], persons: dict, at: dt.dateti
     paid_rows = np.flatnonzero(paid_row & ok[ci])
     wage_str: dict[tuple[str, int], str] = {}
     wage_fen = np.zeros(len(ci), np.int64)
-    reg_int = np.array([int(r) for r in region], dtype=np.int64)
     wkey = reg_int[ci[paid_rows]] * 1_000_000 + L["day"][paid_rows]   # (region, day) as one int
     keys, inv = np.unique(wkey, return_inverse=True)
     order = np.argsort(inv, kind="stable")

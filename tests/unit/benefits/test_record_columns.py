@@ -113,10 +113,11 @@ def test_columns_give_each_persons_record():
         ret_mi = np.array([ret[p].year * 12 + ret[p].month - 1 for p in pid.tolist()])
         wage_ids: dict = {}
 
-        def wage_id(i, day):
+        def wage_id(region, day):
             return wage_ids.setdefault(_wage_of(EPOCH + dt.timedelta(days=day)), len(wage_ids))
 
-        cols, nc = RC.merge(L, S, pid, ret_mi, wage_id, len(SOURCES))
+        cols, nc = RC.merge(L, S, pid, ret_mi, np.full(len(pid), 310104), wage_id,
+                            len(SOURCES))
         sources = SOURCES + [SHEBAO_SOURCE]
         for i, p in enumerate(pid.tolist()):
             rows, not_counted = merge(legacy[p], months[p])
