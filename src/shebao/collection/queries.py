@@ -23,7 +23,7 @@ from shebao.core.errors import InputError
 from shebao.core.ids import mask_name
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import month_str
-from shebao.db.bulk import fetch_ints_and_text, json_list, json_rows_sql
+from shebao.db.bulk import fetch_int_matrix, fetch_ints_and_text, json_list, json_rows_sql
 from shebao.db.dialect import days_since_epoch
 from shebao.db.uow import reading
 
@@ -98,42 +98,77 @@ def contribution_record(conn, person_ids) -> list[ContributionMonth]:
     return out
 
 
-_RECORD_COLUMNS_SQL = """
-WITH ids AS (SELECT CAST(value AS BIGINT) AS id FROM {rows}),
-g AS (
-  SELECT person_id, region, month, payer_type, payer_id,
-         SUM({pen}) AS pension_fen, MAX(run_id) AS last_run
-  FROM contribution WHERE person_id IN (SELECT id FROM ids)
-  GROUP BY person_id, region, month, payer_type, payer_id)
-SELECT g.person_id, CAST(g.region AS BIGINT), {day}, g.pension_fen, c.base_fen,
-       COALESCE(bl.amount_fen, -1), COALESCE(bl.paid_fen, -1),
-       ROW_NUMBER() OVER (ORDER BY g.person_id, g.month, g.region, g.payer_type, g.payer_id),
-       COALESCE(b.e2e_id, '')
-FROM g
-JOIN contribution c ON c.person_id = g.person_id AND c.region = g.region AND c.month = g.month
-     AND c.payer_type = g.payer_type AND c.payer_id = g.payer_id AND c.run_id = g.last_run
-LEFT JOIN bill b ON b.region = g.region AND b.month = g.month AND b.payer_type = g.payer_type
-     AND b.payer_id = g.payer_id
+# the payer types in their text order (E < F < R), as integers a packed read can carry
+_PAYER_CODE = "CASE {col} WHEN 'E' THEN 0 WHEN 'F' THEN 1 WHEN 'R' THEN 2 ELSE 9 END"
+
+_ROWS_SQL = """
+SELECT person_id, CAST(region AS BIGINT), {day}, {ptype}, payer_id, run_id, {pen}, base_fen
+FROM contribution WHERE person_id IN (SELECT CAST(value AS BIGINT) FROM {rows})
+"""
+
+_BILLS_SQL = """
+WITH k AS (SELECT DISTINCT region, month, payer_type, payer_id FROM contribution
+           WHERE person_id IN (SELECT CAST(value AS BIGINT) FROM {rows}))
+SELECT CAST(b.region AS BIGINT), {day}, {ptype}, b.payer_id, COALESCE(bl.amount_fen, -1),
+       COALESCE(bl.paid_fen, -1), b.e2e_id
+FROM k JOIN bill b ON b.region = k.region AND b.month = k.month
+     AND b.payer_type = k.payer_type AND b.payer_id = k.payer_id
 LEFT JOIN bill_line bl ON bl.bill_id = b.id AND bl.scheme = :scheme
-WHERE g.pension_fen <> 0
 """
 
 
 def contribution_record_columns(conn, person_ids) -> tuple[dict, list[str]]:
-    """``contribution_record`` in columns, for many persons in one read: person_id, region
-    (int of the code), day (days since 1970 of the month), pension_fen, base_fen, line_fen
-    and line_paid_fen (−1: no bill or no pension line), ordered like ``contribution_record``;
-    and each row's bill end-to-end id ('' without a bill)."""
-    ids = sorted({int(p) for p in person_ids})
-    sql = _RECORD_COLUMNS_SQL.format(rows=json_rows_sql(conn), pen=_PENSION_SUM,
-                                     day=days_since_epoch(conn, "g.month"))
-    m, e2e = fetch_ints_and_text(conn, sql, {"vals": json_list(ids),
-                                             "scheme": PENSION_SCHEME}, 8)
-    order = np.argsort(m[:, 7], kind="stable")
-    m = m[order]
-    names = ("person_id", "region", "day", "pension_fen", "base_fen", "line_fen",
-             "line_paid_fen")
-    return {k: m[:, i] for i, k in enumerate(names)}, [e2e[i] for i in order.tolist()]
+    """``contribution_record`` in columns, for many persons at once: person_id, region (int
+    of the code), day (days since 1970 of the month), pension_fen, base_fen (of the latest
+    run), line_fen and line_paid_fen (−1: no bill or no pension line), ordered like
+    ``contribution_record``; and each row's bill end-to-end id ('' without a bill).
+
+    Two plain reads — the persons' contribution rows by index, and the bills of the distinct
+    payer × months they name — grouped and joined with numpy: no GROUP BY, no join back for
+    the latest run's base, one bill look-up per payer-month instead of per person-month."""
+    ids = json_list(sorted({int(p) for p in person_ids}))
+    rows = json_rows_sql(conn)
+    r = fetch_int_matrix(conn, _ROWS_SQL.format(
+        day=days_since_epoch(conn, "month"), ptype=_PAYER_CODE.format(col="payer_type"),
+        pen=_PENSION_SUM, rows=rows), {"vals": ids}, 8)
+    if (r[:, 3] == 9).any():
+        raise ValueError("a contribution row with a payer type other than E, F or R")
+    if not len(r):
+        z = np.zeros(0, np.int64)
+        return {k: z for k in ("person_id", "region", "day", "pension_fen", "base_fen",
+                               "line_fen", "line_paid_fen")}, []
+    # one group per person × region × month × payer; its latest run's base
+    r = r[np.lexsort((r[:, 5], r[:, 4], r[:, 3], r[:, 1], r[:, 2], r[:, 0]))]
+    new = np.ones(len(r), bool)
+    new[1:] = (r[1:, [0, 1, 2, 3, 4]] != r[:-1, [0, 1, 2, 3, 4]]).any(axis=1)
+    starts = np.flatnonzero(new)
+    last = np.append(starts[1:], len(r)) - 1
+    pension = np.add.reduceat(r[:, 6], starts)
+    g = r[starts]
+    keep = pension != 0
+    g, pension, base = g[keep], pension[keep], r[last, 7][keep]
+    m, e2e = fetch_ints_and_text(conn, _BILLS_SQL.format(
+        day=days_since_epoch(conn, "b.month"), ptype=_PAYER_CODE.format(col="b.payer_type"),
+        rows=rows), {"vals": ids, "scheme": PENSION_SCHEME}, 6)
+    line = np.full(len(g), -1, np.int64)
+    paid = np.full(len(g), -1, np.int64)
+    bill_e2e = [""] * len(g)
+    if len(m) and len(g):
+        # a group's bill: the same (region, month, payer type, payer id)
+        both = np.vstack([g[:, [1, 2, 3, 4]], m[:, [0, 1, 2, 3]]])
+        # (region, month) ranked first (few), then one integer per key with type and payer
+        _, rm = np.unique(both[:, 0] * (1 << 20) + both[:, 1], return_inverse=True)
+        key = (rm.reshape(-1) << 44) + (both[:, 2] << 40) + both[:, 3]
+        gk, bk = key[:len(g)], key[len(g):]
+        order = np.argsort(bk)
+        pos = np.clip(np.searchsorted(bk[order], gk), 0, len(bk) - 1)
+        hit = np.where(bk[order][pos] == gk, order[pos], -1)
+        has = hit >= 0
+        line[has], paid[has] = m[hit[has], 4], m[hit[has], 5]
+        bill_e2e = [e2e[h] if h >= 0 else "" for h in hit.tolist()]
+    cols = {"person_id": g[:, 0], "region": g[:, 1], "day": g[:, 2], "pension_fen": pension,
+            "base_fen": base, "line_fen": line, "line_paid_fen": paid}
+    return cols, bill_e2e
 
 
 # --------------------------------------------------------------------------- for channels

@@ -229,3 +229,32 @@ def test_record_histories_checks_everything_before_writing(engine):
     # a's record is 180 months but no individual account: incomplete; b is short: ineligible
     assert det.recompute_cases(engine, MAKER, cids) == {cids[0]: "incomplete",
                                                         cids[1]: "ineligible"}
+
+
+def test_the_columns_read_gives_collections_rows(engine, tmp_path):
+    # collection.queries.contribution_record_columns (the column path's read) against
+    # contribution_record row by row: a correction run (a later declaration: the latest
+    # run's base), a month with no bill yet, a partly paid pension line
+    from shebao.collection.queries import contribution_record, contribution_record_columns
+
+    pid, eid = _employee(engine)
+    _collect(engine, (JUL, AUG))
+    declarations.declare_wage(engine, CLERK, person_id=pid, employer_id=eid, year=2025,
+                              wage_fen=1_200_000)
+    assess(engine, CLERK, REGION, JUL)                       # the correction run of July
+    assess(engine, CLERK, REGION, SEP)                       # September: no bill made
+    e_jul, t_jul, p_jul = _bill(engine, eid, JUL)
+    _pay(engine, tmp_path, "d", [(e_jul, p_jul - 1)], dt.date(2025, 10, 10))
+    with engine.connect() as c:
+        rows = contribution_record(c, [pid, pid + 1000])
+        cols, e2e = contribution_record_columns(c, [pid, pid + 1000])
+    got = [(int(cols["person_id"][i]), f"{cols['region'][i]:06d}",
+            dt.date(1970, 1, 1) + dt.timedelta(days=int(cols["day"][i])),
+            int(cols["pension_fen"][i]), int(cols["base_fen"][i]), e2e[i] or None,
+            None if cols["line_fen"][i] < 0 else int(cols["line_fen"][i]),
+            None if cols["line_paid_fen"][i] < 0 else int(cols["line_paid_fen"][i]))
+           for i in range(len(e2e))]
+    assert got == [tuple(r) for r in rows]
+    assert [r.month for r in rows] == [JUL, AUG, SEP]
+    assert rows[0].base_fen == 1_200_000 and rows[2].bill_e2e_id is None
+    assert rows[0].line_paid_fen == p_jul - 1
