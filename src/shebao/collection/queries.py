@@ -23,7 +23,8 @@ from shebao.core.errors import InputError
 from shebao.core.ids import mask_name
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import month_str
-from shebao.db.bulk import fetch_int_matrix, fetch_ints_and_text, json_list, json_rows_sql
+from shebao.db.bulk import (fetch_int_matrix, fetch_ints_and_text, json_list, json_rows_sql,
+                            stage)
 from shebao.db.dialect import days_since_epoch
 from shebao.db.uow import reading
 
@@ -107,14 +108,22 @@ FROM contribution WHERE person_id IN (SELECT CAST(value AS BIGINT) FROM {rows})
 """
 
 _BILLS_SQL = """
-WITH k AS (SELECT DISTINCT region, month, payer_type, payer_id FROM contribution
-           WHERE person_id IN (SELECT CAST(value AS BIGINT) FROM {rows}))
 SELECT CAST(b.region AS BIGINT), {day}, {ptype}, b.payer_id, COALESCE(bl.amount_fen, -1),
        COALESCE(bl.paid_fen, -1), b.e2e_id
-FROM k JOIN bill b ON b.region = k.region AND b.month = k.month
+FROM tmp_record_bills k JOIN bill b ON b.region = k.region AND b.month = k.month
      AND b.payer_type = k.payer_type AND b.payer_id = k.payer_id
 LEFT JOIN bill_line bl ON bl.bill_id = b.id AND bl.scheme = :scheme
 """
+_PAYER_TYPE = np.array(["E", "F", "R"])
+
+
+def _payer_month_keys(a: np.ndarray) -> np.ndarray:
+    """One int64 per (region, day, payer type, payer id) row of ``a``: the (region, month)
+    pairs ranked (a few), then the type and the payer id beside the rank."""
+    if len(a) and a[:, 3].max() >= 1 << 40:
+        raise ValueError("a payer id beyond 2**40: widen the key")
+    _, rank = np.unique(a[:, 0] * (1 << 20) + a[:, 1], return_inverse=True)
+    return (rank.reshape(-1).astype(np.int64) << 44) + (a[:, 2] << 40) + a[:, 3]
 
 
 def contribution_record_columns(conn, person_ids) -> tuple[dict, list[str]]:
@@ -123,9 +132,9 @@ def contribution_record_columns(conn, person_ids) -> tuple[dict, list[str]]:
     run), line_fen and line_paid_fen (−1: no bill or no pension line), ordered like
     ``contribution_record``; and each row's bill end-to-end id ('' without a bill).
 
-    Two plain reads — the persons' contribution rows by index, and the bills of the distinct
-    payer × months they name — grouped and joined with numpy: no GROUP BY, no join back for
-    the latest run's base, one bill look-up per payer-month instead of per person-month."""
+    Two plain reads — the persons' contribution rows by index, then the bills of the distinct
+    payer × months they name (staged) — grouped and joined with numpy: no GROUP BY, no join
+    back for the latest run's base, one bill look-up per payer-month, not per person-month."""
     ids = json_list(sorted({int(p) for p in person_ids}))
     rows = json_rows_sql(conn)
     r = fetch_int_matrix(conn, _ROWS_SQL.format(
@@ -147,18 +156,22 @@ def contribution_record_columns(conn, person_ids) -> tuple[dict, list[str]]:
     g = r[starts]
     keep = pension != 0
     g, pension, base = g[keep], pension[keep], r[last, 7][keep]
+    # the bills of the distinct payer-months, staged (a few per employer and month)
+    _, first = np.unique(_payer_month_keys(g[:, [1, 2, 3, 4]]), return_index=True)
+    k = g[first][:, [1, 2, 3, 4]]
+    stage(conn, "tmp_record_bills", [("region", "S"), ("month", "date"), ("payer_type", "S"),
+                                     ("payer_id", "i8")],
+          {"region": np.char.zfill(k[:, 0].astype(str), 6), "month": k[:, 1],
+           "payer_type": _PAYER_TYPE[k[:, 2]], "payer_id": k[:, 3]})
     m, e2e = fetch_ints_and_text(conn, _BILLS_SQL.format(
-        day=days_since_epoch(conn, "b.month"), ptype=_PAYER_CODE.format(col="b.payer_type"),
-        rows=rows), {"vals": ids, "scheme": PENSION_SCHEME}, 6)
+        day=days_since_epoch(conn, "b.month"), ptype=_PAYER_CODE.format(col="b.payer_type")),
+        {"scheme": PENSION_SCHEME}, 6)
     line = np.full(len(g), -1, np.int64)
     paid = np.full(len(g), -1, np.int64)
     bill_e2e = [""] * len(g)
     if len(m) and len(g):
         # a group's bill: the same (region, month, payer type, payer id)
-        both = np.vstack([g[:, [1, 2, 3, 4]], m[:, [0, 1, 2, 3]]])
-        # (region, month) ranked first (few), then one integer per key with type and payer
-        _, rm = np.unique(both[:, 0] * (1 << 20) + both[:, 1], return_inverse=True)
-        key = (rm.reshape(-1) << 44) + (both[:, 2] << 40) + both[:, 3]
+        key = _payer_month_keys(np.vstack([g[:, [1, 2, 3, 4]], m[:, [0, 1, 2, 3]]]))
         gk, bk = key[:len(g)], key[len(g):]
         order = np.argsort(bk)
         pos = np.clip(np.searchsorted(bk[order], gk), 0, len(bk) - 1)
