@@ -224,7 +224,8 @@ def main(argv=None) -> None:
     figures = {"persons": args.persons, "shebao_months": args.shebao_months}
     for b in (("sqlite", "postgresql") if args.backend == "both" else (args.backend,)):
         figures[b] = run_backend(b, args)
-    print("wrote", results.save("retirements", figures, load_before=load))
+    name = "retirements" + (f"_shebao{args.shebao_months}" if args.shebao_months else "")
+    print("wrote", results.save(name, figures, load_before=load))
 
 
 if __name__ == "__main__":
