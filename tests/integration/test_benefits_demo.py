@@ -3,12 +3,12 @@ collection (2 months) → benefits demo; then the same again changes nothing."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 
 from sqlalchemy import text
 
 from shebao.devtools import demo_benefits as demo
+from shebao.benefits import decision_record
 from shebao.benefits import history as H
 from shebao.formats.iso20022 import validate
 from shebao.devtools.demo_collection import run_months
@@ -73,10 +73,11 @@ def test_benefits_demo_after_generate_and_collection_and_again(engine, tmp_path)
                                "total_fen FROM pension_case ORDER BY id")).all()
         sources = {r[0] for r in c.execute(text("SELECT DISTINCT source FROM pension_history"))}
         recs = H.history_rows(c, [r.person_id for r in cases])
+        decisions = {r.id: decision_record.load(c, r.decision) for r in cases}
     assert sources == {"legacy import (synthetic demo)"}
     for r in cases:
         if r.status == "approved":
-            inp = json.loads(r.decision)["inputs"]
+            inp = decisions[r.id]["inputs"]                # compact ones expanded
             assert inp["retirement_date"][:7] == month
             h = inp["history"]
             periods, _ = recs[r.person_id]
