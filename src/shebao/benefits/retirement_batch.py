@@ -192,50 +192,10 @@ def compute_regular(conn, rules, cases: list[dict], persons: dict, at: dt.dateti
                                          paid_m[mine])
 
     # -- the individual account at retirement
-    keep = np.flatnonzero(ok)
-    codes = {int(i): account_code(region[i], "pension", "individual", int(pid[i])) for i in keep}
-    ids = ledger_queries.account_ids(conn, codes.values())
-    opening = np.zeros(n, np.int64)
-    credits = np.zeros((n, 12), np.int64)
-    for i in keep:
-        if codes[int(i)] not in ids:
-            ok[i] = False
-    keep = np.flatnonzero(ok)
-    for year, sel in _groups(ry[keep].tolist()).items():
-        rows = keep[sel]
-        accts = [ids[codes[int(i)]] for i in rows]
-        start = dt.date(year, 1, 1)
-        sums = ledger_queries.sums_before(conn, accts, start)
-        opening[rows] = [-int(sums.get(a) or 0) for a in accts]
-        last = dt.date(year, int(rm[rows].max()), 1)
-        where = {a: int(i) for a, i in zip(accts, rows)}
-        for aid, day, amount in ledger_queries.postings_between(conn, accts, start, last):
-            i, d = where[aid], _day(day)
-            if d.month < rm[i]:
-                credits[i, d.month - 1] -= amount      # credit-normal: a credit is negative
-    k = rm - 1
-    earns = (k > 0) & ((opening != 0) | credits.any(axis=1))
-    interest = np.zeros(n, np.int64)
-    rate_json: dict[int, dict] = {}
-    for (reg, year), sel in _groups(list(zip(region, ry.tolist()))).items():
-        rows = sel[ok[sel] & earns[sel]]
-        if not len(rows):
-            continue
-        start = dt.date(year, 1, 1)
-        try:
-            rn, rdn = rate_ratio(Decimal(rules.value(INTEREST, reg, start)))
-            js = rules.lookup_json(INTEREST, reg, start)
-        except RuleError:
-            ok[rows] = False
-            continue
-        w = np.clip(k[rows, None] - np.arange(12)[None, :], 0, None)
-        product = opening[rows] * k[rows] + (credits[rows] * w).sum(axis=1)
-        interest[rows] = round_half_up(product * rn, rdn * 12)
-        for i in rows.tolist():
-            rate_json[i] = js
-    credit_sum = credits.sum(axis=1)
-    balance = opening + credit_sum + interest
-    ok &= balance >= 0
+    A = _accounts(conn, rules, region, pid, ry, rm, ok)
+    codes, opening, credit_sum, interest, balance, k, rate_json = (
+        A[x] for x in ("codes", "opening", "credit_sum", "interest", "balance", "k",
+                       "rate_json"))
 
     # -- the amounts, per parameter group
     basic, account, trans, divisor = (np.zeros(n, np.int64) for _ in range(4))
@@ -254,33 +214,7 @@ def compute_regular(conn, rules, cases: list[dict], persons: dict, at: dt.dateti
 
     # -- decisions: the shared part once per basis, each case's own part compactly
     done = np.flatnonzero(ok)
-    src_json = [json.dumps(s, ensure_ascii=False) for s in sources]
-    base = L["base"]
-    # each period as JSON: the text around its base shared by the rows alike (few kinds)
-    cols = np.column_stack([L["day"], L["months"], L["index_months"], paid_row,
-                            L["source"], L["region"], L["shebao"],
-                            L["superseded"]]).astype(np.int64)
-    radix = cols.max(axis=0) + 1 if len(cols) else np.ones(cols.shape[1], np.int64)
-    if math.prod(int(x) for x in radix) < 2 ** 62:        # one integer per row: fast unique
-        shape = np.zeros(len(cols), np.int64)
-        for c, r in zip(cols.T, radix):
-            shape = shape * int(r) + c
-        kinds, kind_of = np.unique(shape, return_inverse=True)
-    else:
-        kinds, kind_of = np.unique(cols, axis=0, return_inverse=True)
-    kind_of = kind_of.reshape(-1)
-    first = np.zeros(len(kinds), np.int64)
-    first[kind_of[::-1]] = np.arange(len(kind_of))[::-1]
-    pre, suf = [], []
-    for r in first.tolist():
-        d, m, im, p = int(L["day"][r]), int(L["months"][r]), int(L["index_months"][r]), \
-            bool(paid_row[r])
-        pre.append(f'["{_from_days(d).isoformat()}",{m},')
-        suf.append(f',{im},"{"paid" if p else "deemed"}","{int(L["region"][r]):06d}",'
-                   f'"{SHEBAO if L["shebao"][r] else LEGACY}",'
-                   f'{src_json[int(L["source"][r])]},{int(L["superseded"][r])}]')
-    frags = [pre[kk] + ("null" if b < 0 else str(b)) + suf[kk]
-             for kk, b in zip(kind_of.tolist(), base.tolist())]
+    frags = _period_json(L, sources)
     starts = np.searchsorted(ci, np.arange(n + 1))
     # the paid period starts of each case, as bytes (a key for its set of period wages)
     pdays_of = np.split(np.where(paid_row, L["day"], -1), starts[1:-1])
@@ -335,6 +269,97 @@ def compute_regular(conn, rules, cases: list[dict], persons: dict, at: dt.dateti
                     "decision": decision})
     rest += [cand[i][0] for i in np.flatnonzero(~ok).tolist()]
     return out, rest
+
+
+def _period_json(L: dict, sources: list[str]) -> list[str]:
+    """Each period of the chunk's record as the JSON array a compact decision stores
+    (``decision_record.REC_FIELDS``). The text around a period's base is the same for all
+    periods alike (day, months, kind, region, origin, source, superseded: a few kinds per
+    chunk): built once per kind, the base put between."""
+    paid_row = L["paid"]
+    src_json = [json.dumps(s, ensure_ascii=False) for s in sources]
+    cols = np.column_stack([L["day"], L["months"], L["index_months"], paid_row,
+                            L["source"], L["region"], L["shebao"],
+                            L["superseded"]]).astype(np.int64)
+    radix = cols.max(axis=0) + 1 if len(cols) else np.ones(cols.shape[1], np.int64)
+    if math.prod(int(x) for x in radix) < 2 ** 62:        # one integer per row: fast unique
+        shape = np.zeros(len(cols), np.int64)
+        for c, r in zip(cols.T, radix):
+            shape = shape * int(r) + c
+        kinds, kind_of = np.unique(shape, return_inverse=True)
+    else:
+        kinds, kind_of = np.unique(cols, axis=0, return_inverse=True)
+    kind_of = kind_of.reshape(-1)
+    first = np.zeros(len(kinds), np.int64)
+    first[kind_of[::-1]] = np.arange(len(kind_of))[::-1]
+    pre, suf = [], []
+    for r in first.tolist():
+        d, m, im, p = int(L["day"][r]), int(L["months"][r]), int(L["index_months"][r]), \
+            bool(paid_row[r])
+        pre.append(f'["{_from_days(d).isoformat()}",{m},')
+        suf.append(f',{im},"{"paid" if p else "deemed"}","{int(L["region"][r]):06d}",'
+                   f'"{SHEBAO if L["shebao"][r] else LEGACY}",'
+                   f'{src_json[int(L["source"][r])]},{int(L["superseded"][r])}]')
+    frags = [pre[kk] + ("null" if b < 0 else str(b)) + suf[kk]
+             for kk, b in zip(kind_of.tolist(), L["base"].tolist())]
+    return frags
+
+
+def _accounts(conn, rules, region: list[str], pid: np.ndarray, ry: np.ndarray, rm: np.ndarray,
+              ok: np.ndarray) -> dict:
+    """The individual account at retirement, per case: opening balance (before the retirement
+    year), this year's credits by month before the retirement month, their interest by the
+    monthly-product method (the rate's parameter per case that earns any), the balance.
+    Cases without an account, the year's rate or with a negative balance are taken out of
+    ``ok`` (the per-case path reports them)."""
+    n = len(pid)
+    keep = np.flatnonzero(ok)
+    codes = {int(i): account_code(region[i], "pension", "individual", int(pid[i])) for i in keep}
+    ids = ledger_queries.account_ids(conn, codes.values())
+    opening = np.zeros(n, np.int64)
+    credits = np.zeros((n, 12), np.int64)
+    for i in keep:
+        if codes[int(i)] not in ids:
+            ok[i] = False
+    keep = np.flatnonzero(ok)
+    for year, sel in _groups(ry[keep].tolist()).items():
+        rows = keep[sel]
+        accts = [ids[codes[int(i)]] for i in rows]
+        start = dt.date(year, 1, 1)
+        sums = ledger_queries.sums_before(conn, accts, start)
+        opening[rows] = [-int(sums.get(a) or 0) for a in accts]
+        last = dt.date(year, int(rm[rows].max()), 1)
+        where = {a: int(i) for a, i in zip(accts, rows)}
+        for aid, day, amount in ledger_queries.postings_between(conn, accts, start, last):
+            i, d = where[aid], _day(day)
+            if d.month < rm[i]:
+                credits[i, d.month - 1] -= amount      # credit-normal: a credit is negative
+    k = rm - 1
+    earns = (k > 0) & ((opening != 0) | credits.any(axis=1))
+    interest = np.zeros(n, np.int64)
+    rate_json: dict[int, dict] = {}
+    for (reg, year), sel in _groups(list(zip(region, ry.tolist()))).items():
+        rows = sel[ok[sel] & earns[sel]]
+        if not len(rows):
+            continue
+        start = dt.date(year, 1, 1)
+        try:
+            rn, rdn = rate_ratio(Decimal(rules.value(INTEREST, reg, start)))
+            js = rules.lookup_json(INTEREST, reg, start)
+        except RuleError:
+            ok[rows] = False
+            continue
+        w = np.clip(k[rows, None] - np.arange(12)[None, :], 0, None)
+        product = opening[rows] * k[rows] + (credits[rows] * w).sum(axis=1)
+        interest[rows] = round_half_up(product * rn, rdn * 12)
+        for i in rows.tolist():
+            rate_json[i] = js
+    credit_sum = credits.sum(axis=1)
+    balance = opening + credit_sum + interest
+    ok &= balance >= 0
+
+    return {"codes": codes, "opening": opening, "credit_sum": credit_sum, "interest": interest,
+            "balance": balance, "k": k, "rate_json": rate_json}
 
 
 def _average_index(case_of_row, base, wage_n, months, lo: Decimal, hi: Decimal,
