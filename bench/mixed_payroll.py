@@ -41,6 +41,7 @@ BASELINE_MONTH = dt.date(2025, 12, 1)
 
 def seed_awards(url: str, n_pensioners: int, m: int) -> None:
     from shebao.core.actor import Actor
+    from shebao.db.dialect import after_explicit_ids
     from shebao.db.engine import make_engine
     from shebao.ledger import service as ledger
 
@@ -73,11 +74,7 @@ def seed_awards(url: str, n_pensioners: int, m: int) -> None:
                          "medical_premium", 24660, start, end, "fund", 1, "pooled_fund",
                          "社会保险法 第四十八条", "active", "decision", t))
         cp(conn, "benefit_award_line", cols, rows)
-        if conn.dialect.name == "postgresql":
-            for tb in ("person", "benefit_award", "benefit_award_line"):
-                conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{tb}', 'id'), "
-                                     f"(SELECT max(id) FROM {tb}))")
-            conn.exec_driver_sql("ANALYZE")
+        after_explicit_ids(conn, list(("person", "benefit_award", "benefit_award_line")))   # sequences past the ids, statistics
     eng.dispose()
 
 

@@ -95,6 +95,7 @@ def seed_shebao_months(url: str, n: int, months: int) -> None:
     from shebao.collection import model
     from shebao.core.periods import add_months
     from shebao.db.bulk import day_number, insert_columns
+    from shebao.db.dialect import after_explicit_ids
     from shebao.db.engine import make_engine
 
     eng = make_engine(url)
@@ -143,11 +144,7 @@ def seed_shebao_months(url: str, n: int, months: int) -> None:
                 ("employee_fen", "i8"), ("amount_fen", "i8"), ("paid_fen", "i8")], {
                 "id": bid, "bill_id": bid, "scheme": "pension", "employer_fen": line * 2 // 3,
                 "employee_fen": line - line * 2 // 3, "amount_fen": line, "paid_fen": paid})
-        if conn.dialect.name == "postgresql":
-            for tname in ("contribution", "bill", "bill_line"):
-                conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{tname}', 'id'), "
-                                     f"(SELECT max(id) FROM {tname}))")
-            conn.exec_driver_sql("ANALYZE")
+        after_explicit_ids(conn, list(("contribution", "bill", "bill_line")))   # sequences past the ids, statistics
     eng.dispose()
 
 
