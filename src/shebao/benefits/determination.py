@@ -47,11 +47,11 @@ from sqlalchemy import and_, insert, select, text, update
 
 from shebao.core import regions
 from shebao.core.actor import Actor
-from shebao.core.errors import ConflictError, InputError, PermissionDenied
+from shebao.core.errors import AlreadyRunning, ConflictError, InputError, PermissionDenied
 from shebao.core.money import fen_to_yuan_str
 from shebao.core.periods import add_months
 from shebao.db.bulk import json_ids_sql, json_list, new_ids
-from shebao.db.dialect import for_index_probes, for_update
+from shebao.db.dialect import for_index_probes, for_update, try_xact_lock
 from shebao.db.uow import now as _now
 from shebao.db.uow import transaction
 from shebao.registry import queries as registry_queries
@@ -69,6 +69,7 @@ from .model import (CASE_LIVE, EDITABLE, clean_history, may_reach_age, record_li
 from .tables import pension_award, pension_award_amount, pension_case, pension_history
 
 CHUNK = 1000
+LOCK_NS = 0x5EBA9E45      # advisory lock namespace of pension determination's batches
 
 
 def _date(v) -> dt.date | None:
@@ -171,6 +172,11 @@ def open_batch(db, actor: Actor, region: str, month: dt.date) -> BatchResult:
     rules = load_rules()
     res = BatchResult(region, month)
     with transaction(db) as conn:
+        # one month's batch of a province at a time: two would open the same persons' cases
+        if not try_xact_lock(conn, LOCK_NS, f"pension.open_batch:{region[:2]}"):
+            raise AlreadyRunning(f"retirement cases of province {region[:2]}0000 are already "
+                                 "being opened by another process: let it finish; running "
+                                 "again afterwards opens only the cases still missing")
         rows = may_reach_age(rules, region, registry_queries.active_persons_in(
             conn, region_prefix(region)), month)
         with for_index_probes(conn):

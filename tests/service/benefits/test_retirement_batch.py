@@ -7,6 +7,7 @@ import datetime as dt
 import json
 
 import numpy as np
+import pytest
 from sqlalchemy import select
 
 from shebao.benefits import case_compute, decision_record, determination as det
@@ -148,3 +149,22 @@ def test_batch_of_a_month_uses_the_column_path(engine):
     assert isinstance(case["opened_at"], dt.datetime) and case["opened_by"] == MAKER.id
     assert isinstance(case["computed_at"], dt.datetime) and case["status"] == "computed"
     assert str(case["retirement_date"])[:10] == d["inputs"]["retirement_date"]
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_second_batch_of_the_province_is_refused_while_one_runs(engine):
+    # two batches at once would open the same persons' cases: the second is refused at once
+    # (PostgreSQL; on SQLite the second writer waits for the first's transaction)
+    from shebao.core.errors import AlreadyRunning
+    from shebao.db.dialect import try_xact_lock
+
+    pid = make_person(engine, dt.date(1965, 8, 20))
+    fund_account(engine, "310000", pid, 1_000_000, dt.date(2024, 12, 31))
+    with engine.connect() as other:
+        with other.begin():
+            assert try_xact_lock(other, det.LOCK_NS, "pension.open_batch:31")
+            with pytest.raises(AlreadyRunning, match="already being opened"):
+                det.open_batch(engine, MAKER, "310104", dt.date(2025, 10, 1))   # a district
+    with engine.connect() as c:
+        assert c.execute(select(pension_case.c.id)).first() is None
+    assert det.open_batch(engine, MAKER, "310000", dt.date(2025, 10, 1)).opened == 1

@@ -12,7 +12,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from shebao.core.errors import ShebaoError
+from shebao.core.errors import AlreadyRunning, ShebaoError
 
 
 # ---- the groups, each imported when it is run (or its own --help asked): ``shebao --help``
@@ -248,7 +248,8 @@ class _Shebao(TyperGroup):
             return super().invoke(ctx)
         except ShebaoError as exc:
             typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
+            # 1: another process is doing it (try again later); 2: the input or the state
+            raise typer.Exit(1 if isinstance(exc, AlreadyRunning) else 2) from None
 
 
 app = typer.Typer(cls=_Shebao, no_args_is_help=True, add_completion=False,
