@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from shebao.db.engine import make_engine
 from shebao.security import audit, audit_appender
 
-from . import problems
+from . import problems, route_index
 from .config import ConfigError, Settings, load_settings
 from .csrf import CSRFMiddleware
 from .limits import BodyLimitMiddleware
@@ -109,6 +109,8 @@ def create_app(engine_url: str | None = None, *, mode: str | None = None,
         app.include_router(r, prefix=API_PREFIX)
     for r in page_routers():
         app.include_router(r)
+
+    route_index.install(app)       # each request tries the routes of its first path segment
 
     def openapi():
         if app.openapi_schema:
