@@ -61,8 +61,14 @@ def xact_lock(conn, namespace: int, name: str) -> None:
     waiting, never less safety). SQLite needs none: every write transaction starts with
     ``BEGIN IMMEDIATE``, so it is the only writer."""
     if _postgres(conn):
-        conn.execute(_XACT_LOCK, {"ns": _int32(namespace),
-                                  "k": _int32(zlib.crc32(name.encode("utf-8")))})
+        ns, k = xact_lock_key(namespace, name)
+        conn.execute(_XACT_LOCK, {"ns": ns, "k": k})
+
+
+def xact_lock_key(namespace: int, name: str) -> tuple[int, int]:
+    """The two int4 arguments of the PostgreSQL advisory lock ``xact_lock`` takes for
+    ``name`` (for a caller that sends ``pg_advisory_xact_lock(%s, %s)`` itself)."""
+    return _int32(namespace), _int32(zlib.crc32(name.encode("utf-8")))
 
 
 def try_xact_lock(conn, namespace: int, name: str) -> bool:

@@ -8,8 +8,8 @@ a district waits in one line — the citizen portal's limit under load. With an
 hands its row to the appender and waits until the row is committed: the appender's thread
 takes every row queued meanwhile, and in ONE transaction locks each chain involved (in chain
 order, like every other writer), reads its head, links the rows exactly as ``audit.record``
-would, inserts them in one multi-row INSERT per chain and commits; then each waiting read
-goes on. Nothing is answered before its audit row is durable; a failed flush fails the reads
+would, inserts them all in one INSERT (arrays, ``unnest``) and commits — one pipeline of
+the driver, two round trips; then each waiting read goes on. Nothing is answered before its audit row is durable; a failed flush fails the reads
 it carried (the caller's request fails — no read goes unaudited). ``audit verify`` sees the
 same chains: the rows are the rows ``record`` writes, in one order per chain.
 
@@ -28,7 +28,7 @@ import threading
 import weakref
 from collections import defaultdict
 
-from sqlalchemy import bindparam, create_engine, select
+from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, Engine
 
 from shebao.core.actor import Actor
@@ -36,7 +36,6 @@ from shebao.db.dialect import writes_concurrently
 from shebao.db.uow import SHARED_READS, shared_reads
 
 from . import audit
-from .tables import audit_log
 
 _INSTALLED: "weakref.WeakKeyDictionary[Engine, Appender]" = weakref.WeakKeyDictionary()
 MAX_BATCH = 2000          # rows per flush (bounded statement; not law)
@@ -62,7 +61,9 @@ class Appender:
     IDLE = 2.0
 
     def __init__(self, engine: Engine):
-        self._own = create_engine(engine.url, pool_size=1, max_overflow=0, pool_pre_ping=True)
+        # autocommit: the flush sends its own BEGIN and COMMIT inside its pipeline
+        self._own = create_engine(engine.url, pool_size=1, max_overflow=0, pool_pre_ping=True,
+                                  isolation_level="AUTOCOMMIT")
         self._cond = threading.Condition()
         self._queue: list[_Pending] = []
         self._thread: threading.Thread | None = None
@@ -139,28 +140,52 @@ class Appender:
             self._own.dispose()
 
     def _flush(self, conn: Connection, batch: list[_Pending]) -> None:
+        """One transaction in two round trips (five through Core), through the driver
+        (PostgreSQL only: the appender is installed nowhere else), in one pipeline: BEGIN,
+        every chain's lock (in chain order) and head; then the rows linked exactly as
+        ``audit.record`` links them, sent as ONE INSERT of arrays (``unnest``, in the order
+        given: one statement for any number of rows, prepared once), and COMMIT. Its
+        connection is in autocommit, so nothing but these BEGIN/COMMIT bound the
+        transaction; a failure leaves it open, and the caller closes the connection (the
+        server rolls it back)."""
         by_chain: dict[str, list[_Pending]] = defaultdict(list)
         for p in batch:
             by_chain[p.chain].append(p)
-        rows = []
-        with conn.begin():
-            for chain in sorted(by_chain):
-                audit.lock_chain(conn, chain)
-                prev = conn.execute(_HEAD, {"chain": chain}).scalar_one_or_none() \
-                    or audit.genesis(chain)
+        chains = sorted(by_chain)
+        cols: list[list] = [[] for _ in _COLUMNS]
+        raw = conn.connection.driver_connection
+        with raw.pipeline():
+            raw.execute("BEGIN")
+            heads = []
+            for chain in chains:
+                raw.execute(_LOCK_SQL, audit.chain_lock_key(chain))
+                heads.append(raw.execute(_HEAD_SQL, (chain,)))
+            for chain, head in zip(chains, heads):
+                found = head.fetchone()            # the pipeline's first sync
+                prev = found[0] if found else audit.genesis(chain)
                 for p in by_chain[chain]:
                     p.hash = audit._digest(prev, p.row)
-                    rows.append({**p.row, "at": p.at, "chain": chain, "prev_hash": prev,
-                                 "hash": p.hash})
+                    row = {**p.row, "at": p.at, "chain": chain, "prev_hash": prev,
+                           "hash": p.hash}
+                    for k, col in enumerate(_COLUMNS):
+                        cols[k].append(row[col])
                     prev = p.hash
-            conn.execute(_INSERT, rows)
-        audit.count_appends(len(rows))
+            raw.execute(_INSERT_SQL, cols)
+            raw.execute("COMMIT")          # done (or raised) when the pipeline ends
+        audit.count_appends(len(batch))
 
 
-# built once: the chain's head (the hash its next row links to) and the rows' INSERT
-_HEAD = (select(audit_log.c.hash).where(audit_log.c.chain == bindparam("chain"))
-         .order_by(audit_log.c.id.desc()).limit(1))
-_INSERT = audit_log.insert()
+# built once: the lock, the chain's head (the hash its next row links to), the rows' INSERT
+_COLUMNS = ("at", "actor", "role", "action", "subject_type", "subject_id", "fields",
+            "purpose", "detail", "prev_hash", "hash", "chain")
+_TYPES = ("timestamptz", "text", "text", "text", "text", "text", "text", "text", "text",
+          "text", "text", "text")
+_LOCK_SQL = "SELECT pg_advisory_xact_lock(%s, %s)"
+_HEAD_SQL = "SELECT hash FROM audit_log WHERE chain = %s ORDER BY id DESC LIMIT 1"
+_INSERT_SQL = (
+    f"INSERT INTO audit_log ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} FROM unnest("
+    + ", ".join(f"%s::{t}[]" for t in _TYPES)
+    + f") WITH ORDINALITY AS r({', '.join(_COLUMNS)}, n) ORDER BY n")
 
 
 def wait(p: _Pending, timeout: float = 30.0) -> str:

@@ -123,3 +123,35 @@ def test_a_refused_read_in_a_session_still_leaves_the_earlier_rows(engine, appen
         assert _count(engine) == 1
     with engine.connect() as c:
         assert audit.verify(c).ok
+
+
+def test_a_flush_is_one_pipeline_whatever_its_rows_and_chains(engine, appender, tmp_path):
+    """One pipeline: BEGIN, the locks and heads (one wait for the heads), the rows (one INSERT
+    of arrays, in order) and COMMIT (one sync) — for 7 rows on two chains, where Core took a
+    round trip per statement; the rows linked as ``audit.record`` links them."""
+    if appender is None:
+        pytest.skip("the appender runs on PostgreSQL only (SQLite: reads stay inline)")
+    actors = [Actor(id=f"citizen-{i}", role="citizen", scope=("310104", "310105")[i % 2],
+                    person_id=i + 1) for i in range(7)]
+    with engine.begin() as conn:              # an existing head on one of the chains
+        audit.record(conn, actors[0], "registry.person.change", "person", 1)
+    batch = [audit_appender._Pending(audit.chain_of(a), audit_appender._row(
+        a, "registry.person.read", "person", a.person_id, ["*"], "test", None)) for a in actors]
+    trace = tmp_path / "trace"
+    with appender._own.connect() as conn, open(trace, "w") as f:
+        pgconn = conn.connection.driver_connection.pgconn
+        pgconn.trace(f.fileno())
+        appender._flush(conn, batch)
+        pgconn.untrace()
+    lines = trace.read_text().splitlines()
+    assert sum("\tF\t" in ln and "\tSync" in ln for ln in lines) == 1
+    assert sum("\tB\t" in ln and "ReadyForQuery" in ln for ln in lines) == 1
+    assert sum("\tF\t" in ln and "\tExecute" in ln for ln in lines) == 2 + 2 * 2 + 1
+    with engine.connect() as c:
+        res = audit.verify(c)
+        stored = list(c.execute(select(audit_log.c.hash).where(
+            audit_log.c.action == "registry.person.read").order_by(audit_log.c.id)).scalars())
+    assert res.ok, res.reason
+    by_chain = [p.hash for p in batch if p.chain == batch[0].chain] + \
+        [p.hash for p in batch if p.chain != batch[0].chain]
+    assert sorted(stored) == sorted(by_chain) and len(stored) == 7
