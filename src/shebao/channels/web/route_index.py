@@ -96,6 +96,8 @@ class RouteIndex:
 def install(app) -> RouteIndex:
     """Route ``app``'s requests through a :class:`RouteIndex` (call once every route is
     included)."""
+    if app.router.middleware_stack != app.router.app:
+        raise RuntimeError("the app's router has middleware of its own: index inside it")
     index = RouteIndex(app.router)
     app.router.middleware_stack = index
     return index
