@@ -14,7 +14,7 @@ it carried (the caller's request fails — no read goes unaudited). ``audit veri
 same chains: the rows are the rows ``record`` writes, in one order per chain.
 
 Several reads of one request share one read-only transaction through :func:`read_session`
-(their rows queued, waited for together at its end). A read inside any other larger
+(their rows queued together and waited for at its end). A read inside any other larger
 transaction (one that may hold its chain's lock already, or wrote) is recorded inline in that
 transaction, as before: the appender never waits on a lock its own
 caller holds. Each worker process has its own appender; the chains' locks order them.
@@ -83,18 +83,23 @@ class Appender:
                fields: list[str] | None = None, purpose: str | None = None,
                detail: dict | None = None) -> _Pending:
         """Queue one row; ``wait`` on the result before answering."""
-        p = _Pending(audit.chain_of(actor), _row(actor, action, subject_type, subject_id,
-                                                 fields, purpose, detail))
+        p = prepare(actor, action, subject_type, subject_id, fields=fields, purpose=purpose,
+                    detail=detail)
+        self.enqueue([p])
+        return p
+
+    def enqueue(self, rows: list[_Pending]) -> None:
+        """Queue rows made by :func:`prepare` (one lock, one wake-up for all of them);
+        ``wait`` on each before answering."""
         with self._cond:
             if self._stopped:
                 raise RuntimeError("the audit appender is stopped")
-            self._queue.append(p)
+            self._queue.extend(rows)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="audit-appender",
                                                 daemon=True)
                 self._thread.start()
             self._cond.notify()
-        return p
 
     def stop(self) -> None:
         with self._cond:
@@ -202,24 +207,34 @@ _local = threading.local()
 
 @contextlib.contextmanager
 def deferred():
-    """Within the block (this thread: one request), the reads routed to an appender queue their
-    rows without waiting; leaving the block waits until every one is committed (raising the
-    first failure). A page that makes several audited reads wraps them in one block and
-    answers after it: one wait per request instead of one per read, and still no answer
-    before its audit rows are durable (nor a refusal: an error leaving the block waits too,
-    then goes on as it was)."""
+    """Within the block (this thread: one request), the reads routed to an appender keep their
+    rows (made at the time of the read, not yet queued); leaving the block queues them all at
+    once — one wake-up of the appender and one flush for the page's rows, where queueing each
+    as it was read flushed the first alone (three flushes for the citizen page's five rows) —
+    and waits until every one is committed (raising the first failure). A page that makes
+    several audited reads wraps them in one block and answers after it: still no answer
+    before its audit rows are durable (nor a refusal: an error leaving the block queues and
+    waits too, then goes on as it was)."""
     outer = getattr(_local, "pending", None)
     _local.pending = mine = []
     try:
         yield
     except BaseException:
         _local.pending = outer
-        for p in mine:            # a refusal too is answered after the rows of what was read
-            with contextlib.suppress(Exception):
-                wait(p)
+        with contextlib.suppress(Exception):   # a refusal too is answered after the rows
+            _enqueue_and_wait(mine)            # of what was read
         raise
     _local.pending = outer
-    for p in mine:
+    _enqueue_and_wait(mine)
+
+
+def _enqueue_and_wait(kept: list[tuple["Appender", _Pending]]) -> None:
+    by_appender: dict[int, tuple[Appender, list[_Pending]]] = {}
+    for app, p in kept:
+        by_appender.setdefault(id(app), (app, []))[1].append(p)
+    for app, rows in by_appender.values():
+        app.enqueue(rows)
+    for _, p in kept:
         wait(p)
 
 
@@ -228,9 +243,9 @@ def read_session(db):
     """Where one request makes several audited reads (a page, a record with its parts): yields
     the ``db`` they should be given. With an appender on the engine, a connection in one
     read-only transaction they all join (``db.uow.shared_reads``: one connection, one
-    BEGIN/COMMIT), whose reads queue their audit rows to the appender; leaving the block waits
-    until every row is committed (``deferred``), so still nothing is answered before its audit
-    rows are durable. Without an appender (SQLite, ``SHEBAO_AUDIT_APPENDER=off``) the engine
+    BEGIN/COMMIT), whose reads keep their audit rows; leaving the block queues them at once
+    and waits until every row is committed (``deferred``), so still nothing is answered
+    before its audit rows are durable. Without an appender (SQLite, ``SHEBAO_AUDIT_APPENDER=off``) the engine
     itself: each read in its own transaction, its row written inline, as before. A
     Connection is given back as it is (the caller's session or transaction)."""
     if isinstance(db, Engine) and _INSTALLED.get(db) is not None:
@@ -239,6 +254,14 @@ def read_session(db):
                 yield conn
     else:
         yield db
+
+
+def prepare(actor: Actor, action: str, subject_type: str, subject_id=None, *,
+            fields: list[str] | None = None, purpose: str | None = None,
+            detail: dict | None = None) -> _Pending:
+    """A row for an appender, made now (its ``at``), not yet queued."""
+    return _Pending(audit.chain_of(actor), _row(actor, action, subject_type, subject_id,
+                                                fields, purpose, detail))
 
 
 def _row(actor: Actor, action, subject_type, subject_id, fields, purpose, detail
@@ -291,10 +314,10 @@ def record_read(bind, conn: Connection, actor: Actor, action: str, subject_type:
     if app is None:
         return audit.record(conn, actor, action, subject_type, subject_id, fields=fields,
                             purpose=purpose, detail=detail)
-    p = app.submit(actor, action, subject_type, subject_id, fields=fields, purpose=purpose,
-                   detail=detail)
     pending = getattr(_local, "pending", None)
-    if pending is not None:            # inside ``deferred()``: waited for at its end
-        pending.append(p)
+    if pending is not None:            # inside ``deferred()``: queued and waited for at its end
+        pending.append((app, prepare(actor, action, subject_type, subject_id, fields=fields,
+                                     purpose=purpose, detail=detail)))
         return None
-    return wait(p)
+    return wait(app.submit(actor, action, subject_type, subject_id, fields=fields,
+                           purpose=purpose, detail=detail))

@@ -111,6 +111,27 @@ def test_a_read_session_answers_after_all_its_rows_are_committed(engine, appende
         assert appender.rows == 3
 
 
+def test_a_read_sessions_rows_are_one_flush(engine, appender):
+    """The rows of a page's reads are queued together when its read session ends: one flush,
+    however long the page takes between its reads (queued one by one, the appender flushed
+    the first alone while the page went on reading)."""
+    import time
+    actor = Actor(id="c1", role="citizen", scope="310104", person_id=1)
+    before = (appender.flushes, appender.rows) if appender is not None else None
+    with audit_appender.read_session(engine) as db:
+        for pid in (1, 2, 3):
+            with transaction(db) as conn:
+                audit_appender.record_read(db, conn, actor, "registry.person.read", "person",
+                                           pid, fields=["*"], purpose="page")
+            time.sleep(0.05)
+        assert _count(engine) == (0 if appender is not None else 3)  # SQLite: inline
+    assert _count(engine) == 3
+    if appender is not None:
+        assert (appender.flushes - before[0], appender.rows - before[1]) == (1, 3)
+    with engine.connect() as c:
+        assert audit.verify(c).ok
+
+
 def test_a_refused_read_in_a_session_still_leaves_the_earlier_rows(engine, appender):
     actor = Actor(id="c1", role="citizen", scope="310104", person_id=1)
     with pytest.raises(PermissionError):
