@@ -49,6 +49,11 @@ def _int32(n: int) -> int:
     return n - (1 << 32) if n >= (1 << 31) else n
 
 
+# built once (a lock is taken on every audited write: no statement or cache key to rebuild)
+_XACT_LOCK = text("SELECT pg_advisory_xact_lock(:ns, :k)")
+_TRY_XACT_LOCK = text("SELECT pg_try_advisory_xact_lock(:ns, :k)")
+
+
 def xact_lock(conn, namespace: int, name: str) -> None:
     """Take the lock ``name`` of ``namespace`` (a constant per owner) for the rest of the
     transaction; blocks while another transaction holds it. PostgreSQL: an advisory lock on
@@ -56,8 +61,14 @@ def xact_lock(conn, namespace: int, name: str) -> None:
     waiting, never less safety). SQLite needs none: every write transaction starts with
     ``BEGIN IMMEDIATE``, so it is the only writer."""
     if _postgres(conn):
-        conn.execute(text("SELECT pg_advisory_xact_lock(:ns, :k)"),
-                     {"ns": _int32(namespace), "k": _int32(zlib.crc32(name.encode("utf-8")))})
+        ns, k = xact_lock_key(namespace, name)
+        conn.execute(_XACT_LOCK, {"ns": ns, "k": k})
+
+
+def xact_lock_key(namespace: int, name: str) -> tuple[int, int]:
+    """The two int4 arguments of the PostgreSQL advisory lock ``xact_lock`` takes for
+    ``name`` (for a caller that sends ``pg_advisory_xact_lock(%s, %s)`` itself)."""
+    return _int32(namespace), _int32(zlib.crc32(name.encode("utf-8")))
 
 
 def try_xact_lock(conn, namespace: int, name: str) -> bool:
@@ -66,7 +77,7 @@ def try_xact_lock(conn, namespace: int, name: str) -> bool:
     already excludes every other writer)."""
     if not _postgres(conn):
         return True
-    return bool(conn.execute(text("SELECT pg_try_advisory_xact_lock(:ns, :k)"),
+    return bool(conn.execute(_TRY_XACT_LOCK,
                              {"ns": _int32(namespace),
                               "k": _int32(zlib.crc32(name.encode("utf-8")))}).scalar())
 

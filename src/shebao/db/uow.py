@@ -14,6 +14,9 @@ A service takes ``db`` — an Engine or a Connection — and writes inside ``tra
 (the caller's, or a fresh one from the Engine). ``now()`` is the one clock of the services
 (timezone-aware UTC).
 
+``single_read(engine)``: a connection for one statement, in autocommit on PostgreSQL (no
+BEGIN/ROLLBACK round trips around it).
+
 ``shared_reads(engine)``: one READ ONLY transaction (PostgreSQL enforces it) that several
 reads join as they are — ``transaction`` hands them the connection without a SAVEPOINT each,
 since a transaction that can write nothing leaves nothing for one to undo. A page that makes
@@ -72,6 +75,18 @@ def reading(db) -> Iterator[Connection]:
 
 
 @contextlib.contextmanager
+def single_read(engine: Engine) -> Iterator[Connection]:
+    """A connection for a read of ONE statement (a statement always sees one snapshot): on
+    PostgreSQL in autocommit, so the statement is its own transaction — no BEGIN before it and
+    no ROLLBACK when the connection goes back to the pool (three round trips become one; the
+    session check of every request uses it). Elsewhere a plain connection."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn
+
+
+@contextlib.contextmanager
 def shared_reads(engine: Engine) -> Iterator[Connection]:
     """A connection in one read-only transaction for several reads (see the module): they
     join it as they are; any write in it is refused (PostgreSQL: ``BEGIN READ ONLY``)."""
@@ -84,4 +99,4 @@ def shared_reads(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
-__all__ = ["now", "transaction", "reading", "shared_reads", "SHARED_READS"]
+__all__ = ["now", "transaction", "reading", "single_read", "shared_reads", "SHARED_READS"]

@@ -5,6 +5,7 @@ through here: plain functions returning plain data).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, func, select, text
@@ -129,21 +130,28 @@ def _check_reader(actor: Actor, person_id: int) -> None:
         raise PermissionDenied("employers may not read individual account statements")
 
 
-def _statement_lines(conn, person_id: int, schemes: tuple[str, ...], region: str | None
-                     ) -> dict[str, list]:
-    """scheme → the rows of the person's individual account(s) in it, in statement order (one
-    query for all the schemes asked)."""
-    cond = "AND a.region = :r" if region else ""
-    marks = ", ".join(f":s{i}" for i in range(len(schemes)))
-    rows = conn.execute(text(
+@functools.lru_cache(maxsize=16)
+def _lines_statement(schemes: int, by_region: bool):
+    """The statement lines' query for that many schemes (built once per shape: the citizen
+    page runs it at every request)."""
+    cond = "AND a.region = :r" if by_region else ""
+    marks = ", ".join(f":s{i}" for i in range(schemes))
+    return text(
         f"SELECT a.scheme, e.effective_date, e.recorded_at, e.id AS entry_id, a.region, "
         f"e.source, e.memo, -p.amount AS amount FROM ledger_posting p "
         f"JOIN ledger_account a ON a.id = p.account_id "
         f"JOIN ledger_entry e ON e.id = p.entry_id "
         f"WHERE a.person_id = :pid AND a.scheme IN ({marks}) AND a.kind = 'individual' {cond} "
-        f"ORDER BY a.scheme, e.effective_date, e.id, p.id"),
-        {"pid": int(person_id), "r": region, **{f"s{i}": s for i, s in enumerate(schemes)}}
-    ).all()
+        f"ORDER BY a.scheme, e.effective_date, e.id, p.id")
+
+
+def _statement_lines(conn, person_id: int, schemes: tuple[str, ...], region: str | None
+                     ) -> dict[str, list]:
+    """scheme → the rows of the person's individual account(s) in it, in statement order (one
+    query for all the schemes asked)."""
+    rows = conn.execute(_lines_statement(len(schemes), bool(region)),
+                        {"pid": int(person_id), "r": region,
+                         **{f"s{i}": s for i, s in enumerate(schemes)}}).all()
     out: dict[str, list] = {s: [] for s in schemes}
     for r in rows:
         out[r.scheme].append(r)

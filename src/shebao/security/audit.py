@@ -47,7 +47,7 @@ from sqlalchemy.engine import Connection, Engine
 from shebao.core import regions
 from shebao.core.actor import Actor
 from shebao.core.errors import InputError
-from shebao.db.dialect import xact_lock
+from shebao.db.dialect import xact_lock, xact_lock_key
 
 from .tables import audit_log
 
@@ -105,6 +105,11 @@ def lock_chain(conn: Connection, chain: str) -> None:
     """Take ``chain``'s lock for the rest of the transaction. A service that takes other locks
     too (the ledger) takes its actor's chain lock first, so all writers lock in one order."""
     xact_lock(conn, _LOCK_NS, chain)
+
+
+def chain_lock_key(chain: str) -> tuple[int, int]:
+    """The advisory lock ``lock_chain`` takes on PostgreSQL, as its two int4 arguments."""
+    return xact_lock_key(_LOCK_NS, chain)
 
 
 _appends = 0  # rows appended by this process (read by the periodic anchor)

@@ -50,7 +50,7 @@ from sqlalchemy.engine import Connection, Engine
 from shebao.core import regions
 from shebao.core.actor import Actor, SYSTEM
 from shebao.core.errors import ConflictError, InputError, PermissionDenied
-from shebao.db.uow import now
+from shebao.db.uow import now, single_read
 
 from . import audit, duties, lockout, passwords, policy
 from .config import DEFAULT, AuthConfig
@@ -321,7 +321,7 @@ def session_user(engine, token: str | None, *, kind: str | None = None,
         return None
     config = config or DEFAULT
     at = at or now()
-    with engine.connect() as conn:
+    with single_read(engine) as conn:     # one statement: no BEGIN/ROLLBACK around it
         row = conn.execute(_SESSION_USER, {"token_hash": _hash_token(token)}).first()
     if row is None or row.revoked_at is not None or utc(row.expires_at) <= at:
         return None

@@ -7,7 +7,7 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from shebao.core.errors import InputError
-from shebao.db.uow import now, reading, shared_reads, transaction
+from shebao.db.uow import now, reading, shared_reads, single_read, transaction
 from shebao.registry.tables import import_run
 
 
@@ -91,6 +91,23 @@ def test_shared_reads_are_joined_as_they_are_and_can_write_nothing_on_postgresql
     with transaction(engine) as c:
         _run(c, "after")
     assert _names(engine) == ["after"]
+
+
+def test_a_single_read_opens_no_transaction_on_postgresql(engine):
+    """One statement is its own transaction: no BEGIN before it, nothing to roll back after
+    (the session check of every request); the pooled connection is transactional again."""
+    with single_read(engine) as conn:
+        assert conn.execute(text("SELECT 1")).scalar_one() == 1
+        if engine.dialect.name == "postgresql":
+            from psycopg.pq import TransactionStatus
+            assert conn.connection.driver_connection.info.transaction_status == \
+                TransactionStatus.IDLE
+    with engine.connect() as c:      # the next checkout of that connection is not autocommit
+        c.execute(text("SELECT 1"))
+        if engine.dialect.name == "postgresql":
+            assert c.connection.driver_connection.info.transaction_status != \
+                TransactionStatus.IDLE
+            assert not c.connection.driver_connection.autocommit
 
 
 def test_now_is_aware_utc():

@@ -1,7 +1,7 @@
 """ledger.queries: reads of the ledger for the channels and other packages."""
 import datetime as dt
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from shebao.core.actor import Actor
 from shebao.ledger import queries, service
@@ -25,6 +25,19 @@ def test_statements_cover_every_individual_scheme_each_read_audited(ledger):
     with ledger.connect() as c:
         rows = c.execute(text("SELECT action, purpose FROM audit_log ORDER BY id")).all()
     assert [tuple(r) for r in rows[before:]] == [("ledger.statement.read", "citizen portal")] * 3
+
+
+def test_statements_run_one_statement_built_once(ledger):
+    """The citizen page reads the statements at every request: the same statement object each
+    time (no text to build, no cache key to compute)."""
+    me = Actor(id="p3", role="citizen", person_id=3)
+    seen = []
+    event.listen(ledger, "before_execute",
+                 lambda conn, clause, *a: seen.append(clause) if "ledger_posting" in str(
+                     clause) else None)
+    queries.statements(ledger, me, 3, purpose="citizen portal")
+    queries.statements(ledger, me, 3, purpose="citizen portal")
+    assert len(seen) == 2 and seen[0] is seen[1]
 
 
 def test_account_and_chart_balances(ledger):

@@ -111,6 +111,27 @@ def test_a_read_session_answers_after_all_its_rows_are_committed(engine, appende
         assert appender.rows == 3
 
 
+def test_a_read_sessions_rows_are_one_flush(engine, appender):
+    """The rows of a page's reads are queued together when its read session ends: one flush,
+    however long the page takes between its reads (queued one by one, the appender flushed
+    the first alone while the page went on reading)."""
+    import time
+    actor = Actor(id="c1", role="citizen", scope="310104", person_id=1)
+    before = (appender.flushes, appender.rows) if appender is not None else None
+    with audit_appender.read_session(engine) as db:
+        for pid in (1, 2, 3):
+            with transaction(db) as conn:
+                audit_appender.record_read(db, conn, actor, "registry.person.read", "person",
+                                           pid, fields=["*"], purpose="page")
+            time.sleep(0.05)
+        assert _count(engine) == (0 if appender is not None else 3)  # SQLite: inline
+    assert _count(engine) == 3
+    if appender is not None:
+        assert (appender.flushes - before[0], appender.rows - before[1]) == (1, 3)
+    with engine.connect() as c:
+        assert audit.verify(c).ok
+
+
 def test_a_refused_read_in_a_session_still_leaves_the_earlier_rows(engine, appender):
     actor = Actor(id="c1", role="citizen", scope="310104", person_id=1)
     with pytest.raises(PermissionError):
@@ -123,3 +144,36 @@ def test_a_refused_read_in_a_session_still_leaves_the_earlier_rows(engine, appen
         assert _count(engine) == 1
     with engine.connect() as c:
         assert audit.verify(c).ok
+
+
+def test_a_flush_is_one_pipeline_whatever_its_rows_and_chains(engine, appender, tmp_path):
+    """One pipeline: BEGIN, the locks and heads (one wait for the heads), the rows (one INSERT
+    of arrays, in order) and COMMIT (one sync) — for 7 rows on two chains, where Core took a
+    round trip per statement; the rows linked as ``audit.record`` links them."""
+    if engine.dialect.name != "postgresql":    # no appender there: its reads stay inline
+        assert appender is None
+        return
+    actors = [Actor(id=f"citizen-{i}", role="citizen", scope=("310104", "310105")[i % 2],
+                    person_id=i + 1) for i in range(7)]
+    with engine.begin() as conn:              # an existing head on one of the chains
+        audit.record(conn, actors[0], "registry.person.change", "person", 1)
+    batch = [audit_appender._Pending(audit.chain_of(a), audit_appender._row(
+        a, "registry.person.read", "person", a.person_id, ["*"], "test", None)) for a in actors]
+    trace = tmp_path / "trace"
+    with appender._own.connect() as conn, open(trace, "w") as f:
+        pgconn = conn.connection.driver_connection.pgconn
+        pgconn.trace(f.fileno())
+        appender._flush(conn, batch)
+        pgconn.untrace()
+    lines = trace.read_text().splitlines()
+    assert sum("\tF\t" in ln and "\tSync" in ln for ln in lines) == 1
+    assert sum("\tB\t" in ln and "ReadyForQuery" in ln for ln in lines) == 1
+    assert sum("\tF\t" in ln and "\tExecute" in ln for ln in lines) == 2 + 2 * 2 + 1
+    with engine.connect() as c:
+        res = audit.verify(c)
+        stored = list(c.execute(select(audit_log.c.hash).where(
+            audit_log.c.action == "registry.person.read").order_by(audit_log.c.id)).scalars())
+    assert res.ok, res.reason
+    by_chain = [p.hash for p in batch if p.chain == batch[0].chain] + \
+        [p.hash for p in batch if p.chain != batch[0].chain]
+    assert sorted(stored) == sorted(by_chain) and len(stored) == 7

@@ -7,6 +7,7 @@ problem+json error handlers, the REST API under ``/api/v1`` and the server-rende
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 
 import anyio.to_thread
@@ -20,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from shebao.db.engine import make_engine
 from shebao.security import audit, audit_appender
 
-from . import problems
+from . import problems, route_index
 from .config import ConfigError, Settings, load_settings
 from .csrf import CSRFMiddleware
 from .limits import BodyLimitMiddleware
@@ -40,7 +41,15 @@ async def _lifespan(app):
     if app.state.settings.web_threads:
         anyio.to_thread.current_default_thread_limiter().total_tokens = \
             app.state.settings.web_threads
-    yield
+    # what the worker built at start (modules, routes, tables, templates) lives as long as it
+    # does: out of the collector's sight, so that a full collection scans only what requests
+    # made since (under load it paused the worker for 70-170 ms every few seconds)
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _require_translations() -> None:
@@ -109,6 +118,8 @@ def create_app(engine_url: str | None = None, *, mode: str | None = None,
         app.include_router(r, prefix=API_PREFIX)
     for r in page_routers():
         app.include_router(r)
+
+    route_index.install(app)       # each request tries the routes of its first path segment
 
     def openapi():
         if app.openapi_schema:

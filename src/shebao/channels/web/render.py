@@ -16,7 +16,9 @@ from . import i18n
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(resources.files("shebao.channels.web") / "templates")),
     autoescape=jinja2.select_autoescape(["html"]),
-    trim_blocks=True, lstrip_blocks=True)
+    trim_blocks=True, lstrip_blocks=True,
+    # the templates are package files: read once per process, not stat'ed at every render
+    auto_reload=False)
 _env.filters.update(mask_id=mask_id, mask_name=mask_name, mask_phone=mask_phone)
 
 
