@@ -31,6 +31,18 @@ def make_person(engine, birth: dt.date, *, male: bool = True, seq: int = 1,
         valid_from=dt.date(2000, 1, 1))
 
 
+def average_wage_years(years, region: str = "310000") -> list[dict]:
+    """Paid history rows of 12 months a year, each at exactly the average wage in force in July
+    of that year (index 1.0 every year), for det.record_history."""
+    from shebao.core.money import to_fen
+    from shebao.rules import load_rules
+    rules = load_rules()
+    return [dict(region=region, period_start=dt.date(y, 7, 1), months=12,
+                 base_total_fen=to_fen(rules.value("wage.average_monthly", region,
+                                                   dt.date(y, 7, 1))) * 12)
+            for y in years]
+
+
 def fund_account(engine, region: str, person_id: int, fen: int, on: dt.date,
                  key: str | None = None) -> None:
     """Credit a person's pension individual account (a contribution posted by collection)."""

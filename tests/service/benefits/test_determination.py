@@ -12,7 +12,7 @@ from shebao.benefits.tables import pension_award, pension_case
 from shebao.core.errors import ConflictError, InputError, PermissionDenied
 from shebao.security import audit
 
-from .conftest import CHECKER, MAKER, fund_account, make_person
+from .conftest import CHECKER, MAKER, average_wage_years, fund_account, make_person
 
 
 def test_worked_case_computes_records_and_needs_a_second_clerk(engine):
@@ -21,14 +21,7 @@ def test_worked_case_computes_records_and_needs_a_second_clerk(engine):
     pid = make_person(engine, dt.date(1965, 8, 15))
     # 15 years (180 months) of paid history, each at exactly the Shanghai average wage in force
     # in July of the year (index 1.0 every year), plus 12 deemed months
-    from shebao.rules import load_rules
-    from shebao.core.money import to_fen
-    rules = load_rules()
-    rows = []
-    for y in range(2010, 2025):
-        w = to_fen(rules.value("wage.average_monthly", "310000", dt.date(y, 7, 1)))
-        rows.append(dict(region="310000", period_start=dt.date(y, 7, 1), months=12,
-                         base_total_fen=w * 12))          # index 1.0 each year
+    rows = average_wage_years(range(2010, 2025))            # index 1.0 each year
     rows.append(dict(region="310000", period_start=dt.date(1992, 1, 1), months=12,
                      kind="deemed"))                       # one deemed year before the system
     det.record_history(engine, MAKER, pid, rows)

@@ -16,7 +16,7 @@ from shebao.core.money import to_fen
 from shebao.rules import load_rules
 from shebao.rules.formulas.retirement import statutory_retirement
 
-from .conftest import MAKER, fund_account, make_person
+from .conftest import MAKER, average_wage_years, fund_account, make_person
 
 # sources with characters JSON must escape, and one non-ASCII
 SOURCES = ("legacy import", 'old system "A"\\2', "档案补录")
@@ -123,15 +123,10 @@ def test_column_path_gives_the_per_case_decision(engine):
 def test_batch_of_a_month_uses_the_column_path(engine):
     # a month's retirements by open_batch: the men with full records computed in columns,
     # and a case read back through get_case shows the full decision with its record
-    rules = load_rules()
     pids = []
     for seq in range(1, 4):
         pid = make_person(engine, dt.date(1965, 8, 10 + seq), seq=seq)
-        rows = [dict(region="310000", period_start=dt.date(y, 7, 1), months=12,
-                     base_total_fen=to_fen(rules.value("wage.average_monthly", "310000",
-                                                       dt.date(y, 7, 1))) * 12)
-                for y in range(2008, 2025)]
-        det.record_history(engine, MAKER, pid, rows)
+        det.record_history(engine, MAKER, pid, average_wage_years(range(2008, 2025)))
         fund_account(engine, "310000", pid, 10_000_000, dt.date(2024, 12, 31))
         pids.append(pid)
     res = det.open_batch(engine, MAKER, "310000", dt.date(2025, 10, 1))

@@ -10,11 +10,9 @@ from shebao.benefits import determination as det
 from shebao.collection import assess
 from shebao.collection.queries import contributions_of
 from shebao.core.actor import Actor
-from shebao.core.money import to_fen
 from shebao.registry import service as registry
-from shebao.rules import load_rules
 
-from .conftest import ADMIN, CHECKER, MAKER, fund_account, make_person
+from .conftest import ADMIN, CHECKER, MAKER, average_wage_years, fund_account, make_person
 
 COLLECTOR = Actor(id="coll", role="collection_clerk", scope="310000")
 
@@ -29,12 +27,7 @@ def test_pension_start_ends_employee_enrolments_and_assessment(engine):
     pid = make_person(engine, dt.date(1965, 8, 15), seq=41)
     registry.start_employment(engine, ADMIN, pid, eid, dt.date(2020, 1, 1), wage_fen=1_000_000,
                               wage_year=2024)
-    rules = load_rules()
-    rows = [dict(region="310000", period_start=dt.date(y, 7, 1), months=12,
-                 base_total_fen=to_fen(rules.value("wage.average_monthly", "310000",
-                                                   dt.date(y, 7, 1))) * 12)
-            for y in range(2005, 2020)]
-    det.record_history(engine, MAKER, pid, rows)
+    det.record_history(engine, MAKER, pid, average_wage_years(range(2005, 2020)))
     fund_account(engine, "310000", pid, 30000000, dt.date(2024, 12, 31))
     # an unemployment benefit in payment stops when the pension starts (2025-11)
     from shebao.benefits import awards
