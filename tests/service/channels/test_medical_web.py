@@ -42,7 +42,7 @@ def test_manual_claim_from_the_portal_through_two_clerks(login, world, engine):
     assert ok.status_code == 303, ok.text
     case = int(ok.headers["location"].split("opened=")[1].split("#")[0])
     c = case_queries.get(engine, case)
-    assert c.item == "medical.manual_claim" and (c.due_on - c.opened_on).days >= 41
+    assert c.item == "medical.manual_claim" and (c.due_on - c.opened_on).days >= 40  # 30 WD
     mine = me.get("/me/medical")
     assert f'data-case="{case}"' in mine.text
     assert 'data-testid="manual-due">' + Fmt("zh_CN").date(c.due_on) in mine.text
